@@ -1,0 +1,3 @@
+from bnnoise.cli import main
+
+main()

@@ -1,0 +1,124 @@
+"""Profiles from ``params.yaml``, reader overrides, and validation before any compute."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bnnoise.data import DATASETS
+from bnnoise.models import NORMS, validate_model_name
+from bnnoise.noise import NoiseProtocol
+from bnnoise.training import Recipe
+
+PARAMS_FILE = "params.yaml"
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The project directory: ``$BNNOISE_ROOT``, else the nearest parent holding ``params.yaml``."""
+    if "BNNOISE_ROOT" in os.environ:
+        return Path(os.environ["BNNOISE_ROOT"]).resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / PARAMS_FILE).is_file():
+            return candidate
+    raise FileNotFoundError(f"no {PARAMS_FILE} in {here} or its parents; set BNNOISE_ROOT")
+
+
+def default_data_dir(root: Path) -> Path:
+    """Where datasets are read from: ``$BNNOISE_DATA``, else ``<root>/data/datasets``."""
+    return Path(os.environ.get("BNNOISE_DATA", root / "data" / "datasets"))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated set of parameters for one run of the book."""
+
+    name: str
+    description: str
+    datasets: tuple[str, ...]
+    models: tuple[str, ...]
+    norms: tuple[str, ...]
+    recipe: Recipe
+    noise: NoiseProtocol
+    root: Path
+    data_dir: Path
+
+    @property
+    def store_dir(self) -> Path:
+        """Root of the artifact store (trained models, sweep results)."""
+        return self.root / "data" / "artifacts"
+
+    def summary(self) -> dict[str, Any]:
+        """The effective configuration, for display next to results."""
+        return {"profile": self.name, "datasets": list(self.datasets),
+                "models": list(self.models), "norms": list(self.norms),
+                "recipe": self.recipe.as_dict(), "noise": self.noise.as_dict()}
+
+
+def _as_tuple(value: Any, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError(f"{what} must be a non-empty list, got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profile:
+    """Read profile ``name`` from ``params.yaml`` and apply overrides; validate everything.
+
+    Overrides whose value is ``None`` are ignored, so a chapter can pass all of its parameters.
+    Accepted keys: ``datasets``, ``models``, ``norms``, ``data_dir``, any field of
+    :class:`~bnnoise.training.Recipe` (e.g. ``epochs``) and any field of
+    :class:`~bnnoise.noise.NoiseProtocol` (e.g. ``etas``, ``draws``, ``targets``).
+
+    Raises:
+        ValueError: unknown profile, unknown key, or an invalid value, with the valid choices.
+    """
+    root = root or project_root()
+    profiles = yaml.safe_load((root / PARAMS_FILE).read_text())["profiles"]
+    if name not in profiles:
+        raise ValueError(f"unknown profile {name!r}; valid: {', '.join(profiles)}")
+    raw = copy.deepcopy(profiles[name])
+    recipe_fields = set(Recipe.__dataclass_fields__)
+    noise_fields = set(NoiseProtocol.__dataclass_fields__)
+    data_dir = default_data_dir(root)
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key in ("datasets", "models", "norms"):
+            raw[key] = value
+        elif key == "data_dir":
+            data_dir = Path(value)
+        elif key in recipe_fields:
+            raw["recipe"][key] = value
+        elif key in noise_fields:
+            raw["noise"][key] = value
+        else:
+            valid = sorted({"datasets", "models", "norms", "data_dir"} | recipe_fields
+                           | noise_fields)
+            raise ValueError(f"unknown parameter {key!r}; valid: {', '.join(valid)}")
+    datasets = _as_tuple(raw["datasets"], "datasets")
+    for d in datasets:
+        if d not in DATASETS:
+            raise ValueError(f"unknown dataset {d!r}; valid: {', '.join(DATASETS)}")
+    models = _as_tuple(raw["models"], "models")
+    for m in models:
+        validate_model_name(m)
+    norms = _as_tuple(raw["norms"], "norms")
+    for n in norms:
+        if n not in NORMS:
+            raise ValueError(f"unknown norm {n!r}; valid: {', '.join(NORMS)}")
+    noise = dict(raw["noise"])
+    noise["etas"] = tuple(float(e) for e in noise["etas"])
+    noise["targets"] = _as_tuple(noise["targets"], "targets")
+    return Profile(
+        name=name, description=" ".join(str(raw.get("description", "")).split()),
+        datasets=datasets, models=models, norms=norms,
+        recipe=Recipe(**raw["recipe"]), noise=NoiseProtocol(**noise),
+        root=root, data_dir=data_dir,
+    )

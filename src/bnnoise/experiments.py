@@ -1,0 +1,196 @@
+"""The book's pipeline: train (or load) a model, then sweep noise over it, caching every result.
+
+``data -> model(norm=...) -> train -> noise -> evaluate -> artifact``: each step is keyed by
+everything it depends on (see :mod:`bnnoise.artifacts`), so a chapter rerun with the same
+parameters loads its results and a changed parameter recomputes only what depends on it. For
+example, a new eta grid reuses the trained models and every eta already swept.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from bnnoise.artifacts import ArtifactStore
+from bnnoise.data import Dataset, load_dataset, num_classes_of, stratified_subset
+from bnnoise.evaluation import predict_correct
+from bnnoise.models import build_model, model_facts
+from bnnoise.noise import PROTOCOL_VERSION, NoiseProtocol, draw_seed, injected_noise, select_tensors
+from bnnoise.training import Recipe, train
+
+TRAINING_VERSION = 1
+"""Bumped whenever the training code changes its results; it enters every model's key."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which network to train on which dataset."""
+
+    dataset: str
+    model: str
+    norm: str
+    bn_layers: int | None = None
+
+    @property
+    def slug(self) -> str:
+        bn = "" if self.bn_layers is None else f"-bn{self.bn_layers}"
+        return f"{self.dataset}-{self.model}-{self.norm}{bn}"
+
+
+def model_config(spec: ModelSpec, recipe: Recipe) -> dict[str, Any]:
+    """Everything a trained model depends on: its artifact key."""
+    return {"dataset": spec.dataset, "model": spec.model, "norm": spec.norm,
+            "bn_layers": spec.bn_layers, "recipe": recipe.as_dict(),
+            "training_version": TRAINING_VERSION}
+
+
+@dataclass
+class TrainedModel:
+    """A trained network with its training history and summary facts."""
+
+    spec: ModelSpec
+    model: nn.Module
+    history: pd.DataFrame
+    summary: dict[str, Any]
+    key: str
+
+
+class DataCache:
+    """Loads each dataset at most once per process."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._loaded: dict[str, Dataset] = {}
+
+    def __call__(self, name: str) -> Dataset:
+        if name not in self._loaded:
+            self._loaded[name] = load_dataset(name, self.data_dir)
+        return self._loaded[name]
+
+
+def _load_trained(path: Path, spec: ModelSpec) -> TrainedModel:
+    summary = json.loads((path / "summary.json").read_text())
+    model = build_model(spec.model, num_classes_of(spec.dataset), spec.norm, spec.bn_layers)
+    model.load_state_dict(torch.load(path / "model.pt", weights_only=True))
+    model.eval()
+    return TrainedModel(spec, model, pd.read_csv(path / "history.csv"), summary, path.name)
+
+
+def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: DataCache,
+                  progress: bool = False) -> TrainedModel:
+    """Load the trained model from the store, or train it (resuming from a checkpoint) and store it.
+
+    The stored summary holds the clean test accuracy on the full test set in fp32, the model's BN
+    layer count and parameter count, and the training time.
+    """
+    config = model_config(spec, recipe)
+    path = store.load("models", spec.slug, config)
+    if path is not None:
+        return _load_trained(path, spec)
+
+    dataset = data(spec.dataset)
+    torch.manual_seed(recipe.seed)
+    model = build_model(spec.model, dataset.num_classes, spec.norm, spec.bn_layers)
+    checkpoint = store.root / "checkpoints" / f"{store.path('models', spec.slug, config).name}.pt"
+
+    def report(row: dict[str, float]) -> None:
+        if progress:
+            print(f"{spec.slug} epoch {row['epoch']:.0f}/{recipe.epochs}: "
+                  f"loss {row['train_loss']:.3f}, test acc {row['test_acc']:.4f}, "
+                  f"{row['seconds']:.0f} s", flush=True)
+
+    history = pd.DataFrame(train(model, dataset, recipe, checkpoint, progress=report))
+    model = model.to(memory_format=torch.contiguous_format)
+    correct, nonfinite = predict_correct(model, dataset.x_test, dataset.y_test, dataset)
+    facts = model_facts(model)
+    summary = {
+        "clean_accuracy": correct / len(dataset.y_test), "test_images": len(dataset.y_test),
+        "nonfinite_outputs": nonfinite, "bn_layers": facts.bn_layers,
+        "conv_layers": facts.conv_layers, "parameters": facts.parameters,
+        "train_seconds": float(history["seconds"].sum()),
+        "seconds_per_epoch": float(history["seconds"].median()),
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
+    }
+    with store.writer("models", spec.slug, config) as out:
+        torch.save(model.state_dict(), out / "model.pt")
+        history.to_csv(out / "history.csv", index=False)
+        (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    checkpoint.unlink(missing_ok=True)
+    return _load_trained(store.load("models", spec.slug, config), spec)  # type: ignore[arg-type]
+
+
+def sweep_config(trained: TrainedModel, protocol: NoiseProtocol, target: str, eta: float
+                 ) -> dict[str, Any]:
+    """Everything one (model, target set, eta) cell of a sweep depends on: its artifact key.
+
+    The clean reference (eta = 0) is the same for every target set and shares one key.
+    """
+    fields = protocol.as_dict()
+    del fields["etas"], fields["targets"]
+    if eta == 0:
+        target = "clean"
+        del fields["draws"], fields["scale"], fields["kind"], fields["layers"]
+    return {"model_key": trained.key, "target": target, "eta": float(eta), **fields,
+            "protocol_version": PROTOCOL_VERSION}
+
+
+def _sweep_cell(trained: TrainedModel, dataset: Dataset, protocol: NoiseProtocol, target: str,
+                eta: float, idx: torch.Tensor) -> pd.DataFrame:
+    x, y = dataset.x_test[idx], dataset.y_test[idx]
+    tensors = select_tensors(trained.model, target, protocol.layers)
+    rows = []
+    for draw in range(protocol.draws if eta > 0 else 1):
+        start = time.perf_counter()
+        with injected_noise(tensors, eta, draw_seed(protocol.seed, eta, draw), protocol.scale,
+                            protocol.kind):
+            correct, nonfinite = predict_correct(trained.model, x, y, dataset)
+        rows.append({"draw": draw, "accuracy": correct / len(y),
+                     "nonfinite_fraction": nonfinite / len(y),
+                     "seconds": time.perf_counter() - start})
+    return pd.DataFrame(rows)
+
+
+def noise_sweep(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProtocol,
+                data: DataCache, progress: bool = False) -> pd.DataFrame:
+    """Tidy per-draw table of a noise sweep over ``protocol.etas`` (plus eta = 0) and targets.
+
+    Columns: dataset, model, norm, bn_layers, target, eta, draw, accuracy, normalized_accuracy
+    (accuracy over the clean accuracy on the same images), nonfinite_fraction (share of images
+    whose logits were not all finite), seconds. Each (target, eta) cell is cached on its own.
+    """
+    parts = []
+    idx: torch.Tensor | None = None
+    for target in protocol.targets:
+        for eta in (0.0, *protocol.etas):
+            config = sweep_config(trained, protocol, target, eta)
+            slug = f"{trained.spec.slug}-{config['target']}-eta{eta:g}"
+            path = store.load("sweeps", slug, config)
+            if path is None:
+                dataset = data(trained.spec.dataset)
+                if idx is None:
+                    idx = stratified_subset(dataset.y_test, protocol.eval_per_class,
+                                            protocol.seed)
+                cell = _sweep_cell(trained, dataset, protocol, target, eta, idx)
+                with store.writer("sweeps", slug, config) as out:
+                    cell.to_csv(out / "draws.csv", index=False)
+                path = store.load("sweeps", slug, config)
+                if progress:
+                    print(f"{slug}: mean accuracy {cell['accuracy'].mean():.4f}", flush=True)
+            cell = pd.read_csv(path / "draws.csv")  # type: ignore[operator]
+            parts.append(cell.assign(target=target, eta=eta))
+    table = pd.concat(parts, ignore_index=True)
+    spec = trained.spec
+    table = table.assign(dataset=spec.dataset, model=spec.model, norm=spec.norm,
+                         bn_layers=trained.summary["bn_layers"])
+    clean = table[table["eta"] == 0].set_index("target")["accuracy"]
+    table["normalized_accuracy"] = table["accuracy"] / table["target"].map(clean)
+    columns = ["dataset", "model", "norm", "bn_layers", "target", "eta", "draw", "accuracy",
+               "normalized_accuracy", "nonfinite_fraction", "seconds"]
+    return table[columns]

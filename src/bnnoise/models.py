@@ -1,0 +1,211 @@
+"""CIFAR ResNet-(6n+2) v1 and VGG networks with an injected normalization choice.
+
+Every convolution of a network is followed by a slot for a normalization layer. Which slots hold
+BatchNorm is decided by a :class:`NormPlan`, handed to the builder, so that "with BN", "without
+BN" and "BN in the first k convolutions only" are one parameter of one network definition (the
+idea of ``norm_layer`` in torchvision's ``resnet.py``).
+
+Conventions (stated in the book's protocol page):
+
+* ResNet v1 for CIFAR (He et al., 2016, section 4.2): a 3x3 stem convolution with 16 channels,
+  three stages of ``n`` basic blocks with 16/32/64 channels, global average pooling and one linear
+  layer. Where the shape changes, the shortcut is a strided 1x1 convolution with a bias and no
+  normalization (the convention of the Keras ``resnet_v1`` CIFAR example), so a fully normalized
+  ResNet-(6n+2) has 6n+1 BatchNorm layers.
+* A convolution followed by BatchNorm has no bias; any other convolution has one.
+* Without BatchNorm, the last convolution of every residual branch starts at zero, so each block
+  starts as the identity (as in SkipInit/Fixup); this keeps deep unnormalized ResNets trainable.
+* VGG for CIFAR: 3x3 convolution stacks with max-pooling (configurations A, B, D, E of Simonyan &
+  Zisserman, 2015), then a classifier 512 -> 512 -> classes. Only convolutions get normalized.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+NORMS = ("bn", "none")
+"""Normalization choices accepted by the builders."""
+
+VGG_LAYOUTS: dict[str, list[int | str]] = {
+    "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
+              512, 512, 512, "M"],
+    "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+              512, 512, 512, 512, "M"],
+}
+
+_RESNET_NAME = re.compile(r"^resnet(\d+)$")
+
+
+class NormPlan:
+    """Hands out the normalization layer of each convolution, in construction order.
+
+    Args:
+        norm: ``"bn"`` or ``"none"``.
+        bn_layers: with ``norm="bn"``, only the first ``bn_layers`` convolutions (in the order the
+            network builds them, which is the forward order) get BatchNorm; ``None`` means all.
+    """
+
+    def __init__(self, norm: str, bn_layers: int | None = None) -> None:
+        if norm not in NORMS:
+            raise ValueError(f"unknown norm {norm!r}; valid choices: {', '.join(NORMS)}")
+        if bn_layers is not None and (norm != "bn" or bn_layers < 0):
+            raise ValueError("bn_layers must be a non-negative integer and needs norm='bn'")
+        self.norm = norm
+        self.bn_layers = bn_layers
+        self.slots = 0
+
+    def next_has_norm(self) -> bool:
+        """Claim the next convolution's slot; return whether it is normalized."""
+        index = self.slots
+        self.slots += 1
+        if self.norm == "none":
+            return False
+        return self.bn_layers is None or index < self.bn_layers
+
+
+def conv_norm(plan: NormPlan, c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
+    """A 3x3 convolution followed by the normalization the plan assigns to it (or nothing)."""
+    has_norm = plan.next_has_norm()
+    conv = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=not has_norm)
+    norm = nn.BatchNorm2d(c_out) if has_norm else nn.Identity()
+    return nn.Sequential(conv, norm)
+
+
+class BasicBlock(nn.Module):
+    """ResNet v1 basic block: conv-norm-ReLU, conv-norm, add the shortcut, ReLU."""
+
+    def __init__(self, plan: NormPlan, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.branch1 = conv_norm(plan, c_in, c_out, stride)
+        self.branch2 = conv_norm(plan, c_out, c_out)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Conv2d(c_in, c_out, 1, stride=stride, bias=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.branch1(x))
+        return torch.relu(self.branch2(out) + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    """ResNet-(6n+2) v1 for 32x32 inputs (He et al., 2016)."""
+
+    def __init__(self, blocks_per_stage: int, num_classes: int, plan: NormPlan) -> None:
+        super().__init__()
+        self.stem = conv_norm(plan, 3, 16)
+        stages: list[nn.Module] = []
+        c_in = 16
+        for stage, width in enumerate((16, 32, 64)):
+            for block in range(blocks_per_stage):
+                stride = 2 if stage > 0 and block == 0 else 1
+                stages.append(BasicBlock(plan, c_in, width, stride))
+                c_in = width
+        self.blocks = nn.Sequential(*stages)
+        self.fc = nn.Linear(64, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(torch.relu(self.stem(x)))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+class CifarVGG(nn.Module):
+    """VGG for 32x32 inputs: conv stacks with max-pooling, then a 512-512-classes classifier."""
+
+    def __init__(self, layout: list[int | str], num_classes: int, plan: NormPlan) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in = 3
+        for item in layout:
+            if item == "M":
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [conv_norm(plan, c_in, int(item)), nn.ReLU(inplace=True)]
+                c_in = int(item)
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(512, 512), nn.ReLU(inplace=True), nn.Linear(512, num_classes)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+def _init_weights(model: nn.Module) -> None:
+    """He (fan-out) initialisation for convolutions, zero biases; linear layers keep PyTorch's."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+
+def model_names() -> str:
+    """Human-readable list of valid model names, for error messages."""
+    return "resnet<6n+2> (e.g. resnet8, resnet20, resnet32, resnet44, resnet56, resnet110), " + (
+        ", ".join(VGG_LAYOUTS)
+    )
+
+
+def validate_model_name(name: str) -> None:
+    """Raise ``ValueError`` naming the valid choices unless ``name`` is a known model."""
+    match = _RESNET_NAME.match(name)
+    if name in VGG_LAYOUTS or (match and int(match.group(1)) % 6 == 2 and int(match.group(1)) > 2):
+        return
+    raise ValueError(f"unknown model {name!r}; valid: {model_names()}")
+
+
+def build_model(
+    name: str, num_classes: int, norm: str = "bn", bn_layers: int | None = None
+) -> nn.Module:
+    """Build a CIFAR network by name.
+
+    Args:
+        name: ``resnet<6n+2>`` (``resnet20``, ``resnet44``, ...) or ``vgg11/13/16/19``.
+        num_classes: number of output classes.
+        norm: ``"bn"`` (BatchNorm after every convolution) or ``"none"``.
+        bn_layers: with ``norm="bn"``, put BatchNorm after the first ``bn_layers`` convolutions
+            only (forward order); ``None`` means after all of them.
+
+    Initialisation draws from PyTorch's global generator: seed it first for reproducibility.
+    """
+    validate_model_name(name)
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    plan = NormPlan(norm, bn_layers)
+    if name in VGG_LAYOUTS:
+        model: nn.Module = CifarVGG(VGG_LAYOUTS[name], num_classes, plan)
+    else:
+        depth = int(_RESNET_NAME.match(name).group(1))  # type: ignore[union-attr]
+        model = CifarResNet((depth - 2) // 6, num_classes, plan)
+    if bn_layers is not None and bn_layers > plan.slots:
+        raise ValueError(f"bn_layers={bn_layers} exceeds the {plan.slots} convolutions of {name}")
+    _init_weights(model)
+    if isinstance(model, CifarResNet):
+        for block in model.blocks:
+            if not isinstance(block.branch2[1], nn.BatchNorm2d):
+                nn.init.zeros_(block.branch2[0].weight)  # the block starts as the identity
+    return model
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """Size facts reported for every trained model."""
+
+    bn_layers: int
+    conv_layers: int
+    parameters: int
+
+
+def model_facts(model: nn.Module) -> ModelFacts:
+    """Count BatchNorm layers, convolutions and trainable parameters of a model."""
+    return ModelFacts(
+        bn_layers=sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()),
+        conv_layers=sum(isinstance(m, nn.Conv2d) for m in model.modules()),
+        parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+    )
