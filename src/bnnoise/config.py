@@ -50,8 +50,11 @@ class Profile:
 
     @property
     def store_dir(self) -> Path:
-        """Root of the artifact store (trained models, sweep results)."""
-        return self.root / "data" / "artifacts"
+        """Root of this profile's artifact store (trained models, sweep results).
+
+        Each profile has its own store, so that smoke runs never mix with published results.
+        """
+        return self.root / "data" / "artifacts" / self.name
 
     def summary(self) -> dict[str, Any]:
         """The effective configuration, for display next to results."""

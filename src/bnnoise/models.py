@@ -184,7 +184,8 @@ def build_model(
         depth = int(_RESNET_NAME.match(name).group(1))  # type: ignore[union-attr]
         model = CifarResNet((depth - 2) // 6, num_classes, plan)
     if bn_layers is not None and bn_layers > plan.slots:
-        raise ValueError(f"bn_layers={bn_layers} exceeds the {plan.slots} convolutions of {name}")
+        raise ValueError(f"bn_layers={bn_layers} exceeds the {plan.slots} "
+                         f"normalization slots (3x3 convolutions) of {name}")
     _init_weights(model)
     if isinstance(model, CifarResNet):
         for block in model.blocks:

@@ -1,0 +1,55 @@
+import json
+
+import pytest
+
+from bnnoise.artifacts import ArtifactStore, config_hash
+from bnnoise.experiments import ModelSpec, model_config
+from bnnoise.training import Recipe
+
+
+def test_every_parameter_changes_the_model_key() -> None:
+    spec, recipe = ModelSpec("cifar10", "resnet20", "bn"), Recipe()
+    base = config_hash(model_config(spec, recipe))
+    variants = [ModelSpec("cifar100", "resnet20", "bn"), ModelSpec("cifar10", "resnet44", "bn"),
+                ModelSpec("cifar10", "resnet20", "none"), ModelSpec("cifar10", "resnet20", "bn", 3)]
+    keys = {config_hash(model_config(v, recipe)) for v in variants}
+    for field, value in [("epochs", 31), ("batch_size", 64), ("lr", 0.2), ("momentum", 0.8),
+                         ("weight_decay", 1e-4), ("warmup_epochs", 1.0), ("label_smoothing", 0.1),
+                         ("grad_clip", 2.0), ("precision", "fp32"), ("seed", 1)]:
+        keys.add(config_hash(model_config(spec, Recipe(**{**recipe.as_dict(), field: value}))))
+    assert base not in keys and len(keys) == 14
+
+
+def test_write_then_load(tmp_path) -> None:
+    store = ArtifactStore(tmp_path)
+    with store.writer("kind", "thing", {"a": 1}) as out:
+        (out / "x.txt").write_text("hello")
+    path = store.load("kind", "thing", {"a": 1})
+    assert path is not None and (path / "x.txt").read_text() == "hello"
+    assert store.load("kind", "thing", {"a": 2}) is None
+
+
+def test_failed_write_publishes_nothing(tmp_path) -> None:
+    store = ArtifactStore(tmp_path)
+    with pytest.raises(KeyboardInterrupt), store.writer("kind", "thing", {"a": 1}) as out:
+        (out / "x.txt").write_text("half")
+        raise KeyboardInterrupt  # a kill in the middle of writing
+    assert store.load("kind", "thing", {"a": 1}) is None
+    assert list((tmp_path / "kind").iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "manifest"])
+def test_corrupt_artifacts_are_detected_and_discarded(tmp_path, damage: str) -> None:
+    store = ArtifactStore(tmp_path)
+    with store.writer("kind", "thing", {"a": 1}) as out:
+        (out / "x.txt").write_text("hello world")
+    path = store.path("kind", "thing", {"a": 1})
+    if damage == "truncate":
+        (path / "x.txt").write_text("hello")
+    elif damage == "delete":
+        (path / "x.txt").unlink()
+    else:
+        (path / "manifest.json").write_text(json.dumps({"config": {"a": 2}, "files": {}}))
+    with pytest.warns(UserWarning, match="discarding corrupt artifact"):
+        assert store.load("kind", "thing", {"a": 1}) is None
+    assert not path.exists()
