@@ -1,5 +1,7 @@
-"""Command line: train and sweep every model of a profile (resumable), or fetch CIFAR.
+"""Command line of the book: run chapters, train and sweep a profile, fetch CIFAR.
 
+    python -m bnnoise chapter 02_noise --profile cpu -p etas "[0.1, 0.3]"   # rerun one chapter
+    python -m bnnoise chapter all --profile smoke --output-dir /tmp/smoke   # every chapter
     python -m bnnoise train --profile cpu          # train all models of the profile
     python -m bnnoise sweep --profile cpu          # train if needed, then run the noise sweeps
     python -m bnnoise download --data-dir DIR      # torchvision download of CIFAR-10/100
@@ -11,23 +13,36 @@ interrupted training run from its last epoch checkpoint.
 from __future__ import annotations
 
 import argparse
-import itertools
+import time
+from pathlib import Path
 
 import torch
+import yaml
 
 from bnnoise.artifacts import ArtifactStore
-from bnnoise.config import load_profile
-from bnnoise.experiments import DataCache, ModelSpec, noise_sweep, trained_model
+from bnnoise.chapters import chapter_names, run_chapter
+from bnnoise.config import load_profile, project_root
+from bnnoise.experiments import DataCache, noise_sweep, profile_specs, trained_model
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnnoise", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("train", "sweep", "download"))
+    parser.add_argument("command", choices=("chapter", "train", "sweep", "download"))
+    parser.add_argument("chapter", nargs="?", help="with 'chapter': a chapter name or 'all'")
     parser.add_argument("--profile", default="cpu", help="profile of params.yaml")
     parser.add_argument("--data-dir", default=None, help="dataset directory")
     parser.add_argument("--models", nargs="+", default=None, help="override the profile's models")
     parser.add_argument("--norms", nargs="+", default=None, help="override the profile's norms")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                        metavar=("NAME", "VALUE"),
+                        help="with 'chapter': a chapter parameter (VALUE is read as YAML)")
+    parser.add_argument("--output-dir", default=None,
+                        help="with 'chapter': where executed notebooks go (default: book/)")
     args = parser.parse_args(argv)
+
+    if args.command == "chapter":
+        run_chapters(args)
+        return
 
     if args.command == "download":
         from torchvision import datasets
@@ -43,14 +58,28 @@ def main(argv: list[str] | None = None) -> None:
     print(f"profile {profile.name}: {profile.summary()} ({torch.get_num_threads()} threads)")
     store = ArtifactStore(profile.store_dir)
     data = DataCache(profile.data_dir)
-    for dataset, model, norm in itertools.product(profile.datasets, profile.models,
-                                                  profile.norms):
-        trained = trained_model(store, ModelSpec(dataset, model, norm), profile.recipe, data,
-                                progress=True)
+    for spec in profile_specs(profile):  # one model at a time: each finished result is stored
+        trained = trained_model(store, spec, profile.recipe, data, progress=True)
         print(f"{trained.key}: clean accuracy {trained.summary['clean_accuracy']:.4f}",
               flush=True)
         if args.command == "sweep":
             noise_sweep(store, trained, profile.noise, data, progress=True)
+
+
+def run_chapters(args: argparse.Namespace) -> None:
+    """Execute one chapter (or all) with the profile and parameters given on the command line."""
+    root = project_root()
+    if not args.chapter:
+        raise SystemExit(f"name a chapter: {', '.join(chapter_names(root))} or all")
+    parameters = {name: yaml.safe_load(value) for name, value in args.parameter}
+    parameters["profile"] = args.profile
+    load_profile(args.profile, root=root)  # an unknown profile stops here, before any compute
+    names = chapter_names(root) if args.chapter == "all" else [args.chapter]
+    output_dir = Path(args.output_dir) if args.output_dir else root / "book"
+    for name in names:
+        start = time.perf_counter()
+        path = run_chapter(root, name, parameters, output_dir)
+        print(f"{path} ({time.perf_counter() - start:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

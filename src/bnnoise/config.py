@@ -56,6 +56,11 @@ class Profile:
         """
         return self.root / "data" / "artifacts" / self.name
 
+    @property
+    def results_dir(self) -> Path:
+        """Where the chapters write this profile's tidy result tables (CSV)."""
+        return self.root / "data" / "results" / self.name
+
     def summary(self) -> dict[str, Any]:
         """The effective configuration, for display next to results."""
         return {"profile": self.name, "datasets": list(self.datasets),

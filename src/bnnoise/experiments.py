@@ -8,6 +8,7 @@ example, a new eta grid reuses the trained models and every eta already swept.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import torch
 from torch import nn
 
 from bnnoise.artifacts import ArtifactStore
+from bnnoise.config import Profile
 from bnnoise.data import Dataset, load_dataset, num_classes_of, stratified_subset
 from bnnoise.evaluation import predict_correct
 from bnnoise.models import build_model, model_facts
@@ -194,3 +196,40 @@ def noise_sweep(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProt
     columns = ["dataset", "model", "norm", "bn_layers", "target", "eta", "draw", "accuracy",
                "normalized_accuracy", "nonfinite_fraction", "seconds"]
     return table[columns]
+
+
+def profile_specs(profile: Profile) -> list[ModelSpec]:
+    """The models a profile trains: every (dataset, model, norm) combination, in that order."""
+    return [ModelSpec(d, m, n) for d, m, n in
+            itertools.product(profile.datasets, profile.models, profile.norms)]
+
+
+def train_profile(profile: Profile, progress: bool = False) -> list[TrainedModel]:
+    """Train (or load) every model of a profile."""
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    return [trained_model(store, spec, profile.recipe, data, progress)
+            for spec in profile_specs(profile)]
+
+
+def sweep_profile(profile: Profile, runs: list[TrainedModel], progress: bool = False
+                  ) -> pd.DataFrame:
+    """Tidy per-draw noise-sweep table of every trained model of a profile."""
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    return pd.concat([noise_sweep(store, run, profile.noise, data, progress) for run in runs],
+                     ignore_index=True)
+
+
+def training_table(runs: list[TrainedModel]) -> pd.DataFrame:
+    """One row per trained model: clean accuracy, BN layers, parameters, training time."""
+    rows = [{"dataset": r.spec.dataset, "model": r.spec.model, "norm": r.spec.norm,
+             **{k: r.summary[k] for k in ("clean_accuracy", "test_images", "bn_layers",
+                                          "conv_layers", "parameters", "train_seconds",
+                                          "seconds_per_epoch")},
+             "epochs": len(r.history), "artifact": r.key} for r in runs]
+    return pd.DataFrame(rows)
+
+
+def history_table(runs: list[TrainedModel]) -> pd.DataFrame:
+    """Tidy per-epoch training history of every run."""
+    return pd.concat([r.history.assign(dataset=r.spec.dataset, model=r.spec.model,
+                                       norm=r.spec.norm) for r in runs], ignore_index=True)

@@ -1,0 +1,54 @@
+# The book's commands. `make help` lists them. Every target installs what it needs into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= cpu
+NB ?= all
+ARGS ?=
+BUILD_DIR ?= _build
+
+.PHONY: help env book test lint chapter train sweep data benchmark clean
+
+help:
+	@echo "make book                     build the HTML book from the committed results"
+	@echo "make test                     lint, unit tests, smoke chapters, nbval, book build"
+	@echo "make chapter NB=02_noise PROFILE=cpu ARGS='-p etas \"[0.1, 0.2]\"'"
+	@echo "                              rerun one chapter (NB=all: every chapter)"
+	@echo "make sweep PROFILE=cpu        train and sweep every model of a profile (resumable)"
+	@echo "make data DATA_DIR=dir        download CIFAR-10/100 with torchvision (needs internet)"
+	@echo "make benchmark                time training and noise sweeps against plain baselines"
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+env: $(VENV)/.installed
+
+book: env
+	$(VENV)/bin/jupyter-book build . --path-output $(BUILD_DIR) -W -n --keep-going
+	@echo "The book is at $(abspath $(BUILD_DIR))/_build/html/index.html"
+
+lint: env
+	$(VENV)/bin/ruff check src tests benchmarks
+
+test: lint
+	$(PY) -m pytest tests book/01_training.ipynb book/02_noise.ipynb --nbval-lax \
+		--nbval-cell-timeout=600
+
+chapter: env
+	$(PY) -m bnnoise chapter $(NB) --profile $(PROFILE) $(ARGS)
+
+train sweep: env
+	$(PY) -m bnnoise $@ --profile $(PROFILE) $(ARGS)
+
+data: env
+	$(PY) -m bnnoise download $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+benchmark: env
+	$(PY) benchmarks/benchmark.py $(ARGS)
+
+clean:
+	rm -rf $(BUILD_DIR)/_build data/artifacts/smoke data/results/smoke

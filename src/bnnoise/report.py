@@ -1,0 +1,40 @@
+"""Helpers that put results into the book: tidy CSV files and numbered Markdown tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown
+
+from bnnoise.artifacts import atomic_write_bytes
+from bnnoise.config import Profile
+
+
+def save_table(table: pd.DataFrame, profile: Profile, filename: str) -> Path:
+    """Write a tidy table to ``data/results/<profile>/<filename>`` (atomically); return the path."""
+    path = profile.results_dir / filename
+    atomic_write_bytes(path, table.to_csv(index=False, float_format="%.6g").encode())
+    return path
+
+
+def numbered_table(table: pd.DataFrame, caption: str, name: str, floatfmt: str = ".4g"
+                   ) -> Markdown:
+    """A table the book numbers and can reference as ``{numref}`name```.
+
+    Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
+    """
+    body = table.to_markdown(index=False, floatfmt=floatfmt)
+    return Markdown(f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{body}\n:::\n")
+
+
+def configuration_table(profile: Profile, sections: tuple[str, ...] = ("recipe", "noise")
+                        ) -> Markdown:
+    """The effective configuration of a run, as a Markdown table of parameter and value."""
+    summary = profile.summary()
+    rows = [("profile", summary["profile"]), ("datasets", ", ".join(summary["datasets"])),
+            ("models", ", ".join(summary["models"])), ("norms", ", ".join(summary["norms"]))]
+    for section in sections:
+        rows += [(f"{section}.{k}", v) for k, v in summary[section].items()]
+    body = pd.DataFrame(rows, columns=["parameter", "value"]).astype(str).to_markdown(index=False)
+    return Markdown(f"{body}\n")
