@@ -53,3 +53,26 @@ def test_corrupt_artifacts_are_detected_and_discarded(tmp_path, damage: str) -> 
     with pytest.warns(UserWarning, match="discarding corrupt artifact"):
         assert store.load("kind", "thing", {"a": 1}) is None
     assert not path.exists()
+
+
+def test_every_protocol_field_changes_the_sweep_key() -> None:
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from bnnoise.experiments import sweep_config
+    from bnnoise.noise import NoiseProtocol
+
+    trained = SimpleNamespace(key="cifar10-resnet20-bn-0123")
+    base = NoiseProtocol()
+    key = config_hash(sweep_config(trained, base, "all", 0.1))
+    variants = [sweep_config(SimpleNamespace(key="other"), base, "all", 0.1),
+                sweep_config(trained, base, "weights", 0.1),
+                sweep_config(trained, base, "all", 0.2)]
+    for field, value in [("draws", 7), ("eval_per_class", 50), ("scale", "max"),
+                         ("kind", "multiplicative"), ("seed", 1), ("layers", "fc")]:
+        variants.append(sweep_config(trained, replace(base, **{field: value}), "all", 0.1))
+    keys = {config_hash(v) for v in variants}
+    assert key not in keys and len(keys) == len(variants)
+    # the grid itself is not part of a cell's key: a new grid re-uses the etas it shares
+    wider = replace(base, etas=(*base.etas, 3.0))
+    assert config_hash(sweep_config(trained, wider, "all", 0.1)) == key

@@ -108,7 +108,8 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
                   f"loss {row['train_loss']:.3f}, test acc {row['test_acc']:.4f}, "
                   f"{row['seconds']:.0f} s", flush=True)
 
-    history = pd.DataFrame(train(model, dataset, recipe, checkpoint, progress=report))
+    history = pd.DataFrame(train(model, dataset, recipe, checkpoint, progress=report,
+                                 progress_bar=progress))
     model = model.to(memory_format=torch.contiguous_format)
     correct, nonfinite = predict_correct(model, dataset.x_test, dataset.y_test, dataset)
     facts = model_facts(model)

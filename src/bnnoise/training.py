@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -23,6 +24,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from bnnoise.artifacts import atomic_write_bytes
 from bnnoise.data import Dataset, normalize
@@ -114,6 +116,7 @@ def train(
     checkpoint: Path | None = None,
     stop_after_epochs: int | None = None,
     progress: Callable[[dict[str, float]], None] | None = None,
+    progress_bar: bool = False,
 ) -> list[dict[str, float]]:
     """Train ``model`` in place and return the per-epoch history.
 
@@ -125,6 +128,7 @@ def train(
         checkpoint: file to resume from and to write after every epoch; ``None`` disables both.
         stop_after_epochs: stop (as if killed) once this many epochs are done in total; for tests.
         progress: called with each epoch's history row.
+        progress_bar: show a per-step progress bar (on standard error) during each epoch.
 
     Returns:
         One dict per epoch: epoch, lr, train_loss, train_acc, test_acc, seconds.
@@ -163,7 +167,9 @@ def train(
         model.train()
         order = torch.randperm(n, generator=generator)
         loss_sum, correct = 0.0, 0
-        for i in range(steps_per_epoch):
+        steps = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{recipe.epochs}",
+                     leave=False, disable=not progress_bar, file=sys.stderr, mininterval=5)
+        for i in steps:
             step = epoch * steps_per_epoch + i
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total, warmup, recipe.lr)
