@@ -51,8 +51,8 @@ def test_unnormalized_resnet_blocks_start_as_identity() -> None:
 @pytest.mark.parametrize("kwargs, message", [
     ({"name": "resnet21"}, "valid: resnet<6n+2>"),
     ({"name": "alexnet"}, "vgg16"),
-    ({"norm": "gn"}, "valid choices: bn, none"),
-    ({"norm": "none", "bn_layers": 3}, "needs norm='bn'"),
+    ({"norm": "gn"}, "unknown norm .gn.; valid: activation part"),
+    ({"norm": "none", "bn_layers": 3}, "needs an activation normalization"),
     ({"bn_layers": 99}, "exceeds the 19 normalization slots"),
 ])
 def test_bad_parameters_raise_clear_errors(kwargs: dict, message: str) -> None:

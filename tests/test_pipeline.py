@@ -15,7 +15,7 @@ def test_every_profile_in_params_yaml_is_valid(project) -> None:
 
 @pytest.mark.parametrize("overrides, message", [
     ({"models": ["resnet21"]}, "unknown model 'resnet21'"),
-    ({"norms": ["ln"]}, "unknown norm 'ln'; valid: bn, none"),
+    ({"norms": ["lnx"]}, "unknown norm 'lnx'; valid: activation part"),
     ({"datasets": ["imagenet"]}, "unknown dataset 'imagenet'"),
     ({"etas": [0.1, -1]}, "positive numbers"),
     ({"epochs": 0}, "epochs must be >= 1"),

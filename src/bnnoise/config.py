@@ -11,8 +11,9 @@ from typing import Any
 import yaml
 
 from bnnoise.data import DATASETS
-from bnnoise.models import NORMS, validate_model_name
+from bnnoise.models import validate_model_name
 from bnnoise.noise import NoiseProtocol
+from bnnoise.norms import parse_norm
 from bnnoise.training import Recipe
 
 PARAMS_FILE = "params.yaml"
@@ -119,8 +120,7 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         validate_model_name(m)
     norms = _as_tuple(raw["norms"], "norms")
     for n in norms:
-        if n not in NORMS:
-            raise ValueError(f"unknown norm {n!r}; valid: {', '.join(NORMS)}")
+        parse_norm(n)
     noise = dict(raw["noise"])
     noise["etas"] = tuple(float(e) for e in noise["etas"])
     noise["targets"] = _as_tuple(noise["targets"], "targets")

@@ -27,8 +27,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-NORMS = ("bn", "none")
-"""Normalization choices accepted by the builders."""
+from bnnoise.norms import (
+    BatchChannelNorm2d,
+    ScaledWSConv2d,
+    make_activation_norm,
+    make_conv,
+    parse_norm,
+)
 
 VGG_LAYOUTS: dict[str, list[int | str]] = {
     "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -43,38 +48,38 @@ _RESNET_NAME = re.compile(r"^resnet(\d+)$")
 
 
 class NormPlan:
-    """Hands out the normalization layer of each convolution, in construction order.
+    """Hands out the convolution and normalization of each 3x3 convolution slot, in order.
 
     Args:
-        norm: ``"bn"`` or ``"none"``.
-        bn_layers: with ``norm="bn"``, only the first ``bn_layers`` convolutions (in the order the
-            network builds them, which is the forward order) get BatchNorm; ``None`` means all.
+        norm: a normalization name (see :mod:`bnnoise.norms`), e.g. ``"bn"``, ``"none"``,
+            ``"gn8+ws"``.
+        bn_layers: only the first ``bn_layers`` slots (in the order the network builds them,
+            which is the forward order) get the activation normalization; ``None`` means all.
+            Needs an activation normalization (e.g. ``"bn"``).
     """
 
     def __init__(self, norm: str, bn_layers: int | None = None) -> None:
-        if norm not in NORMS:
-            raise ValueError(f"unknown norm {norm!r}; valid choices: {', '.join(NORMS)}")
-        if bn_layers is not None and (norm != "bn" or bn_layers < 0):
-            raise ValueError("bn_layers must be a non-negative integer and needs norm='bn'")
-        self.norm = norm
+        self.spec = parse_norm(norm)
+        if bn_layers is not None and (not self.spec.normalizes_activations or bn_layers < 0):
+            raise ValueError("bn_layers must be a non-negative integer and needs an activation "
+                             "normalization such as norm='bn'")
         self.bn_layers = bn_layers
         self.slots = 0
 
-    def next_has_norm(self) -> bool:
-        """Claim the next convolution's slot; return whether it is normalized."""
+    def next_slot(self, c_in: int, c_out: int, stride: int) -> nn.Sequential:
+        """Claim the next slot: a 3x3 convolution followed by its normalization (or identity)."""
         index = self.slots
         self.slots += 1
-        if self.norm == "none":
-            return False
-        return self.bn_layers is None or index < self.bn_layers
+        has_norm = self.spec.normalizes_activations and (
+            self.bn_layers is None or index < self.bn_layers)
+        conv = make_conv(self.spec, c_in, c_out, 3, stride, 1, bias=not has_norm)
+        norm = make_activation_norm(self.spec, c_out) if has_norm else nn.Identity()
+        return nn.Sequential(conv, norm)
 
 
 def conv_norm(plan: NormPlan, c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
     """A 3x3 convolution followed by the normalization the plan assigns to it (or nothing)."""
-    has_norm = plan.next_has_norm()
-    conv = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=not has_norm)
-    norm = nn.BatchNorm2d(c_out) if has_norm else nn.Identity()
-    return nn.Sequential(conv, norm)
+    return plan.next_slot(c_in, c_out, stride)
 
 
 class BasicBlock(nn.Module):
@@ -139,7 +144,7 @@ class CifarVGG(nn.Module):
 def _init_weights(model: nn.Module) -> None:
     """He (fan-out) initialisation for convolutions, zero biases; linear layers keep PyTorch's."""
     for module in model.modules():
-        if isinstance(module, nn.Conv2d):
+        if isinstance(module, nn.Conv2d) and not hasattr(module, "parametrizations"):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
@@ -160,17 +165,34 @@ def validate_model_name(name: str) -> None:
     raise ValueError(f"unknown model {name!r}; valid: {model_names()}")
 
 
+def _zero_branch_output(conv: nn.Module) -> None:
+    """Make a residual branch's last convolution output zero at initialisation."""
+    if isinstance(conv, ScaledWSConv2d):
+        nn.init.zeros_(conv.gain)
+    elif hasattr(conv, "parametrizations"):  # weight normalization: zero the norm g
+        nn.init.zeros_(conv.parametrizations.weight.original0)
+    else:
+        nn.init.zeros_(conv.weight)
+    if conv.bias is not None:
+        nn.init.zeros_(conv.bias)
+
+
 def build_model(
-    name: str, num_classes: int, norm: str = "bn", bn_layers: int | None = None
+    name: str, num_classes: int, norm: str = "bn", bn_layers: int | None = None,
+    zero_init_residual: bool | None = None,
 ) -> nn.Module:
     """Build a CIFAR network by name.
 
     Args:
         name: ``resnet<6n+2>`` (``resnet20``, ``resnet44``, ...) or ``vgg11/13/16/19``.
         num_classes: number of output classes.
-        norm: ``"bn"`` (BatchNorm after every convolution) or ``"none"``.
-        bn_layers: with ``norm="bn"``, put BatchNorm after the first ``bn_layers`` convolutions
+        norm: normalization name (see :mod:`bnnoise.norms`): ``"bn"`` (BatchNorm after every
+            convolution), ``"none"``, ``"gn8"``, ``"ln"``, ``"bcn8+ws"``, ...
+        bn_layers: put the activation normalization after the first ``bn_layers`` convolutions
             only (forward order); ``None`` means after all of them.
+        zero_init_residual: ResNets only: start every residual branch at zero, so that each
+            block starts as the identity. ``None`` (default): exactly for branches that end
+            without an activation normalization.
 
     Initialisation draws from PyTorch's global generator: seed it first for reproducibility.
     """
@@ -189,8 +211,9 @@ def build_model(
     _init_weights(model)
     if isinstance(model, CifarResNet):
         for block in model.blocks:
-            if not isinstance(block.branch2[1], nn.BatchNorm2d):
-                nn.init.zeros_(block.branch2[0].weight)  # the block starts as the identity
+            unnormalized = isinstance(block.branch2[1], nn.Identity)
+            if zero_init_residual or (zero_init_residual is None and unnormalized):
+                _zero_branch_output(block.branch2[0])
     return model
 
 
@@ -199,6 +222,7 @@ class ModelFacts:
     """Size facts reported for every trained model."""
 
     bn_layers: int
+    norm_layers: int
     conv_layers: int
     parameters: int
 
@@ -207,6 +231,8 @@ def model_facts(model: nn.Module) -> ModelFacts:
     """Count BatchNorm layers, convolutions and trainable parameters of a model."""
     return ModelFacts(
         bn_layers=sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()),
+        norm_layers=sum(isinstance(m, nn.modules.batchnorm._BatchNorm | nn.GroupNorm
+                                   | BatchChannelNorm2d) for m in model.modules()),
         conv_layers=sum(isinstance(m, nn.Conv2d) for m in model.modules()),
         parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
     )
