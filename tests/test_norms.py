@@ -73,7 +73,9 @@ def test_weight_norm_reproduces_the_weight_and_counts_no_activation_norm() -> No
     assert facts.norm_layers == 0 and facts.bn_layers == 0
     conv = model.stem[0]
     g, v = conv.parametrizations.weight.original0, conv.parametrizations.weight.original1
-    assert torch.allclose(conv.weight, g * v / v.pow(2).sum(dim=(1, 2, 3), keepdim=True).sqrt(), atol=1e-6)
+    norm_v = v.pow(2).sum(dim=(1, 2, 3), keepdim=True).sqrt()
+    assert torch.allclose(conv.weight, g * v / norm_v, atol=1e-6)
+    assert torch.allclose(g, norm_v)  # initialised so that the weight equals v
 
 
 def test_bn_and_none_models_keep_their_state_dict_names() -> None:

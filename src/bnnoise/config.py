@@ -14,6 +14,7 @@ from bnnoise.data import DATASETS
 from bnnoise.models import validate_model_name
 from bnnoise.noise import NoiseProtocol
 from bnnoise.norms import parse_norm
+from bnnoise.propagation import PropagationSetup
 from bnnoise.training import Recipe
 
 PARAMS_FILE = "params.yaml"
@@ -46,6 +47,7 @@ class Profile:
     norms: tuple[str, ...]
     recipe: Recipe
     noise: NoiseProtocol
+    propagation: PropagationSetup
     root: Path
     data_dir: Path
 
@@ -121,6 +123,8 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     norms = _as_tuple(raw["norms"], "norms")
     for n in norms:
         parse_norm(n)
+    propagation = {k: tuple(v) if isinstance(v, list) else v
+                   for k, v in raw.get("propagation", {}).items()}
     noise = dict(raw["noise"])
     noise["etas"] = tuple(float(e) for e in noise["etas"])
     noise["targets"] = _as_tuple(noise["targets"], "targets")
@@ -128,5 +132,6 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         name=name, description=" ".join(str(raw.get("description", "")).split()),
         datasets=datasets, models=models, norms=norms,
         recipe=Recipe(**raw["recipe"]), noise=NoiseProtocol(**noise),
+        propagation=PropagationSetup(**propagation),
         root=root, data_dir=data_dir,
     )

@@ -45,6 +45,7 @@ VGG_LAYOUTS: dict[str, list[int | str]] = {
 }
 
 _RESNET_NAME = re.compile(r"^resnet(\d+)$")
+_PLAIN_NAME = re.compile(r"^plain(\d+)$")
 
 
 class NormPlan:
@@ -141,20 +142,51 @@ class CifarVGG(nn.Module):
         return self.classifier(self.features(x))
 
 
+class CifarPlain(nn.Module):
+    """A plain (non-residual) CNN of ``depth`` conv-norm-ReLU units of uniform width at full
+    resolution, then global average pooling and a linear layer: the deep uniform-width stacks
+    used to study normalization at initialisation (Lubana et al., 2021)."""
+
+    def __init__(self, depth: int, num_classes: int, plan: NormPlan, width: int = 64) -> None:
+        super().__init__()
+        units: list[nn.Module] = []
+        c_in = 3
+        for _ in range(depth):
+            units.append(nn.Sequential(conv_norm(plan, c_in, width), nn.ReLU()))
+            c_in = width
+        self.units = nn.Sequential(*units)
+        self.fc = nn.Linear(width, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.units(x)
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
 def _init_weights(model: nn.Module) -> None:
-    """He (fan-out) initialisation for convolutions, zero biases; linear layers keep PyTorch's."""
+    """He (fan-out) initialisation for convolutions, zero biases; linear layers keep PyTorch's.
+
+    Weight-normalized convolutions get the same initial weights: the direction ``v`` is drawn
+    like a kernel and the norm ``g`` set to its norm.
+    """
     for module in model.modules():
-        if isinstance(module, nn.Conv2d) and not hasattr(module, "parametrizations"):
+        if not isinstance(module, nn.Conv2d):
+            continue
+        if hasattr(module, "parametrizations"):
+            weight = module.parametrizations.weight
+            nn.init.kaiming_normal_(weight.original1, mode="fan_out", nonlinearity="relu")
+            with torch.no_grad():
+                weight.original0.copy_(
+                    weight.original1.pow(2).sum(dim=(1, 2, 3), keepdim=True).sqrt())
+        else:
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
 
 
 def model_names() -> str:
     """Human-readable list of valid model names, for error messages."""
-    return "resnet<6n+2> (e.g. resnet8, resnet20, resnet32, resnet44, resnet56, resnet110), " + (
-        ", ".join(VGG_LAYOUTS)
-    )
+    return ("resnet<6n+2> (e.g. resnet8, resnet20, resnet32, resnet44, resnet56, resnet110), "
+            + ", ".join(VGG_LAYOUTS) + ", plain<depth> (e.g. plain10, plain20)")
 
 
 def validate_model_name(name: str) -> None:
@@ -162,11 +194,20 @@ def validate_model_name(name: str) -> None:
     match = _RESNET_NAME.match(name)
     if name in VGG_LAYOUTS or (match and int(match.group(1)) % 6 == 2 and int(match.group(1)) > 2):
         return
+    plain = _PLAIN_NAME.match(name)
+    if plain and int(plain.group(1)) >= 1:
+        return
     raise ValueError(f"unknown model {name!r}; valid: {model_names()}")
 
 
-def _zero_branch_output(conv: nn.Module) -> None:
-    """Make a residual branch's last convolution output zero at initialisation."""
+def _zero_branch_output(slot: nn.Sequential) -> None:
+    """Make a residual branch's last conv-norm slot output zero at initialisation: zero the
+    normalization's scale if it has one, else the convolution's (weight norm, gain or kernel)."""
+    conv, norm = slot[0], slot[1]
+    if getattr(norm, "weight", None) is not None:
+        nn.init.zeros_(norm.weight)
+        nn.init.zeros_(norm.bias)
+        return
     if isinstance(conv, ScaledWSConv2d):
         nn.init.zeros_(conv.gain)
     elif hasattr(conv, "parametrizations"):  # weight normalization: zero the norm g
@@ -184,7 +225,8 @@ def build_model(
     """Build a CIFAR network by name.
 
     Args:
-        name: ``resnet<6n+2>`` (``resnet20``, ``resnet44``, ...) or ``vgg11/13/16/19``.
+        name: ``resnet<6n+2>`` (``resnet20``, ``resnet44``, ...), ``vgg11/13/16/19`` or
+            ``plain<depth>`` (a uniform width-64 stack without residual connections).
         num_classes: number of output classes.
         norm: normalization name (see :mod:`bnnoise.norms`): ``"bn"`` (BatchNorm after every
             convolution), ``"none"``, ``"gn8"``, ``"ln"``, ``"bcn8+ws"``, ...
@@ -202,6 +244,8 @@ def build_model(
     plan = NormPlan(norm, bn_layers)
     if name in VGG_LAYOUTS:
         model: nn.Module = CifarVGG(VGG_LAYOUTS[name], num_classes, plan)
+    elif name.startswith("plain"):
+        model = CifarPlain(int(name.removeprefix("plain")), num_classes, plan)
     else:
         depth = int(_RESNET_NAME.match(name).group(1))  # type: ignore[union-attr]
         model = CifarResNet((depth - 2) // 6, num_classes, plan)
@@ -213,7 +257,7 @@ def build_model(
         for block in model.blocks:
             unnormalized = isinstance(block.branch2[1], nn.Identity)
             if zero_init_residual or (zero_init_residual is None and unnormalized):
-                _zero_branch_output(block.branch2[0])
+                _zero_branch_output(block.branch2)
     return model
 
 

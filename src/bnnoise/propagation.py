@@ -1,0 +1,120 @@
+"""Signal propagation in randomly initialised networks, layer by layer.
+
+The quantities follow the definitions of Lubana, Dick & Tanaka (NeurIPS 2021, "Beyond
+BatchNorm"), computed on one batch of images in training mode (normalizers use batch statistics):
+
+* activation variance: per-channel variance over the batch and positions, averaged over channels;
+* average cosine similarity between samples: each sample's activation flattened and scaled to unit
+  length; the mean of the off-diagonal entries of their Gram matrix;
+* stable rank of that Gram matrix: its trace over its largest eigenvalue;
+* gradient norm: norm of the cross-entropy loss's gradient with respect to the layer's output.
+
+"Layers" are the outputs of the residual blocks (ResNets), of the conv-norm-ReLU units (plain
+CNNs) or of the conv-norm pairs (VGG).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+import torch
+from torch import nn
+
+from bnnoise.models import CifarPlain, CifarResNet, CifarVGG, validate_model_name
+from bnnoise.norms import parse_norm
+
+
+@dataclass(frozen=True)
+class PropagationSetup:
+    """What the signal-propagation measurements run on. Every field enters the artifact key."""
+
+    dataset: str = "cifar10"
+    models: tuple[str, ...] = ("resnet56", "plain20")
+    norms: tuple[str, ...] = ("bn", "ln", "gn4", "in", "none", "wn", "sws")
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        for m in self.models:
+            validate_model_name(m)
+        for n in self.norms:
+            parse_norm(n)
+        if not self.seeds or self.batch_size < 2:
+            raise ValueError("propagation needs at least one seed and a batch of >= 2 images")
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def probe_points(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The modules whose outputs count as the network's successive layers."""
+    if isinstance(model, CifarResNet):
+        return [(f"block{i + 1}", b) for i, b in enumerate(model.blocks)]
+    if isinstance(model, CifarPlain):
+        return [(f"unit{i + 1}", u) for i, u in enumerate(model.units)]
+    if isinstance(model, CifarVGG):
+        slots = [m for m in model.features if isinstance(m, nn.Sequential)]
+        return [(f"conv{i + 1}", s) for i, s in enumerate(slots)]
+    raise TypeError(f"no probe points defined for {type(model).__name__}")
+
+
+def activation_variance(a: torch.Tensor) -> float:
+    """Per-channel variance over batch and positions, averaged over channels."""
+    return float(a.transpose(0, 1).flatten(1).var(dim=1, unbiased=False).mean())
+
+
+def sample_gram(a: torch.Tensor) -> torch.Tensor:
+    """Gram matrix of the samples' flattened activations, each scaled to unit length."""
+    flat = a.flatten(1).double()
+    unit = flat / flat.norm(dim=1, keepdim=True).clamp_min(1e-30)
+    return unit @ unit.T
+
+
+def average_cosine_similarity(a: torch.Tensor) -> float:
+    """Mean off-diagonal entry of :func:`sample_gram`."""
+    gram = sample_gram(a)
+    n = gram.shape[0]
+    return float((gram.sum() - gram.diagonal().sum()) / (n * (n - 1)))
+
+
+def stable_rank(a: torch.Tensor) -> float:
+    """Trace over largest eigenvalue of :func:`sample_gram` (between 1 and the batch size)."""
+    gram = sample_gram(a)
+    return float(gram.trace() / torch.linalg.eigvalsh(gram)[-1])
+
+
+def layer_statistics(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
+    """One forward and backward pass in training mode; the four quantities at every layer.
+
+    Returns a table with columns layer (1-based), name, activation_variance,
+    cosine_similarity, stable_rank, grad_norm.
+    """
+    model.train()
+    points = probe_points(model)
+    outputs: dict[str, torch.Tensor] = {}
+
+    def keep(name: str):
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            output.retain_grad()
+            outputs[name] = output
+        return hook
+
+    handles = [module.register_forward_hook(keep(name)) for name, module in points]
+    try:
+        model.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(model(x), y).backward()
+    finally:
+        for h in handles:
+            h.remove()
+    rows = []
+    for i, (name, _) in enumerate(points):
+        a = outputs[name].detach()
+        grad = outputs[name].grad
+        rows.append({"layer": i + 1, "name": name, "activation_variance": activation_variance(a),
+                     "cosine_similarity": average_cosine_similarity(a),
+                     "stable_rank": stable_rank(a),
+                     "grad_norm": float(grad.norm()) if grad is not None else float("nan")})
+    model.zero_grad(set_to_none=True)
+    return pd.DataFrame(rows)
