@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_chapter_declares_profile_and_overrides() -> None:
     for name in chapter_names(ROOT):
         params = chapter_parameters(ROOT, name)
-        assert {"profile", "overrides", "models", "norms", "datasets"} <= set(params), name
+        assert {"profile", "overrides", "models", "norms"} <= set(params), name
 
 
 @pytest.mark.parametrize("name", chapter_names(ROOT))

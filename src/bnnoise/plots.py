@@ -61,3 +61,26 @@ def noise_curves(summary: pd.DataFrame) -> Figure:
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def propagation_curves(table: pd.DataFrame, quantity: str = "activation_variance",
+                       log: bool = True) -> Figure:
+    """A per-layer quantity versus depth, one line per normalizer (mean over seeds, with the
+    seeds' min-max range shaded); one panel per (model, residual initialisation)."""
+    panels = list(dict.fromkeys(zip(table["model"], table["residual_init"], strict=True)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 3.8), squeeze=False)
+    colors = _colors(list(dict.fromkeys(table["norm"])))
+    for ax, (model, init) in zip(axes[0], panels, strict=True):
+        part = table[(table["model"] == model) & (table["residual_init"] == init)]
+        for norm, runs in part.groupby("norm", sort=False):
+            stats = runs.groupby("layer")[quantity].agg(["mean", "min", "max"])
+            ax.plot(stats.index, stats["mean"], color=colors[norm], label=norm)
+            ax.fill_between(stats.index, stats["min"], stats["max"], color=colors[norm],
+                            alpha=0.2)
+        title = model if not model.startswith("resnet") else f"{model}, {init} init"
+        ax.set(title=title, xlabel="layer (block or unit)", yscale="log" if log else "linear")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(quantity.replace("_", " "))
+    axes[0][-1].legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
