@@ -55,3 +55,12 @@ def test_stratified_subset_is_fixed_and_balanced() -> None:
     assert len(stratified_subset(labels, None)) == 1000
     with pytest.raises(ValueError, match="class 0 has 100"):
         stratified_subset(labels, 101)
+
+
+def test_number_of_classes_without_loading() -> None:
+    from bnnoise.data import num_classes_of
+
+    assert [num_classes_of(n) for n in ("cifar10", "cifar100", "cifar100coarse",
+                                        "synthetic10", "synthetic100")] == [10, 100, 20, 10, 100]
+    with pytest.raises(ValueError, match="unknown dataset"):
+        num_classes_of("svhn")

@@ -172,9 +172,9 @@ def num_classes_of(name: str) -> int:
     """Number of classes of a dataset name, without loading it."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
-    return {"cifar10": 10, "cifar100": 100, "cifar100coarse": 20}.get(
-        name, int(name.removeprefix("synthetic") or 10)
-    )
+    if name.startswith("synthetic"):
+        return int(name.removeprefix("synthetic"))
+    return {"cifar10": 10, "cifar100": 100, "cifar100coarse": 20}[name]
 
 
 def stratified_subset(labels: torch.Tensor, per_class: int | None, seed: int = 0) -> torch.Tensor:
