@@ -10,10 +10,10 @@ from bnnoise.chapters import chapter_names, chapter_parameters, run_chapter
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_every_chapter_declares_profile_and_overrides() -> None:
+def test_every_chapter_declares_profile_data_dir_and_overrides() -> None:
     for name in chapter_names(ROOT):
         params = chapter_parameters(ROOT, name)
-        assert {"profile", "overrides", "models", "norms"} <= set(params), name
+        assert {"profile", "overrides", "data_dir"} <= set(params), name
 
 
 @pytest.mark.parametrize("name", chapter_names(ROOT))

@@ -25,7 +25,7 @@ from bnnoise.data import Dataset, load_dataset, normalize, num_classes_of, strat
 from bnnoise.evaluation import predict_correct
 from bnnoise.models import build_model, model_facts
 from bnnoise.noise import PROTOCOL_VERSION, NoiseProtocol, draw_seed, injected_noise, select_tensors
-from bnnoise.propagation import layer_statistics
+from bnnoise.propagation import PropagationSetup, layer_statistics
 from bnnoise.training import Recipe, train
 
 TRAINING_VERSION = 1
@@ -249,14 +249,16 @@ def propagation_batch(dataset: Dataset, batch_size: int, seed: int = 0
     return normalize(dataset.x_train[idx], dataset).contiguous(), dataset.y_train[idx]
 
 
-def propagation_table(profile: Profile, progress: bool = False) -> pd.DataFrame:
-    """Layer statistics at initialisation for every model, norm and seed of the profile.
+def propagation_table(profile: Profile, progress: bool = False,
+                      setup: PropagationSetup | None = None) -> pd.DataFrame:
+    """Layer statistics at initialisation for every model, norm and seed of the profile
+    (or of ``setup``, e.g. ``profile.propagation.group_size_setup()``).
 
     ResNets are measured twice: with the default initialisation (``residual_init="default"``,
     every branch as initialised) and with every residual branch starting at zero
     (``"zero"``, the SkipInit-style remedy). Each (model, norm, seed, init) is cached.
     """
-    setup = profile.propagation
+    setup = setup or profile.propagation
     store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
     batch: tuple[torch.Tensor, torch.Tensor] | None = None
     parts = []

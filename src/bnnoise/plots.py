@@ -84,3 +84,18 @@ def propagation_curves(table: pd.DataFrame, quantity: str = "activation_variance
     axes[0][-1].legend(fontsize=8, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def versus_group_size(summary: pd.DataFrame, quantities: dict[str, str]) -> Figure:
+    """Quantities of :func:`bnnoise.propagation.group_size_summary` versus the group size, with
+    95 % CIs over seeds; one panel per quantity (``{column: axis label}``)."""
+    fig, axes = plt.subplots(1, len(quantities), figsize=(4.5 * len(quantities), 3.6),
+                             squeeze=False)
+    for ax, (column, label) in zip(axes[0], quantities.items(), strict=True):
+        ax.errorbar(summary["group_size"], summary[column],
+                    yerr=summary[f"{column}_ci95"].fillna(0), marker="o", capsize=3)
+        ax.set_xscale("log", base=2)
+        ax.set(xlabel="channels per group (1 = InstanceNorm; all = LayerNorm)", ylabel=label)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -15,7 +15,7 @@ CNNs) or of the conv-norm pairs (VGG).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 import torch
@@ -34,14 +34,23 @@ class PropagationSetup:
     norms: tuple[str, ...] = ("bn", "ln", "gn4", "in", "none", "wn", "sws")
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     batch_size: int = 64
+    group_model: str = "plain20"
+    group_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
 
     def __post_init__(self) -> None:
-        for m in self.models:
+        for m in (*self.models, self.group_model):
             validate_model_name(m)
         for n in self.norms:
             parse_norm(n)
+        if not self.group_sizes or min(self.group_sizes) < 1:
+            raise ValueError(f"group_sizes must be positive integers (got {self.group_sizes})")
         if not self.seeds or self.batch_size < 2:
             raise ValueError("propagation needs at least one seed and a batch of >= 2 images")
+
+    def group_size_setup(self) -> PropagationSetup:
+        """The same measurements on ``group_model`` with GroupNorm of every group size."""
+        return replace(self, models=(self.group_model,),
+                       norms=tuple(f"gn{k}" for k in self.group_sizes))
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -117,4 +126,30 @@ def layer_statistics(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.D
                      "stable_rank": stable_rank(a),
                      "grad_norm": float(grad.norm()) if grad is not None else float("nan")})
     model.zero_grad(set_to_none=True)
+    return pd.DataFrame(rows)
+
+
+def group_size_summary(layers: pd.DataFrame) -> pd.DataFrame:
+    """Per GroupNorm group size: the last layer's cosine similarity and stable rank, and the
+    ratio of the first to the last layer's gradient norm; mean and 95 % CI over seeds.
+
+    ``layers`` is a propagation table of ``gn<k>`` networks (see
+    :meth:`PropagationSetup.group_size_setup`).
+    """
+    from bnnoise.evaluation import mean_ci
+
+    per_seed = []
+    for (norm, seed), run in layers.groupby(["norm", "seed"], sort=False):
+        run = run.sort_values("layer")
+        per_seed.append({"group_size": parse_norm(norm).group_size, "seed": seed,
+                         "cosine_similarity": run["cosine_similarity"].iloc[-1],
+                         "stable_rank": run["stable_rank"].iloc[-1],
+                         "grad_ratio": run["grad_norm"].iloc[0] / run["grad_norm"].iloc[-1]})
+    per_seed_table = pd.DataFrame(per_seed)
+    rows = []
+    for size, part in per_seed_table.groupby("group_size"):
+        row: dict[str, float] = {"group_size": int(size), "seeds": len(part)}
+        for quantity in ("cosine_similarity", "stable_rank", "grad_ratio"):
+            row[quantity], row[f"{quantity}_ci95"] = mean_ci(part[quantity].to_numpy())
+        rows.append(row)
     return pd.DataFrame(rows)
