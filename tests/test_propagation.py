@@ -58,3 +58,24 @@ def test_setup_validation() -> None:
         PropagationSetup(models=("resnet7",))
     with pytest.raises(ValueError, match="unknown norm"):
         PropagationSetup(norms=("batchnorm",))
+
+
+def test_growth_verdicts_and_claims() -> None:
+    import pandas as pd
+
+    from bnnoise.propagation import growth_table, propagation_claims
+
+    rows = []
+    for norm, final in [("bn", 2.0), ("none", 500.0)]:
+        for init, last in [("default", final), ("zero", 1.5)]:
+            for seed in (0, 1):
+                rows += [{"model": "resnet20", "residual_init": init, "norm": norm, "seed": seed,
+                          "layer": 1, "activation_variance": 1.0},
+                         {"model": "resnet20", "residual_init": init, "norm": norm, "seed": seed,
+                          "layer": 2, "activation_variance": last}]
+    growth = growth_table(pd.DataFrame(rows))
+    verdicts = growth.set_index(["init", "norm"])["verdict"].to_dict()
+    assert verdicts == {("default", "bn"): "bounded", ("zero", "bn"): "bounded",
+                        ("default", "none"): "exponential", ("zero", "none"): "bounded"}
+    assert propagation_claims(growth) == {"activation_norms_bound": True,
+                                          "zero_init_bounds": True}

@@ -102,3 +102,14 @@ def average_normalized_accuracy(draws: pd.DataFrame, keys: list[str]) -> pd.Data
                      "avg_normalized_accuracy": mean, "avg_normalized_accuracy_ci95": ci,
                      "eta_grid": " ".join(f"{e:g}" for e in grid), "draws": len(per_draw)})
     return pd.DataFrame(rows)
+
+
+def nonfinite_table(draws: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per ``keys``: noisy draws (eta > 0), how many had any non-finite output, and the largest
+    share of images with non-finite outputs in one draw."""
+    noisy = draws[draws["eta"] > 0]
+    return (noisy.assign(any_nonfinite=noisy["nonfinite_fraction"] > 0)
+            .groupby(keys).agg(draws=("draw", "size"),
+                               draws_with_nonfinite=("any_nonfinite", "sum"),
+                               max_share_nonfinite=("nonfinite_fraction", "max"))
+            .reset_index())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -153,3 +154,42 @@ def group_size_summary(layers: pd.DataFrame) -> pd.DataFrame:
             row[quantity], row[f"{quantity}_ci95"] = mean_ci(part[quantity].to_numpy())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+GROWTH_THRESHOLD = 10.0
+"""A last-to-first-layer variance ratio above this counts as exponential growth."""
+
+
+def growth_table(layers: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, residual init, norm): growth of the activation variance from the first to
+    the last layer, as a geometric mean over seeds with its 95 % CI, and the verdict
+    ("exponential" above :data:`GROWTH_THRESHOLD`, else "bounded")."""
+    from bnnoise.evaluation import mean_ci
+
+    ends = (layers.sort_values("layer")
+            .groupby(["model", "residual_init", "norm", "seed"], sort=False)["activation_variance"]
+            .agg(lambda v: v.iloc[-1] / v.iloc[0]).rename("growth").reset_index())
+    rows = []
+    for (model, init, norm), part in ends.groupby(["model", "residual_init", "norm"], sort=False):
+        mean, ci = mean_ci(np.log10(part["growth"].to_numpy()))
+        rows.append({"model": model, "init": init, "norm": norm,
+                     "activation-based": parse_norm(norm).normalizes_activations,
+                     "growth (last/first)": float(10 ** mean),
+                     "95 % CI": (f"{10 ** (mean - ci):.3g}-{10 ** (mean + ci):.3g}"
+                                 if np.isfinite(ci) else "n/a"),
+                     "verdict": "exponential" if 10 ** mean > GROWTH_THRESHOLD else "bounded"})
+    return pd.DataFrame(rows)
+
+
+def propagation_claims(growth: pd.DataFrame) -> dict[str, bool]:
+    """Lubana et al.'s two claims about ResNets at initialisation, checked on :func:`growth_table`:
+
+    * ``activation_norms_bound``: with the default initialisation, every activation-based
+      normalizer is "bounded" and every other choice (parametric or none) "exponential";
+    * ``zero_init_bounds``: with zero-initialised residual branches, every choice is "bounded".
+    """
+    resnet = growth[growth["model"].str.startswith("resnet")]
+    default, zero = resnet[resnet["init"] == "default"], resnet[resnet["init"] == "zero"]
+    expected = default["activation-based"].map({True: "bounded", False: "exponential"})
+    return {"activation_norms_bound": bool(len(default) and (default["verdict"] == expected).all()),
+            "zero_init_bounds": bool(len(zero) and (zero["verdict"] == "bounded").all())}

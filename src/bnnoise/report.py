@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown
+from matplotlib.figure import Figure
+from myst_nb import glue
 
 from bnnoise.artifacts import atomic_write_bytes
 from bnnoise.config import Profile
@@ -18,13 +21,20 @@ def save_table(table: pd.DataFrame, profile: Profile, filename: str) -> Path:
     return path
 
 
+def glue_figure(name: str, figure: Figure) -> None:
+    """Glue a figure for a ``{glue:figure}`` directive and close it, so that it is shown once,
+    where the prose places it, not also as the cell's output."""
+    glue(name, figure, display=False)
+    plt.close(figure)
+
+
 def numbered_table(table: pd.DataFrame, caption: str, name: str, floatfmt: str = ".4g"
                    ) -> Markdown:
     """A table the book numbers and can reference as ``{numref}`name```.
 
     Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
     """
-    body = table.to_markdown(index=False, floatfmt=floatfmt)
+    body = table.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
     return Markdown(f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{body}\n:::\n")
 
 
@@ -35,6 +45,7 @@ def configuration_table(profile: Profile, sections: tuple[str, ...] = ("recipe",
     rows = [("profile", summary["profile"]), ("datasets", ", ".join(summary["datasets"])),
             ("models", ", ".join(summary["models"])), ("norms", ", ".join(summary["norms"]))]
     for section in sections:
-        rows += [(f"{section}.{k}", v) for k, v in summary[section].items()]
+        rows += [(f"{section}.{k}", "null" if v is None else v)
+                 for k, v in summary[section].items()]
     body = pd.DataFrame(rows, columns=["parameter", "value"]).astype(str).to_markdown(index=False)
     return Markdown(f"{body}\n")

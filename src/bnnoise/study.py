@@ -44,3 +44,51 @@ def matching_eta_max(eta: np.ndarray, normalized: np.ndarray, target: float) -> 
     i = below[0]
     x0, x1, y0, y1 = candidates[i - 1], candidates[i], averages[i - 1], averages[i]
     return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0))
+
+
+def compare_with_published(average: pd.DataFrame) -> pd.DataFrame:
+    """Our average normalized accuracy (in %, with its 95 % CI half-width) beside the published
+    value where the study reported one (NaN elsewhere).
+
+    ``average`` is :func:`bnnoise.evaluation.average_normalized_accuracy` output keyed by
+    dataset, model, norm and target.
+    """
+    merged = average.merge(PUBLISHED.rename(columns={"avg_normalized_accuracy": "published"}),
+                           on=["dataset", "model", "norm"], how="left")
+    return pd.DataFrame({
+        "dataset": merged["dataset"], "model": merged["model"], "norm": merged["norm"],
+        "target": merged["target"],
+        "ours (%)": (100 * merged["avg_normalized_accuracy"]).round(1),
+        "± 95 % CI": (100 * merged["avg_normalized_accuracy_ci95"]).round(1),
+        "study (%)": (100 * merged["published"]).round(2),
+    })
+
+
+def matching_ranges(summary: pd.DataFrame) -> pd.DataFrame:
+    """For every curve with a published counterpart, the ``eta_max`` of
+    :func:`matching_eta_max` (NaN where our grid does not reach the published value)."""
+    rows = []
+    keys = ["dataset", "model", "norm", "target"]
+    for (dataset, model, norm, target), curve in summary.groupby(keys):
+        published = PUBLISHED[(PUBLISHED["dataset"] == dataset) & (PUBLISHED["model"] == model)
+                              & (PUBLISHED["norm"] == norm)]
+        if len(published):
+            value = float(published["avg_normalized_accuracy"].iloc[0])
+            curve = curve.sort_values("eta")
+            eta_max = matching_eta_max(curve["eta"].to_numpy(),
+                                       curve["normalized_accuracy"].to_numpy(), value)
+            rows.append({"dataset": dataset, "model": model, "norm": norm, "target": target,
+                         "published (%)": round(100 * value, 2),
+                         "matching eta_max": round(eta_max, 3)})
+    return pd.DataFrame(rows, columns=[*keys, "published (%)", "matching eta_max"])
+
+
+def bn_gap(average: pd.DataFrame) -> dict[str, float]:
+    """Per target set: mean over (dataset, model) of the average normalized accuracy without BN
+    minus with BN, in percentage points (NaN where either is missing)."""
+    table = average.pivot_table(index=["dataset", "model", "target"], columns="norm",
+                                values="avg_normalized_accuracy")
+    if not {"bn", "none"} <= set(table.columns):
+        return {t: float("nan") for t in average["target"].unique()}
+    gap = (100 * (table["none"] - table["bn"])).groupby("target").mean()
+    return {str(t): float(v) for t, v in gap.items()}
