@@ -15,6 +15,7 @@ help:
 	@echo "make chapter NB=02_noise PROFILE=cpu ARGS='-p etas \"[0.1, 0.2]\"'"
 	@echo "                              rerun one chapter (NB=all: every chapter)"
 	@echo "make sweep PROFILE=cpu        train and sweep every model of a profile (resumable)"
+	@echo "                              DATA_DIR=dir (any target): where CIFAR is"
 	@echo "make data DATA_DIR=dir        download CIFAR-10/100 with torchvision (needs internet)"
 	@echo "make benchmark                time training and noise sweeps against plain baselines"
 
@@ -38,14 +39,16 @@ test: lint
 	$(PY) -m pytest tests book/01_training.ipynb book/02_noise.ipynb --nbval-lax \
 		--nbval-cell-timeout=600
 
+DATA_ARG = $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
 chapter: env
-	$(PY) -m bnnoise chapter $(NB) --profile $(PROFILE) $(ARGS)
+	$(PY) -m bnnoise chapter $(NB) --profile $(PROFILE) $(DATA_ARG) $(ARGS)
 
 train sweep: env
-	$(PY) -m bnnoise $@ --profile $(PROFILE) $(ARGS)
+	$(PY) -m bnnoise $@ --profile $(PROFILE) $(DATA_ARG) $(ARGS)
 
 data: env
-	$(PY) -m bnnoise download $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+	$(PY) -m bnnoise download $(DATA_ARG)
 
 benchmark: env
 	$(PY) benchmarks/benchmark.py $(ARGS)

@@ -21,7 +21,7 @@ import yaml
 
 from bnnoise.artifacts import ArtifactStore
 from bnnoise.chapters import chapter_names, run_chapter
-from bnnoise.config import load_profile, project_root
+from bnnoise.config import default_data_dir, load_profile, project_root
 from bnnoise.experiments import DataCache, noise_sweep, profile_specs, trained_model
 
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "download":
         from torchvision import datasets
 
-        root = args.data_dir or str(load_profile("smoke").data_dir)
+        root = args.data_dir or str(default_data_dir(project_root()))
         for cls in (datasets.CIFAR10, datasets.CIFAR100):
             for train_split in (True, False):
                 cls(root, train=train_split, download=True)
@@ -73,6 +73,8 @@ def run_chapters(args: argparse.Namespace) -> None:
         raise SystemExit(f"name a chapter: {', '.join(chapter_names(root))} or all")
     parameters = {name: yaml.safe_load(value) for name, value in args.parameter}
     parameters["profile"] = args.profile
+    if args.data_dir:
+        parameters["data_dir"] = args.data_dir
     load_profile(args.profile, root=root)  # an unknown profile stops here, before any compute
     names = chapter_names(root) if args.chapter == "all" else [args.chapter]
     output_dir = Path(args.output_dir) if args.output_dir else root / "book"

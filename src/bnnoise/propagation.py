@@ -178,7 +178,11 @@ def growth_table(layers: pd.DataFrame) -> pd.DataFrame:
                      "95 % CI": (f"{10 ** (mean - ci):.3g}-{10 ** (mean + ci):.3g}"
                                  if np.isfinite(ci) else "n/a"),
                      "verdict": "exponential" if 10 ** mean > GROWTH_THRESHOLD else "bounded"})
-    return pd.DataFrame(rows)
+    order = {k: i for i, k in enumerate(dict.fromkeys(
+        zip(layers["model"], layers["residual_init"], layers["norm"], strict=True)))}
+    table = pd.DataFrame(rows)
+    rank = [order[k] for k in zip(table["model"], table["init"], table["norm"], strict=True)]
+    return table.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
 def propagation_claims(growth: pd.DataFrame) -> dict[str, bool]:
