@@ -36,6 +36,12 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -99,6 +105,7 @@ class ArtifactStore:
             files = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
             manifest = {"config": config, "files": files}
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates it private
             if final.exists():
                 shutil.rmtree(final)
             os.replace(tmp, final)
@@ -116,6 +123,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates it private
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
