@@ -34,7 +34,8 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str, floatfmt: str =
 
     Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
     """
-    body = table.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
+    shown = table.astype(object).where(table.notna(), None)  # tabulate marks None as missing
+    body = shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
     return Markdown(f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{body}\n:::\n")
 
 
