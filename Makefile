@@ -36,8 +36,7 @@ lint: env
 	$(VENV)/bin/ruff check src tests benchmarks
 
 test: lint
-	$(PY) -m pytest tests book/01_training.ipynb book/02_noise.ipynb --nbval-lax \
-		--nbval-cell-timeout=600
+	$(PY) -m pytest tests book/*.ipynb --nbval-lax --nbval-cell-timeout=600
 
 DATA_ARG = $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
