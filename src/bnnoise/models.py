@@ -78,18 +78,13 @@ class NormPlan:
         return nn.Sequential(conv, norm)
 
 
-def conv_norm(plan: NormPlan, c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
-    """A 3x3 convolution followed by the normalization the plan assigns to it (or nothing)."""
-    return plan.next_slot(c_in, c_out, stride)
-
-
 class BasicBlock(nn.Module):
     """ResNet v1 basic block: conv-norm-ReLU, conv-norm, add the shortcut, ReLU."""
 
     def __init__(self, plan: NormPlan, c_in: int, c_out: int, stride: int) -> None:
         super().__init__()
-        self.branch1 = conv_norm(plan, c_in, c_out, stride)
-        self.branch2 = conv_norm(plan, c_out, c_out)
+        self.branch1 = plan.next_slot(c_in, c_out, stride)
+        self.branch2 = plan.next_slot(c_out, c_out, 1)
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or c_in != c_out:
             self.shortcut = nn.Conv2d(c_in, c_out, 1, stride=stride, bias=True)
@@ -104,7 +99,7 @@ class CifarResNet(nn.Module):
 
     def __init__(self, blocks_per_stage: int, num_classes: int, plan: NormPlan) -> None:
         super().__init__()
-        self.stem = conv_norm(plan, 3, 16)
+        self.stem = plan.next_slot(3, 16, 1)
         stages: list[nn.Module] = []
         c_in = 16
         for stage, width in enumerate((16, 32, 64)):
@@ -131,7 +126,7 @@ class CifarVGG(nn.Module):
             if item == "M":
                 layers.append(nn.MaxPool2d(2))
             else:
-                layers += [conv_norm(plan, c_in, int(item)), nn.ReLU(inplace=True)]
+                layers += [plan.next_slot(c_in, int(item), 1), nn.ReLU(inplace=True)]
                 c_in = int(item)
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(
@@ -152,7 +147,7 @@ class CifarPlain(nn.Module):
         units: list[nn.Module] = []
         c_in = 3
         for _ in range(depth):
-            units.append(nn.Sequential(conv_norm(plan, c_in, width), nn.ReLU()))
+            units.append(nn.Sequential(plan.next_slot(c_in, width, 1), nn.ReLU()))
             c_in = width
         self.units = nn.Sequential(*units)
         self.fc = nn.Linear(width, num_classes)
