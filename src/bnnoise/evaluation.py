@@ -18,6 +18,31 @@ _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
 
 
 @torch.no_grad()
+def count_correct(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int = 1000,
+    precision: str = "fp32",
+) -> tuple[int, int]:
+    """Count correct predictions and samples whose logits are not all finite.
+
+    ``inputs`` are already normalized (see :func:`bnnoise.data.normalize`); a sample with any
+    non-finite logit counts as wrong. The model is put in evaluation mode (BatchNorm uses its
+    running statistics).
+    """
+    model.eval()
+    correct = nonfinite = 0
+    for i in range(0, len(y), batch_size):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            logits = model(inputs[i:i + batch_size]).float()
+        finite = torch.isfinite(logits).all(1)
+        hit = (logits.argmax(1) == y[i:i + batch_size]) & finite
+        correct += int(hit.sum())
+        nonfinite += int((~finite).sum())
+    return correct, nonfinite
+
+
 def predict_correct(
     model: nn.Module,
     x: torch.Tensor,
@@ -26,22 +51,8 @@ def predict_correct(
     batch_size: int = 1000,
     precision: str = "fp32",
 ) -> tuple[int, int]:
-    """Count correct predictions and samples whose logits are not all finite.
-
-    A sample with any non-finite logit counts as wrong. ``x`` is uint8 NCHW. The model is put
-    in evaluation mode (BatchNorm uses its running statistics).
-    """
-    model.eval()
-    correct = nonfinite = 0
-    for i in range(0, len(y), batch_size):
-        xb = normalize(x[i:i + batch_size], data)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(xb).float()
-        finite = torch.isfinite(logits).all(1)
-        hit = (logits.argmax(1) == y[i:i + batch_size]) & finite
-        correct += int(hit.sum())
-        nonfinite += int((~finite).sum())
-    return correct, nonfinite
+    """:func:`count_correct` on uint8 NCHW images ``x``, normalized with ``data``'s statistics."""
+    return count_correct(model, normalize(x, data), y, batch_size, precision)
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, data: Dataset,

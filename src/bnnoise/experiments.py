@@ -8,6 +8,7 @@ example, a new eta grid reuses the trained models and every eta already swept.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import time
@@ -22,7 +23,7 @@ from torch import nn
 from bnnoise.artifacts import ArtifactStore
 from bnnoise.config import Profile
 from bnnoise.data import Dataset, load_dataset, normalize, num_classes_of, stratified_subset
-from bnnoise.evaluation import predict_correct
+from bnnoise.evaluation import count_correct, predict_correct
 from bnnoise.models import build_model, model_facts
 from bnnoise.noise import PROTOCOL_VERSION, NoiseProtocol, draw_seed, injected_noise, select_tensors
 from bnnoise.propagation import PropagationSetup, layer_statistics
@@ -65,17 +66,20 @@ class TrainedModel:
     key: str
 
 
+@functools.lru_cache(maxsize=4)
+def _load_once(name: str, data_dir: Path) -> Dataset:
+    return load_dataset(name, data_dir)
+
+
 class DataCache:
-    """Loads each dataset at most once per process."""
+    """Datasets of one data directory, loaded lazily and at most once per process (shared by
+    every ``DataCache`` of that directory, so training and sweeps never load twice)."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self._loaded: dict[str, Dataset] = {}
+        self.data_dir = Path(data_dir)
 
     def __call__(self, name: str) -> Dataset:
-        if name not in self._loaded:
-            self._loaded[name] = load_dataset(name, self.data_dir)
-        return self._loaded[name]
+        return _load_once(name, self.data_dir)
 
 
 def _load_trained(path: Path, spec: ModelSpec) -> TrainedModel:
@@ -144,16 +148,15 @@ def sweep_config(trained: TrainedModel, protocol: NoiseProtocol, target: str, et
             "protocol_version": PROTOCOL_VERSION}
 
 
-def _sweep_cell(trained: TrainedModel, dataset: Dataset, protocol: NoiseProtocol, target: str,
-                eta: float, idx: torch.Tensor) -> pd.DataFrame:
-    x, y = dataset.x_test[idx], dataset.y_test[idx]
+def _sweep_cell(trained: TrainedModel, inputs: torch.Tensor, y: torch.Tensor,
+                protocol: NoiseProtocol, target: str, eta: float) -> pd.DataFrame:
     tensors = select_tensors(trained.model, target, protocol.layers)
     rows = []
     for draw in range(protocol.draws if eta > 0 else 1):
         start = time.perf_counter()
         with injected_noise(tensors, eta, draw_seed(protocol.seed, eta, draw), protocol.scale,
                             protocol.kind):
-            correct, nonfinite = predict_correct(trained.model, x, y, dataset)
+            correct, nonfinite = count_correct(trained.model, inputs, y)
         rows.append({"draw": draw, "accuracy": correct / len(y),
                      "nonfinite_fraction": nonfinite / len(y),
                      "seconds": time.perf_counter() - start})
@@ -169,18 +172,19 @@ def noise_sweep(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProt
     whose logits were not all finite), seconds. Each (target, eta) cell is cached on its own.
     """
     parts = []
-    idx: torch.Tensor | None = None
+    subset: tuple[torch.Tensor, torch.Tensor] | None = None  # normalized once, when first needed
     for target in protocol.targets:
         for eta in (0.0, *protocol.etas):
             config = sweep_config(trained, protocol, target, eta)
             slug = f"{trained.spec.slug}-{config['target']}-eta{eta:g}"
             path = store.load("sweeps", slug, config)
             if path is None:
-                dataset = data(trained.spec.dataset)
-                if idx is None:
+                if subset is None:
+                    dataset = data(trained.spec.dataset)
                     idx = stratified_subset(dataset.y_test, protocol.eval_per_class,
                                             protocol.seed)
-                cell = _sweep_cell(trained, dataset, protocol, target, eta, idx)
+                    subset = normalize(dataset.x_test[idx], dataset), dataset.y_test[idx]
+                cell = _sweep_cell(trained, *subset, protocol, target, eta)
                 with store.writer("sweeps", slug, config) as out:
                     cell.to_csv(out / "draws.csv", index=False)
                 path = store.load("sweeps", slug, config)
