@@ -4,6 +4,7 @@
     python -m bnnoise chapter all --profile smoke --output-dir /tmp/smoke   # every chapter
     python -m bnnoise train --profile cpu          # train all models of the profile
     python -m bnnoise sweep --profile cpu          # train if needed, then run the noise sweeps
+    python -m bnnoise short-runs --profile cpu     # the theory chapters' short training runs
     python -m bnnoise download --data-dir DIR      # torchvision download of CIFAR-10/100
 
 Results go to the artifact store; rerunning skips everything already stored and resumes an
@@ -23,11 +24,12 @@ from bnnoise.artifacts import ArtifactStore
 from bnnoise.chapters import chapter_names, run_chapter
 from bnnoise.config import default_data_dir, load_profile, project_root
 from bnnoise.experiments import DataCache, noise_sweep, profile_specs, trained_model
+from bnnoise.short_runs import group_size_runs, high_lr_runs, singularity_runs
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnnoise", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("chapter", "train", "sweep", "download"))
+    parser.add_argument("command", choices=("chapter", "train", "sweep", "short-runs", "download"))
     parser.add_argument("chapter", nargs="?", help="with 'chapter': a chapter name or 'all'")
     parser.add_argument("--profile", default="cpu", help="profile of params.yaml")
     parser.add_argument("--data-dir", default=None, help="dataset directory")
@@ -58,6 +60,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"profile {profile.name}: {profile.summary()} ({torch.get_num_threads()} threads)")
     store = ArtifactStore(profile.store_dir)
     data = DataCache(profile.data_dir)
+    if args.command == "short-runs":
+        setup = profile.short_runs
+        for runs in (group_size_runs, high_lr_runs, singularity_runs):
+            runs(store, data, setup, progress=True)
+        return
     for spec in profile_specs(profile):  # one model at a time: each finished result is stored
         trained = trained_model(store, spec, profile.recipe, data, progress=True)
         print(f"{trained.key}: clean accuracy {trained.summary['clean_accuracy']:.4f}",

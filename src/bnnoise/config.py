@@ -15,6 +15,7 @@ from bnnoise.models import validate_model_name
 from bnnoise.noise import NoiseProtocol
 from bnnoise.norms import parse_norm
 from bnnoise.propagation import PropagationSetup
+from bnnoise.short_runs import ShortRunSetup
 from bnnoise.training import Recipe
 
 PARAMS_FILE = "params.yaml"
@@ -48,6 +49,7 @@ class Profile:
     recipe: Recipe
     noise: NoiseProtocol
     propagation: PropagationSetup
+    short_runs: ShortRunSetup
     root: Path
     data_dir: Path
 
@@ -123,8 +125,9 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     norms = _as_tuple(raw["norms"], "norms")
     for n in norms:
         parse_norm(n)
-    propagation = {k: tuple(v) if isinstance(v, list) else v
-                   for k, v in raw.get("propagation", {}).items()}
+    propagation, short_runs = ({k: tuple(v) if isinstance(v, list) else v
+                                for k, v in raw.get(section, {}).items()}
+                               for section in ("propagation", "short_runs"))
     noise = dict(raw["noise"])
     noise["etas"] = tuple(float(e) for e in noise["etas"])
     noise["targets"] = _as_tuple(noise["targets"], "targets")
@@ -132,6 +135,6 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         name=name, description=" ".join(str(raw.get("description", "")).split()),
         datasets=datasets, models=models, norms=norms,
         recipe=Recipe(**raw["recipe"]), noise=NoiseProtocol(**noise),
-        propagation=PropagationSetup(**propagation),
+        propagation=PropagationSetup(**propagation), short_runs=ShortRunSetup(**short_runs),
         root=root, data_dir=data_dir,
     )

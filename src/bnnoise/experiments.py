@@ -27,10 +27,7 @@ from bnnoise.evaluation import count_correct, predict_correct
 from bnnoise.models import build_model, model_facts
 from bnnoise.noise import PROTOCOL_VERSION, NoiseProtocol, draw_seed, injected_noise, select_tensors
 from bnnoise.propagation import PropagationSetup, layer_statistics
-from bnnoise.training import Recipe, train
-
-TRAINING_VERSION = 1
-"""Bumped whenever the training code changes its results; it enters every model's key."""
+from bnnoise.training import TRAINING_VERSION, Recipe, train
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,9 @@ class NormPlan:
 
 
 class BasicBlock(nn.Module):
-    """ResNet v1 basic block: conv-norm-ReLU, conv-norm, add the shortcut, ReLU."""
+    """ResNet v1 basic block: conv-norm-ReLU, conv-norm, add the shortcut, ReLU.
+
+    Every ReLU is a module of its own, so that hooks can observe each nonlinearity's input."""
 
     def __init__(self, plan: NormPlan, c_in: int, c_out: int, stride: int) -> None:
         super().__init__()
@@ -88,10 +90,11 @@ class BasicBlock(nn.Module):
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or c_in != c_out:
             self.shortcut = nn.Conv2d(c_in, c_out, 1, stride=stride, bias=True)
+        self.relu1, self.relu2 = nn.ReLU(), nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.branch1(x))
-        return torch.relu(self.branch2(out) + self.shortcut(x))
+        out = self.relu1(self.branch1(x))
+        return self.relu2(self.branch2(out) + self.shortcut(x))
 
 
 class CifarResNet(nn.Module):
@@ -100,6 +103,7 @@ class CifarResNet(nn.Module):
     def __init__(self, blocks_per_stage: int, num_classes: int, plan: NormPlan) -> None:
         super().__init__()
         self.stem = plan.next_slot(3, 16, 1)
+        self.stem_relu = nn.ReLU()
         stages: list[nn.Module] = []
         c_in = 16
         for stage, width in enumerate((16, 32, 64)):
@@ -111,7 +115,7 @@ class CifarResNet(nn.Module):
         self.fc = nn.Linear(64, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.blocks(torch.relu(self.stem(x)))
+        x = self.blocks(self.stem_relu(self.stem(x)))
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 

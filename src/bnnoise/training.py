@@ -32,6 +32,9 @@ from bnnoise.evaluation import accuracy
 
 PRECISIONS = ("bf16", "fp32")
 
+TRAINING_VERSION = 1
+"""Bumped whenever the training code changes its results; it enters every trained model's key."""
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -117,6 +120,8 @@ def train(
     stop_after_epochs: int | None = None,
     progress: Callable[[dict[str, float]], None] | None = None,
     progress_bar: bool = False,
+    epoch_metrics: Callable[[nn.Module], dict[str, float]] | None = None,
+    stop_on_divergence: bool = False,
 ) -> list[dict[str, float]]:
     """Train ``model`` in place and return the per-epoch history.
 
@@ -129,9 +134,18 @@ def train(
         stop_after_epochs: stop (as if killed) once this many epochs are done in total; for tests.
         progress: called with each epoch's history row.
         progress_bar: show a per-step progress bar (on standard error) during each epoch.
+        epoch_metrics: called with the model after every epoch; the entries of the dict it
+            returns are added to that epoch's history row.
+        stop_on_divergence: when the loss of a step is not finite, end training and return the
+            history (its last row has ``diverged_step`` set) instead of raising.
 
     Returns:
-        One dict per epoch: epoch, lr, train_loss, train_acc, test_acc, seconds.
+        One dict per epoch: epoch, lr, train_loss, train_acc, max_step_loss (the largest
+        finite loss of a step in the epoch), test_acc, seconds, diverged_step (the global step
+        whose loss was not finite, else NaN), and any ``epoch_metrics``.
+
+    Raises:
+        FloatingPointError: a step's loss was not finite and ``stop_on_divergence`` is false.
     """
     model.to(memory_format=torch.channels_last)
     decay, no_decay = [], []
@@ -152,6 +166,10 @@ def train(
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         history = state["history"]
+        if history and math.isfinite(history[-1].get("diverged_step", math.nan)):
+            if not stop_on_divergence:
+                raise FloatingPointError(f"checkpoint {checkpoint} holds a diverged run")
+            return history
 
     n = len(data.y_train)
     steps_per_epoch = n // recipe.batch_size  # the last incomplete batch is dropped
@@ -166,7 +184,7 @@ def train(
         start = time.perf_counter()
         model.train()
         order = torch.randperm(n, generator=generator)
-        loss_sum, correct = 0.0, 0
+        loss_sum, max_loss, correct, diverged_step = 0.0, 0.0, 0, math.nan
         steps = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{recipe.epochs}",
                      leave=False, disable=not progress_bar, file=sys.stderr, mininterval=5)
         for i in steps:
@@ -179,23 +197,33 @@ def train(
             with _autocast(recipe.precision):
                 logits = model(x)
                 loss = loss_fn(logits.float(), y)
+            step_loss = loss.item()
+            if not math.isfinite(step_loss):
+                diverged_step = step
+                break
+            max_loss = max(max_loss, step_loss)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if recipe.grad_clip is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
             optimizer.step()
-            loss_sum += loss.item() * len(y)
+            loss_sum += step_loss * len(y)
             correct += int((logits.argmax(1) == y).sum())
+        diverged = math.isfinite(diverged_step)
         seen = steps_per_epoch * recipe.batch_size
         row = {
             "epoch": epoch + 1,
             "lr": optimizer.param_groups[0]["lr"],
-            "train_loss": loss_sum / seen,
-            "train_acc": correct / seen,
-            "test_acc": accuracy(model, data.x_test, data.y_test, data,
-                                 precision=recipe.precision),
+            "train_loss": math.nan if diverged else loss_sum / seen,
+            "train_acc": math.nan if diverged else correct / seen,
+            "max_step_loss": max_loss,
+            "test_acc": math.nan if diverged else accuracy(model, data.x_test, data.y_test, data,
+                                                           precision=recipe.precision),
             "seconds": time.perf_counter() - start,
+            "diverged_step": diverged_step,
         }
+        if epoch_metrics is not None and not diverged:
+            row.update(epoch_metrics(model))
         history.append(row)
         if checkpoint is not None:
             _save_checkpoint(checkpoint, {
@@ -205,6 +233,9 @@ def train(
             })
         if progress is not None:
             progress(row)
-        if not math.isfinite(row["train_loss"]):
-            raise FloatingPointError(f"training diverged at epoch {epoch + 1} (loss not finite)")
+        if diverged:
+            if stop_on_divergence:
+                break
+            raise FloatingPointError(f"training diverged at epoch {epoch + 1}, step "
+                                     f"{diverged_step} (loss not finite)")
     return history

@@ -1,0 +1,215 @@
+"""Short training runs that show the consequences of the normalization theory.
+
+The theory chapters measure networks at initialisation (:mod:`bnnoise.propagation`); these runs
+train the same kind of network briefly, on a fixed class-stratified subset of the training set,
+to see what the measurements predict: convergence speed versus GroupNorm group size, instability
+of small groups at a high learning rate, and channels switched off for every input (see
+:mod:`bnnoise.singularity`) for batch- and channel-based normalizers at a large and a micro batch.
+
+Every run is cached in the artifact store under a key holding its setup, normalization and
+recipe; interrupted runs resume from their per-epoch checkpoint.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import pandas as pd
+import torch
+
+from bnnoise.artifacts import ArtifactStore
+from bnnoise.data import DATASETS, Dataset, normalize, num_classes_of, stratified_subset
+from bnnoise.models import build_model
+from bnnoise.norms import parse_norm
+from bnnoise.singularity import channel_statistics, dead_channel_fraction
+from bnnoise.training import TRAINING_VERSION, Recipe, train
+
+DataSource = Callable[[str], Dataset]
+"""Returns a dataset by name, e.g. :class:`bnnoise.experiments.DataCache`."""
+
+SHORT_RUN_VERSION = 1
+"""Bumped whenever the short-run measurements change; part of every short run's key."""
+
+
+@dataclass(frozen=True)
+class ShortRunSetup:
+    """What the short training runs of the theory chapters train, and how.
+
+    The learning rate is the peak of a linear warm-up then cosine decay; at the micro batch it
+    is scaled linearly with the batch size (Goyal et al., 2017), so that both batch sizes take
+    the same number of epochs at a comparable noise scale.
+    """
+
+    dataset: str = "cifar10"
+    model: str = "resnet20"
+    train_per_class: int | None = 1000   # None: the whole training split
+    test_per_class: int | None = 200     # test images per class for the per-epoch accuracy
+    probe_per_class: int = 50            # held-out images per class for the channel statistics
+    epochs: int = 4
+    batch_size: int = 128
+    lr: float = 0.1
+    warmup_epochs: float = 0.5
+    weight_decay: float = 5e-4
+    precision: str = "bf16"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    group_norms: tuple[str, ...] = ("in", "gn4", "gn16", "ln")
+    high_lr: float = 1.0
+    high_lr_epochs: int = 2
+    singularity_norms: tuple[str, ...] = ("bn", "ln", "gn4", "gn4+ws", "bcn4+ws")
+    micro_batch: int = 8
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; valid: {', '.join(DATASETS)}")
+        if not self.seeds:
+            raise ValueError("short runs need at least one seed")
+        if self.micro_batch < 1 or not self.high_lr > 0 or self.high_lr_epochs < 1:
+            raise ValueError("micro_batch and high_lr_epochs must be >= 1, high_lr > 0")
+        for norm in (*self.group_norms, *self.singularity_norms):
+            build_model(self.model, num_classes_of(self.dataset), norm)  # names and group sizes
+        self.recipe(self.seeds[0])  # validates the recipe fields
+
+    def recipe(self, seed: int, lr: float | None = None, epochs: int | None = None,
+               batch_size: int | None = None) -> Recipe:
+        """The training recipe of one run (no gradient clipping, so instability shows)."""
+        return Recipe(epochs=epochs or self.epochs, batch_size=batch_size or self.batch_size,
+                      lr=lr or self.lr, warmup_epochs=self.warmup_epochs,
+                      weight_decay=self.weight_decay, grad_clip=None,
+                      precision=self.precision, seed=seed)
+
+    def micro_batch_lr(self) -> float:
+        return self.lr * self.micro_batch / self.batch_size
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+@dataclass
+class ShortRunTables:
+    """Tidy results of a set of short runs.
+
+    ``runs``: one row per run (norm, batch_size, lr, seed, final test accuracy, diverged, ...);
+    ``history``: one row per run and epoch; ``channels``: per-ReLU channel statistics of every
+    run at initialisation and after training (column ``stage``).
+    """
+
+    runs: pd.DataFrame
+    history: pd.DataFrame
+    channels: pd.DataFrame
+
+
+def _subsets(dataset: Dataset, setup: ShortRunSetup) -> tuple[Dataset, torch.Tensor]:
+    """The training/test subset the runs use, and the normalized held-out probe batch."""
+    train_idx = stratified_subset(dataset.y_train, setup.train_per_class, seed=0)
+    test_idx = stratified_subset(dataset.y_test, setup.test_per_class, seed=0)
+    probe_idx = stratified_subset(dataset.y_test, setup.probe_per_class, seed=1)
+    subset = replace(dataset, x_train=dataset.x_train[train_idx],
+                     y_train=dataset.y_train[train_idx], x_test=dataset.x_test[test_idx],
+                     y_test=dataset.y_test[test_idx])
+    return subset, normalize(dataset.x_test[probe_idx], dataset).contiguous()
+
+
+def short_run_config(setup: ShortRunSetup, norm: str, recipe: Recipe) -> dict[str, Any]:
+    """Everything one short run depends on: its artifact key."""
+    data_fields = ("dataset", "model", "train_per_class", "test_per_class", "probe_per_class")
+    return {**{k: getattr(setup, k) for k in data_fields}, "norm": norm,
+            "recipe": recipe.as_dict(), "training_version": TRAINING_VERSION,
+            "version": SHORT_RUN_VERSION}
+
+
+def short_run(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norm: str,
+              recipe: Recipe, progress: bool = False) -> dict[str, pd.DataFrame | dict[str, Any]]:
+    """Load one short run from the store, or train it and store it.
+
+    Args:
+        store: the profile's artifact store.
+        data: returns a dataset by name.
+        setup, norm, recipe: what to train.
+
+    Returns:
+        ``{"history": per-epoch table, "channels": per-ReLU table (stage init / trained),
+        "summary": dict}``.
+    """
+    config = short_run_config(setup, norm, recipe)
+    slug = f"{setup.dataset}-{setup.model}-{norm}-b{recipe.batch_size}-lr{recipe.lr:g}-" \
+           f"e{recipe.epochs}-seed{recipe.seed}"
+    path = store.load("short_runs", slug, config)
+    if path is None:
+        subset, probe = _subsets(data(setup.dataset), setup)
+        torch.manual_seed(recipe.seed)
+        model = build_model(setup.model, subset.num_classes, norm)
+        at_init = channel_statistics(model, probe).assign(stage="init")
+        checkpoint = (store.root / "checkpoints"
+                      / f"{store.path('short_runs', slug, config).name}.pt")
+        history = pd.DataFrame(train(
+            model, subset, recipe, checkpoint, stop_on_divergence=True,
+            epoch_metrics=lambda m: {"dead_fraction": dead_channel_fraction(
+                channel_statistics(m, probe))}))
+        diverged = bool(history["diverged_step"].notna().any())
+        channels = at_init if diverged else pd.concat(
+            [at_init, channel_statistics(model, probe).assign(stage="trained")],
+            ignore_index=True)
+        summary = {"diverged": diverged, "epochs_run": len(history),
+                   "train_seconds": float(history["seconds"].sum()),
+                   "final_test_acc": float(history["test_acc"].iloc[-1]),
+                   "final_train_loss": float(history["train_loss"].iloc[-1]),
+                   "train_images": len(subset.y_train), "test_images": len(subset.y_test),
+                   "probe_images": len(probe), "torch": torch.__version__,
+                   "threads": torch.get_num_threads()}
+        with store.writer("short_runs", slug, config) as out:
+            history.to_csv(out / "history.csv", index=False)
+            channels.to_csv(out / "channels.csv", index=False)
+            (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        checkpoint.unlink(missing_ok=True)
+        path = store.load("short_runs", slug, config)
+        if progress:
+            print(f"{slug}: final test acc {summary['final_test_acc']:.4f}, diverged "
+                  f"{diverged}, {summary['train_seconds']:.0f} s", flush=True)
+    return {"history": pd.read_csv(path / "history.csv"),  # type: ignore[operator]
+            "channels": pd.read_csv(path / "channels.csv"),  # type: ignore[operator]
+            "summary": json.loads((path / "summary.json").read_text())}  # type: ignore[operator]
+
+
+def run_grid(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norms: tuple[str, ...],
+             lr: float | None = None, epochs: int | None = None, batch_size: int | None = None,
+             progress: bool = False) -> ShortRunTables:
+    """Every ``norm`` x ``setup.seeds`` short run with one recipe, as tidy tables."""
+    runs, histories, channels = [], [], []
+    for norm, seed in itertools.product(norms, setup.seeds):
+        recipe = setup.recipe(seed, lr=lr, epochs=epochs, batch_size=batch_size)
+        result = short_run(store, data, setup, norm, recipe, progress)
+        spec = parse_norm(norm)
+        labels = {"norm": norm, "group_size": spec.group_size, "batch_size": recipe.batch_size,
+                  "lr": recipe.lr, "seed": seed}
+        runs.append({**labels, **result["summary"]})
+        histories.append(result["history"].assign(**labels))
+        channels.append(result["channels"].assign(**labels))
+    return ShortRunTables(pd.DataFrame(runs), pd.concat(histories, ignore_index=True),
+                          pd.concat(channels, ignore_index=True))
+
+
+def group_size_runs(store: ArtifactStore, data: DataSource, setup: ShortRunSetup,
+                    progress: bool = False) -> ShortRunTables:
+    """GroupNorm of every group size of ``setup.group_norms`` at the standard learning rate."""
+    return run_grid(store, data, setup, setup.group_norms, progress=progress)
+
+
+def high_lr_runs(store: ArtifactStore, data: DataSource, setup: ShortRunSetup,
+                 progress: bool = False) -> ShortRunTables:
+    """The group-size series at ``setup.high_lr`` for ``setup.high_lr_epochs`` epochs."""
+    return run_grid(store, data, setup, setup.group_norms, lr=setup.high_lr,
+                    epochs=setup.high_lr_epochs, progress=progress)
+
+
+def singularity_runs(store: ArtifactStore, data: DataSource, setup: ShortRunSetup,
+                     progress: bool = False) -> ShortRunTables:
+    """``setup.singularity_norms`` at the large batch and at the micro batch."""
+    large = run_grid(store, data, setup, setup.singularity_norms, progress=progress)
+    micro = run_grid(store, data, setup, setup.singularity_norms, lr=setup.micro_batch_lr(),
+                     batch_size=setup.micro_batch, progress=progress)
+    return ShortRunTables(*(pd.concat([getattr(large, f), getattr(micro, f)], ignore_index=True)
+                            for f in ("runs", "history", "channels")))
