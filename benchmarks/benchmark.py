@@ -1,17 +1,31 @@
 """Time the book's hot paths against plain PyTorch baselines doing the same work, in one run.
 
-    python benchmarks/benchmark.py [--train-steps 40] [--draws 3] [--out PATH]
+    python benchmarks/benchmark.py [--data-dir DIR] [--profile cpu] [--skip-data]
 
-Lines of the table (each a ratio measured in this run, on this machine):
+Lines of ``benchmark.csv`` (each a ratio measured in this run, on this machine):
 
 * peak: a large matmul in fp32 and in bfloat16 (the machine's attainable peak);
-* training, ResNet20, CIFAR-shaped data: a plain fp32 recipe (per-image torchvision transforms,
-  a DataLoader) versus the library's recipe (batched tensor augmentation, channels-last,
-  bfloat16 autocast), in images per second and as a fraction of the matmul peak;
-* noisy evaluation, ResNet20 and VGG16: the plain loop (deep-copy the model, add noise, evaluate)
-  versus the library's in-place injection and restore, on the same number of images (fp32 both).
+* training throughput, ResNet20, random CIFAR-shaped images: a plain fp32 recipe (per-image
+  torchvision transforms on PIL images, a DataLoader) versus the library's trainer in fp32 and
+  bfloat16, in images per second and as a fraction of the matmul peak;
+* bare bf16 training steps of ResNet20 (no data pipeline), eager and with ``torch.compile``:
+  the ceiling of the trainer, to show what limits it;
+* noisy evaluation, ResNet20 and VGG16, random images: the plain loop (deep-copy the model, add
+  noise to the conv and linear weights, evaluate) versus the library's in-place injection with
+  exact restore, in fp32 (the reference) and in the fast evaluation (BatchNorm folded after each
+  draw, bfloat16 autocast).
 
-Random CIFAR-shaped images are used: speed does not depend on pixel values.
+With CIFAR-10 in the data directory and the profile's trained models in the artifact store:
+
+* time to a fixed test accuracy: the plain fp32 recipe and the library's bf16 recipe train
+  ResNet20 with the same optimizer and schedule on CIFAR-10; seconds of training until the
+  test accuracy first reaches the threshold;
+* noise sweep at equal statistical precision: per noise level, the variance components of the
+  trained ResNet20's noisy accuracy (:mod:`bnnoise.sampling`) give the draws a stratified subset
+  needs to match the standard error of the plain loop on the full test set; the time per sweep
+  cell of both follows from the measured rates;
+* ``fast_evaluation_check.csv``: every noise-sweep number of the profile's models computed with
+  the fast evaluation beside the fp32 reference, with its 95 % CI.
 """
 
 from __future__ import annotations
@@ -30,13 +44,19 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from bnnoise.data import CHANNEL_STATS, Dataset
-from bnnoise.evaluation import predict_correct
+from bnnoise.artifacts import ArtifactStore
+from bnnoise.config import load_profile
+from bnnoise.data import CHANNEL_STATS, Dataset, normalize, stratified_subset
+from bnnoise.evaluation import accuracy, average_normalized_accuracy, correct_mask, summarize_sweep
+from bnnoise.experiments import DataCache, ModelSpec, noise_sweep, profile_specs, trained_model
+from bnnoise.folding import FoldedBatchNorm
 from bnnoise.models import build_model
-from bnnoise.noise import injected_noise, select_tensors
-from bnnoise.training import Recipe, train
+from bnnoise.noise import draw_seed, injected_noise, select_tensors
+from bnnoise.sampling import draws_needed, standard_error, variance_components
+from bnnoise.training import Recipe, lr_at, train
 
 ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "data" / "results" / "benchmark"
 
 
 def random_dataset(n_train: int, n_test: int) -> Dataset:
@@ -96,49 +116,97 @@ class PilImages(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.x[i])), int(self.y[i])
 
 
-def plain_training(data: Dataset, steps: int, workers: int) -> float:
-    """Images per second of a textbook fp32 recipe with per-image transforms and a DataLoader."""
-    torch.manual_seed(0)
-    model = build_model("resnet20", 10, "bn").train()
+def plain_training(data: Dataset, recipe: Recipe, workers: int, max_steps: int | None = None,
+                   threshold: float | None = None) -> dict[str, float]:
+    """A textbook fp32 recipe: per-image PIL transforms, a DataLoader, SGD with the library's
+    schedule (linear warm-up, cosine decay, Nesterov momentum, weight decay), no clipping.
+
+    Returns the training throughput of the first epoch (images/s after three warm-up steps,
+    loader waits included), the final test accuracy, and the wall-clock seconds (evaluations
+    included) until the end of the first epoch whose test accuracy reached ``threshold``.
+    """
+    torch.manual_seed(recipe.seed)
+    model = build_model("resnet20", data.num_classes, "bn")
     mean, std = CHANNEL_STATS["cifar10"]
     transform = transforms.Compose([transforms.RandomCrop(32, padding=4),
                                     transforms.RandomHorizontalFlip(), transforms.ToTensor(),
                                     transforms.Normalize(mean, std)])
-    loader = DataLoader(PilImages(data, transform), batch_size=128, shuffle=True,
+    loader = DataLoader(PilImages(data, transform), batch_size=recipe.batch_size, shuffle=True,
                         num_workers=workers, drop_last=True, persistent_workers=workers > 0)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                                nesterov=True, weight_decay=recipe.weight_decay)
+    steps_per_epoch = min(len(loader), max_steps or len(loader))
+    total, warmup = recipe.epochs * steps_per_epoch, round(recipe.warmup_epochs * steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss()
-    seen, start = 0, None
-    for i, (x, y) in enumerate(loader):
-        if i == 3:  # warm-up excluded
-            start, seen = time.perf_counter(), 0
-        loss = loss_fn(model(x), y)
-        optimizer.zero_grad()
+    rate, reached, test_acc, step = float("nan"), float("nan"), float("nan"), 0
+    start = time.perf_counter()
+    for epoch in range(recipe.epochs):
+        model.train()
+        for i, (x, y) in enumerate(loader):
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, total, warmup, recipe.lr)
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            if epoch == 0 and i == 2:
+                warm = time.perf_counter()
+            if i + 1 == steps_per_epoch:
+                break
+        if epoch == 0:
+            rate = (steps_per_epoch - 3) * recipe.batch_size / (time.perf_counter() - warm)
+        test_acc = accuracy(model, data.x_test, data.y_test, data)
+        if threshold is not None and test_acc >= threshold and np.isnan(reached):
+            reached = time.perf_counter() - start
+    return {"rate": rate, "seconds_to_threshold": reached, "test_acc": test_acc}
+
+
+def library_training(data: Dataset, recipe: Recipe, threshold: float | None = None
+                     ) -> dict[str, float]:
+    """:func:`bnnoise.training.train` with ``recipe`` after a short warm-up run: throughput
+    over all epochs and wall-clock seconds (evaluations included) until the end of the first
+    epoch whose test accuracy reached ``threshold``."""
+    torch.manual_seed(recipe.seed)
+    model = build_model("resnet20", data.num_classes, "bn")
+    warm = replace(data, x_train=data.x_train[:3 * recipe.batch_size],
+                   y_train=data.y_train[:3 * recipe.batch_size])
+    train(copy.deepcopy(model), warm, replace(recipe, epochs=1))  # warm-up of the kernels
+    history = train(model, data, recipe)
+    seconds = np.cumsum([h["seconds"] for h in history])
+    accs = np.array([h["test_acc"] for h in history])
+    hit = np.nonzero(accs >= threshold)[0] if threshold is not None else []
+    images = len(history) * (len(data.y_train) // recipe.batch_size) * recipe.batch_size
+    return {"rate": images / seconds[-1],
+            "seconds_to_threshold": float(seconds[hit[0]]) if len(hit) else float("nan"),
+            "test_acc": float(accs[-1])}
+
+
+def model_step_rate(compiled: bool, steps: int = 15, batch: int = 128) -> float:
+    """Images per second of bare bf16 training steps of ResNet20 on one fixed channels-last
+    batch (no data pipeline): the ceiling of the trainer; optionally with ``torch.compile``
+    (its compilation excluded)."""
+    torch.manual_seed(0)
+    model = build_model("resnet20", 10, "bn").to(memory_format=torch.channels_last)
+    step_model = torch.compile(model) if compiled else model
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch,))
+    for i in range(steps + 3):
+        if i == 3:
+            start = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = nn.functional.cross_entropy(step_model(x).float(), y)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        seen += len(y)
-        if i == steps + 2:
-            break
-    return seen / (time.perf_counter() - start)
+    return batch * steps / (time.perf_counter() - start)
 
 
-def library_training(data: Dataset, precision: str) -> float:
-    """Images per second of :func:`bnnoise.training.train` (one epoch over ``data``, including
-    its end-of-epoch evaluation on 256 test images)."""
-    data = replace(data, x_test=data.x_test[:256], y_test=data.y_test[:256])
-    torch.manual_seed(0)
-    model = build_model("resnet20", 10, "bn")
-    warm = replace(data, x_train=data.x_train[:384], y_train=data.y_train[:384])
-    train(model, warm, Recipe(epochs=1, precision=precision))  # warm-up
-    start = time.perf_counter()
-    train(model, data, Recipe(epochs=1, precision=precision))
-    return (len(data.y_train) // 128 * 128) / (time.perf_counter() - start)
-
-
-def plain_noisy_eval(model: nn.Module, data: Dataset, draws: int) -> float:
-    """Noisy evaluations' images per second: deep copy, add noise, evaluate, per draw."""
-    x = ((data.x_test.float() / 255 - torch.tensor(data.mean).view(1, 3, 1, 1))
-         / torch.tensor(data.std).view(1, 3, 1, 1))
+def plain_noisy_eval(model: nn.Module, x: torch.Tensor, draws: int) -> float:
+    """Noisy evaluations' images per second: deep copy, add noise to the conv and linear
+    weights, evaluate, per draw (NCHW fp32, batches of 500)."""
+    x = x.contiguous()
     start = time.perf_counter()
     for draw in range(draws):
         noisy = copy.deepcopy(model).eval()
@@ -153,67 +221,203 @@ def plain_noisy_eval(model: nn.Module, data: Dataset, draws: int) -> float:
     return draws * len(x) / (time.perf_counter() - start)
 
 
-def library_noisy_eval(model: nn.Module, data: Dataset, draws: int) -> float:
-    """Noisy evaluations' images per second with in-place injection and exact restore."""
+def library_noisy_eval(model: nn.Module, x: torch.Tensor, y: torch.Tensor, draws: int,
+                       fast: bool) -> float:
+    """Noisy evaluations' images per second with in-place injection and exact restore; ``fast``
+    refolds BatchNorm after each draw and evaluates in bfloat16 autocast."""
     model = model.eval().to(memory_format=torch.channels_last)
     tensors = select_tensors(model, "weights")
+    network = FoldedBatchNorm(model) if fast else model
+    x = x.contiguous(memory_format=torch.channels_last)
     start = time.perf_counter()
     for draw in range(draws):
         with injected_noise(tensors, 0.1, seed=draw):
-            predict_correct(model, data.x_test, data.y_test, data)
-    return draws * len(data.y_test) / (time.perf_counter() - start)
+            if fast:
+                network.refresh()
+            correct_mask(network, x, y, precision="bf16" if fast else "fp32")
+    return draws * len(y) / (time.perf_counter() - start)
+
+
+def row(task: str, variant: str, rate: float, unit: str, baseline: float,
+        fraction_of_peak: float = float("nan"), higher_is_better: bool = True) -> dict:
+    speedup = rate / baseline if higher_is_better else baseline / rate
+    return {"task": task, "variant": variant, "rate": rate, "unit": unit,
+            "baseline_rate": baseline, "speedup": speedup, "fraction_of_peak": fraction_of_peak}
+
+
+def speed_rows(args: argparse.Namespace, peak: dict[str, float]) -> list[dict]:
+    """Training and noisy-evaluation throughput on random data (no dataset needed)."""
+    data = random_dataset(args.train_images, args.eval_images)
+    rows = []
+    recipe = Recipe(epochs=1, batch_size=128, warmup_epochs=0.0)
+    train_flops = 3 * forward_flops(build_model("resnet20", 10, "bn"))  # forward + backward
+    base = plain_training(replace(data, x_test=data.x_test[:256], y_test=data.y_test[:256]),
+                          recipe, workers=args.workers)["rate"]
+    task = "training ResNet20 (throughput)"
+    rows.append(row(task, f"plain fp32, PIL transforms, DataLoader({args.workers} workers)",
+                    base, "images/s", base, base * train_flops / peak["fp32"]))
+    for precision in ("fp32", "bf16"):
+        small_test = replace(data, x_test=data.x_test[:256], y_test=data.y_test[:256])
+        rate = library_training(small_test, replace(recipe, precision=precision))["rate"]
+        rows.append(row(task, f"library: batched augmentation, channels-last, {precision}", rate,
+                        "images/s", base, rate * train_flops / peak[precision]))
+
+    task = "training step ResNet20 bf16 (model only, no data pipeline)"
+    for compiled in (False, True):
+        rate = model_step_rate(compiled)
+        rows.append(row(task, "torch.compile (inductor)" if compiled else "eager", rate,
+                        "images/s", base, rate * train_flops / peak["bf16"]))
+
+    x = normalize(data.x_test, data)
+    for name in ("resnet20", "vgg16"):
+        torch.manual_seed(0)
+        model = build_model(name, 10, "bn").eval()
+        flops = forward_flops(model)
+        base = plain_noisy_eval(model, x, args.draws)
+        task = f"noisy evaluation {name} (weights target, per image)"
+        rows.append(row(task, "plain: deepcopy + add noise + evaluate, fp32", base, "images/s",
+                        base, base * flops / peak["fp32"]))
+        for fast, variant in [(False, "library: in-place noise, exact restore, fp32"),
+                              (True, "library fast: + BN folded per draw, bf16 autocast")]:
+            rate = library_noisy_eval(model, x, data.y_test, args.draws, fast)
+            rows.append(row(task, variant, rate, "images/s", base,
+                            rate * flops / peak["bf16" if fast else "fp32"]))
+    return rows
+
+
+def time_to_accuracy_rows(args: argparse.Namespace, cifar: Dataset) -> list[dict]:
+    """Both recipes train ResNet20 on CIFAR-10 with the same schedule; seconds to threshold."""
+    recipe = Recipe(epochs=args.tta_epochs, batch_size=128, lr=0.1, warmup_epochs=0.5)
+    plain = plain_training(cifar, recipe, args.workers, threshold=args.threshold)
+    lib = library_training(cifar, replace(recipe, precision="bf16"), threshold=args.threshold)
+    task = f"training ResNet20 on CIFAR-10: seconds to {args.threshold:.0%} test accuracy"
+    return [
+        {**row(task, f"plain fp32 ({args.tta_epochs} epochs; final test accuracy "
+               f"{plain['test_acc']:.3f})", plain["seconds_to_threshold"], "s",
+               plain["seconds_to_threshold"], higher_is_better=False)},
+        {**row(task, f"library bf16 ({args.tta_epochs} epochs; final test accuracy "
+               f"{lib['test_acc']:.3f})", lib["seconds_to_threshold"], "s",
+               plain["seconds_to_threshold"], higher_is_better=False)},
+    ]
+
+
+def equal_precision_rows(args: argparse.Namespace, profile, cifar: Dataset,
+                         rates: dict[str, float]) -> tuple[list[dict], pd.DataFrame]:
+    """Per noise level: draws the subset needs for the plain loop's precision, and the time per
+    sweep cell of both, from the variance components of the trained ResNet20 (BN)."""
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    trained = trained_model(store, ModelSpec("cifar10", "resnet20", "bn"), profile.recipe, data)
+    model = trained.model
+    x, y = normalize(cifar.x_test, cifar), cifar.y_test
+    tensors = select_tensors(model, "weights")
+    folded = FoldedBatchNorm(model)
+    population, subset = len(y), len(stratified_subset(y, profile.noise.eval_per_class))
+    rows, components = [], []
+    for eta in args.precision_etas:
+        hits = []
+        for draw in range(args.precision_draws):
+            with injected_noise(tensors, eta, draw_seed(1000, eta, draw)):
+                folded.refresh()
+                hits.append(correct_mask(folded, x, y, precision="bf16")[0])
+        v = variance_components(torch.stack(hits))
+        plain_draws = profile.noise.draws
+        target = standard_error(v, population, plain_draws, population)
+        needed = draws_needed(v, subset, population, target)
+        plain_s = plain_draws * population / rates["plain"]
+        fast_s = needed * subset / rates["fast"] if needed else float("nan")
+        components.append({"eta": eta, "draw_variance": v.draw, "image_variance": v.image,
+                           "residual_variance": v.residual, "plain_draws": plain_draws,
+                           "plain_images": population, "standard_error": target,
+                           "subset_images": subset, "subset_draws_needed": needed})
+        task = (f"noise sweep cell ResNet20 (weights target, eta {eta:g}) at equal standard "
+                f"error {target:.4f}")
+        rows.append(row(task, f"plain: {plain_draws} draws x {population} images, fp32",
+                        plain_s, "s", plain_s, higher_is_better=False))
+        rows.append(row(task, f"library fast: {needed} draws x {subset}-image stratified subset",
+                        fast_s, "s", plain_s, higher_is_better=False))
+    return rows, pd.DataFrame(components)
+
+
+def fast_evaluation_check(profile) -> pd.DataFrame:
+    """Every per-eta normalized accuracy and average normalized accuracy of the profile's
+    sweeps, with the fp32 reference and the fast evaluation side by side (same noise draws)."""
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    fast = replace(profile.noise, evaluation="fast")
+    keys = ["model", "norm", "target"]
+    tables = []
+    for spec in profile_specs(profile):
+        trained = trained_model(store, spec, profile.recipe, data)
+        per = {}
+        for label, protocol in (("fp32", profile.noise), ("fast", fast)):
+            draws = noise_sweep(store, trained, protocol, data)
+            by_eta = summarize_sweep(draws, keys).assign(quantity="normalized accuracy")
+            avg = average_normalized_accuracy(draws, keys).rename(columns={
+                "avg_normalized_accuracy": "normalized_accuracy",
+                "avg_normalized_accuracy_ci95": "normalized_accuracy_ci95"}).assign(
+                eta=np.nan, quantity="average normalized accuracy")
+            per[label] = pd.concat([by_eta, avg], ignore_index=True)[
+                [*keys, "quantity", "eta", "normalized_accuracy", "normalized_accuracy_ci95"]]
+        both = per["fp32"].merge(per["fast"], on=[*keys, "quantity", "eta"],
+                                 suffixes=("_fp32", "_fast"))
+        tables.append(both)
+    table = pd.concat(tables, ignore_index=True)
+    table = table[(table["eta"] != 0) | table["eta"].isna()]
+    table["difference"] = table["normalized_accuracy_fast"] - table["normalized_accuracy_fp32"]
+    table["within_ci"] = table["difference"].abs() <= table["normalized_accuracy_ci95_fp32"]
+    return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-images", type=int, default=128 * 40)
     parser.add_argument("--eval-images", type=int, default=2000)
-    parser.add_argument("--draws", type=int, default=3)
+    parser.add_argument("--draws", type=int, default=3, help="draws per timed noisy evaluation")
     parser.add_argument("--workers", type=int, default=2, help="plain DataLoader workers")
-    parser.add_argument("--out", type=Path, default=ROOT / "data" / "results" / "benchmark"
-                        / "benchmark.csv")
+    parser.add_argument("--profile", default="cpu", help="whose trained models to use")
+    parser.add_argument("--data-dir", default=None, help="CIFAR location (as for chapters)")
+    parser.add_argument("--skip-data", action="store_true",
+                        help="only the parts on random data (no CIFAR, no trained models)")
+    parser.add_argument("--tta-epochs", type=int, default=3)
+    parser.add_argument("--threshold", type=float, default=0.65)
+    parser.add_argument("--precision-etas", type=float, nargs="+", default=[0.05, 0.2, 0.5])
+    parser.add_argument("--precision-draws", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    profile = load_profile(args.profile, data_dir=args.data_dir)
+    cifar = None if args.skip_data else DataCache(profile.data_dir)("cifar10")
 
-    data = random_dataset(args.train_images, args.eval_images)
-    rows = []
     peak = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
-    for precision, flops in peak.items():
-        rows.append({"task": "matmul 2048x2048 (peak)", "variant": precision,
-                     "rate": flops / 1e9, "unit": "GFLOP/s", "baseline_rate": np.nan,
-                     "speedup": np.nan, "fraction_of_peak": 1.0})
-
-    train_flops = 3 * forward_flops(build_model("resnet20", 10, "bn"))  # forward + backward
-    base = plain_training(data, steps=args.train_images // 128 - 4, workers=args.workers)
-    rows.append({"task": "training ResNet20", "variant": "plain fp32, PIL transforms, "
-                 f"DataLoader({args.workers} workers)", "rate": base, "unit": "images/s",
-                 "baseline_rate": base, "speedup": 1.0,
-                 "fraction_of_peak": base * train_flops / peak["fp32"]})
-    for precision in ("fp32", "bf16"):
-        rate = library_training(data, precision)
-        rows.append({"task": "training ResNet20",
-                     "variant": f"library: batched augmentation, channels-last, {precision}",
-                     "rate": rate, "unit": "images/s", "baseline_rate": base,
-                     "speedup": rate / base,
-                     "fraction_of_peak": rate * train_flops / peak[precision]})
-
-    for name in ("resnet20", "vgg16"):
-        torch.manual_seed(0)
-        model = build_model(name, 10, "bn").eval()
-        flops = forward_flops(model)
-        base = plain_noisy_eval(model, data, args.draws)
-        rate = library_noisy_eval(model, data, args.draws)
-        for variant, value in [("plain: deepcopy + add noise + evaluate, fp32", base),
-                               ("library: in-place noise, exact restore, channels-last, fp32",
-                                rate)]:
-            rows.append({"task": f"noisy evaluation {name} (weights target)",
-                         "variant": variant, "rate": value, "unit": "images/s",
-                         "baseline_rate": base, "speedup": value / base,
-                         "fraction_of_peak": value * flops / peak["fp32"]})
+    rows = [row("matmul 2048x2048 (peak)", p, flops / 1e9, "GFLOP/s", flops / 1e9, 1.0)
+            for p, flops in peak.items()]
+    rows += speed_rows(args, peak)
+    outputs = {}
+    if cifar is not None:
+        rows += time_to_accuracy_rows(args, cifar)
+        resnet20 = [r for r in rows if r["task"].startswith("noisy evaluation resnet20")]
+        rates = {"plain": resnet20[0]["rate"], "fast": resnet20[2]["rate"]}
+        precision_rows, components = equal_precision_rows(args, profile, cifar, rates)
+        rows += precision_rows
+        outputs["variance_components.csv"] = components
+        check = fast_evaluation_check(profile)
+        outputs["fast_evaluation_check.csv"] = check
+        outputs["fast_evaluation_summary.csv"] = (
+            check.assign(abs_difference=check["difference"].abs())
+            .groupby(["model", "norm", "target"], sort=False)
+            .agg(numbers=("within_ci", "size"), within_fp32_ci=("within_ci", "sum"),
+                 max_abs_difference=("abs_difference", "max"),
+                 smallest_fp32_ci=("normalized_accuracy_ci95_fp32", "min"))
+            .reset_index())
 
     table = pd.DataFrame(rows).assign(threads=torch.get_num_threads(), torch=torch.__version__)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False, float_format="%.4g")
+    outputs["benchmark.csv"] = table
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, frame in outputs.items():
+        frame.to_csv(args.out / name, index=False, float_format="%.4g")
     print(table.drop(columns=["torch"]).to_string(index=False, float_format="%.3g"))
+    if "fast_evaluation_check.csv" in outputs:
+        check = outputs["fast_evaluation_check.csv"]
+        print(f"fast evaluation within the fp32 CI: {int(check['within_ci'].sum())} of "
+              f"{len(check)} numbers; largest |difference| {check['difference'].abs().max():.4f}")
     print(f"written to {args.out}")
 
 

@@ -5,7 +5,7 @@ import pytest
 from bnnoise.artifacts import ArtifactStore
 from bnnoise.config import load_profile
 from bnnoise.evaluation import average_normalized_accuracy, mean_ci, summarize_sweep
-from bnnoise.experiments import DataCache, ModelSpec, noise_sweep, trained_model
+from bnnoise.experiments import DataCache, ModelSpec, noise_sweep, sweep_config, trained_model
 
 
 def test_every_profile_in_params_yaml_is_valid(project) -> None:
@@ -75,3 +75,24 @@ def test_sweep_table_is_tidy_and_normalized(project) -> None:
 def test_mean_ci_uses_student_t() -> None:
     mean, half = mean_ci([1.0, 2.0, 3.0])
     assert mean == 2.0 and half == pytest.approx(4.303 * 1.0 / 3 ** 0.5)
+
+
+def test_fast_evaluation_has_its_own_cells_and_agrees_with_fp32(project) -> None:
+    profile = load_profile("smoke", root=project, epochs=1, draws=2, targets=["all"])
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    trained = trained_model(store, ModelSpec("synthetic10", "resnet8", "bn"), profile.recipe,
+                            data)
+    reference = noise_sweep(store, trained, profile.noise, data)
+    cells = set((store.root / "sweeps").iterdir())
+    fast_protocol = load_profile("smoke", root=project, epochs=1, draws=2, targets=["all"],
+                                 evaluation="fast").noise
+    assert "evaluation" not in sweep_config(trained, profile.noise, "all", 0.1)  # old keys hold
+    fast = noise_sweep(store, trained, fast_protocol, data)
+    assert len(set((store.root / "sweeps").iterdir()) - cells) == len(cells)
+    # same noise draws, another arithmetic: at most a few of the 100 images change their class
+    assert (fast["accuracy"] - reference["accuracy"]).abs().max() <= 0.03
+
+
+def test_unknown_evaluation_is_refused(project) -> None:
+    with pytest.raises(ValueError, match="unknown evaluation 'gpu' \\(valid: fp32, fast\\)"):
+        load_profile("smoke", root=project, evaluation="gpu")

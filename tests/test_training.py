@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -78,3 +80,52 @@ def test_learning_rate_schedule() -> None:
 def test_invalid_recipes_are_rejected(field: str, value, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Recipe(**{field: value})
+
+
+class _BlowsUp(torch.nn.Module):
+    """A classifier whose logits become NaN from its ``after``-th training forward pass on."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(3 * 32 * 32, 10)
+        self.after, self.calls = after, 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            self.calls += 1
+        out = self.linear(x.flatten(1))
+        return out * float("nan") if self.training and self.calls > self.after else out
+
+
+def test_a_non_finite_loss_raises_by_default(tiny_data) -> None:
+    with pytest.raises(FloatingPointError, match="step 5"):
+        train(_BlowsUp(after=5), tiny_data, RECIPE)
+
+
+def test_stop_on_divergence_returns_the_history_up_to_the_bad_step(tiny_data, tmp_path) -> None:
+    ckpt = tmp_path / "run.pt"
+    history = train(_BlowsUp(after=5), tiny_data, RECIPE, checkpoint=ckpt,
+                    stop_on_divergence=True)
+    steps_per_epoch = len(tiny_data.y_train) // RECIPE.batch_size  # 4: step 5 is in epoch 2
+    assert len(history) == 2 and steps_per_epoch == 4
+    assert math.isnan(history[0]["diverged_step"]) and history[1]["diverged_step"] == 5
+    assert math.isnan(history[1]["train_loss"]) and math.isfinite(history[0]["train_loss"])
+    # a rerun finds the diverged checkpoint and does not train on
+    again = _BlowsUp(after=0)
+    resumed = train(again, tiny_data, RECIPE, checkpoint=ckpt, stop_on_divergence=True)
+    assert [h["epoch"] for h in resumed] == [1, 2] and resumed[1]["diverged_step"] == 5
+    assert again.calls == 0
+    with pytest.raises(FloatingPointError, match="diverged run"):
+        train(_BlowsUp(after=0), tiny_data, RECIPE, checkpoint=ckpt)
+
+
+def test_epoch_metrics_and_the_largest_step_loss_enter_the_history(tiny_data) -> None:
+    calls = []
+
+    def metrics(model: torch.nn.Module) -> dict[str, float]:
+        calls.append(model.training)
+        return {"probe": 1.5}
+
+    history = train(_fresh(), tiny_data, RECIPE, epoch_metrics=metrics)
+    assert [h["probe"] for h in history] == [1.5] * RECIPE.epochs
+    assert all(h["max_step_loss"] >= h["train_loss"] for h in history)

@@ -191,6 +191,6 @@ def stratified_subset(labels: torch.Tensor, per_class: int | None, seed: int = 0
     for c in labels.unique():
         members = torch.nonzero(labels == c).flatten()
         if len(members) < per_class:
-            raise ValueError(f"class {int(c)} has {len(members)} test images < {per_class}")
+            raise ValueError(f"class {int(c)} has {len(members)} images < {per_class}")
         picks.append(members[torch.randperm(len(members), generator=g)[:per_class]])
     return torch.cat(picks).sort().values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -18,29 +19,43 @@ _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
 
 
 @torch.no_grad()
+def correct_mask(
+    model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+    inputs: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int = 1000,
+    precision: str = "fp32",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image: whether it is classified correctly, and whether its logits are not all finite.
+
+    ``inputs`` are already normalized (see :func:`bnnoise.data.normalize`); an image with any
+    non-finite logit counts as wrong. A module is put in evaluation mode (BatchNorm uses its
+    running statistics); ``model`` may also be any callable returning logits, e.g. a
+    :class:`bnnoise.folding.FoldedBatchNorm`.
+    """
+    if isinstance(model, nn.Module):
+        model.eval()
+    hits, nonfinite = [], []
+    for i in range(0, len(y), batch_size):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            logits = model(inputs[i:i + batch_size]).float()
+        finite = torch.isfinite(logits).all(1)
+        hits.append((logits.argmax(1) == y[i:i + batch_size]) & finite)
+        nonfinite.append(~finite)
+    return torch.cat(hits), torch.cat(nonfinite)
+
+
 def count_correct(
-    model: nn.Module,
+    model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
     inputs: torch.Tensor,
     y: torch.Tensor,
     batch_size: int = 1000,
     precision: str = "fp32",
 ) -> tuple[int, int]:
-    """Count correct predictions and samples whose logits are not all finite.
-
-    ``inputs`` are already normalized (see :func:`bnnoise.data.normalize`); a sample with any
-    non-finite logit counts as wrong. The model is put in evaluation mode (BatchNorm uses its
-    running statistics).
-    """
-    model.eval()
-    correct = nonfinite = 0
-    for i in range(0, len(y), batch_size):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(inputs[i:i + batch_size]).float()
-        finite = torch.isfinite(logits).all(1)
-        hit = (logits.argmax(1) == y[i:i + batch_size]) & finite
-        correct += int(hit.sum())
-        nonfinite += int((~finite).sum())
-    return correct, nonfinite
+    """Numbers of correct predictions and of images with non-finite logits
+    (see :func:`correct_mask`)."""
+    hits, nonfinite = correct_mask(model, inputs, y, batch_size, precision)
+    return int(hits.sum()), int(nonfinite.sum())
 
 
 def predict_correct(

@@ -24,6 +24,7 @@ from bnnoise.artifacts import ArtifactStore
 from bnnoise.config import Profile
 from bnnoise.data import Dataset, load_dataset, normalize, num_classes_of, stratified_subset
 from bnnoise.evaluation import count_correct, predict_correct
+from bnnoise.folding import FoldedBatchNorm
 from bnnoise.models import build_model, model_facts
 from bnnoise.noise import PROTOCOL_VERSION, NoiseProtocol, draw_seed, injected_noise, select_tensors
 from bnnoise.propagation import PropagationSetup, layer_statistics
@@ -134,10 +135,14 @@ def sweep_config(trained: TrainedModel, protocol: NoiseProtocol, target: str, et
                  ) -> dict[str, Any]:
     """Everything one (model, target set, eta) cell of a sweep depends on: its artifact key.
 
-    The clean reference (eta = 0) is the same for every target set and shares one key.
+    The clean reference (eta = 0) is the same for every target set and shares one key. The
+    reference evaluation (``evaluation="fp32"``) has no entry, so that keys written before the
+    fast evaluation existed stay valid.
     """
     fields = protocol.as_dict()
     del fields["etas"], fields["targets"]
+    if fields["evaluation"] == "fp32":
+        del fields["evaluation"]
     if eta == 0:
         target = "clean"
         del fields["draws"], fields["scale"], fields["kind"], fields["layers"]
@@ -148,12 +153,17 @@ def sweep_config(trained: TrainedModel, protocol: NoiseProtocol, target: str, et
 def _sweep_cell(trained: TrainedModel, inputs: torch.Tensor, y: torch.Tensor,
                 protocol: NoiseProtocol, target: str, eta: float) -> pd.DataFrame:
     tensors = select_tensors(trained.model, target, protocol.layers)
+    fast = protocol.evaluation == "fast"
+    network = FoldedBatchNorm(trained.model) if fast else trained.model
     rows = []
     for draw in range(protocol.draws if eta > 0 else 1):
         start = time.perf_counter()
         with injected_noise(tensors, eta, draw_seed(protocol.seed, eta, draw), protocol.scale,
                             protocol.kind):
-            correct, nonfinite = count_correct(trained.model, inputs, y)
+            if fast:
+                network.refresh()
+            correct, nonfinite = count_correct(network, inputs, y,
+                                               precision="bf16" if fast else "fp32")
         rows.append({"draw": draw, "accuracy": correct / len(y),
                      "nonfinite_fraction": nonfinite / len(y),
                      "seconds": time.perf_counter() - start})

@@ -33,6 +33,7 @@ from torch import nn
 TARGETS = ("all", "trainable", "weights")
 SCALES = ("std", "max", "absolute")
 KINDS = ("additive", "multiplicative")
+EVALUATIONS = ("fp32", "fast")
 PROTOCOL_VERSION = 1
 """Bumped whenever the meaning of a noise draw changes; it enters every sweep's artifact key."""
 
@@ -50,6 +51,9 @@ class NoiseProtocol:
         kind: ``"additive"`` or ``"multiplicative"``.
         seed: base seed of the draws and of the test subset.
         layers: optional regular expression; only tensors whose name matches get noise.
+        evaluation: ``"fp32"`` (the reference: the network as trained, in fp32) or ``"fast"``
+            (BatchNorm folded into the convolutions after each draw, bfloat16 autocast; see
+            :mod:`bnnoise.folding` and the book's benchmark appendix for its accuracy check).
     """
 
     etas: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0)
@@ -60,6 +64,7 @@ class NoiseProtocol:
     kind: str = "additive"
     seed: int = 0
     layers: str | None = None
+    evaluation: str = "fp32"
 
     def __post_init__(self) -> None:
         problems = []
@@ -77,6 +82,9 @@ class NoiseProtocol:
             problems.append(f"unknown scale {self.scale!r} (valid: {', '.join(SCALES)})")
         if self.kind not in KINDS:
             problems.append(f"unknown kind {self.kind!r} (valid: {', '.join(KINDS)})")
+        if self.evaluation not in EVALUATIONS:
+            problems.append(f"unknown evaluation {self.evaluation!r} "
+                            f"(valid: {', '.join(EVALUATIONS)})")
         if self.layers is not None:
             try:
                 re.compile(self.layers)

@@ -99,3 +99,61 @@ def versus_group_size(summary: pd.DataFrame, quantities: dict[str, str]) -> Figu
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _panels(table: pd.DataFrame) -> list[tuple[int, float]]:
+    return list(dict.fromkeys(zip(table["batch_size"], table["lr"], strict=True)))
+
+
+def short_run_curves(history: pd.DataFrame, quantities: dict[str, str]) -> Figure:
+    """Per-epoch quantities of short training runs (:mod:`bnnoise.short_runs`): one line per
+    normalizer, the mean over seeds with its 95 % CI shaded; one column per quantity
+    (``{column: axis label}``), one row per (batch size, learning rate)."""
+    from bnnoise.evaluation import mean_ci
+
+    panels = _panels(history)
+    fig, axes = plt.subplots(len(panels), len(quantities),
+                             figsize=(4.5 * len(quantities), 3.5 * len(panels)), squeeze=False)
+    colors = _colors(list(dict.fromkeys(history["norm"])))
+    for row, (batch, lr) in zip(axes, panels, strict=True):
+        part = history[(history["batch_size"] == batch) & (history["lr"] == lr)]
+        for ax, (column, label) in zip(row, quantities.items(), strict=True):
+            for norm, runs in part.groupby("norm", sort=False):
+                stats = runs.groupby("epoch")[column].agg(
+                    lambda v: mean_ci(v.dropna().to_numpy()) if v.notna().any() else None
+                ).dropna()
+                if stats.empty:
+                    continue
+                mean = stats.map(lambda t: t[0])
+                ci = stats.map(lambda t: t[1]).fillna(0)
+                ax.plot(stats.index, mean, marker="o", markersize=3, color=colors[norm],
+                        label=norm)
+                ax.fill_between(stats.index, mean - ci, mean + ci, color=colors[norm],
+                                alpha=0.2)
+            ax.set(xlabel="epoch", ylabel=label, title=f"batch {batch}, peak lr {lr:g}")
+            ax.grid(alpha=0.3)
+        row[-1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figure:
+    """Per-ReLU channel statistics after training (:mod:`bnnoise.singularity`), mean over seeds
+    per layer; one line per normalizer, one column per quantity, one row per batch size."""
+    trained = channels[channels["stage"] == "trained"]
+    panels = _panels(trained)
+    fig, axes = plt.subplots(len(panels), len(quantities),
+                             figsize=(4.5 * len(quantities), 3.5 * len(panels)), squeeze=False)
+    colors = _colors(list(dict.fromkeys(trained["norm"])))
+    for row, (batch, lr) in zip(axes, panels, strict=True):
+        part = trained[(trained["batch_size"] == batch) & (trained["lr"] == lr)]
+        for ax, (column, label) in zip(row, quantities.items(), strict=True):
+            for norm, runs in part.groupby("norm", sort=False):
+                mean = runs.groupby("layer")[column].mean()
+                ax.plot(mean.index, mean, color=colors[norm], label=norm)
+            ax.set(xlabel="ReLU (forward order)", ylabel=label,
+                   title=f"after training, batch {batch}")
+            ax.grid(alpha=0.3)
+        row[-1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

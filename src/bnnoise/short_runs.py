@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -213,3 +214,37 @@ def singularity_runs(store: ArtifactStore, data: DataSource, setup: ShortRunSetu
                      batch_size=setup.micro_batch, progress=progress)
     return ShortRunTables(*(pd.concat([getattr(large, f), getattr(micro, f)], ignore_index=True)
                             for f in ("runs", "history", "channels")))
+
+
+RUN_KEYS = ["norm", "batch_size", "lr"]
+"""The columns that name a configuration of short runs (``seed`` names a run within it)."""
+
+
+def summarize_runs(tables: ShortRunTables,
+                   quantities: tuple[str, ...] = ("train_loss", "test_acc", "dead_fraction")
+                   ) -> pd.DataFrame:
+    """Per configuration (norm, batch size, learning rate): how many seeds ran and diverged,
+    and each quantity's value at the last epoch, as the mean over the runs that did not
+    diverge with its 95 % CI half-width (column ``<quantity>_ci95``)."""
+    from bnnoise.evaluation import mean_ci
+
+    last = tables.history.groupby([*RUN_KEYS, "seed"], sort=False).tail(1)
+    rows = []
+    for key, part in last.groupby(RUN_KEYS, sort=False):
+        finite = part[part["diverged_step"].isna()]
+        row: dict[str, Any] = dict(zip(RUN_KEYS, key, strict=True))
+        row.update(seeds=len(part), diverged=len(part) - len(finite))
+        for q in quantities:
+            values = finite[q].dropna().to_numpy()
+            row[q], row[f"{q}_ci95"] = mean_ci(values) if len(values) else (math.nan, math.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def exceeds(summary: pd.DataFrame, quantity: str, high: str, low: str) -> bool:
+    """Whether norm ``high``'s mean of ``quantity`` exceeds norm ``low``'s by more than the sum
+    of their 95 % CI half-widths, in a :func:`summarize_runs` table of one batch size and
+    learning rate (a missing value or CI gives ``False``)."""
+    rows = summary.set_index("norm")
+    a, b = rows.loc[high], rows.loc[low]
+    return bool(a[quantity] - b[quantity] > a[f"{quantity}_ci95"] + b[f"{quantity}_ci95"])
