@@ -7,7 +7,7 @@ NB ?= all
 ARGS ?=
 BUILD_DIR ?= _build
 
-.PHONY: help env book test lint chapter train sweep data benchmark clean
+.PHONY: help env book test lint chapter train sweep short-runs data benchmark clean
 
 help:
 	@echo "make book                     build the HTML book from the committed results"
@@ -15,6 +15,7 @@ help:
 	@echo "make chapter NB=02_noise PROFILE=cpu ARGS='-p etas \"[0.1, 0.2]\"'"
 	@echo "                              rerun one chapter (NB=all: every chapter)"
 	@echo "make sweep PROFILE=cpu        train and sweep every model of a profile (resumable)"
+	@echo "make short-runs PROFILE=cpu   the theory chapters' short training runs (resumable)"
 	@echo "                              DATA_DIR=dir (any target): where CIFAR is"
 	@echo "make data DATA_DIR=dir        download CIFAR-10/100 with torchvision (needs internet)"
 	@echo "make benchmark                time training and noise sweeps against plain baselines"
@@ -43,14 +44,14 @@ DATA_ARG = $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 chapter: env
 	$(PY) -m bnnoise chapter $(NB) --profile $(PROFILE) $(DATA_ARG) $(ARGS)
 
-train sweep: env
+train sweep short-runs: env
 	$(PY) -m bnnoise $@ --profile $(PROFILE) $(DATA_ARG) $(ARGS)
 
 data: env
 	$(PY) -m bnnoise download $(DATA_ARG)
 
 benchmark: env
-	$(PY) benchmarks/benchmark.py $(ARGS)
+	$(PY) benchmarks/benchmark.py $(DATA_ARG) $(ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)/_build data/artifacts/smoke data/results/smoke

@@ -57,14 +57,15 @@ def main(argv: list[str] | None = None) -> None:
 
     profile = load_profile(args.profile, data_dir=args.data_dir, models=args.models,
                            norms=args.norms)
-    print(f"profile {profile.name}: {profile.summary()} ({torch.get_num_threads()} threads)")
     store = ArtifactStore(profile.store_dir)
     data = DataCache(profile.data_dir)
+    threads = f"({torch.get_num_threads()} threads)"
     if args.command == "short-runs":
-        setup = profile.short_runs
+        print(f"profile {profile.name}, short runs: {profile.short_runs.as_dict()} {threads}")
         for runs in (group_size_runs, high_lr_runs, singularity_runs):
-            runs(store, data, setup, progress=True)
+            runs(store, data, profile.short_runs, progress=True)
         return
+    print(f"profile {profile.name}: {profile.summary()} {threads}")
     for spec in profile_specs(profile):  # one model at a time: each finished result is stored
         trained = trained_model(store, spec, profile.recipe, data, progress=True)
         print(f"{trained.key}: clean accuracy {trained.summary['clean_accuracy']:.4f}",

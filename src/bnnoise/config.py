@@ -63,8 +63,11 @@ class Profile:
 
     @property
     def results_dir(self) -> Path:
-        """Where the chapters write this profile's tidy result tables (CSV)."""
-        return self.root / "data" / "results" / self.name
+        """Where the chapters write this profile's tidy result tables (CSV):
+        ``$BNNOISE_RESULTS/<profile>`` if set (chapters executed outside ``book/``), else
+        ``data/results/<profile>``, the tables the book links."""
+        base = os.environ.get("BNNOISE_RESULTS")
+        return (Path(base) if base else self.root / "data" / "results") / self.name
 
     def summary(self) -> dict[str, Any]:
         """The effective configuration, for display next to results."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 NORM_STYLE = {"bn": "-", "none": "--"}
@@ -101,8 +102,23 @@ def versus_group_size(summary: pd.DataFrame, quantities: dict[str, str]) -> Figu
     return fig
 
 
-def _panels(table: pd.DataFrame) -> list[tuple[int, float]]:
-    return list(dict.fromkeys(zip(table["batch_size"], table["lr"], strict=True)))
+def _run_grid(table: pd.DataFrame, quantities: dict[str, str]
+              ) -> tuple[Figure, list[tuple[Axes, pd.DataFrame, str, str]], dict[str, str]]:
+    """A grid for short-run tables: one row per (batch size, learning rate), one column per
+    quantity. Returns the figure, (axes, rows of that configuration, column, axis label) per
+    panel with the panel titled, and a colour per normalizer."""
+    configurations = list(dict.fromkeys(zip(table["batch_size"], table["lr"], strict=True)))
+    fig, axes = plt.subplots(len(configurations), len(quantities),
+                             figsize=(4.5 * len(quantities), 3.5 * len(configurations)),
+                             squeeze=False)
+    panels = []
+    for row, (batch, lr) in zip(axes, configurations, strict=True):
+        part = table[(table["batch_size"] == batch) & (table["lr"] == lr)]
+        for ax, (column, label) in zip(row, quantities.items(), strict=True):
+            ax.set(ylabel=label, title=f"batch {batch}, peak lr {lr:g}")
+            ax.grid(alpha=0.3)
+            panels.append((ax, part, column, label))
+    return fig, panels, _colors(list(dict.fromkeys(table["norm"])))
 
 
 def short_run_curves(history: pd.DataFrame, quantities: dict[str, str]) -> Figure:
@@ -111,28 +127,20 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str]) -> Figur
     (``{column: axis label}``), one row per (batch size, learning rate)."""
     from bnnoise.evaluation import mean_ci
 
-    panels = _panels(history)
-    fig, axes = plt.subplots(len(panels), len(quantities),
-                             figsize=(4.5 * len(quantities), 3.5 * len(panels)), squeeze=False)
-    colors = _colors(list(dict.fromkeys(history["norm"])))
-    for row, (batch, lr) in zip(axes, panels, strict=True):
-        part = history[(history["batch_size"] == batch) & (history["lr"] == lr)]
-        for ax, (column, label) in zip(row, quantities.items(), strict=True):
-            for norm, runs in part.groupby("norm", sort=False):
-                stats = runs.groupby("epoch")[column].agg(
-                    lambda v: mean_ci(v.dropna().to_numpy()) if v.notna().any() else None
-                ).dropna()
-                if stats.empty:
-                    continue
-                mean = stats.map(lambda t: t[0])
-                ci = stats.map(lambda t: t[1]).fillna(0)
-                ax.plot(stats.index, mean, marker="o", markersize=3, color=colors[norm],
-                        label=norm)
-                ax.fill_between(stats.index, mean - ci, mean + ci, color=colors[norm],
-                                alpha=0.2)
-            ax.set(xlabel="epoch", ylabel=label, title=f"batch {batch}, peak lr {lr:g}")
-            ax.grid(alpha=0.3)
-        row[-1].legend(fontsize=8)
+    fig, panels, colors = _run_grid(history, quantities)
+    for ax, part, column, _ in panels:
+        for norm, runs in part.groupby("norm", sort=False):
+            stats = runs.groupby("epoch")[column].agg(
+                lambda v: mean_ci(v.dropna().to_numpy()) if v.notna().any() else None
+            ).dropna()
+            if stats.empty:
+                continue
+            mean = stats.map(lambda t: t[0])
+            ci = stats.map(lambda t: t[1]).fillna(0)
+            ax.plot(stats.index, mean, marker="o", markersize=3, color=colors[norm], label=norm)
+            ax.fill_between(stats.index, mean - ci, mean + ci, color=colors[norm], alpha=0.2)
+        ax.set(xlabel="epoch")
+    panels[len(quantities) - 1][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -140,20 +148,12 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str]) -> Figur
 def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figure:
     """Per-ReLU channel statistics after training (:mod:`bnnoise.singularity`), mean over seeds
     per layer; one line per normalizer, one column per quantity, one row per batch size."""
-    trained = channels[channels["stage"] == "trained"]
-    panels = _panels(trained)
-    fig, axes = plt.subplots(len(panels), len(quantities),
-                             figsize=(4.5 * len(quantities), 3.5 * len(panels)), squeeze=False)
-    colors = _colors(list(dict.fromkeys(trained["norm"])))
-    for row, (batch, lr) in zip(axes, panels, strict=True):
-        part = trained[(trained["batch_size"] == batch) & (trained["lr"] == lr)]
-        for ax, (column, label) in zip(row, quantities.items(), strict=True):
-            for norm, runs in part.groupby("norm", sort=False):
-                mean = runs.groupby("layer")[column].mean()
-                ax.plot(mean.index, mean, color=colors[norm], label=norm)
-            ax.set(xlabel="ReLU (forward order)", ylabel=label,
-                   title=f"after training, batch {batch}")
-            ax.grid(alpha=0.3)
-        row[-1].legend(fontsize=8)
+    fig, panels, colors = _run_grid(channels[channels["stage"] == "trained"], quantities)
+    for ax, part, column, _ in panels:
+        for norm, runs in part.groupby("norm", sort=False):
+            mean = runs.groupby("layer")[column].mean()
+            ax.plot(mean.index, mean, color=colors[norm], label=norm)
+        ax.set(xlabel="ReLU (forward order)")
+    panels[len(quantities) - 1][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
