@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 NORM_STYLE = {"bn": "-", "none": "--"}
 NORM_LABEL = {"bn": "with BN", "none": "without BN"}
@@ -140,6 +141,7 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str]) -> Figur
             ax.plot(stats.index, mean, marker="o", markersize=3, color=colors[norm], label=norm)
             ax.fill_between(stats.index, mean - ci, mean + ci, color=colors[norm], alpha=0.2)
         ax.set(xlabel="epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     panels[len(quantities) - 1][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
