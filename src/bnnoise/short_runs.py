@@ -90,6 +90,16 @@ class ShortRunSetup:
 
 
 @dataclass
+class ShortRun:
+    """One short run: its per-epoch history, its per-ReLU channel statistics (stage ``init``
+    and, unless it diverged, ``trained``) and a summary (final accuracy, diverged, seconds)."""
+
+    history: pd.DataFrame
+    channels: pd.DataFrame
+    summary: dict[str, Any]
+
+
+@dataclass
 class ShortRunTables:
     """Tidy results of a set of short runs.
 
@@ -123,17 +133,13 @@ def short_run_config(setup: ShortRunSetup, norm: str, recipe: Recipe) -> dict[st
 
 
 def short_run(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norm: str,
-              recipe: Recipe, progress: bool = False) -> dict[str, pd.DataFrame | dict[str, Any]]:
+              recipe: Recipe, progress: bool = False) -> ShortRun:
     """Load one short run from the store, or train it and store it.
 
     Args:
         store: the profile's artifact store.
         data: returns a dataset by name.
         setup, norm, recipe: what to train.
-
-    Returns:
-        ``{"history": per-epoch table, "channels": per-ReLU table (stage init / trained),
-        "summary": dict}``.
     """
     config = short_run_config(setup, norm, recipe)
     slug = f"{setup.dataset}-{setup.model}-{norm}-b{recipe.batch_size}-lr{recipe.lr:g}-" \
@@ -170,9 +176,9 @@ def short_run(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norm
         if progress:
             print(f"{slug}: final test acc {summary['final_test_acc']:.4f}, diverged "
                   f"{diverged}, {summary['train_seconds']:.0f} s", flush=True)
-    return {"history": pd.read_csv(path / "history.csv"),  # type: ignore[operator]
-            "channels": pd.read_csv(path / "channels.csv"),  # type: ignore[operator]
-            "summary": json.loads((path / "summary.json").read_text())}  # type: ignore[operator]
+    return ShortRun(pd.read_csv(path / "history.csv"),  # type: ignore[operator]
+                    pd.read_csv(path / "channels.csv"),  # type: ignore[operator]
+                    json.loads((path / "summary.json").read_text()))  # type: ignore[operator]
 
 
 def run_grid(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norms: tuple[str, ...],
@@ -186,9 +192,9 @@ def run_grid(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norms
         spec = parse_norm(norm)
         labels = {"norm": norm, "group_size": spec.group_size, "batch_size": recipe.batch_size,
                   "lr": recipe.lr, "seed": seed}
-        runs.append({**labels, **result["summary"]})
-        histories.append(result["history"].assign(**labels))
-        channels.append(result["channels"].assign(**labels))
+        runs.append({**labels, **result.summary})
+        histories.append(result.history.assign(**labels))
+        channels.append(result.channels.assign(**labels))
     return ShortRunTables(pd.DataFrame(runs), pd.concat(histories, ignore_index=True),
                           pd.concat(channels, ignore_index=True))
 
