@@ -377,8 +377,8 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="CIFAR location (as for chapters)")
     parser.add_argument("--skip-data", action="store_true",
                         help="only the parts on random data (no CIFAR, no trained models)")
-    parser.add_argument("--tta-epochs", type=int, default=3)
-    parser.add_argument("--threshold", type=float, default=0.65)
+    parser.add_argument("--tta-epochs", type=int, default=2)
+    parser.add_argument("--threshold", type=float, default=0.6)
     parser.add_argument("--precision-etas", type=float, nargs="+", default=[0.05, 0.2, 0.5])
     parser.add_argument("--precision-draws", type=int, default=8)
     parser.add_argument("--out", type=Path, default=OUT)
