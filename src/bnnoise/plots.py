@@ -156,6 +156,7 @@ def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figur
             mean = runs.groupby("layer")[column].mean()
             ax.plot(mean.index, mean, color=colors[norm], label=norm)
         ax.set(xlabel="ReLU (forward order)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     panels[len(quantities) - 1][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
