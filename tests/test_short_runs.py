@@ -75,3 +75,9 @@ def test_summaries_leave_diverged_runs_out_and_count_them() -> None:
     assert (ins["seeds"], ins["diverged"], ins["train_loss"]) == (3, 1, pytest.approx(1.01))
     assert exceeds(summary, "train_loss", "ln", "in")  # 2.1 +- 0.25 vs 1.01 +- 0.13
     assert not exceeds(summary, "train_loss", "in", "ln")
+
+
+def test_updated_setup_takes_lists_and_validates() -> None:
+    assert SMOKE.updated({"seeds": [3, 4]}).seeds == (3, 4)
+    with pytest.raises(ValueError, match="unknown norm"):
+        SMOKE.updated({"group_norms": ["gnx"]})

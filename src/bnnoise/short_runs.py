@@ -82,6 +82,12 @@ class ShortRunSetup:
                       weight_decay=self.weight_decay, grad_clip=None,
                       precision=self.precision, seed=seed)
 
+    def updated(self, changes: dict[str, Any]) -> ShortRunSetup:
+        """A copy with ``changes`` applied (lists become tuples), validated like the original;
+        how a chapter applies its reader's ``short_runs`` parameter."""
+        return replace(self, **{k: tuple(v) if isinstance(v, list) else v
+                                for k, v in changes.items()})
+
     def micro_batch_lr(self) -> float:
         return self.lr * self.micro_batch / self.batch_size
 
