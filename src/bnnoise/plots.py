@@ -8,6 +8,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from bnnoise.evaluation import mean_ci
+
 NORM_STYLE = {"bn": "-", "none": "--"}
 NORM_LABEL = {"bn": "with BN", "none": "without BN"}
 
@@ -126,8 +128,6 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str]) -> Figur
     """Per-epoch quantities of short training runs (:mod:`bnnoise.short_runs`): one line per
     normalizer, the mean over seeds with its 95 % CI shaded; one column per quantity
     (``{column: axis label}``), one row per (batch size, learning rate)."""
-    from bnnoise.evaluation import mean_ci
-
     fig, panels, colors = _run_grid(history, quantities)
     for ax, part, column, _ in panels:
         for norm, runs in part.groupby("norm", sort=False):

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from bnnoise.evaluation import mean_ci
 from bnnoise.models import CifarPlain, CifarResNet, CifarVGG, validate_model_name
 from bnnoise.norms import parse_norm
 
@@ -137,8 +138,6 @@ def group_size_summary(layers: pd.DataFrame) -> pd.DataFrame:
     ``layers`` is a propagation table of ``gn<k>`` networks (see
     :meth:`PropagationSetup.group_size_setup`).
     """
-    from bnnoise.evaluation import mean_ci
-
     per_seed = []
     for (norm, seed), run in layers.groupby(["norm", "seed"], sort=False):
         run = run.sort_values("layer")
@@ -164,8 +163,6 @@ def growth_table(layers: pd.DataFrame) -> pd.DataFrame:
     """Per (model, residual init, norm): growth of the activation variance from the first to
     the last layer, as a geometric mean over seeds with its 95 % CI, and the verdict
     ("exponential" above :data:`GROWTH_THRESHOLD`, else "bounded")."""
-    from bnnoise.evaluation import mean_ci
-
     ends = (layers.sort_values("layer")
             .groupby(["model", "residual_init", "norm", "seed"], sort=False)["activation_variance"]
             .agg(lambda v: v.iloc[-1] / v.iloc[0]).rename("growth").reset_index())

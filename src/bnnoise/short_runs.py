@@ -24,6 +24,7 @@ import torch
 
 from bnnoise.artifacts import ArtifactStore
 from bnnoise.data import DATASETS, Dataset, normalize, num_classes_of, stratified_subset
+from bnnoise.evaluation import mean_ci
 from bnnoise.models import build_model
 from bnnoise.norms import parse_norm
 from bnnoise.singularity import channel_statistics, dead_channel_fraction
@@ -238,8 +239,6 @@ def summarize_runs(tables: ShortRunTables,
     """Per configuration (norm, batch size, learning rate): how many seeds ran and diverged,
     and each quantity's value at the last epoch, as the mean over the runs that did not
     diverge with its 95 % CI half-width (column ``<quantity>_ci95``)."""
-    from bnnoise.evaluation import mean_ci
-
     last = tables.history.groupby([*RUN_KEYS, "seed"], sort=False).tail(1)
     rows = []
     for key, part in last.groupby(RUN_KEYS, sort=False):
