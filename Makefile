@@ -7,7 +7,7 @@ NB ?= all
 ARGS ?=
 BUILD_DIR ?= _build
 
-.PHONY: help env book test lint chapter train sweep short-runs data benchmark clean
+.PHONY: help env book test lint chapter train sweep short-runs campaign data benchmark clean
 
 help:
 	@echo "make book                     build the HTML book from the committed results"
@@ -16,6 +16,7 @@ help:
 	@echo "                              rerun one chapter (NB=all: every chapter)"
 	@echo "make sweep PROFILE=cpu        train and sweep every model of a profile (resumable)"
 	@echo "make short-runs PROFILE=cpu   the theory chapters' short training runs (resumable)"
+	@echo "make campaign PROFILE=cpu     train and sweep every grid of the profile, in order"
 	@echo "                              DATA_DIR=dir (any target): where CIFAR is"
 	@echo "make data DATA_DIR=dir        download CIFAR-10/100 with torchvision (needs internet)"
 	@echo "make benchmark                time training and noise sweeps against plain baselines"
@@ -46,6 +47,9 @@ chapter: env
 
 train sweep short-runs: env
 	$(PY) -m bnnoise $@ --profile $(PROFILE) $(DATA_ARG) $(ARGS)
+
+campaign: env
+	PROFILE=$(PROFILE) PY=$(PY) scripts/campaign.sh $(DATA_ARG) $(ARGS)
 
 data: env
 	$(PY) -m bnnoise download $(DATA_ARG)

@@ -11,13 +11,22 @@ def test_every_parameter_changes_the_model_key() -> None:
     spec, recipe = ModelSpec("cifar10", "resnet20", "bn"), Recipe()
     base = config_hash(model_config(spec, recipe))
     variants = [ModelSpec("cifar100", "resnet20", "bn"), ModelSpec("cifar10", "resnet44", "bn"),
-                ModelSpec("cifar10", "resnet20", "none"), ModelSpec("cifar10", "resnet20", "bn", 3)]
+                ModelSpec("cifar10", "resnet20", "none"), ModelSpec("cifar10", "resnet20", "bn", 3),
+                ModelSpec("cifar10", "resnet20", "bn", 3, "last"),
+                ModelSpec("cifar10", "resnet20", "bn", seed=1)]
     keys = {config_hash(model_config(v, recipe)) for v in variants}
     for field, value in [("epochs", 31), ("batch_size", 64), ("lr", 0.2), ("momentum", 0.8),
                          ("weight_decay", 1e-4), ("warmup_epochs", 1.0), ("label_smoothing", 0.1),
-                         ("grad_clip", 2.0), ("precision", "fp32"), ("seed", 1)]:
+                         ("grad_clip", 2.0), ("precision", "fp32")]:
         keys.add(config_hash(model_config(spec, Recipe(**{**recipe.as_dict(), field: value}))))
-    assert base not in keys and len(keys) == 14
+    assert base not in keys and len(keys) == 15
+
+
+def test_the_seed_of_a_model_is_the_specs() -> None:
+    recipe = Recipe(seed=5)
+    config = model_config(ModelSpec("cifar10", "resnet20", "bn", seed=2), recipe)
+    assert config["recipe"]["seed"] == 2
+    assert "placement" not in model_config(ModelSpec("cifar10", "resnet20", "bn"), recipe)
 
 
 def test_write_then_load(tmp_path) -> None:

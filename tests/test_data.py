@@ -64,3 +64,13 @@ def test_number_of_classes_without_loading() -> None:
                                         "synthetic10", "synthetic100")] == [10, 100, 20, 10, 100]
     with pytest.raises(ValueError, match="unknown dataset"):
         num_classes_of("svhn")
+
+
+def test_content_defined_subset_is_the_same_images_in_any_order() -> None:
+    data = synthetic(10, n_train=16, n_test=200, seed=3)
+    order = torch.randperm(200, generator=torch.Generator().manual_seed(7))
+    a = stratified_subset(data.y_test, 5, seed=0, images=data.x_test)
+    b = stratified_subset(data.y_test[order], 5, seed=0, images=data.x_test[order])
+    assert not torch.equal(a, b)  # other positions ...
+    same = {bytes(x.numpy()) for x in data.x_test[order][b]}
+    assert {bytes(x.numpy()) for x in data.x_test[a]} == same  # ... the same images

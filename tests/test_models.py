@@ -59,3 +59,37 @@ def test_bad_parameters_raise_clear_errors(kwargs: dict, message: str) -> None:
     args = {"name": "resnet20", "num_classes": 10, **kwargs}
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("+", r"\+")):
         build_model(**args)
+
+
+@pytest.mark.parametrize("name", ["resnet8", "resnet20", "vgg11", "vgg16", "plain4"])
+def test_normalization_slots_counts_without_building(name: str) -> None:
+    from bnnoise.models import normalization_slots
+
+    assert normalization_slots(name) == model_facts(build_model(name, 10, "bn")).bn_layers
+
+
+@pytest.mark.parametrize("k", [0, 3, 19])
+def test_bn_in_last_k_convolutions(k: int) -> None:
+    model = build_model("resnet20", 10, "bn", bn_layers=k, placement="last")
+    slots = [m for m in model.modules() if isinstance(m, nn.Sequential) and len(m) == 2
+             and isinstance(m[0], nn.Conv2d)]
+    has_bn = [isinstance(s[1], nn.BatchNorm2d) for s in slots]
+    assert has_bn == [False] * (len(slots) - k) + [True] * k
+
+
+def test_full_partial_series_endpoints_equal_the_plain_models() -> None:
+    # k = 0 and k = 19 build (and initialise) exactly the no-BN and the BN ResNet20.
+    for k, norm in ((0, "none"), (19, "bn")):
+        for placement in ("first", "last"):
+            torch.manual_seed(0)
+            partial = build_model("resnet20", 10, "bn", bn_layers=k, placement=placement)
+            torch.manual_seed(0)
+            full = build_model("resnet20", 10, norm)
+            a, b = partial.state_dict(), full.state_dict()
+            assert a.keys() == b.keys()
+            assert all(torch.equal(a[n], b[n]) for n in a)
+
+
+def test_unknown_placement_names_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="valid: first, last"):
+        build_model("resnet20", 10, "bn", bn_layers=3, placement="middle")

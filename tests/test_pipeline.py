@@ -96,3 +96,88 @@ def test_fast_evaluation_has_its_own_cells_and_agrees_with_fp32(project) -> None
 def test_unknown_evaluation_is_refused(project) -> None:
     with pytest.raises(ValueError, match="unknown evaluation 'gpu' \\(valid: fp32, fast\\)"):
         load_profile("smoke", root=project, evaluation="gpu")
+
+
+def test_snapshots_are_stored_in_half_precision_and_reload(project) -> None:
+    import torch
+
+    from bnnoise.experiments import load_snapshot, profile_model, snapshot_epochs
+
+    profile = load_profile("smoke", root=project)
+    trained = profile_model(profile, ModelSpec("synthetic10", "resnet8", "bn"))
+    store = ArtifactStore(profile.store_dir)
+    path = store.root / "models" / trained.key
+    assert snapshot_epochs(path) == [1]  # the last epoch is the model itself
+    raw = torch.load(path / "epoch001.pt", weights_only=True)
+    assert all(v.dtype == torch.float16 for v in raw.values() if v.is_floating_point())
+    early = load_snapshot(trained, store, 1)
+    assert not torch.equal(early.fc.weight, trained.model.fc.weight)
+    assert trained.summary["data_fingerprint"] and trained.summary["cpu"]
+    assert not (store.root / "checkpoints").exists() or not any(
+        (store.root / "checkpoints").iterdir())
+
+
+def test_large_models_store_half_precision_weights_and_are_evaluated_as_stored(
+        project, monkeypatch) -> None:
+    import torch
+
+    from bnnoise import experiments
+
+    monkeypatch.setattr(experiments, "STORE_FP32_LIMIT", 1000)  # make ResNet8 "large"
+    profile = load_profile("smoke", root=project, epochs=1)
+    trained = experiments.profile_model(profile, ModelSpec("synthetic10", "resnet8", "none"))
+    path = ArtifactStore(profile.store_dir).root / "models" / trained.key
+    raw = torch.load(path / "model.pt", weights_only=True)
+    assert raw["fc.weight"].dtype == torch.float16 and raw["fc.bias"].dtype == torch.float32
+    assert trained.summary["stored_weights"] == "conv/linear weights fp16"
+    reloaded = experiments.profile_model(profile, ModelSpec("synthetic10", "resnet8", "none"))
+    assert torch.equal(reloaded.model.fc.weight, raw["fc.weight"].float())
+
+
+def test_series_grid_maps_its_endpoints_to_the_plain_models(project) -> None:
+    from bnnoise.experiments import profile_specs
+
+    specs = profile_specs(load_profile("smoke", root=project), "bn_count")
+    slugs = [s.slug for s in specs]
+    assert slugs[0] == "synthetic10-resnet8-none"
+    assert "synthetic10-resnet8-bn-bnlast3" in slugs and "synthetic10-resnet8-bn-bn3" in slugs
+    assert slugs[-1] == "synthetic10-resnet8-bn"  # 7 of 7 slots: the fully normalized model
+    with pytest.raises(ValueError, match="grid .x. in profile smoke; valid: main, bn_count"):
+        load_profile("smoke", root=project).grid("x")
+
+
+def test_target_sets_get_independent_draws_and_identical_sets_share_one_cell(project) -> None:
+    from bnnoise.noise import draw_seed
+
+    assert draw_seed(0, 0.1, 0, "a") != draw_seed(0, 0.1, 0, "b")
+    profile = load_profile("smoke", root=project, epochs=1, draws=2, etas=[0.5])
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    plain = trained_model(store, ModelSpec("synthetic10", "resnet8", "none"), profile.recipe,
+                          data)
+    table = noise_sweep(store, plain, profile.noise, data)
+    cells = sorted(p.name for p in (store.root / "sweeps").iterdir())
+    assert len(cells) == 2 and any("-weights-eta0.5-" in c for c in cells)  # clean + one set
+    by_target = table[table["eta"] > 0].pivot(index="draw", columns="target", values="accuracy")
+    assert (by_target.nunique(axis=1) == 1).all()  # the same draws for all three names
+
+    bn = trained_model(store, ModelSpec("synthetic10", "resnet8", "bn"), profile.recipe, data)
+    noise_sweep(store, bn, profile.noise, data)
+    assert len(list((store.root / "sweeps").iterdir())) == 2 + 1 + 3
+
+
+def test_collapse_and_both_scorings_of_nonfinite_outputs_are_recorded(project) -> None:
+    from bnnoise.experiments import cell_hits
+
+    profile = load_profile("smoke", root=project, epochs=1, draws=4, etas=[50.0],
+                           targets=["all"])
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    bn = trained_model(store, ModelSpec("synthetic10", "resnet8", "bn"), profile.recipe, data)
+    table = noise_sweep(store, bn, profile.noise, data)
+    noisy = table[table["eta"] > 0]
+    assert noisy["collapsed"].all()  # eta = 50 times the spread of the running variances
+    assert (noisy["nonfinite_fraction"] == 1).all() and (noisy["accuracy"] == 0).all()
+    # plain argmax of an all-NaN row picks class 0: right for exactly the class-0 images
+    assert noisy["accuracy_argmax"].iloc[0] == pytest.approx(0.1)
+    cell = next(p for p in (store.root / "sweeps").iterdir() if "-all-eta50-" in p.name)
+    hits = cell_hits(cell)
+    assert hits.shape == (4, 100) and not hits.any()

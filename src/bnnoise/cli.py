@@ -23,11 +23,20 @@ import yaml
 from bnnoise.artifacts import ArtifactStore
 from bnnoise.chapters import chapter_names, run_chapter
 from bnnoise.config import default_data_dir, load_profile, project_root
-from bnnoise.experiments import DataCache, noise_sweep, profile_specs, trained_model
+from bnnoise.experiments import DataCache, noise_sweep, profile_model, profile_specs
 from bnnoise.short_runs import group_size_runs, high_lr_runs, singularity_runs
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the command line; a bad parameter or a missing dataset stops with one line that
+    says what is valid, before any compute."""
+    try:
+        _main(argv)
+    except (ValueError, FileNotFoundError) as err:
+        raise SystemExit(f"bnnoise: {str(err).splitlines()[0]}") from None
+
+
+def _main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnnoise", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("chapter", "train", "sweep", "short-runs", "download"))
     parser.add_argument("chapter", nargs="?", help="with 'chapter': a chapter name or 'all'")
@@ -35,6 +44,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", default=None, help="dataset directory")
     parser.add_argument("--models", nargs="+", default=None, help="override the profile's models")
     parser.add_argument("--norms", nargs="+", default=None, help="override the profile's norms")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None,
+                        help="override the profile's training seeds")
+    parser.add_argument("--grid", nargs="+", default=["main"],
+                        help="with 'train'/'sweep': which of the profile's grids ('main', a "
+                             "series name, or 'all'); --models/--norms/--seeds filter them")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"),
                         help="with 'chapter': a chapter parameter (VALUE is read as YAML)")
@@ -55,8 +69,14 @@ def main(argv: list[str] | None = None) -> None:
                 cls(root, train=train_split, download=True)
         return
 
-    profile = load_profile(args.profile, data_dir=args.data_dir, models=args.models,
-                           norms=args.norms)
+    profile = load_profile(args.profile, data_dir=args.data_dir)
+    grids = profile.grid_names if args.grid == ["all"] else args.grid
+    specs = [spec for grid in grids for spec in profile_specs(profile, grid)
+             if (args.models is None or spec.model in args.models)
+             and (args.norms is None or spec.norm in args.norms)
+             and (args.seeds is None or spec.seed in args.seeds)]
+    if not specs:
+        raise SystemExit(f"no model of grids {', '.join(grids)} matches the filters")
     store = ArtifactStore(profile.store_dir)
     data = DataCache(profile.data_dir)
     threads = f"({torch.get_num_threads()} threads)"
@@ -66,8 +86,8 @@ def main(argv: list[str] | None = None) -> None:
             runs(store, data, profile.short_runs, progress=True)
         return
     print(f"profile {profile.name}: {profile.summary()} {threads}")
-    for spec in profile_specs(profile):  # one model at a time: each finished result is stored
-        trained = trained_model(store, spec, profile.recipe, data, progress=True)
+    for spec in dict.fromkeys(specs):  # one model at a time: each finished result is stored
+        trained = profile_model(profile, spec, data, progress=True)
         print(f"{trained.key}: clean accuracy {trained.summary['clean_accuracy']:.4f}",
               flush=True)
         if args.command == "sweep":

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bnnoise.data import DATASETS
-from bnnoise.models import validate_model_name
+from bnnoise.models import PLACEMENTS, normalization_slots, validate_model_name
 from bnnoise.noise import NoiseProtocol
 from bnnoise.norms import parse_norm
 from bnnoise.propagation import PropagationSetup
@@ -38,6 +38,66 @@ def default_data_dir(root: Path) -> Path:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """A set of models a profile trains: every (dataset, model, norm, seed) combination, and,
+    for a partial-normalization series, every (``bn_layers``, ``placement``) combination."""
+
+    datasets: tuple[str, ...]
+    models: tuple[str, ...]
+    norms: tuple[str, ...]
+    seeds: tuple[int, ...] = (0,)
+    bn_layers: tuple[int, ...] | None = None
+    placements: tuple[str, ...] = ("first",)
+
+    def __post_init__(self) -> None:
+        for d in self.datasets:
+            if d not in DATASETS:
+                raise ValueError(f"unknown dataset {d!r}; valid: {', '.join(DATASETS)}")
+        for m in self.models:
+            validate_model_name(m)
+        for n in self.norms:
+            parse_norm(n)
+        if not self.seeds or any(int(s) < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be a non-empty list of integers >= 0, got "
+                             f"{list(self.seeds)}")
+        for p in self.placements:
+            if p not in PLACEMENTS:
+                raise ValueError(f"unknown placement {p!r}; valid: {', '.join(PLACEMENTS)}")
+        for m in self.models:
+            for k in self.bn_layers or ():
+                if not 0 <= k <= normalization_slots(m):
+                    raise ValueError(f"bn_layers {k} outside 0..{normalization_slots(m)} "
+                                     f"(the normalization slots of {m})")
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], what: str) -> Grid:
+        fields = set(cls.__dataclass_fields__)
+        unknown = sorted(set(raw) - fields)
+        if unknown:
+            raise ValueError(f"{what}: unknown entry {', '.join(unknown)}; valid: "
+                             f"{', '.join(sorted(fields))}")
+        values = {k: _as_tuple(v, f"{what}.{k}") for k, v in raw.items() if v is not None}
+        for k in ("seeds", "bn_layers"):
+            if k in values:
+                values[k] = tuple(int(v) for v in values[k])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RecipeOverride:
+    """A stated exception to the profile's recipe for some models and norms (e.g. a learning
+    rate that the unnormalized VGG16 needs), found by a pilot and named in the book."""
+
+    models: tuple[str, ...]
+    norms: tuple[str, ...]
+    changes: dict[str, Any]
+    reason: str = ""
+
+    def applies(self, model: str, norm: str) -> bool:
+        return model in self.models and norm in self.norms
+
+
+@dataclass(frozen=True)
 class Profile:
     """A validated set of parameters for one run of the book."""
 
@@ -52,6 +112,35 @@ class Profile:
     short_runs: ShortRunSetup
     root: Path
     data_dir: Path
+    seeds: tuple[int, ...] = (0,)
+    recipe_overrides: tuple[RecipeOverride, ...] = ()
+    snapshot_epochs: tuple[int, ...] = ()
+    series: tuple[tuple[str, Grid], ...] = ()
+
+    @property
+    def main_grid(self) -> Grid:
+        """The reproduction's models: ``datasets`` x ``models`` x ``norms`` x ``seeds``."""
+        return Grid(self.datasets, self.models, self.norms, self.seeds)
+
+    def grid(self, name: str) -> Grid:
+        """A grid by name: ``main`` or one of the profile's ``series``."""
+        grids = dict((("main", self.main_grid), *self.series))
+        if name not in grids:
+            raise ValueError(f"unknown grid {name!r} in profile {self.name}; valid: "
+                             f"{', '.join(grids)}")
+        return grids[name]
+
+    @property
+    def grid_names(self) -> tuple[str, ...]:
+        return ("main", *(name for name, _ in self.series))
+
+    def recipe_for(self, model: str, norm: str, seed: int = 0) -> Recipe:
+        """The recipe of one model: the profile's, with the overrides that apply, and ``seed``."""
+        changes: dict[str, Any] = {}
+        for override in self.recipe_overrides:
+            if override.applies(model, norm):
+                changes.update(override.changes)
+        return replace(self.recipe, **changes, seed=seed)
 
     @property
     def store_dir(self) -> Path:
@@ -106,7 +195,7 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     for key, value in overrides.items():
         if value is None:
             continue
-        if key in ("datasets", "models", "norms"):
+        if key in ("datasets", "models", "norms", "seeds"):
             raw[key] = value
         elif key == "data_dir":
             data_dir = Path(value)
@@ -115,8 +204,8 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         elif key in noise_fields:
             raw["noise"][key] = value
         else:
-            valid = sorted({"datasets", "models", "norms", "data_dir"} | recipe_fields
-                           | noise_fields)
+            valid = sorted({"datasets", "models", "norms", "seeds", "data_dir"}
+                           | recipe_fields | noise_fields)
             raise ValueError(f"unknown parameter {key!r}; valid: {', '.join(valid)}")
     datasets = _as_tuple(raw["datasets"], "datasets")
     for d in datasets:
@@ -134,10 +223,26 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     noise = dict(raw["noise"])
     noise["etas"] = tuple(float(e) for e in noise["etas"])
     noise["targets"] = _as_tuple(noise["targets"], "targets")
+    recipe = Recipe(**raw["recipe"])
+    overrides_ = []
+    for entry in raw.get("recipe_overrides") or []:
+        entry = dict(entry)
+        override = RecipeOverride(_as_tuple(entry.pop("models"), "recipe_overrides.models"),
+                                  _as_tuple(entry.pop("norms"), "recipe_overrides.norms"),
+                                  {}, str(entry.pop("reason", "")))
+        replace(recipe, **entry)  # unknown fields or invalid values stop here
+        overrides_.append(replace(override, changes=entry))
+    series = tuple((str(k), Grid.from_dict(v, f"series {k}"))
+                   for k, v in (raw.get("series") or {}).items())
+    seeds = tuple(int(s) for s in _as_tuple(raw.get("seeds", [0]), "seeds"))
+    snapshots = tuple(int(e) for e in raw.get("snapshot_epochs") or ())
+    if any(not 1 <= e <= recipe.epochs for e in snapshots):
+        raise ValueError(f"snapshot_epochs must lie in 1..{recipe.epochs}, got {list(snapshots)}")
     return Profile(
         name=name, description=" ".join(str(raw.get("description", "")).split()),
         datasets=datasets, models=models, norms=norms,
-        recipe=Recipe(**raw["recipe"]), noise=NoiseProtocol(**noise),
+        recipe=recipe, noise=NoiseProtocol(**noise),
         propagation=PropagationSetup(**propagation), short_runs=ShortRunSetup(**short_runs),
-        root=root, data_dir=data_dir,
+        root=root, data_dir=data_dir, seeds=seeds, recipe_overrides=tuple(overrides_),
+        snapshot_epochs=snapshots, series=series,
     )

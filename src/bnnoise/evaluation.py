@@ -19,6 +19,27 @@ _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
 
 
 @torch.no_grad()
+def predictions(
+    model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+    inputs: torch.Tensor,
+    batch_size: int = 1000,
+    precision: str = "fp32",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image: the plain ``argmax`` of the logits (NaN counts as the largest value, as in
+    PyTorch and NumPy) and whether all logits are finite. The model is put in evaluation mode
+    if it is a module; ``inputs`` are already normalized."""
+    if isinstance(model, nn.Module):
+        model.eval()
+    predicted, finite = [], []
+    for i in range(0, len(inputs), batch_size):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            logits = model(inputs[i:i + batch_size]).float()
+        predicted.append(logits.argmax(1))
+        finite.append(torch.isfinite(logits).all(1))
+    return torch.cat(predicted), torch.cat(finite)
+
+
+@torch.no_grad()
 def correct_mask(
     model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
     inputs: torch.Tensor,

@@ -44,6 +44,9 @@ VGG_LAYOUTS: dict[str, list[int | str]] = {
               512, 512, 512, 512, "M"],
 }
 
+PLACEMENTS = ("first", "last")
+"""Where a partial normalization (``bn_layers`` slots) sits: the first or the last slots."""
+
 _RESNET_NAME = re.compile(r"^resnet(\d+)$")
 _PLAIN_NAME = re.compile(r"^plain(\d+)$")
 
@@ -54,16 +57,26 @@ class NormPlan:
     Args:
         norm: a normalization name (see :mod:`bnnoise.norms`), e.g. ``"bn"``, ``"none"``,
             ``"gn8+ws"``.
-        bn_layers: only the first ``bn_layers`` slots (in the order the network builds them,
-            which is the forward order) get the activation normalization; ``None`` means all.
-            Needs an activation normalization (e.g. ``"bn"``).
+        bn_layers: only ``bn_layers`` slots get the activation normalization; ``None`` means
+            all. Needs an activation normalization (e.g. ``"bn"``).
+        placement: which slots, in the order the network builds them (the forward order):
+            the ``"first"`` ``bn_layers`` ones or the ``"last"`` ones.
+        total_slots: the network's number of slots (needed for ``placement="last"``).
     """
 
-    def __init__(self, norm: str, bn_layers: int | None = None) -> None:
+    def __init__(self, norm: str, bn_layers: int | None = None, placement: str = "first",
+                 total_slots: int | None = None) -> None:
         self.spec = parse_norm(norm)
         if bn_layers is not None and (not self.spec.normalizes_activations or bn_layers < 0):
             raise ValueError("bn_layers must be a non-negative integer and needs an activation "
                              "normalization such as norm='bn'")
+        if placement not in PLACEMENTS:
+            raise ValueError(f"unknown placement {placement!r}; valid: {', '.join(PLACEMENTS)}")
+        if placement == "last" and bn_layers is not None and total_slots is None:
+            raise ValueError("placement='last' needs the network's total number of slots")
+        self.first_normalized = 0
+        if bn_layers is not None and placement == "last":
+            self.first_normalized = max(0, (total_slots or 0) - bn_layers)
         self.bn_layers = bn_layers
         self.slots = 0
 
@@ -72,7 +85,8 @@ class NormPlan:
         index = self.slots
         self.slots += 1
         has_norm = self.spec.normalizes_activations and (
-            self.bn_layers is None or index < self.bn_layers)
+            self.bn_layers is None
+            or self.first_normalized <= index < self.first_normalized + self.bn_layers)
         conv = make_conv(self.spec, c_in, c_out, 3, stride, 1, bias=not has_norm)
         norm = make_activation_norm(self.spec, c_out) if has_norm else nn.Identity()
         return nn.Sequential(conv, norm)
@@ -199,6 +213,17 @@ def validate_model_name(name: str) -> None:
     raise ValueError(f"unknown model {name!r}; valid: {model_names()}")
 
 
+def normalization_slots(name: str) -> int:
+    """Number of normalization slots (3x3 convolutions) of a network, without building it:
+    6n + 1 for ResNet-(6n+2), one per convolution for VGG, ``depth`` for ``plain<depth>``."""
+    validate_model_name(name)
+    if name in VGG_LAYOUTS:
+        return sum(1 for item in VGG_LAYOUTS[name] if item != "M")
+    if name.startswith("plain"):
+        return int(name.removeprefix("plain"))
+    return int(_RESNET_NAME.match(name).group(1)) - 1  # type: ignore[union-attr]
+
+
 def _zero_branch_output(slot: nn.Sequential) -> None:
     """Make a residual branch's last conv-norm slot output zero at initialisation: zero the
     normalization's scale if it has one, else the convolution's (weight norm, gain or kernel)."""
@@ -219,7 +244,7 @@ def _zero_branch_output(slot: nn.Sequential) -> None:
 
 def build_model(
     name: str, num_classes: int, norm: str = "bn", bn_layers: int | None = None,
-    zero_init_residual: bool | None = None,
+    zero_init_residual: bool | None = None, placement: str = "first",
 ) -> nn.Module:
     """Build a CIFAR network by name.
 
@@ -229,8 +254,10 @@ def build_model(
         num_classes: number of output classes.
         norm: normalization name (see :mod:`bnnoise.norms`): ``"bn"`` (BatchNorm after every
             convolution), ``"none"``, ``"gn8"``, ``"ln"``, ``"bcn8+ws"``, ...
-        bn_layers: put the activation normalization after the first ``bn_layers`` convolutions
-            only (forward order); ``None`` means after all of them.
+        bn_layers: put the activation normalization after ``bn_layers`` convolutions only;
+            ``None`` means after all of them.
+        placement: with ``bn_layers``: the ``"first"`` or the ``"last"`` convolutions in
+            forward order.
         zero_init_residual: ResNets only: start every residual branch at zero, so that each
             block starts as the identity. ``None`` (default): exactly for branches that end
             without an activation normalization.
@@ -240,7 +267,11 @@ def build_model(
     validate_model_name(name)
     if num_classes < 2:
         raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-    plan = NormPlan(norm, bn_layers)
+    slots = normalization_slots(name)
+    if bn_layers is not None and bn_layers > slots:
+        raise ValueError(f"bn_layers={bn_layers} exceeds the {slots} "
+                         f"normalization slots (3x3 convolutions) of {name}")
+    plan = NormPlan(norm, bn_layers, placement, slots)
     if name in VGG_LAYOUTS:
         model: nn.Module = CifarVGG(VGG_LAYOUTS[name], num_classes, plan)
     elif name.startswith("plain"):
@@ -248,9 +279,6 @@ def build_model(
     else:
         depth = int(_RESNET_NAME.match(name).group(1))  # type: ignore[union-attr]
         model = CifarResNet((depth - 2) // 6, num_classes, plan)
-    if bn_layers is not None and bn_layers > plan.slots:
-        raise ValueError(f"bn_layers={bn_layers} exceeds the {plan.slots} "
-                         f"normalization slots (3x3 convolutions) of {name}")
     _init_weights(model)
     if isinstance(model, CifarResNet):
         for block in model.blocks:

@@ -34,8 +34,17 @@ TARGETS = ("all", "trainable", "weights")
 SCALES = ("std", "max", "absolute")
 KINDS = ("additive", "multiplicative")
 EVALUATIONS = ("fp32", "fast")
-PROTOCOL_VERSION = 1
-"""Bumped whenever the meaning of a noise draw changes; it enters every sweep's artifact key."""
+PROTOCOL_VERSION = 2
+"""Bumped whenever the meaning of a noise draw changes; it enters every sweep's artifact key.
+
+Version 2: draws are seeded by the set of noisy tensors too (independent draws for different
+target sets), the test subset is defined by image content, and every draw records both scorings
+of non-finite outputs and whether a BatchNorm variance went negative."""
+
+NONFINITE_SCORINGS = ("wrong", "argmax")
+"""How an image whose logits are not all finite is scored: ``wrong`` (always an error) or
+``argmax`` (what a plain argmax does in PyTorch and NumPy: NaN counts as the largest value, so an
+all-NaN row picks class 0, right for about one image in ``num_classes``)."""
 
 
 @dataclass(frozen=True)
@@ -137,10 +146,17 @@ def reference_scale(t: torch.Tensor, scale: str) -> float:
     raise ValueError(f"unknown scale {scale!r}; valid: {', '.join(SCALES)}")
 
 
-def draw_seed(seed: int, eta: float, draw: int) -> int:
-    """Seed of one draw, a function of (seed, eta, draw) only: the same eta gets the same noise
-    whatever grid it belongs to."""
-    digest = hashlib.sha256(f"{seed}|{float(eta)!r}|{draw}".encode()).digest()
+def tensor_set_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """A short digest of which tensors (by name) a target set selects: equal for target sets
+    that select the same tensors (e.g. all three sets of a network without BatchNorm)."""
+    return hashlib.sha256("|".join(sorted(tensors)).encode()).hexdigest()[:16]
+
+
+def draw_seed(seed: int, eta: float, draw: int, tensor_set: str = "") -> int:
+    """Seed of one draw, a function of (seed, eta, draw, tensor set) only: the same eta gets the
+    same noise whatever grid it belongs to, and different target sets get independent noise."""
+    text = f"{seed}|{float(eta)!r}|{draw}" + (f"|{tensor_set}" if tensor_set else "")
+    digest = hashlib.sha256(text.encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
 
 

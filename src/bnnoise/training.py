@@ -122,6 +122,7 @@ def train(
     progress_bar: bool = False,
     epoch_metrics: Callable[[nn.Module], dict[str, float]] | None = None,
     stop_on_divergence: bool = False,
+    snapshot: Callable[[int, nn.Module], None] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` in place and return the per-epoch history.
 
@@ -138,6 +139,8 @@ def train(
             returns are added to that epoch's history row.
         stop_on_divergence: when the loss of a step is not finite, end training and return the
             history (its last row has ``diverged_step`` set) instead of raising.
+        snapshot: called with the epoch number and the model after every finished epoch,
+            before the checkpoint is written (e.g. to keep the weights of chosen epochs).
 
     Returns:
         One dict per epoch: epoch, lr, train_loss, train_acc, max_step_loss (the largest
@@ -225,6 +228,8 @@ def train(
         if epoch_metrics is not None and not diverged:
             row.update(epoch_metrics(model))
         history.append(row)
+        if snapshot is not None and not diverged:
+            snapshot(epoch + 1, model)
         if checkpoint is not None:
             _save_checkpoint(checkpoint, {
                 "recipe": recipe.as_dict(), "model": model.state_dict(),
