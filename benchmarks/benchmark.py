@@ -44,16 +44,20 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from bnnoise.artifacts import ArtifactStore
 from bnnoise.config import load_profile
-from bnnoise.data import CHANNEL_STATS, Dataset, normalize, stratified_subset
-from bnnoise.evaluation import accuracy, average_normalized_accuracy, correct_mask, summarize_sweep
-from bnnoise.experiments import DataCache, ModelSpec, noise_sweep, profile_specs, trained_model
-from bnnoise.folding import FoldedBatchNorm
-from bnnoise.models import build_model
-from bnnoise.noise import draw_seed, injected_noise, select_tensors
-from bnnoise.sampling import draws_needed, standard_error, variance_components
-from bnnoise.training import Recipe, lr_at, train
+from bnnoise.config.setups import Recipe
+from bnnoise.data import CHANNEL_STATS, DataCache, Dataset, normalize, stratified_subset
+from bnnoise.evaluation import accuracy, correct_mask
+from bnnoise.nets.folding import FoldedBatchNorm
+from bnnoise.nets.models import build_model
+from bnnoise.noise.injection import injected_noise
+from bnnoise.noise.protocol import draw_seed, select_tensors
+from bnnoise.pipeline.models import ModelSpec, profile_specs, trained_model
+from bnnoise.pipeline.sweeps import noise_sweep
+from bnnoise.report.tables import average_normalized_accuracy, summarize_sweep
+from bnnoise.stats import draws_needed, standard_error, variance_components
+from bnnoise.store import ArtifactStore
+from bnnoise.training import lr_at, train
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "results" / "benchmark"

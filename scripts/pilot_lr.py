@@ -19,7 +19,7 @@ import torch
 
 from bnnoise.config import load_profile
 from bnnoise.data import load_dataset, stratified_subset
-from bnnoise.models import build_model
+from bnnoise.nets.models import build_model
 from bnnoise.training import train
 
 

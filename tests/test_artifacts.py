@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from bnnoise.artifacts import ArtifactStore, config_hash
-from bnnoise.experiments import ModelSpec, model_config
-from bnnoise.training import Recipe
+from bnnoise.config.setups import Recipe
+from bnnoise.pipeline.models import ModelSpec, model_config
+from bnnoise.store import ArtifactStore, config_hash
 
 
 def test_every_parameter_changes_the_model_key() -> None:
@@ -68,13 +68,16 @@ def test_every_protocol_field_changes_the_sweep_key() -> None:
     from dataclasses import replace
     from types import SimpleNamespace
 
-    from bnnoise.experiments import sweep_config
-    from bnnoise.noise import NoiseProtocol
+    from bnnoise.config.setups import NoiseProtocol
+    from bnnoise.pipeline.sweeps import sweep_config
 
-    trained = SimpleNamespace(key="cifar10-resnet20-bn-0123")
+    from bnnoise.nets.models import build_model
+
+    net = build_model("resnet8", 10, "bn")
+    trained = SimpleNamespace(key="cifar10-resnet20-bn-0123", model=net)
     base = NoiseProtocol()
     key = config_hash(sweep_config(trained, base, "all", 0.1))
-    variants = [sweep_config(SimpleNamespace(key="other"), base, "all", 0.1),
+    variants = [sweep_config(SimpleNamespace(key="other", model=net), base, "all", 0.1),
                 sweep_config(trained, base, "weights", 0.1),
                 sweep_config(trained, base, "all", 0.2)]
     for field, value in [("draws", 7), ("eval_per_class", 50), ("scale", "max"),

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bnnoise.chapters import chapter_names, chapter_parameters, run_chapter
+from bnnoise.report.chapters import chapter_names, chapter_parameters, run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 

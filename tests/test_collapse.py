@@ -6,9 +6,10 @@ import torch
 from scipy.stats import norm as gaussian
 from torch import nn
 
-from bnnoise.collapse import collapse_probability
-from bnnoise.models import build_model
-from bnnoise.noise import draw_seed, injected_noise, select_tensors
+from bnnoise.nets.models import build_model
+from bnnoise.noise.collapse import collapse_probability
+from bnnoise.noise.injection import injected_noise
+from bnnoise.noise.protocol import draw_seed, select_tensors
 
 
 def _with_running_variances(model: nn.Module, seed: int = 0) -> nn.Module:

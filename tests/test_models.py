@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from bnnoise.models import build_model, model_facts
+from bnnoise.nets.models import build_model, model_facts
 
 
 @pytest.mark.parametrize("name, n", [("resnet8", 1), ("resnet20", 3), ("resnet44", 7)])
@@ -63,7 +63,7 @@ def test_bad_parameters_raise_clear_errors(kwargs: dict, message: str) -> None:
 
 @pytest.mark.parametrize("name", ["resnet8", "resnet20", "vgg11", "vgg16", "plain4"])
 def test_normalization_slots_counts_without_building(name: str) -> None:
-    from bnnoise.models import normalization_slots
+    from bnnoise.nets.models import normalization_slots
 
     assert normalization_slots(name) == model_facts(build_model(name, 10, "bn")).bn_layers
 

@@ -2,8 +2,10 @@ import pytest
 import torch
 from torch import nn
 
-from bnnoise.models import build_model
-from bnnoise.noise import NoiseProtocol, draw_seed, injected_noise, reference_scale, select_tensors
+from bnnoise.config.setups import NoiseProtocol
+from bnnoise.nets.models import build_model
+from bnnoise.noise.injection import injected_noise, reference_scale
+from bnnoise.noise.protocol import draw_seed, select_tensors
 
 
 @pytest.fixture

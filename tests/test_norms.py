@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from bnnoise.models import build_model, model_facts
-from bnnoise.norms import (
+from bnnoise.nets.models import build_model, model_facts
+from bnnoise.nets.norms import (
     BatchChannelNorm2d,
     ScaledWSConv2d,
     WSConv2d,

@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from bnnoise.models import build_model
-from bnnoise.propagation import (
-    PropagationSetup,
+from bnnoise.config.setups import PropagationSetup
+from bnnoise.nets.models import build_model
+from bnnoise.theory.propagation import (
     activation_variance,
     average_cosine_similarity,
     layer_statistics,
@@ -63,7 +63,7 @@ def test_setup_validation() -> None:
 def test_growth_verdicts_and_claims() -> None:
     import pandas as pd
 
-    from bnnoise.propagation import growth_table, propagation_claims
+    from bnnoise.theory.propagation import growth_table, propagation_claims
 
     rows = []
     for norm, final in [("bn", 2.0), ("none", 500.0)]:

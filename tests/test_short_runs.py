@@ -4,16 +4,11 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-import bnnoise.short_runs as short_runs
-from bnnoise.artifacts import ArtifactStore
+import bnnoise.pipeline.short_runs as short_runs
+from bnnoise.config.setups import ShortRunSetup
 from bnnoise.data import synthetic
-from bnnoise.short_runs import (
-    ShortRunSetup,
-    ShortRunTables,
-    exceeds,
-    run_grid,
-    summarize_runs,
-)
+from bnnoise.pipeline.short_runs import ShortRunTables, exceeds, run_grid, summarize_runs
+from bnnoise.store import ArtifactStore
 
 SMOKE = ShortRunSetup(dataset="synthetic10", model="resnet8", train_per_class=8,
                       test_per_class=4, probe_per_class=2, epochs=2, batch_size=16, lr=0.05,

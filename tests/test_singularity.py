@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from bnnoise.models import build_model
-from bnnoise.singularity import channel_statistics, dead_channel_fraction, relu_inputs
+from bnnoise.nets.models import build_model
+from bnnoise.theory.singularity import channel_statistics, dead_channel_fraction, relu_inputs
 
 
 def _two_layer(dead_channel: int) -> nn.Module:

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from bnnoise.study import PUBLISHED, matching_eta_max, running_average
+from bnnoise.report.study import PUBLISHED, matching_eta_max, running_average
 
 
 def test_published_numbers_are_the_abstracts() -> None:

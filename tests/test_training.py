@@ -3,8 +3,9 @@ import math
 import pytest
 import torch
 
-from bnnoise.models import build_model
-from bnnoise.training import Recipe, augment, lr_at, train
+from bnnoise.config.setups import Recipe
+from bnnoise.nets.models import build_model
+from bnnoise.training import augment, lr_at, train
 
 RECIPE = Recipe(epochs=3, batch_size=32, lr=0.05, warmup_epochs=0.5, grad_clip=1.0, seed=3)
 

@@ -1,8 +1,18 @@
 """Library of the executable book on BatchNorm and analog-noise resistance.
 
-Modules, one per concept: :mod:`~bnnoise.data`, :mod:`~bnnoise.models`, :mod:`~bnnoise.training`,
-:mod:`~bnnoise.noise`, :mod:`~bnnoise.evaluation`, :mod:`~bnnoise.artifacts`,
-:mod:`~bnnoise.config` (profiles) and :mod:`~bnnoise.experiments` (the cached pipeline).
+The packages follow the path of a result, from data to the page that shows it:
+
+* :mod:`~bnnoise.data` (CIFAR, subsets, fingerprints) ->
+  :mod:`~bnnoise.nets` (networks, normalizers, BN folding) ->
+  :mod:`~bnnoise.training` ->
+  :mod:`~bnnoise.noise` (target sets and seeding, injection, collapse probability) ->
+  :mod:`~bnnoise.evaluation` -> :mod:`~bnnoise.stats` (intervals, variance components, verdicts)
+* :mod:`~bnnoise.store` (content-addressed artifacts) and :mod:`~bnnoise.pipeline` (one cached,
+  resumable step per kind of result: trained models, sweep cells, theory runs);
+* :mod:`~bnnoise.theory` (signal propagation, elimination singularities);
+* :mod:`~bnnoise.report` (published numbers, tables, figures, the chapter runner);
+* :mod:`~bnnoise.config` (profiles of ``params.yaml`` and every parameter class),
+  :mod:`~bnnoise.hardware` (what a result ran on) and :mod:`~bnnoise.cli`.
 """
 
 __version__ = "0.1.0"

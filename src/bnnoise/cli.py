@@ -20,11 +20,13 @@ from pathlib import Path
 import torch
 import yaml
 
-from bnnoise.artifacts import ArtifactStore
-from bnnoise.chapters import chapter_names, run_chapter
 from bnnoise.config import default_data_dir, load_profile, project_root
-from bnnoise.experiments import DataCache, noise_sweep, profile_model, profile_specs
-from bnnoise.short_runs import group_size_runs, high_lr_runs, singularity_runs
+from bnnoise.data import DataCache
+from bnnoise.pipeline.models import profile_model, profile_specs
+from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
+from bnnoise.pipeline.sweeps import noise_sweep
+from bnnoise.report.chapters import chapter_names, run_chapter
+from bnnoise.store import ArtifactStore
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,7 @@ Where the data come from, in order:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,3 +224,19 @@ def fingerprint(data: Dataset) -> str:
     for pair in pairs:
         h.update(pair)
     return h.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=4)
+def _load_once(name: str, data_dir: Path) -> Dataset:
+    return load_dataset(name, data_dir)
+
+
+class DataCache:
+    """Datasets of one data directory, loaded lazily and at most once per process (shared by
+    every ``DataCache`` of that directory, so training and sweeps never load twice)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+
+    def __call__(self, name: str) -> Dataset:
+        return _load_once(name, self.data_dir)

@@ -18,7 +18,6 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,54 +25,13 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from bnnoise.artifacts import atomic_write_bytes
+from bnnoise.config.setups import Recipe
 from bnnoise.data import Dataset, normalize
 from bnnoise.evaluation import accuracy
-
-PRECISIONS = ("bf16", "fp32")
+from bnnoise.store import atomic_write_bytes
 
 TRAINING_VERSION = 1
 """Bumped whenever the training code changes its results; it enters every trained model's key."""
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Training hyper-parameters. Every field enters the trained model's artifact key."""
-
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    warmup_epochs: float = 2.0
-    label_smoothing: float = 0.0
-    grad_clip: float | None = None
-    precision: str = "bf16"
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.epochs < 1:
-            problems.append(f"epochs must be >= 1 (got {self.epochs})")
-        if self.batch_size < 1:
-            problems.append(f"batch_size must be >= 1 (got {self.batch_size})")
-        if not self.lr > 0:
-            problems.append(f"lr must be > 0 (got {self.lr})")
-        if not 0 <= self.momentum < 1:
-            problems.append(f"momentum must be in [0, 1) (got {self.momentum})")
-        if self.weight_decay < 0 or self.warmup_epochs < 0:
-            problems.append("weight_decay and warmup_epochs must be >= 0")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            problems.append(f"grad_clip must be > 0 or None (got {self.grad_clip})")
-        if not 0 <= self.label_smoothing < 1:
-            problems.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
-        if self.precision not in PRECISIONS:
-            problems.append(f"precision must be one of {PRECISIONS} (got {self.precision!r})")
-        if problems:
-            raise ValueError("invalid training recipe: " + "; ".join(problems))
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.stats import norm as gaussian
 from torch import nn
 
-from bnnoise.noise import reference_scale
+from bnnoise.noise.injection import reference_scale
 
 
 def _survival_log_probability(variance: np.ndarray, eps: float, eta: float, scale: float,

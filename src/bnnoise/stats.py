@@ -1,4 +1,7 @@
-"""How precise a noisy-accuracy estimate is, given how many test images and noise draws it uses.
+"""Statistics of the book: confidence intervals and the precision of noisy-accuracy estimates.
+
+Intervals use Student's t from scipy. The rest of this module concerns how precise a
+noisy-accuracy estimate is, given how many test images and noise draws it uses.
 
 A sweep cell estimates the accuracy of a network under weight noise, averaged over noise draws,
 on a population of test images (the full test set). With ``draws`` draws evaluated on the same
@@ -24,7 +27,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+from scipy import stats as scipy_stats
+
+
+def t_quantile_975(dof: int) -> float:
+    """97.5 % quantile of Student's t with ``dof`` degrees of freedom (for 95 % intervals)."""
+    if dof < 1:
+        return math.nan
+    return float(scipy_stats.t.ppf(0.975, dof))
+
+
+def mean_ci(values: np.ndarray) -> tuple[float, float]:
+    """Mean and half-width of its 95 % Student-t confidence interval (NaN for one value)."""
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    mean = float(values.mean())
+    if n < 2:
+        return mean, math.nan
+    return mean, t_quantile_975(n - 1) * float(values.std(ddof=1)) / math.sqrt(n)
 
 
 @dataclass(frozen=True)

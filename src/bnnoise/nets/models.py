@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from bnnoise.norms import (
+from bnnoise.nets.norms import (
     BatchChannelNorm2d,
     ScaledWSConv2d,
     make_activation_norm,

@@ -15,48 +15,14 @@ CNNs) or of the conv-norm pairs (VGG).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from bnnoise.evaluation import mean_ci
-from bnnoise.models import CifarPlain, CifarResNet, CifarVGG, validate_model_name
-from bnnoise.norms import parse_norm
-
-
-@dataclass(frozen=True)
-class PropagationSetup:
-    """What the signal-propagation measurements run on. Every field enters the artifact key."""
-
-    dataset: str = "cifar10"
-    models: tuple[str, ...] = ("resnet56", "plain20")
-    norms: tuple[str, ...] = ("bn", "ln", "gn4", "in", "none", "wn", "sws")
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    batch_size: int = 64
-    group_model: str = "plain20"
-    group_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
-
-    def __post_init__(self) -> None:
-        for m in (*self.models, self.group_model):
-            validate_model_name(m)
-        for n in self.norms:
-            parse_norm(n)
-        if not self.group_sizes or min(self.group_sizes) < 1:
-            raise ValueError(f"group_sizes must be positive integers (got {self.group_sizes})")
-        if not self.seeds or self.batch_size < 2:
-            raise ValueError("propagation needs at least one seed and a batch of >= 2 images")
-
-    def group_size_setup(self) -> PropagationSetup:
-        """The same measurements on ``group_model`` with GroupNorm of every group size."""
-        return replace(self, models=(self.group_model,),
-                       norms=tuple(f"gn{k}" for k in self.group_sizes))
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+from bnnoise.nets.models import CifarPlain, CifarResNet, CifarVGG
+from bnnoise.nets.norms import parse_norm
+from bnnoise.stats import mean_ci
 
 
 def probe_points(model: nn.Module) -> list[tuple[str, nn.Module]]:

@@ -10,8 +10,8 @@ from IPython.display import Markdown
 from matplotlib.figure import Figure
 from myst_nb import glue
 
-from bnnoise.artifacts import atomic_write_bytes
 from bnnoise.config import Profile
+from bnnoise.store import atomic_write_bytes
 
 
 def save_table(table: pd.DataFrame, profile: Profile, filename: str) -> Path:

@@ -10,13 +10,10 @@ from typing import Any
 
 import yaml
 
+from bnnoise.config.setups import NoiseProtocol, PropagationSetup, Recipe, ShortRunSetup
 from bnnoise.data import DATASETS
-from bnnoise.models import PLACEMENTS, normalization_slots, validate_model_name
-from bnnoise.noise import NoiseProtocol
-from bnnoise.norms import parse_norm
-from bnnoise.propagation import PropagationSetup
-from bnnoise.short_runs import ShortRunSetup
-from bnnoise.training import Recipe
+from bnnoise.nets.models import PLACEMENTS, normalization_slots, validate_model_name
+from bnnoise.nets.norms import parse_norm
 
 PARAMS_FILE = "params.yaml"
 

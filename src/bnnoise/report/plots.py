@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bnnoise.evaluation import mean_ci
+from bnnoise.stats import mean_ci
 
 NORM_STYLE = {"bn": "-", "none": "--"}
 NORM_LABEL = {"bn": "with BN", "none": "without BN"}

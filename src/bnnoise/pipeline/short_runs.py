@@ -1,10 +1,11 @@
 """Short training runs that show the consequences of the normalization theory.
 
-The theory chapters measure networks at initialisation (:mod:`bnnoise.propagation`); these runs
-train the same kind of network briefly, on a fixed class-stratified subset of the training set,
-to see what the measurements predict: convergence speed versus GroupNorm group size, instability
-of small groups at a high learning rate, and channels switched off for every input (see
-:mod:`bnnoise.singularity`) for batch- and channel-based normalizers at a large and a micro batch.
+The theory chapters measure networks at initialisation (:mod:`bnnoise.theory.propagation`);
+these runs train the same kind of network briefly, on a fixed class-stratified subset of the
+training set, to see what the measurements predict: convergence speed versus GroupNorm group
+size, instability of small groups at a high learning rate, and channels switched off for every
+input (see :mod:`bnnoise.theory.singularity`) for batch- and channel-based normalizers at a
+large and a micro batch.
 
 Every run is cached in the artifact store under a key holding its setup, normalization and
 recipe; interrupted runs resume from their per-epoch checkpoint.
@@ -16,84 +17,26 @@ import itertools
 import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 import torch
 
-from bnnoise.artifacts import ArtifactStore
-from bnnoise.data import DATASETS, Dataset, normalize, num_classes_of, stratified_subset
-from bnnoise.evaluation import mean_ci
-from bnnoise.models import build_model
-from bnnoise.norms import parse_norm
-from bnnoise.singularity import channel_statistics, dead_channel_fraction
-from bnnoise.training import TRAINING_VERSION, Recipe, train
+from bnnoise.config.setups import Recipe, ShortRunSetup
+from bnnoise.data import Dataset, normalize, stratified_subset
+from bnnoise.nets.models import build_model
+from bnnoise.nets.norms import parse_norm
+from bnnoise.stats import mean_ci
+from bnnoise.store import ArtifactStore
+from bnnoise.theory.singularity import channel_statistics, dead_channel_fraction
+from bnnoise.training import TRAINING_VERSION, train
 
 DataSource = Callable[[str], Dataset]
-"""Returns a dataset by name, e.g. :class:`bnnoise.experiments.DataCache`."""
+"""Returns a dataset by name, e.g. :class:`bnnoise.data.DataCache`."""
 
 SHORT_RUN_VERSION = 1
 """Bumped whenever the short-run measurements change; part of every short run's key."""
-
-
-@dataclass(frozen=True)
-class ShortRunSetup:
-    """What the short training runs of the theory chapters train, and how.
-
-    The learning rate is the peak of a linear warm-up then cosine decay; at the micro batch it
-    is scaled linearly with the batch size (Goyal et al., 2017), so that both batch sizes take
-    the same number of epochs at a comparable noise scale.
-    """
-
-    dataset: str = "cifar10"
-    model: str = "resnet20"
-    train_per_class: int | None = 1000   # None: the whole training split
-    test_per_class: int | None = 200     # test images per class for the per-epoch accuracy
-    probe_per_class: int = 50            # held-out images per class for the channel statistics
-    epochs: int = 4
-    batch_size: int = 128
-    lr: float = 0.1
-    warmup_epochs: float = 0.5
-    weight_decay: float = 5e-4
-    precision: str = "bf16"
-    seeds: tuple[int, ...] = (0, 1, 2)
-    group_norms: tuple[str, ...] = ("in", "gn4", "gn16", "ln")
-    high_lr: float = 1.0
-    high_lr_epochs: int = 2
-    singularity_norms: tuple[str, ...] = ("bn", "ln", "gn4", "gn4+ws", "bcn4+ws")
-    micro_batch: int = 8
-
-    def __post_init__(self) -> None:
-        if self.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; valid: {', '.join(DATASETS)}")
-        if not self.seeds:
-            raise ValueError("short runs need at least one seed")
-        if self.micro_batch < 1 or not self.high_lr > 0 or self.high_lr_epochs < 1:
-            raise ValueError("micro_batch and high_lr_epochs must be >= 1, high_lr > 0")
-        for norm in (*self.group_norms, *self.singularity_norms):
-            build_model(self.model, num_classes_of(self.dataset), norm)  # names and group sizes
-        self.recipe(self.seeds[0])  # validates the recipe fields
-
-    def recipe(self, seed: int, lr: float | None = None, epochs: int | None = None,
-               batch_size: int | None = None) -> Recipe:
-        """The training recipe of one run (no gradient clipping, so instability shows)."""
-        return Recipe(epochs=epochs or self.epochs, batch_size=batch_size or self.batch_size,
-                      lr=lr or self.lr, warmup_epochs=self.warmup_epochs,
-                      weight_decay=self.weight_decay, grad_clip=None,
-                      precision=self.precision, seed=seed)
-
-    def updated(self, changes: dict[str, Any]) -> ShortRunSetup:
-        """A copy with ``changes`` applied (lists become tuples), validated like the original;
-        how a chapter applies its reader's ``short_runs`` parameter."""
-        return replace(self, **{k: tuple(v) if isinstance(v, list) else v
-                                for k, v in changes.items()})
-
-    def micro_batch_lr(self) -> float:
-        return self.lr * self.micro_batch / self.batch_size
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 @dataclass

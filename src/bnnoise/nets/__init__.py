@@ -1,0 +1,1 @@
+"""The networks: CIFAR ResNets, VGGs and plain CNNs, their normalizers, BN folding."""

@@ -1,0 +1,1 @@
+"""Analog noise: target sets and seeding, injection, and the collapse of BatchNorm."""

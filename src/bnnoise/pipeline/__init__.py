@@ -1,0 +1,1 @@
+"""Cached, resumable steps, one per kind of result: trained models, sweep cells, theory runs."""

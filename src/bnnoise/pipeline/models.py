@@ -1,0 +1,249 @@
+"""Trained models: train (resuming from checkpoints) or load, keyed by everything they depend on.
+
+``ModelSpec`` names a network, its dataset, normalization and training seed; its artifact key
+(:func:`model_config`) holds the spec and the full training recipe, so a changed parameter
+retrains and an unchanged one loads. Every stored model keeps its training history, clean
+accuracy on the full test set, the machine it was trained on and a fingerprint of the data.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from bnnoise.config import Grid, Profile
+from bnnoise.config.setups import Recipe
+from bnnoise.data import DataCache, fingerprint, num_classes_of
+from bnnoise.evaluation import predict_correct
+from bnnoise.hardware import check_precision, machine_record
+from bnnoise.nets.models import build_model, model_facts, normalization_slots
+from bnnoise.store import ArtifactStore, atomic_write_bytes
+from bnnoise.training import TRAINING_VERSION, train
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which network to train on which dataset, with which training seed.
+
+    ``bn_layers`` (with ``placement`` ``"first"`` or ``"last"``) keeps the normalization in only
+    that many of the network's convolution slots (see :func:`bnnoise.models.build_model`).
+    """
+
+    dataset: str
+    model: str
+    norm: str
+    bn_layers: int | None = None
+    placement: str = "first"
+    seed: int = 0
+
+    @property
+    def slug(self) -> str:
+        bn = "" if self.bn_layers is None else (
+            f"-bn{self.bn_layers}" if self.placement == "first" else f"-bnlast{self.bn_layers}")
+        seed = f"-seed{self.seed}" if self.seed else ""
+        return f"{self.dataset}-{self.model}-{self.norm}{bn}{seed}"
+
+    def build(self) -> nn.Module:
+        """The untrained network (initialised from PyTorch's global generator)."""
+        return build_model(self.model, num_classes_of(self.dataset), self.norm, self.bn_layers,
+                           placement=self.placement)
+
+
+def model_config(spec: ModelSpec, recipe: Recipe) -> dict[str, Any]:
+    """Everything a trained model depends on: its artifact key.
+
+    The training seed is the recipe's (``spec.seed``); the placement enters only for a partial
+    normalization, so that keys of fully normalized models stay as they were.
+    """
+    config = {"dataset": spec.dataset, "model": spec.model, "norm": spec.norm,
+              "bn_layers": spec.bn_layers, "recipe": replace(recipe, seed=spec.seed).as_dict(),
+              "training_version": TRAINING_VERSION}
+    if spec.bn_layers is not None:
+        config["placement"] = spec.placement
+    return config
+
+
+@dataclass
+class TrainedModel:
+    """A trained network with its training history and summary facts."""
+
+    spec: ModelSpec
+    model: nn.Module
+    history: pd.DataFrame
+    summary: dict[str, Any]
+    key: str
+
+
+STORE_FP32_LIMIT = 24_000_000
+"""Models whose fp32 weights exceed this many bytes are stored with conv and linear weights in
+half precision (a VGG16 has 60 MB in fp32), so every stored file stays well under 32 MB. The
+rounding happens before the final evaluation: the stored weights are the model, and every number
+is measured on exactly what is stored."""
+
+SNAPSHOT_PARAMETER_LIMIT = 2_000_000
+"""Only networks with fewer parameters (the CIFAR ResNets) keep per-epoch snapshots."""
+
+
+def _weights_in_half(model: nn.Module) -> list[str]:
+    """Names of the conv and linear weights, which large models store in half precision."""
+    return [f"{prefix}.weight" for prefix, module in model.named_modules()
+            if isinstance(module, nn.Conv2d | nn.Linear)]
+
+
+def _needs_half_storage(model: nn.Module) -> bool:
+    return sum(t.numel() * 4 for t in model.state_dict().values()) > STORE_FP32_LIMIT
+
+
+def _half_state(model: nn.Module, names: list[str] | None = None) -> dict[str, torch.Tensor]:
+    """The state dict with ``names`` (default: every floating array) in half precision."""
+    state = model.state_dict()
+    chosen = set(state if names is None else names)
+    return {k: v.half() if k in chosen and v.is_floating_point() else v.clone()
+            for k, v in state.items()}
+
+
+def _load_state(model: nn.Module, file: Path) -> None:
+    state = torch.load(file, weights_only=True)
+    model.load_state_dict({k: v.float() if v.dtype == torch.float16 else v
+                           for k, v in state.items()})
+
+
+def _load_trained(path: Path, spec: ModelSpec) -> TrainedModel:
+    summary = json.loads((path / "summary.json").read_text())
+    model = spec.build()
+    _load_state(model, path / "model.pt")
+    model.eval().to(memory_format=torch.channels_last)  # about 1.3x faster fp32 inference here
+    return TrainedModel(spec, model, pd.read_csv(path / "history.csv"), summary, path.name)
+
+
+def snapshot_epochs(path: Path) -> list[int]:
+    """The epochs whose weights a stored model artifact keeps (``epochNNN.pt``)."""
+    return sorted(int(p.stem.removeprefix("epoch")) for p in path.glob("epoch*.pt"))
+
+
+def load_snapshot(trained: TrainedModel, store: ArtifactStore, epoch: int) -> nn.Module:
+    """The network as it was after ``epoch`` (stored in half precision; the stored values are
+    the snapshot), in evaluation mode."""
+    model = trained.spec.build()
+    _load_state(model, store.root / "models" / trained.key / f"epoch{epoch:03d}.pt")
+    return model.eval().to(memory_format=torch.channels_last)
+
+
+def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: DataCache,
+                  progress: bool = False, snapshots: tuple[int, ...] = ()) -> TrainedModel:
+    """Load the trained model from the store, or train it (resuming from a checkpoint) and store it.
+
+    The stored summary holds the clean test accuracy on the full test set in fp32, the model's BN
+    layer count and parameter count, the training time and the machine it was trained on.
+
+    Args:
+        spec: the network, dataset and seed (``spec.seed`` replaces ``recipe.seed``).
+        snapshots: epochs whose weights are kept beside the final model, in half precision,
+            for networks under :data:`SNAPSHOT_PARAMETER_LIMIT` parameters. Not part of the key.
+    """
+    recipe = replace(recipe, seed=spec.seed)
+    config = model_config(spec, recipe)
+    path = store.load("models", spec.slug, config)
+    if path is not None:
+        return _load_trained(path, spec)
+
+    check_precision(recipe.precision)
+    dataset = data(spec.dataset)
+    torch.manual_seed(recipe.seed)
+    model = spec.build()
+    name = store.path("models", spec.slug, config).name
+    checkpoint = store.root / "checkpoints" / f"{name}.pt"
+    snapshot_dir = store.root / "checkpoints" / f"{name}-epochs"
+    keep = set(snapshots) - {recipe.epochs}
+    if model_facts(model).parameters >= SNAPSHOT_PARAMETER_LIMIT:
+        keep = set()
+
+    def save_snapshot(epoch: int, network: nn.Module) -> None:
+        if epoch in keep:
+            buffer = io.BytesIO()
+            torch.save(_half_state(network), buffer)
+            atomic_write_bytes(snapshot_dir / f"epoch{epoch:03d}.pt", buffer.getvalue())
+
+    def report(row: dict[str, float]) -> None:
+        if progress:
+            print(f"{spec.slug} epoch {row['epoch']:.0f}/{recipe.epochs}: "
+                  f"loss {row['train_loss']:.3f}, test acc {row['test_acc']:.4f}, "
+                  f"{row['seconds']:.0f} s", flush=True)
+
+    history = pd.DataFrame(train(model, dataset, recipe, checkpoint, progress=report,
+                                 progress_bar=progress, snapshot=save_snapshot))
+    half = _weights_in_half(model) if _needs_half_storage(model) else []
+    with torch.no_grad():  # the stored (rounded) weights are the model
+        state = model.state_dict()
+        for name_ in half:
+            state[name_].copy_(state[name_].half().float())
+    correct, nonfinite = predict_correct(model, dataset.x_test, dataset.y_test, dataset)
+    facts = model_facts(model)
+    summary = {
+        "clean_accuracy": correct / len(dataset.y_test), "test_images": len(dataset.y_test),
+        "nonfinite_outputs": nonfinite, "bn_layers": facts.bn_layers,
+        "conv_layers": facts.conv_layers, "parameters": facts.parameters,
+        "train_seconds": float(history["seconds"].sum()),
+        "seconds_per_epoch": float(history["seconds"].median()),
+        "stored_weights": "conv/linear weights fp16" if half else "fp32",
+        "snapshot_epochs": sorted(keep),
+        "data_fingerprint": fingerprint(dataset), **machine_record(),
+    }
+    with store.writer("models", spec.slug, config) as out:
+        torch.save(_half_state(model, half) if half else model.state_dict(), out / "model.pt")
+        history.to_csv(out / "history.csv", index=False)
+        (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        for epoch in sorted(keep):
+            shutil.copy(snapshot_dir / f"epoch{epoch:03d}.pt", out / f"epoch{epoch:03d}.pt")
+    checkpoint.unlink(missing_ok=True)
+    shutil.rmtree(snapshot_dir, ignore_errors=True)
+    return _load_trained(store.load("models", spec.slug, config), spec)  # type: ignore[arg-type]
+
+
+def grid_specs(grid: Grid) -> list[ModelSpec]:
+    """The models of a grid, dataset-major, then model, norm, partial count, placement, seed.
+
+    In a partial-normalization series, 0 normalized slots is the unnormalized network and all
+    slots the fully normalized one (identical networks and initialisations, see the tests of
+    :mod:`bnnoise.models`): those two are the grid's plain ``none`` and ``norm`` models.
+    """
+    specs = []
+    for dataset, model, norm in itertools.product(grid.datasets, grid.models, grid.norms):
+        for k, placement, seed in itertools.product(grid.bn_layers or (None,), grid.placements,
+                                                    grid.seeds):
+            if k is None or 0 < k < normalization_slots(model):
+                specs.append(ModelSpec(dataset, model, norm, k, placement, seed))
+            else:
+                specs.append(ModelSpec(dataset, model, "none" if k == 0 else norm, seed=seed))
+    return list(dict.fromkeys(specs))
+
+
+def profile_specs(profile: Profile, grid: str = "main") -> list[ModelSpec]:
+    """The models of one of the profile's grids (see :meth:`bnnoise.config.Profile.grid`)."""
+    return grid_specs(profile.grid(grid))
+
+
+def profile_model(profile: Profile, spec: ModelSpec, data: DataCache | None = None,
+                  progress: bool = False) -> TrainedModel:
+    """Train (or load) one model of a profile with its recipe and the profile's snapshots."""
+    return trained_model(ArtifactStore(profile.store_dir), spec,
+                         profile.recipe_for(spec.model, spec.norm, spec.seed),
+                         data or DataCache(profile.data_dir), progress, profile.snapshot_epochs)
+
+
+def train_profile(profile: Profile, progress: bool = False, grid: str = "main"
+                  ) -> list[TrainedModel]:
+    """Train (or load) every model of one of the profile's grids."""
+    data = DataCache(profile.data_dir)
+    return [profile_model(profile, spec, data, progress) for spec in profile_specs(profile, grid)]
+
+

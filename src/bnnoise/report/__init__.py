@@ -1,0 +1,1 @@
+"""Putting results into the book: published numbers, tables, figures, the chapter runner."""

@@ -1,0 +1,1 @@
+"""Normalization theory: signal propagation at initialisation, elimination singularities."""
