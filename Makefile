@@ -7,11 +7,12 @@ NB ?= all
 ARGS ?=
 BUILD_DIR ?= _build
 
-.PHONY: help env book test lint chapter train sweep short-runs campaign data benchmark clean
+.PHONY: help env book check-pages test lint chapter train sweep short-runs campaign data benchmark clean
 
 help:
 	@echo "make book                     build the HTML book from the committed results"
 	@echo "make test                     lint, unit tests, smoke chapters, nbval, book build"
+	@echo "make check-pages              open every page of the book in Chromium (needs chromium)"
 	@echo "make chapter NB=02_noise PROFILE=cpu ARGS='-p etas \"[0.1, 0.2]\"'"
 	@echo "                              rerun one chapter (NB=all: every chapter)"
 	@echo "make sweep PROFILE=cpu        train and sweep every model of a profile (resumable)"
@@ -33,6 +34,12 @@ env: $(VENV)/.installed
 book: env
 	$(VENV)/bin/jupyter-book build . --path-output $(BUILD_DIR) -W -n --keep-going
 	@echo "The book is at $(abspath $(BUILD_DIR))/_build/html/index.html"
+
+# Every page in headless Chromium (Debian's /usr/bin/chromium, or CHROMIUM=...): images, clipped
+# tables and figures, error output, links, maths; full-page screenshots in $(BUILD_DIR)/screenshots.
+check-pages: book
+	$(PY) book_check/selftest.py
+	$(PY) book_check/check_pages.py --html $(BUILD_DIR)/_build/html --screenshots $(BUILD_DIR)/screenshots
 
 lint: env
 	$(VENV)/bin/ruff check src tests benchmarks
