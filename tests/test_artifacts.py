@@ -4,7 +4,7 @@ import pytest
 
 from bnnoise.config.setups import Recipe
 from bnnoise.pipeline.models import ModelSpec, model_config
-from bnnoise.store import ArtifactStore, config_hash
+from bnnoise.store import ArtifactStore, PublishedArtifactError, config_hash
 
 
 def test_every_parameter_changes_the_model_key() -> None:
@@ -47,7 +47,7 @@ def test_failed_write_publishes_nothing(tmp_path) -> None:
     assert list((tmp_path / "kind").iterdir()) == []
 
 
-@pytest.mark.parametrize("damage", ["truncate", "delete", "manifest"])
+@pytest.mark.parametrize("damage", ["truncate", "delete", "manifest", "empty", "extra"])
 def test_corrupt_artifacts_are_detected_and_discarded(tmp_path, damage: str) -> None:
     store = ArtifactStore(tmp_path)
     with store.writer("kind", "thing", {"a": 1}) as out:
@@ -57,11 +57,58 @@ def test_corrupt_artifacts_are_detected_and_discarded(tmp_path, damage: str) -> 
         (path / "x.txt").write_text("hello")
     elif damage == "delete":
         (path / "x.txt").unlink()
-    else:
+    elif damage == "manifest":
         (path / "manifest.json").write_text(json.dumps({"config": {"a": 2}, "files": {}}))
+    elif damage == "empty":  # a manifest that lists no files must not verify
+        (path / "x.txt").unlink()
+        (path / "manifest.json").write_text(json.dumps({"config": {"a": 1}, "files": {}}))
+    else:
+        (path / "stray.txt").write_text("not listed")
     with pytest.warns(UserWarning, match="discarding corrupt artifact"):
         assert store.load("kind", "thing", {"a": 1}) is None
     assert not path.exists()
+    assert len(list((tmp_path / "kind").glob(".corrupt-*"))) == 1  # moved aside, not deleted
+
+
+def test_a_published_corrupt_artifact_stops_the_run(tmp_path) -> None:
+    import subprocess
+
+    store = ArtifactStore(tmp_path)
+    with store.writer("kind", "thing", {"a": 1}) as out:
+        (out / "x.txt").write_text("hello world")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "."], check=True)
+    path = store.path("kind", "thing", {"a": 1})
+    (path / "x.txt").write_text("changed")
+    with pytest.raises(PublishedArtifactError, match="git checkout --"):
+        store.load("kind", "thing", {"a": 1})
+    assert (path / "x.txt").read_text() == "changed"  # left for the reader to restore
+
+
+def test_a_valid_artifact_is_never_replaced(tmp_path) -> None:
+    store = ArtifactStore(tmp_path)
+    with store.writer("kind", "thing", {"a": 1}) as out:
+        (out / "x.txt").write_text("first")
+    with store.writer("kind", "thing", {"a": 1}) as out:
+        (out / "x.txt").write_text("second")
+    assert (store.load("kind", "thing", {"a": 1}) / "x.txt").read_text() == "first"
+    assert [p.name.startswith(".tmp") for p in (tmp_path / "kind").iterdir()] == [False]
+
+
+def test_an_empty_artifact_is_refused(tmp_path) -> None:
+    store = ArtifactStore(tmp_path)
+    with pytest.raises(ValueError, match="would hold no files"), store.writer("k", "t", {}):
+        pass
+    assert store.load("k", "t", {}) is None
+
+
+def test_manifests_record_provenance(tmp_path) -> None:
+    store = ArtifactStore(tmp_path)
+    with store.writer("kind", "thing", {"a": 1}, {"data_fingerprint": "abc"}) as out:
+        (out / "x.txt").write_text("hello")
+    record = store.provenance("kind", "thing", {"a": 1})
+    assert record["data_fingerprint"] == "abc"
+    assert {"cpu", "avx512_bf16", "amx", "torch", "library", "commit", "created"} <= set(record)
 
 
 def test_every_protocol_field_changes_the_sweep_key() -> None:
@@ -69,9 +116,8 @@ def test_every_protocol_field_changes_the_sweep_key() -> None:
     from types import SimpleNamespace
 
     from bnnoise.config.setups import NoiseProtocol
-    from bnnoise.pipeline.sweeps import sweep_config
-
     from bnnoise.nets.models import build_model
+    from bnnoise.pipeline.sweeps import sweep_config
 
     net = build_model("resnet8", 10, "bn")
     trained = SimpleNamespace(key="cifar10-resnet20-bn-0123", model=net)

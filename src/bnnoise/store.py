@@ -6,16 +6,30 @@ exactly when everything they depend on is equal. The directory holds the artifac
 ``manifest.json`` (configuration and the SHA-256 of every file), which is written last.
 
 Writes go to a temporary sibling directory that is renamed into place only when complete; a crash
-leaves at most a ``.tmp-*`` directory that is never read. Reading checks every hash: a corrupt or
-partial artifact is reported as missing (and removed) so that it is recomputed, never used.
+leaves at most a ``.tmp-*`` directory that is never read. An artifact is never replaced: when a
+valid one with the same key appears first (another process computed it), the new copy is
+discarded. Reading checks every hash and that the manifest lists every file:
+
+* a corrupt artifact that nobody published is moved aside (``.corrupt-*``, with a warning) and
+  reported as missing, so that it is recomputed, never used;
+* a corrupt artifact that git tracks (a published result) stops the run with a message saying
+  how to restore it: published results are never recomputed over.
+
+Every manifest also records its provenance (not part of the key): the machine (CPU, bfloat16
+capability, threads, torch), the library version, the code commit and the date, plus what the
+caller adds (e.g. the fingerprint of the data). Results computed elsewhere are reused as they
+are: the key says *what* was computed, the provenance *where*.
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -50,6 +64,43 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=8)
+def code_commit(root: Path) -> str:
+    """The git commit of the code under ``root`` (``+dirty`` with uncommitted changes to the
+    library), or ``unknown`` outside a git checkout."""
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "src"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def provenance(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Where and when a result is computed: machine, library version, code commit, UTC date."""
+    from bnnoise import __version__
+    from bnnoise.hardware import machine_record
+
+    return {**machine_record(), "library": __version__,
+            "commit": code_commit(Path(__file__).resolve().parent),
+            "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            **(extra or {})}
+
+
+def _tracked_by_git(path: Path) -> bool:
+    try:
+        return subprocess.run(["git", "-C", str(path.parent), "ls-files", "--error-unmatch",
+                               str(path / MANIFEST)], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+class PublishedArtifactError(RuntimeError):
+    """A published (git-tracked) artifact does not verify."""
+
+
 class ArtifactStore:
     """Keyed, atomic, verified storage of results under one root directory."""
 
@@ -63,8 +114,11 @@ class ArtifactStore:
     def load(self, kind: str, slug: str, config: dict[str, Any]) -> Path | None:
         """Return the verified artifact directory, or ``None`` if absent or corrupt.
 
-        A corrupt artifact (missing file, hash mismatch, configuration mismatch) is removed with a
-        warning, so the caller recomputes it.
+        A corrupt artifact (missing, extra or changed file, configuration mismatch, a manifest
+        listing no files) is moved aside with a warning, so the caller recomputes it.
+
+        Raises:
+            PublishedArtifactError: the corrupt artifact is tracked by git (published).
         """
         path = self.path(kind, slug, config)
         if not path.is_dir():
@@ -72,9 +126,20 @@ class ArtifactStore:
         problem = self._verify(path, config)
         if problem is None:
             return path
-        warnings.warn(f"discarding corrupt artifact {path}: {problem}", stacklevel=2)
-        shutil.rmtree(path, ignore_errors=True)
+        if _tracked_by_git(path):
+            raise PublishedArtifactError(
+                f"published artifact {path} does not verify ({problem}); restore it with "
+                f"`git checkout -- {path}` (published results are never recomputed over)")
+        aside = path.with_name(f".corrupt-{path.name}-{os.getpid()}")
+        warnings.warn(f"discarding corrupt artifact {path}: {problem} (moved to {aside.name})",
+                      stacklevel=2)
+        os.replace(path, aside)
         return None
+
+    def provenance(self, kind: str, slug: str, config: dict[str, Any]) -> dict[str, Any]:
+        """The provenance recorded in a stored artifact's manifest (empty if it has none)."""
+        manifest = json.loads((self.path(kind, slug, config) / MANIFEST).read_text())
+        return manifest.get("provenance", {})
 
     @staticmethod
     def _verify(path: Path, config: dict[str, Any]) -> str | None:
@@ -84,18 +149,26 @@ class ArtifactStore:
             return f"unreadable manifest ({err})"
         if canonical_json(manifest.get("config", {})) != canonical_json(config):
             return "configuration differs from its key"
-        for name, digest in manifest.get("files", {}).items():
+        files = manifest.get("files", {})
+        if not files:
+            return "manifest lists no files"
+        present = {p.name for p in path.iterdir() if p.is_file() and p.name != MANIFEST}
+        if present - set(files):
+            return f"files not in the manifest: {', '.join(sorted(present - set(files)))}"
+        for name, digest in files.items():
             file = path / name
             if not file.is_file() or _sha256(file) != digest:
                 return f"file {name} missing or changed"
         return None
 
     @contextmanager
-    def writer(self, kind: str, slug: str, config: dict[str, Any]) -> Iterator[Path]:
+    def writer(self, kind: str, slug: str, config: dict[str, Any],
+               extra_provenance: dict[str, Any] | None = None) -> Iterator[Path]:
         """Context manager yielding a fresh directory to fill; published atomically on success.
 
-        If the body raises, nothing is published. An existing artifact with the same key is
-        replaced.
+        If the body raises, nothing is published. If a valid artifact with the same key exists
+        by then (computed by another process), it is kept and the new copy discarded; a corrupt
+        one is first moved aside (see :meth:`load`). The manifest records :func:`provenance`.
         """
         final = self.path(kind, slug, config)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -103,12 +176,15 @@ class ArtifactStore:
         try:
             yield tmp
             files = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
-            manifest = {"config": config, "files": files}
+            if not files:
+                raise ValueError(f"artifact {final.name} would hold no files")
+            manifest = {"config": config, "files": files,
+                        "provenance": provenance(extra_provenance)}
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates it private
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
+            if final.exists() and self.load(kind, slug, config) is not None:
+                return  # the same result is already published; never replace it
+            os.replace(tmp, final)  # fails (and publishes nothing) if a directory appeared
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
