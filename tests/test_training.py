@@ -5,7 +5,7 @@ import torch
 
 from bnnoise.config.setups import Recipe
 from bnnoise.nets.models import build_model
-from bnnoise.training import augment, lr_at, train
+from bnnoise.training import TrainingHooks, augment, lr_at, train
 
 RECIPE = Recipe(epochs=3, batch_size=32, lr=0.05, warmup_epochs=0.5, grad_clip=1.0, seed=3)
 
@@ -127,6 +127,6 @@ def test_epoch_metrics_and_the_largest_step_loss_enter_the_history(tiny_data) ->
         calls.append(model.training)
         return {"probe": 1.5}
 
-    history = train(_fresh(), tiny_data, RECIPE, epoch_metrics=metrics)
+    history = train(_fresh(), tiny_data, RECIPE, hooks=TrainingHooks(epoch_metrics=metrics))
     assert [h["probe"] for h in history] == [1.5] * RECIPE.epochs
     assert all(h["max_step_loss"] >= h["train_loss"] for h in history)

@@ -18,6 +18,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,90 +71,84 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def train(
-    model: nn.Module,
-    data: Dataset,
-    recipe: Recipe,
-    checkpoint: Path | None = None,
-    stop_after_epochs: int | None = None,
-    progress: Callable[[dict[str, float]], None] | None = None,
-    progress_bar: bool = False,
-    epoch_metrics: Callable[[nn.Module], dict[str, float]] | None = None,
-    stop_on_divergence: bool = False,
-    snapshot: Callable[[int, nn.Module], None] | None = None,
-) -> list[dict[str, float]]:
-    """Train ``model`` in place and return the per-epoch history.
+@dataclass(frozen=True)
+class TrainingHooks:
+    """What a training run reports and keeps besides the weights.
 
-    Args:
-        model: a freshly built network (seed PyTorch before building it).
-        data: the dataset; its training split is used for training, its test split for the
-            per-epoch test accuracy (evaluated in the training precision, for the curves only).
-        recipe: hyper-parameters.
-        checkpoint: file to resume from and to write after every epoch; ``None`` disables both.
-        stop_after_epochs: stop (as if killed) once this many epochs are done in total; for tests.
+    Attributes:
         progress: called with each epoch's history row.
         progress_bar: show a per-step progress bar (on standard error) during each epoch.
         epoch_metrics: called with the model after every epoch; the entries of the dict it
             returns are added to that epoch's history row.
-        stop_on_divergence: when the loss of a step is not finite, end training and return the
-            history (its last row has ``diverged_step`` set) instead of raising.
         snapshot: called with the epoch number and the model after every finished epoch,
             before the checkpoint is written (e.g. to keep the weights of chosen epochs).
-
-    Returns:
-        One dict per epoch: epoch, lr, train_loss, train_acc, max_step_loss (the largest
-        finite loss of a step in the epoch), test_acc, seconds, diverged_step (the global step
-        whose loss was not finite, else NaN), and any ``epoch_metrics``.
-
-    Raises:
-        FloatingPointError: a step's loss was not finite and ``stop_on_divergence`` is false.
     """
-    model.to(memory_format=torch.channels_last)
+
+    progress: Callable[[dict[str, float]], None] | None = None
+    progress_bar: bool = False
+    epoch_metrics: Callable[[nn.Module], dict[str, float]] | None = None
+    snapshot: Callable[[int, nn.Module], None] | None = None
+
+
+def _optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
+    """SGD with Nesterov momentum; weight decay on weights (ndim > 1) only."""
     decay, no_decay = [], []
     for p in model.parameters():
         (decay if p.ndim > 1 else no_decay).append(p)
-    optimizer = torch.optim.SGD(
+    return torch.optim.SGD(
         [{"params": decay, "weight_decay": recipe.weight_decay},
          {"params": no_decay, "weight_decay": 0.0}],
         lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.momentum > 0,
     )
-    generator = torch.Generator().manual_seed(recipe.seed)
-    history: list[dict[str, float]] = []
-    if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        if state["recipe"] != recipe.as_dict():
-            raise ValueError(f"checkpoint {checkpoint} was written by another recipe")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        history = state["history"]
-        if history and math.isfinite(history[-1].get("diverged_step", math.nan)):
-            if not stop_on_divergence:
-                raise FloatingPointError(f"checkpoint {checkpoint} holds a diverged run")
-            return history
 
-    n = len(data.y_train)
-    steps_per_epoch = n // recipe.batch_size  # the last incomplete batch is dropped
-    if steps_per_epoch < 1:
-        raise ValueError(f"batch_size {recipe.batch_size} exceeds the {n} training images")
-    total = recipe.epochs * steps_per_epoch
-    warmup = round(recipe.warmup_epochs * steps_per_epoch)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
-    last_epoch = recipe.epochs if stop_after_epochs is None else min(recipe.epochs,
-                                                                      stop_after_epochs)
-    for epoch in range(len(history), last_epoch):
+
+def _resume(checkpoint: Path, recipe: Recipe, model: nn.Module,
+            optimizer: torch.optim.Optimizer, generator: torch.Generator
+            ) -> list[dict[str, float]]:
+    """Load model, optimizer and generator state from ``checkpoint``; return its history."""
+    state = torch.load(checkpoint, weights_only=False)
+    if state["recipe"] != recipe.as_dict():
+        raise ValueError(f"checkpoint {checkpoint} was written by another recipe")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    return state["history"]
+
+
+def _diverged(history: list[dict[str, float]]) -> bool:
+    return bool(history) and math.isfinite(history[-1].get("diverged_step", math.nan))
+
+
+@dataclass
+class _Run:
+    """The state of one training run that every epoch needs."""
+
+    model: nn.Module
+    data: Dataset
+    recipe: Recipe
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    steps_per_epoch: int
+
+    def epoch(self, epoch: int, progress_bar: bool) -> dict[str, float]:
+        """Train one epoch; return its history row (``diverged_step`` set if a loss was not
+        finite, in which case the epoch stops at that step)."""
+        recipe, data, model = self.recipe, self.data, self.model
         start = time.perf_counter()
+        total = recipe.epochs * self.steps_per_epoch
+        warmup = round(recipe.warmup_epochs * self.steps_per_epoch)
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
         model.train()
-        order = torch.randperm(n, generator=generator)
+        order = torch.randperm(len(data.y_train), generator=self.generator)
         loss_sum, max_loss, correct, diverged_step = 0.0, 0.0, 0, math.nan
-        steps = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{recipe.epochs}",
+        steps = tqdm(range(self.steps_per_epoch), desc=f"epoch {epoch + 1}/{recipe.epochs}",
                      leave=False, disable=not progress_bar, file=sys.stderr, mininterval=5)
         for i in steps:
-            step = epoch * steps_per_epoch + i
-            for group in optimizer.param_groups:
+            step = epoch * self.steps_per_epoch + i
+            for group in self.optimizer.param_groups:
                 group["lr"] = lr_at(step, total, warmup, recipe.lr)
             idx = order[i * recipe.batch_size:(i + 1) * recipe.batch_size]
-            x = normalize(augment(data.x_train[idx], generator), data)
+            x = normalize(augment(data.x_train[idx], self.generator), data)
             y = data.y_train[idx]
             with _autocast(recipe.precision):
                 logits = model(x)
@@ -163,18 +158,18 @@ def train(
                 diverged_step = step
                 break
             max_loss = max(max_loss, step_loss)
-            optimizer.zero_grad(set_to_none=True)
+            self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if recipe.grad_clip is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
-            optimizer.step()
+            self.optimizer.step()
             loss_sum += step_loss * len(y)
             correct += int((logits.argmax(1) == y).sum())
         diverged = math.isfinite(diverged_step)
-        seen = steps_per_epoch * recipe.batch_size
-        row = {
+        seen = self.steps_per_epoch * recipe.batch_size
+        return {
             "epoch": epoch + 1,
-            "lr": optimizer.param_groups[0]["lr"],
+            "lr": self.optimizer.param_groups[0]["lr"],
             "train_loss": math.nan if diverged else loss_sum / seen,
             "train_acc": math.nan if diverged else correct / seen,
             "max_step_loss": max_loss,
@@ -183,22 +178,73 @@ def train(
             "seconds": time.perf_counter() - start,
             "diverged_step": diverged_step,
         }
-        if epoch_metrics is not None and not diverged:
-            row.update(epoch_metrics(model))
+
+    def save(self, checkpoint: Path, history: list[dict[str, float]]) -> None:
+        _save_checkpoint(checkpoint, {
+            "recipe": self.recipe.as_dict(), "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(), "generator": self.generator.get_state(),
+            "history": history,
+        })
+
+
+def train(
+    model: nn.Module,
+    data: Dataset,
+    recipe: Recipe,
+    checkpoint: Path | None = None,
+    hooks: TrainingHooks | None = None,
+    stop_on_divergence: bool = False,
+    stop_after_epochs: int | None = None,
+) -> list[dict[str, float]]:
+    """Train ``model`` in place and return the per-epoch history.
+
+    Args:
+        model: a freshly built network (seed PyTorch before building it).
+        data: the dataset; its training split is used for training, its test split for the
+            per-epoch test accuracy (evaluated in the training precision, for the curves only).
+        recipe: hyper-parameters.
+        checkpoint: file to resume from and to write after every epoch; ``None`` disables both.
+        hooks: progress reports, per-epoch metrics and snapshots (see :class:`TrainingHooks`).
+        stop_on_divergence: when the loss of a step is not finite, end training and return the
+            history (its last row has ``diverged_step`` set) instead of raising.
+        stop_after_epochs: stop (as if killed) once this many epochs are done in total; for tests.
+
+    Returns:
+        One dict per epoch: epoch, lr, train_loss, train_acc, max_step_loss (the largest
+        finite loss of a step in the epoch), test_acc, seconds, diverged_step (the global step
+        whose loss was not finite, else NaN), and any ``hooks.epoch_metrics``.
+
+    Raises:
+        FloatingPointError: a step's loss was not finite and ``stop_on_divergence`` is false.
+    """
+    hooks = hooks or TrainingHooks()
+    model.to(memory_format=torch.channels_last)
+    n = len(data.y_train)
+    if n // recipe.batch_size < 1:  # the last incomplete batch of every epoch is dropped
+        raise ValueError(f"batch_size {recipe.batch_size} exceeds the {n} training images")
+    run = _Run(model, data, recipe, _optimizer(model, recipe),
+               torch.Generator().manual_seed(recipe.seed), n // recipe.batch_size)
+    history: list[dict[str, float]] = []
+    if checkpoint is not None and checkpoint.exists():
+        history = _resume(checkpoint, recipe, model, run.optimizer, run.generator)
+    if _diverged(history) and not stop_on_divergence:
+        raise FloatingPointError(f"checkpoint {checkpoint} holds a diverged run")
+    last_epoch = min(recipe.epochs, stop_after_epochs or recipe.epochs)
+    for epoch in range(len(history), 0 if _diverged(history) else last_epoch):
+        row = run.epoch(epoch, hooks.progress_bar)
+        diverged = math.isfinite(row["diverged_step"])
+        if hooks.epoch_metrics is not None and not diverged:
+            row.update(hooks.epoch_metrics(model))
         history.append(row)
-        if snapshot is not None and not diverged:
-            snapshot(epoch + 1, model)
+        if hooks.snapshot is not None and not diverged:
+            hooks.snapshot(epoch + 1, model)
         if checkpoint is not None:
-            _save_checkpoint(checkpoint, {
-                "recipe": recipe.as_dict(), "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-                "history": history,
-            })
-        if progress is not None:
-            progress(row)
-        if diverged:
-            if stop_on_divergence:
-                break
+            run.save(checkpoint, history)
+        if hooks.progress is not None:
+            hooks.progress(row)
+        if diverged and not stop_on_divergence:
             raise FloatingPointError(f"training diverged at epoch {epoch + 1}, step "
-                                     f"{diverged_step} (loss not finite)")
+                                     f"{row['diverged_step']} (loss not finite)")
+        if diverged:
+            break
     return history

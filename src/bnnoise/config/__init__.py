@@ -12,7 +12,8 @@ import yaml
 
 from bnnoise.config.setups import NoiseProtocol, PropagationSetup, Recipe, ShortRunSetup
 from bnnoise.data import DATASETS
-from bnnoise.nets.models import PLACEMENTS, normalization_slots, validate_model_name
+from bnnoise.nets.architectures import PLACEMENTS
+from bnnoise.nets.models import normalization_slots, validate_model_name
 from bnnoise.nets.norms import parse_norm
 
 PARAMS_FILE = "params.yaml"

@@ -27,7 +27,7 @@ from bnnoise.evaluation import predict_correct
 from bnnoise.hardware import check_precision, machine_record
 from bnnoise.nets.models import build_model, model_facts, normalization_slots
 from bnnoise.store import ArtifactStore, atomic_write_bytes
-from bnnoise.training import TRAINING_VERSION, train
+from bnnoise.training import TRAINING_VERSION, TrainingHooks, train
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,8 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
                   f"loss {row['train_loss']:.3f}, test acc {row['test_acc']:.4f}, "
                   f"{row['seconds']:.0f} s", flush=True)
 
-    history = pd.DataFrame(train(model, dataset, recipe, checkpoint, progress=report,
-                                 progress_bar=progress, snapshot=save_snapshot))
+    hooks = TrainingHooks(progress=report, progress_bar=progress, snapshot=save_snapshot)
+    history = pd.DataFrame(train(model, dataset, recipe, checkpoint, hooks))
     half = _weights_in_half(model) if _needs_half_storage(model) else []
     with torch.no_grad():  # the stored (rounded) weights are the model
         state = model.state_dict()
@@ -198,7 +198,8 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
         "snapshot_epochs": sorted(keep),
         "data_fingerprint": fingerprint(dataset), **machine_record(),
     }
-    with store.writer("models", spec.slug, config) as out:
+    with store.writer("models", spec.slug, config,
+                      {"data_fingerprint": summary["data_fingerprint"]}) as out:
         torch.save(_half_state(model, half) if half else model.state_dict(), out / "model.pt")
         history.to_csv(out / "history.csv", index=False)
         (out / "summary.json").write_text(json.dumps(summary, indent=1))

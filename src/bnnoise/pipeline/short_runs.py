@@ -30,7 +30,7 @@ from bnnoise.nets.norms import parse_norm
 from bnnoise.stats import mean_ci
 from bnnoise.store import ArtifactStore
 from bnnoise.theory.singularity import channel_statistics, dead_channel_fraction
-from bnnoise.training import TRAINING_VERSION, train
+from bnnoise.training import TRAINING_VERSION, TrainingHooks, train
 
 DataSource = Callable[[str], Dataset]
 """Returns a dataset by name, e.g. :class:`bnnoise.data.DataCache`."""
@@ -102,10 +102,10 @@ def short_run(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norm
         at_init = channel_statistics(model, probe).assign(stage="init")
         checkpoint = (store.root / "checkpoints"
                       / f"{store.path('short_runs', slug, config).name}.pt")
-        history = pd.DataFrame(train(
-            model, subset, recipe, checkpoint, stop_on_divergence=True,
-            epoch_metrics=lambda m: {"dead_fraction": dead_channel_fraction(
-                channel_statistics(m, probe))}))
+        hooks = TrainingHooks(epoch_metrics=lambda m: {
+            "dead_fraction": dead_channel_fraction(channel_statistics(m, probe))})
+        history = pd.DataFrame(train(model, subset, recipe, checkpoint, hooks,
+                                     stop_on_divergence=True))
         diverged = bool(history["diverged_step"].notna().any())
         channels = at_init if diverged else pd.concat(
             [at_init, channel_statistics(model, probe).assign(stage="trained")],

@@ -9,6 +9,7 @@ protocol field, so a new eta grid computes only the new etas.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from torch import nn
 
 from bnnoise.config import Profile
 from bnnoise.config.setups import NoiseProtocol
-from bnnoise.data import DataCache, Dataset, normalize, stratified_subset
+from bnnoise.data import DataCache, Dataset, fingerprint, normalize, stratified_subset
 from bnnoise.evaluation import predictions
 from bnnoise.nets.folding import FoldedBatchNorm
 from bnnoise.noise.injection import injected_noise
@@ -129,16 +130,29 @@ def evaluation_subset(dataset: Dataset, protocol: NoiseProtocol
 
 def sweep_cell_path(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProtocol,
                     target: str, eta: float, data: DataCache, subset: list) -> Path:
-    """The stored cell of one canonical target set and eta, computed first if missing
-    (``subset`` caches the evaluation subset across calls: an empty list, filled on first use)."""
+    """The stored cell of one canonical target set and eta, computed first if missing.
+
+    ``subset`` caches the evaluation subset and the data fingerprint across calls (an empty
+    list, filled on first use). A cell computed on data whose fingerprint differs from the one
+    the model was trained on (another copy of CIFAR) is computed with a warning and records
+    both fingerprints.
+    """
     config = sweep_config(trained, protocol, target, eta)
     slug = f"{trained.spec.slug}-{config['target']}-eta{eta:g}"
     path = store.load("sweeps", slug, config)
     if path is None:
         if not subset:
-            subset.extend(evaluation_subset(data(trained.spec.dataset), protocol))
+            dataset = data(trained.spec.dataset)
+            subset.extend([*evaluation_subset(dataset, protocol), fingerprint(dataset)])
+            trained_on = trained.summary.get("data_fingerprint", subset[2])
+            if trained_on != subset[2]:
+                warnings.warn(f"{trained.key} was trained on data with fingerprint {trained_on}; "
+                              f"evaluating on {subset[2]} (another copy of "
+                              f"{trained.spec.dataset}, see the data appendix)", stacklevel=2)
         cell = _sweep_cell(trained, subset[0], subset[1], protocol, target, eta)
-        with store.writer("sweeps", slug, config) as out:
+        record = {"data_fingerprint": subset[2],
+                  "model_data_fingerprint": trained.summary.get("data_fingerprint")}
+        with store.writer("sweeps", slug, config, record) as out:
             _write_cell(out, cell)
         path = store.load("sweeps", slug, config)
     return path  # type: ignore[return-value]

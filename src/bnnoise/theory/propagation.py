@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from bnnoise.nets.models import CifarPlain, CifarResNet, CifarVGG
+from bnnoise.nets.architectures import CifarPlain, CifarResNet, CifarVGG
 from bnnoise.nets.norms import parse_norm
 from bnnoise.stats import mean_ci
 
