@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import torch
@@ -93,3 +94,84 @@ def draws_needed(v: VarianceComponents, images: int, population: int, target_se:
         if standard_error(v, images, draws, population) <= target_se:
             return draws
     return None
+
+
+class Verdict(StrEnum):
+    """The three outcomes of a claim tested against an interval."""
+
+    REPRODUCED = "reproduced"
+    CONTRADICTED = "contradicted"
+    INCONCLUSIVE = "inconclusive at this power"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """An estimated difference (claimed-larger minus claimed-smaller) with its 95 % interval."""
+
+    estimate: float
+    low: float
+    high: float
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+def welch_difference(larger: np.ndarray, smaller: np.ndarray, level: float = 0.95
+                     ) -> Difference:
+    """Difference of two independent means with Welch's t interval (unequal variances).
+
+    Needs at least two values on each side; a side with zero spread on both gives a zero-width
+    interval."""
+    a, b = np.asarray(larger, dtype=float), np.asarray(smaller, dtype=float)
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"need at least two values per group, got {len(a)} and {len(b)}")
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    estimate = float(a.mean() - b.mean())
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Difference(estimate, estimate, estimate)
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(scipy_stats.t.ppf(0.5 + level / 2, dof)) * se
+    return Difference(estimate, estimate - half, estimate + half)
+
+
+def normal_difference(estimate: float, standard_error: float, level: float = 0.95
+                      ) -> Difference:
+    """A difference with a normal-approximation interval from its standard error."""
+    half = float(scipy_stats.norm.ppf(0.5 + level / 2)) * standard_error
+    return Difference(float(estimate), float(estimate) - half, float(estimate) + half)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A decision rule fixed before the runs, for a claim "A is larger than B".
+
+    With the 95 % interval of the difference A - B:
+
+    * reproduced: the interval lies above zero;
+    * contradicted: the interval lies below ``margin`` and does not lie above zero (no effect
+      of the claimed sign as large as ``margin`` is compatible with the data; with margin 0:
+      the interval lies below zero);
+    * otherwise inconclusive at this power (the interval is too wide to decide).
+
+    ``margin`` is the smallest difference that would matter, in the units of the difference.
+    """
+
+    margin: float = 0.0
+    unit: str = ""
+
+    def verdict(self, difference: Difference) -> Verdict:
+        if not (math.isfinite(difference.low) and math.isfinite(difference.high)):
+            return Verdict.INCONCLUSIVE
+        if difference.low > 0:
+            return Verdict.REPRODUCED
+        if difference.high < self.margin:
+            return Verdict.CONTRADICTED
+        return Verdict.INCONCLUSIVE
+
+    def text(self) -> str:
+        """The rule in words, printed beside every verdict."""
+        against = (f"below +{self.margin:g}{self.unit}" if self.margin > 0 else "below 0")
+        return (f"reproduced if the 95 % CI of the difference lies above 0; contradicted if it "
+                f"lies {against}; otherwise inconclusive at this power")
