@@ -1,10 +1,29 @@
-"""Helpers that put results into the book: tidy CSV files and numbered Markdown tables."""
+"""Helpers that put results into the book: tidy CSV files, figures and numbered tables.
+
+* :func:`save_table` writes a tidy table to the profile's results folder;
+* :func:`publish_figure` saves a figure as SVG and PDF beside the tables, glues its PNG for a
+  ``{glue:figure}`` directive and returns download links (figure files and its CSV);
+* :func:`numbered_table` renders a table the book numbers, with human headers and rounded
+  numbers, narrow enough for the 704 px text column;
+* :func:`configuration_table` is the one style of configuration table (parameter | value), for a
+  profile or any setup dataclass.
+
+Links are computed relative to the directory of the executed notebook (``book/``, or the output
+directory of a rerun elsewhere), so they follow the profile and the results folder; Jupyter Book
+copies every file referenced with the ``{download}`` role into the built site.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 from matplotlib.figure import Figure
@@ -12,6 +31,42 @@ from myst_nb import glue
 
 from bnnoise.config import Profile
 from bnnoise.store import atomic_write_bytes
+
+FIGURES = "figures"
+"""Sub-folder of a profile's results folder that holds the book's figures (SVG and PDF)."""
+
+CI_SUFFIX = "_ci95"
+"""Columns ``<x>_ci95`` hold the 95 % CI half-width of column ``<x>``."""
+
+HEADERS: dict[str, str] = {
+    "norm": "normalizer", "model": "model", "seeds": "seeds", "seed": "seed",
+    "diverged": "diverged", "group_size": "channels / group", "batch_size": "batch",
+    "lr": "peak lr", "train_loss": "training loss", "test_acc": "test accuracy",
+    "dead_fraction": "dead channels", "max_step_loss": "largest step loss",
+    "cosine_similarity": "cosine similarity", "stable_rank": "stable rank",
+    "grad_ratio": "gradient ratio first / last",
+}
+"""Default human headers of the library's column names (a table's ``headers`` come first)."""
+
+PARAMETER_LABELS: dict[str, str] = {
+    "dataset": "dataset", "datasets": "datasets", "model": "model", "models": "models",
+    "norms": "normalizers", "seeds": "seeds (random initialisations or runs)",
+    "batch_size": "batch size (images)", "group_model": "network of the group-size series",
+    "group_sizes": "channels per group", "train_per_class": "training images per class",
+    "test_per_class": "test images per class (per-epoch accuracy)",
+    "probe_per_class": "held-out images per class (channel statistics)",
+    "epochs": "epochs", "lr": "peak learning rate", "warmup_epochs": "warm-up (epochs)",
+    "weight_decay": "weight decay", "precision": "precision", "momentum": "momentum",
+    "group_norms": "normalizers of the group-size series",
+    "high_lr": "high peak learning rate", "high_lr_epochs": "epochs at the high learning rate",
+    "singularity_norms": "normalizers of the singularity runs",
+    "micro_batch": "micro-batch size (images)", "label_smoothing": "label smoothing",
+    "grad_clip": "gradient clipping (norm)", "etas": "noise levels eta", "draws": "draws per eta",
+    "eval_per_class": "test images per class", "targets": "noise targets",
+    "scale": "noise scale reference", "kind": "noise kind", "seed": "seed",
+    "layers": "layers with noise (regex)", "evaluation": "evaluation", "profile": "profile",
+}
+"""Human names of configuration parameters (others are shown with spaces for underscores)."""
 
 
 def save_table(table: pd.DataFrame, profile: Profile, filename: str) -> Path:
@@ -21,6 +76,24 @@ def save_table(table: pd.DataFrame, profile: Profile, filename: str) -> Path:
     return path
 
 
+def notebook_dir(profile: Profile) -> Path:
+    """The directory of the executed notebook that shows the profile's results: ``book/``, or
+    the output directory of a rerun elsewhere (whose tables go to ``<dir>/results/``)."""
+    base = os.environ.get("BNNOISE_RESULTS")
+    return Path(base).resolve().parent if base else profile.root / "book"
+
+
+def link_path(path: Path, profile: Profile) -> str:
+    """``path`` relative to the executed notebook's directory, with forward slashes, for a
+    ``{download}`` role (e.g. ``../data/results/cpu/x.csv`` from ``book/``)."""
+    return Path(os.path.relpath(Path(path).resolve(), notebook_dir(profile).resolve())).as_posix()
+
+
+def download_link(path: Path, profile: Profile, label: str | None = None) -> str:
+    """A MyST ``{download}`` role for ``path`` (label: its file name)."""
+    return f"{{download}}`{label or Path(path).name} <{link_path(path, profile)}>`"
+
+
 def glue_figure(name: str, figure: Figure) -> None:
     """Glue a figure for a ``{glue:figure}`` directive and close it, so that it is shown once,
     where the prose places it, not also as the cell's output."""
@@ -28,25 +101,159 @@ def glue_figure(name: str, figure: Figure) -> None:
     plt.close(figure)
 
 
-def numbered_table(table: pd.DataFrame, caption: str, name: str, floatfmt: str = ".4g"
-                   ) -> Markdown:
+def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | None = None,
+                   *, provenance: str | None = None) -> Markdown:
+    """Save ``fig`` as ``<results_dir>/figures/<name>.svg`` and ``.pdf``, glue its PNG as
+    ``name`` for a ``{glue:figure}`` directive, and return one Markdown line of download links
+    (SVG, PDF and, if given, the CSV ``data_file`` the figure is drawn from).
+
+    ``provenance`` (e.g. :func:`bnnoise.report.provenance.provenance_markdown`) is appended
+    under the links. The figure stays on the inline backend, so that the glued output carries
+    its PNG (under a forced Agg backend it would be text only).
+    """
+    folder = profile.results_dir / FIGURES
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for fmt in ("svg", "pdf"):
+        path = folder / f"{name}.{fmt}"
+        tmp = folder / f".tmp-{name}.{fmt}"
+        fig.savefig(tmp, format=fmt, metadata={"Date": None} if fmt == "svg" else
+                    {"CreationDate": None})
+        os.replace(tmp, path)
+        files.append(download_link(path, profile, fmt.upper()))
+    if data_file is not None:
+        files.append(download_link(Path(data_file), profile,
+                                   f"data ({Path(data_file).name})"))
+    glue_figure(name, fig)
+    text = "Download this figure: " + " · ".join(files) + "\n"
+    if provenance:
+        text += "\n" + provenance
+    return Markdown(text)
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+    """A number for a table: integers as they are, floats to ``digits`` significant digits in
+    plain notation (scientific only below 0.001 or from 10^6 on), missing values as "–"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}".replace(",", "\u2009") if abs(value) >= 10_000 else str(value)
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if not math.isfinite(v):
+            return "∞" if v > 0 else ("−∞" if v < 0 else "–")
+        if v == 0:
+            return "0"
+        if v.is_integer() and abs(v) < 1e6:
+            return str(int(v))
+        if abs(v) < 1e-3 or abs(v) >= 1e6:
+            mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
+            return f"{mantissa}e{int(exponent)}"
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(v))))
+        return f"{v:.{decimals}f}"
+    return str(value)
+
+
+def _header(column: str, headers: Mapping[str, str]) -> str:
+    if column in headers:
+        return headers[column]
+    if column.endswith(CI_SUFFIX):
+        return "± 95 % CI"
+    return HEADERS.get(column, column.replace("_", " "))
+
+
+def numbered_table(table: pd.DataFrame, caption: str, name: str,
+                   headers: Mapping[str, str] | None = None, *, digits: int = 3,
+                   merge_ci: bool = False, provenance: str | None = None,
+                   floatfmt: str | None = None) -> Markdown:
     """A table the book numbers and can reference as ``{numref}`name```.
+
+    Args:
+        table: the rows to show (never its index); keep it to what fits the 704 px column
+            (about seven short columns), or split it.
+        caption: the table's caption.
+        name: its label.
+        headers: human headers with units, ``{column: label}``; other columns get
+            :data:`HEADERS` or their name with spaces, ``<x>_ci95`` columns "± 95 % CI".
+        digits: significant digits of floats (see :func:`format_number`).
+        merge_ci: show ``<x>`` and ``<x>_ci95`` as one column "mean ± half-width".
+        provenance: a MyST block (:func:`bnnoise.report.provenance.provenance_markdown`)
+            placed under the table.
+        floatfmt: accepted for older calls; a format such as ``".3g"`` sets ``digits``.
 
     Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
     """
-    shown = table.astype(object).where(table.notna(), None)  # tabulate marks None as missing
-    body = shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–")
-    return Markdown(f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{body}\n:::\n")
+    headers = dict(headers or {})
+    if floatfmt is not None and floatfmt.endswith("g") and floatfmt[1:-1].isdigit():
+        digits = int(floatfmt[1:-1])
+    shown = table.reset_index(drop=True)
+    columns: list[tuple[str, pd.Series]] = []
+    for column in shown.columns:
+        if merge_ci and column.endswith(CI_SUFFIX) and column[:-len(CI_SUFFIX)] in shown:
+            continue
+        values = shown[column].map(lambda v: format_number(v, digits))
+        label = _header(column, headers)
+        partner = f"{column}{CI_SUFFIX}"
+        if merge_ci and partner in shown:
+            ci = shown[partner].map(lambda v: format_number(v, 2 if digits > 2 else digits))
+            values = pd.Series([m if c == "–" or m == "–" else f"{m} ± {c}"
+                                for m, c in zip(values, ci, strict=True)])
+            label = headers.get(column, label)
+        columns.append((label, values))
+    body = pd.DataFrame({label: values.to_numpy() for label, values in columns}, dtype=object)
+    text = body.to_markdown(index=False, disable_numparse=True, stralign="right")
+    out = f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{text}\n:::\n"
+    if provenance:
+        out += "\n" + provenance
+    return Markdown(out)
 
 
-def configuration_table(profile: Profile, sections: tuple[str, ...] = ("recipe", "noise")
-                        ) -> Markdown:
-    """The effective configuration of a run, as a Markdown table of parameter and value."""
-    summary = profile.summary()
-    rows = [("profile", summary["profile"]), ("datasets", ", ".join(summary["datasets"])),
-            ("models", ", ".join(summary["models"])), ("norms", ", ".join(summary["norms"]))]
-    for section in sections:
-        rows += [(f"{section}.{k}", "null" if v is None else v)
-                 for k, v in summary[section].items()]
-    body = pd.DataFrame(rows, columns=["parameter", "value"]).astype(str).to_markdown(index=False)
+def _value(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_value(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, float):
+        return format_number(value, 4)
+    return str(value)
+
+
+def configuration_rows(obj: Any, sections: tuple[str, ...] = ("recipe", "noise"),
+                       exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(human parameter name, value) rows of a profile (its data, models and ``sections``) or
+    of a setup dataclass (e.g. :class:`bnnoise.config.setups.PropagationSetup`), leaving out
+    the fields named in ``exclude``."""
+    if isinstance(obj, Profile):
+        summary = obj.summary()
+        items: list[tuple[str, Any]] = [(k, summary[k]) for k in
+                                        ("profile", "datasets", "models", "norms")]
+        for section in sections:
+            items += [(f"{section}.{k}", v) for k, v in summary[section].items()]
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        items = [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)]
+    elif isinstance(obj, Mapping):
+        items = list(obj.items())
+    else:
+        raise TypeError(f"no configuration rows for {type(obj).__name__}")
+    rows = []
+    for key, value in items:
+        if key in exclude or key.split(".")[-1] in exclude:
+            continue
+        section, _, field = key.rpartition(".")
+        label = PARAMETER_LABELS.get(field, field.replace("_", " "))
+        rows.append((f"{section}: {label}" if section else label, _value(value)))
+    return rows
+
+
+def configuration_table(obj: Any, sections: tuple[str, ...] = ("recipe", "noise"),
+                        exclude: tuple[str, ...] = ()) -> Markdown:
+    """The one configuration table of the book: parameter | value, human parameter names, no
+    index; for a profile (its data, models and ``sections``), a setup dataclass or a dict."""
+    rows = configuration_rows(obj, sections, exclude)
+    body = pd.DataFrame(rows, columns=["parameter", "value"]).to_markdown(
+        index=False, disable_numparse=True)
     return Markdown(f"{body}\n")

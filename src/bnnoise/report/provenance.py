@@ -1,0 +1,127 @@
+"""Where a figure's or table's numbers were computed, in one sentence generated from the store.
+
+Every artifact's manifest records its provenance (:func:`bnnoise.store.provenance`): the CPU and
+its bfloat16 capability, threads, torch and Python versions, the library version, the code
+commit, the date and, for results computed from data, the data's fingerprint. A figure usually
+rests on many artifacts; :func:`provenance_line` condenses their records into one line for the
+book. Records of older artifacts may lack keys, or be empty: what is missing is said to be "not
+recorded", never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from bnnoise.store import MANIFEST
+
+NOT_RECORDED = "not recorded"
+
+
+def records_under(store_root: Path | str, kind: str, slugs_prefix: str | None = None
+                  ) -> list[dict[str, Any]]:
+    """The provenance records of every stored artifact of ``kind`` under ``store_root`` whose
+    directory name starts with ``slugs_prefix`` (all if ``None``), in name order. Temporary and
+    set-aside directories are skipped; an artifact without a record gives an empty dict."""
+    folder = Path(store_root) / kind
+    if not folder.is_dir():
+        return []
+    records = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not (path / MANIFEST).is_file():
+            continue
+        if slugs_prefix is not None and not path.name.startswith(slugs_prefix):
+            continue
+        try:
+            manifest = json.loads((path / MANIFEST).read_text())
+        except (OSError, ValueError):
+            manifest = {}
+        records.append(dict(manifest.get("provenance") or {}))
+    return records
+
+
+def _distinct(records: list[dict[str, Any]], key: str) -> tuple[list[str], bool]:
+    """The distinct recorded values of ``key`` (in order of first appearance) and whether some
+    record lacks it."""
+    values = [r.get(key) for r in records]
+    present = list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
+    return present, any(v in (None, "") for v in values) or not records
+
+
+def _join(values: list[str], missing: bool, what: str = "") -> str:
+    if not values:
+        return NOT_RECORDED
+    text = ", ".join(values)
+    if missing:
+        text += f" ({NOT_RECORDED} for some{what})"
+    return text
+
+
+def _bf16(record: dict[str, Any]) -> str:
+    amx, avx = record.get("amx"), record.get("avx512_bf16")
+    if amx is None and avx is None:
+        return f"bf16 {NOT_RECORDED}"
+    if amx or avx:
+        return "native bf16 (" + " + ".join(
+            name for name, flag in (("AMX", amx), ("AVX-512-BF16", avx)) if flag) + ")"
+    return "no native bf16"
+
+
+def _machines(records: list[dict[str, Any]]) -> str:
+    machines = list(dict.fromkeys(
+        f"{r['cpu']}, {_bf16(r)}" for r in records if r.get("cpu")))
+    missing = any(not r.get("cpu") for r in records) or not records
+    if not machines:
+        return f"CPU {NOT_RECORDED}"
+    return "; ".join(machines) + (f" (CPU {NOT_RECORDED} for some)" if missing else "")
+
+
+def _dates(records: list[dict[str, Any]]) -> str:
+    dates, missing = _distinct(records, "created")
+    if not dates:
+        return f"date {NOT_RECORDED}"
+    days = sorted({d.split(" ")[0] for d in dates})
+    span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    return span + (f" ({NOT_RECORDED} for some)" if missing else "")
+
+
+def _seeds(seeds: Iterable[int] | None) -> str:
+    if seeds is None:
+        return f"seeds {NOT_RECORDED}"
+    seeds = list(seeds)
+    if not seeds:
+        return f"seeds {NOT_RECORDED}"
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(s) for s in seeds)
+
+
+def provenance_line(records: list[dict[str, Any]], profile: str,
+                    seeds: list[int] | None = None) -> str:
+    """One human sentence saying where the numbers behind a figure or table come from.
+
+    Args:
+        records: provenance records of the artifacts it rests on (:func:`records_under`,
+            :meth:`bnnoise.store.ArtifactStore.provenance`); missing keys or empty records are
+            reported as "not recorded".
+        profile: the profile of ``params.yaml`` that produced them.
+        seeds: the seeds involved, if any.
+    """
+    records = [dict(r or {}) for r in records]
+    count = len(records)
+    commits, commits_missing = _distinct(records, "commit")
+    libraries, libraries_missing = _distinct(records, "library")
+    torches, torches_missing = _distinct(records, "torch")
+    results = f"{count} stored result{'s' if count != 1 else ''}" if count else "no stored result"
+    return (f"Computed with profile {profile} ({results}, {_seeds(seeds)}) on {_dates(records)}; "
+            f"code commit {_join(commits, commits_missing)}, bnnoise "
+            f"{_join(libraries, libraries_missing)}, torch {_join(torches, torches_missing)}; "
+            f"{_machines(records)}.")
+
+
+def provenance_markdown(records: list[dict[str, Any]], profile: str,
+                        seeds: list[int] | None = None) -> str:
+    """:func:`provenance_line` as a small, italic MyST block for the page (class
+    ``provenance``), to be placed under a figure or table."""
+    line = provenance_line(records, profile, seeds).replace("*", r"\*")
+    return f":::{{container}} provenance small text-muted\n*{line}*\n:::\n"

@@ -1,0 +1,90 @@
+"""The book's one figure style: a seaborn theme, a colour-blind-safe palette, full-width figures.
+
+Every figure of the book is drawn after :func:`use_book_style` and created with :func:`figure`:
+
+* the text column of the rendered book is 704 px wide and figures are saved at 100 dpi, so a
+  figure :data:`FULL_WIDTH` (7 inches) wide is shown at 100 %, never scaled down (the page
+  checker fails images shown at less than 70 % of their design size);
+* seaborn's ``notebook`` context gives 11 pt tick labels and legends and 12 pt axis labels and
+  titles, i.e. 15-17 px on the page: as large as the body text;
+* at most two panels per row: stack panels rather than shrink them.
+
+Intervals of bounded quantities (accuracies, shares) are clipped to their possible range with
+:func:`clip_band` before they are drawn.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+FULL_WIDTH = 7.0
+"""Width of every figure in inches: the 704 px text column at :data:`DPI`."""
+
+DPI = 100
+"""Resolution figures are created and saved at (pixels per inch)."""
+
+MAX_PANELS_PER_ROW = 2
+"""More panels per row would make each too small to read at :data:`FULL_WIDTH`."""
+
+PALETTE: list[tuple[float, float, float]] = list(sns.color_palette("colorblind"))
+"""The book's colours (seaborn's ``colorblind`` palette, ten colours), in order of use."""
+
+FONT_SIZES = {"font.size": 12, "axes.labelsize": 12, "axes.titlesize": 12,
+              "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11,
+              "legend.title_fontsize": 11}
+"""Point sizes; at 100 dpi, 11 pt is 15 px and 12 pt 17 px on the page (body text: 16 px)."""
+
+
+def use_book_style() -> None:
+    """Set the book's seaborn theme (whitegrid, colour-blind palette, readable font sizes)."""
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind",
+                  rc={**FONT_SIZES, "figure.dpi": DPI, "savefig.dpi": DPI,
+                      "figure.constrained_layout.use": True, "axes.titleweight": "normal",
+                      "legend.frameon": True, "legend.framealpha": 0.9,
+                      "svg.fonttype": "none", "pdf.fonttype": 42})
+
+
+def figure(rows: int = 1, cols: int = 1, height_per_row: float = 3.0, sharex: bool = False,
+           sharey: bool = False) -> tuple[Figure, np.ndarray]:
+    """A new full-width figure in the book's style, with a (rows, cols) array of axes.
+
+    Prefer stacking panels (``rows``) to placing them side by side: more than
+    :data:`MAX_PANELS_PER_ROW` per row raises ``ValueError``.
+    """
+    if rows < 1 or cols < 1:
+        raise ValueError(f"need at least one row and one column (got {rows} x {cols})")
+    if cols > MAX_PANELS_PER_ROW:
+        raise ValueError(f"{cols} panels per row are too small to read at {FULL_WIDTH:g} "
+                         f"inches; stack them (at most {MAX_PANELS_PER_ROW} per row)")
+    use_book_style()
+    fig, axes = plt.subplots(rows, cols, figsize=(FULL_WIDTH, height_per_row * rows), dpi=DPI,
+                             sharex=sharex, sharey=sharey, squeeze=False,
+                             layout="constrained")
+    return fig, axes
+
+
+def colors_for(names: list[str]) -> dict[str, tuple[float, float, float]]:
+    """A palette colour for each name, in the order given (the same name, the same colour)."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(dict.fromkeys(names))}
+
+
+def clip_band(low: np.ndarray | float, high: np.ndarray | float, lower: float = 0.0,
+              upper: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """An interval clipped to the possible range of its quantity (e.g. [0, 1] for accuracies),
+    so that a confidence band never claims impossible values."""
+    if lower > upper:
+        raise ValueError(f"lower bound {lower} above upper bound {upper}")
+    return (np.clip(np.asarray(low, dtype=float), lower, upper),
+            np.clip(np.asarray(high, dtype=float), lower, upper))
+
+
+def legend_below(fig: Figure, axes: Axes, ncol: int = 4, title: str | None = None) -> None:
+    """One legend for the whole figure, below its panels, from the handles of ``axes``."""
+    handles, labels = axes.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(ncol, len(handles)),
+                   title=title, frameon=False)

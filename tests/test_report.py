@@ -1,0 +1,160 @@
+"""The book's style, figure publishing, tables and provenance lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bnnoise.config import load_profile
+from bnnoise.config.setups import ShortRunSetup
+from bnnoise.report.book import (
+    configuration_rows,
+    configuration_table,
+    format_number,
+    link_path,
+    numbered_table,
+    publish_figure,
+)
+from bnnoise.report.provenance import provenance_line, provenance_markdown, records_under
+from bnnoise.report.style import FULL_WIDTH, PALETTE, clip_band, figure, use_book_style
+from bnnoise.store import ArtifactStore
+
+FULL = {"cpu": "Intel(R) Xeon(R) Platinum 8480+", "amx": True, "avx512_bf16": True,
+        "threads": 2, "torch": "2.14.1", "python": "3.11.2", "library": "0.1.0",
+        "commit": "abc123def456", "created": "2026-11-03 10:00 UTC"}
+
+
+def test_figures_are_full_width_and_at_most_two_panels_per_row() -> None:
+    fig, axes = figure(rows=3, cols=2, height_per_row=2.5)
+    assert axes.shape == (3, 2)
+    assert tuple(fig.get_size_inches()) == pytest.approx((FULL_WIDTH, 7.5))
+    assert fig.dpi == 100 and FULL_WIDTH * fig.dpi <= 704
+    with pytest.raises(ValueError, match="at most 2 per row"):
+        figure(cols=3)
+
+
+def test_book_style_is_seaborn_colorblind_with_readable_fonts() -> None:
+    import matplotlib as mpl
+    import seaborn as sns
+
+    use_book_style()
+    assert list(sns.color_palette("colorblind")) == PALETTE
+    cycle = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+    assert mpl.colors.to_rgb(cycle[0]) == pytest.approx(PALETTE[0])
+    for key in ("xtick.labelsize", "ytick.labelsize", "legend.fontsize"):
+        size_px = mpl.rcParams[key] / 72 * 100  # points at 100 dpi
+        assert size_px >= 14, key
+
+
+def test_clip_band_keeps_intervals_in_range() -> None:
+    low, high = clip_band(np.array([-0.1, 0.5]), np.array([0.2, 1.3]))
+    assert low.tolist() == [0.0, 0.5] and high.tolist() == [0.2, 1.0]
+    low, high = clip_band(-5.0, 5.0, lower=-1.0, upper=2.0)
+    assert (float(low), float(high)) == (-1.0, 2.0)
+    with pytest.raises(ValueError):
+        clip_band(0, 1, lower=1, upper=0)
+
+
+def test_provenance_line_from_complete_records() -> None:
+    other = {**FULL, "created": "2026-11-05 09:00 UTC", "commit": "0123456789ab"}
+    line = provenance_line([FULL, other], "cpu", seeds=[0, 1, 2])
+    assert line.startswith("Computed with profile cpu (2 stored results, seeds 0, 1, 2)")
+    assert "2026-11-03 to 2026-11-05" in line
+    assert "abc123def456, 0123456789ab" in line
+    assert "bnnoise 0.1.0" in line and "torch 2.14.1" in line
+    assert "Platinum 8480+, native bf16 (AMX + AVX-512-BF16)" in line
+    assert "not recorded" not in line
+
+
+def test_provenance_line_says_what_is_not_recorded() -> None:
+    old = {"cpu": "AMD EPYC 7B13", "amx": False, "avx512_bf16": False}  # an older artifact
+    line = provenance_line([FULL, old, {}], "cpu", seeds=[0])
+    assert "(3 stored results, seed 0)" in line
+    assert "abc123def456 (not recorded for some)" in line
+    assert "AMD EPYC 7B13, no native bf16" in line and "(CPU not recorded for some)" in line
+    empty = provenance_line([{}], "smoke")
+    assert "commit not recorded" in empty and "torch not recorded" in empty
+    assert "date not recorded" in empty and "CPU not recorded" in empty
+    assert "seeds not recorded" in empty
+    assert "no stored result" in provenance_line([], "cpu", seeds=[])
+    assert provenance_markdown([FULL], "cpu").startswith(":::{container} provenance")
+
+
+def test_records_under_reads_the_manifests(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path)
+    for slug in ("a-x", "b-x"):
+        with store.writer("runs", slug, {"slug": slug}, {"data_fingerprint": "f"}) as out:
+            (out / "t.csv").write_text("x\n1\n")
+    (tmp_path / "runs" / ".tmp-junk").mkdir()
+    records = records_under(tmp_path, "runs")
+    assert len(records) == 2 and records[0]["data_fingerprint"] == "f"
+    assert {"cpu", "commit", "created", "torch"} <= set(records[0])
+    assert len(records_under(tmp_path, "runs", "a-")) == 1
+    assert records_under(tmp_path, "nothing") == []
+    assert store.provenance("runs", "a-x", {"slug": "a-x"}) == records[0]
+    # an artifact whose manifest has no provenance gives an empty record
+    manifest = store.path("runs", "b-x", {"slug": "b-x"}) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    del data["provenance"]
+    manifest.write_text(json.dumps(data))
+    assert records_under(tmp_path, "runs", "b-") == [{}]
+
+
+@pytest.mark.parametrize("value, text", [
+    (0.123456, "0.123"), (12.3456, "12.3"), (1234.5, "1234"), (0.00012345, "1.23e-4"),
+    (3, "3"), (2.0, "2"), (float("nan"), "–"), (None, "–"), (True, "yes"), (1.2e27, "1.20e27"),
+    (float("inf"), "∞"), (25000, "25\u2009000"),
+])
+def test_numbers_are_rounded_for_tables(value, text) -> None:
+    assert format_number(value) == text
+
+
+def test_numbered_tables_have_human_headers_and_no_index() -> None:
+    table = pd.DataFrame({"group_size": [1, 64], "grad_ratio": [1.23456, 0.5],
+                          "grad_ratio_ci95": [0.0123, 0.2]}, index=[7, 8])
+    text = numbered_table(table, "A caption.", "tbl-x",
+                          headers={"grad_ratio": "ratio first / last"}).data
+    assert text.startswith(":::{table} A caption.\n:name: tbl-x\n")
+    header = text.splitlines()[4]
+    assert "channels / group" in header and "ratio first / last" in header
+    assert "± 95 % CI" in header and "group_size" not in header
+    assert "1.23" in text and "0.0123" in text and "1.23456" not in text
+    assert "7" not in text.split("\n", 4)[4].split("|")[1]  # no index column
+    merged = numbered_table(table, "c", "tbl-y", merge_ci=True).data
+    assert "1.23 ± 0.012" in merged and merged.splitlines()[4].count("|") == 3
+
+
+def test_configuration_rows_of_a_setup_and_a_profile(project: Path) -> None:
+    rows = dict(configuration_rows(ShortRunSetup(), exclude=("high_lr",)))
+    assert rows["seeds (random initialisations or runs)"] == "0, 1, 2"
+    assert rows["training images per class"] == "1000"
+    assert "high peak learning rate" not in rows
+    profile = load_profile("smoke", root=project)
+    text = configuration_table(profile, sections=("recipe",)).data
+    assert text.splitlines()[0].split("|")[1].strip() == "parameter"
+    assert "recipe: peak learning rate" in text and "normalizers" in text
+
+
+def test_published_figures_are_saved_and_linked_from_the_notebook(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BNNOISE_RESULTS", raising=False)
+    profile = load_profile("smoke", root=project)
+    csv = profile.results_dir / "x.csv"
+    csv.parent.mkdir(parents=True)
+    csv.write_text("a\n1\n")
+    assert link_path(csv, profile) == "../data/results/smoke/x.csv"
+    fig, axes = figure()
+    axes[0, 0].plot([0, 1], [0, 1])
+    text = publish_figure("fig_x", fig, profile, data_file=csv, provenance="*made here*").data
+    for fmt in ("svg", "pdf"):
+        assert (profile.results_dir / "figures" / f"fig_x.{fmt}").stat().st_size > 0
+    assert "{download}`SVG <../data/results/smoke/figures/fig_x.svg>`" in text
+    assert "<../data/results/smoke/x.csv>" in text and text.endswith("*made here*")
+    # a rerun outside book/ links the tables beside its notebook
+    monkeypatch.setenv("BNNOISE_RESULTS", str(project / "out" / "results"))
+    assert link_path(load_profile("smoke", root=project).results_dir / "x.csv",
+                     profile) == "results/smoke/x.csv"
