@@ -52,3 +52,40 @@ def test_probability_agrees_with_simulated_draws(eta: float, kind: str) -> None:
 def test_bad_eta_is_refused() -> None:
     with pytest.raises(ValueError, match="eta must be > 0"):
         collapse_probability(build_model("resnet8", 10, "bn"), 0.0)
+
+
+def _table(rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["eta", "draw", "accuracy", "accuracy_argmax", "collapsed"])
+
+
+def test_collapse_check_flags_inconsistent_probabilities() -> None:
+    import pandas as pd
+
+    from bnnoise.noise.collapse import collapse_check, pooled_collapse_test
+
+    draws = _table([(0.0, 0, 0.9, 0.9, False)]
+                   + [(0.1, d, 0.0, 0.1, True) for d in range(10)]
+                   + [(0.2, d, 0.0, 0.1, True) for d in range(10)]).assign(model="m")
+    probs = pd.DataFrame({"model": "m", "eta": [0.1, 0.2], "collapse_probability": [0.99, 0.01]})
+    check = collapse_check(draws, probs, ["model"])
+    assert check["consistent"].tolist() == [True, False]
+    observed, expected, p_value = pooled_collapse_test(check)
+    assert observed == 20 and expected == pytest.approx(10) and p_value < 1e-3
+
+
+def test_collapse_adjusted_average_uses_the_exact_probability() -> None:
+    import pandas as pd
+
+    from bnnoise.noise.collapse import collapse_adjusted_average
+
+    rows = [(0.0, 0, 0.8, 0.8, False)]
+    rows += [(0.1, d, 0.6 + 0.01 * d, 0.6 + 0.01 * d, False) for d in range(4)]
+    rows += [(0.1, 4, 0.0, 0.1, True)]  # one sampled collapse ...
+    probs = pd.DataFrame({"eta": [0.1], "collapse_probability": [0.5]})  # ... but p is 1/2
+    wrong = collapse_adjusted_average(_table(rows), probs)
+    assert wrong.estimate == pytest.approx(0.5 * 0.615 / 0.8)
+    argmax = collapse_adjusted_average(_table(rows), probs, "accuracy_argmax")
+    assert argmax.estimate == pytest.approx((0.5 * 0.1 + 0.5 * 0.615) / 0.8)
+    assert 0 < wrong.standard_error < 0.05

@@ -49,3 +49,46 @@ def test_rule_text_names_its_thresholds() -> None:
 def test_normal_difference_is_symmetric() -> None:
     d = normal_difference(1.0, 0.5)
     assert d.low == pytest.approx(1 - 1.959964 * 0.5) and d.half_width == pytest.approx(0.98, 1e-3)
+
+
+def test_grid_average_estimate_and_image_term() -> None:
+    from bnnoise.stats import grid_average
+
+    rng = np.random.default_rng(0)
+    clean = rng.random(400) < 0.8
+    noisy = [(rng.random((5, 400)) < 0.6) & clean for _ in range(3)]
+    whole = grid_average(noisy, clean, population=400)  # the images are the population
+    sub = grid_average(noisy, clean, population=10_000)
+    expected = np.mean([h.mean() for h in noisy]) / clean.mean()
+    assert whole.estimate == pytest.approx(expected) == sub.estimate
+    assert sub.standard_error > whole.standard_error > 0  # image sampling adds variance
+    assert whole.low < whole.estimate < whole.high
+
+
+def test_grid_average_image_term_covers_resampled_subsets() -> None:
+    # a model whose draws do not vary: only the choice of images makes the estimate vary
+    from bnnoise.stats import grid_average
+
+    rng = np.random.default_rng(1)
+    population = 5000
+    clean = rng.random(population) < 0.85
+    survives = (rng.random(population) < 0.7) & clean
+    estimates, ses = [], []
+    for _ in range(300):
+        idx = rng.choice(population, 500, replace=False)
+        noisy = [np.tile(survives[idx], (4, 1))]
+        e = grid_average(noisy, clean[idx], population)
+        estimates.append(e.estimate)
+        ses.append(e.standard_error)
+    assert np.std(estimates) == pytest.approx(np.mean(ses), rel=0.15)
+
+
+def test_binomial_interval_and_slope() -> None:
+    from bnnoise.stats import binomial_interval, slope
+
+    low, high = binomial_interval(0, 10)
+    assert low == 0 and high == pytest.approx(0.3085, abs=1e-3)
+    s = slope(np.array([0, 1, 2, 3.0]), np.array([1, 3, 5, 7.0]))
+    assert s.estimate == pytest.approx(2) and s.low == pytest.approx(2)
+    with pytest.raises(ValueError, match="at least 3 points"):
+        slope(np.array([0, 1.0]), np.array([0, 1.0]))

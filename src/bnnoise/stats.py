@@ -175,3 +175,77 @@ class Rule:
         against = (f"below +{self.margin:g}{self.unit}" if self.margin > 0 else "below 0")
         return (f"reproduced if the 95 % CI of the difference lies above 0; contradicted if it "
                 f"lies {against}; otherwise inconclusive at this power")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its standard error and 95 % interval."""
+
+    estimate: float
+    standard_error: float
+    low: float
+    high: float
+
+
+def _grid_stack(noisy: list[np.ndarray], clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    stacked = np.stack([np.asarray(h, dtype=float) for h in noisy])  # (etas, draws, images)
+    c = np.asarray(clean, dtype=float)
+    if c.mean() == 0:
+        raise ValueError("the clean model classifies no image correctly")
+    return stacked, c
+
+
+def image_variance(noisy: list[np.ndarray], clean: np.ndarray, population: int) -> float:
+    """The image-sampling term of :func:`grid_average`'s variance (see there)."""
+    stacked, c = _grid_stack(noisy, clean)
+    n = stacked.shape[2]
+    if n < 2:
+        return 0.0
+    r = stacked.mean() / c.mean()
+    u = stacked.mean(axis=(0, 1))
+    fpc = max(0.0, 1.0 - n / population)
+    return float(((u - r * c) / c.mean()).var(ddof=1)) / n * fpc
+
+
+def grid_average(noisy: list[np.ndarray], clean: np.ndarray, population: int) -> Estimate:
+    """Average normalized accuracy over a noise grid, with an interval that includes the
+    sampling of the test images as well as the sampling of the noise draws.
+
+    Args:
+        noisy: per eta of the grid, the (draws, images) boolean hit matrix; draw ``d`` of every
+            eta shares its index, so the per-draw averages over the grid are replicates.
+        clean: the clean model's hits on the same images.
+        population: the size of the test set the images were drawn from (no image term when
+            the images are the whole test set).
+
+    The estimate is ``R = mean_{eta, d, i} hit / mean_i clean_i``. Its variance is the sum of
+    the draw term (variance of the per-draw averages over the draws) and the image term (the
+    linearised variance of the ratio over images, ``var(u_i - R c_i) / (n c^2)`` times the
+    finite-population correction ``1 - n / population``, with ``u_i`` the image's hit rate over
+    etas and draws). The interval uses Student's t with ``draws - 1`` degrees of freedom.
+    """
+    stacked, c = _grid_stack(noisy, clean)
+    per_draw = stacked.mean(axis=(0, 2)) / c.mean()
+    r = float(per_draw.mean())
+    draws = stacked.shape[1]
+    var_draw = per_draw.var(ddof=1) / draws if draws > 1 else 0.0
+    se = math.sqrt(var_draw + image_variance(noisy, clean, population))
+    q = t_quantile_975(draws - 1) if draws > 1 else float(scipy_stats.norm.ppf(0.975))
+    return Estimate(r, se, r - q * se, r + q * se)
+
+
+def binomial_interval(successes: int, trials: int) -> tuple[float, float]:
+    """Clopper-Pearson 95 % interval of a proportion."""
+    result = scipy_stats.binomtest(successes, trials).proportion_ci(0.95, method="exact")
+    return float(result.low), float(result.high)
+
+
+def slope(x: np.ndarray, y: np.ndarray) -> Difference:
+    """Least-squares slope of ``y`` on ``x`` with its 95 % t interval (``n - 2`` degrees of
+    freedom); needs at least three points."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 3:
+        raise ValueError(f"a slope with an interval needs at least 3 points, got {len(x)}")
+    fit = scipy_stats.linregress(x, y)
+    half = t_quantile_975(len(x) - 2) * fit.stderr
+    return Difference(float(fit.slope), float(fit.slope - half), float(fit.slope + half))

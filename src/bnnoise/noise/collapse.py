@@ -22,6 +22,7 @@ from scipy.stats import norm as gaussian
 from torch import nn
 
 from bnnoise.noise.injection import reference_scale
+from bnnoise.stats import Estimate, binomial_interval
 
 
 def _survival_log_probability(variance: np.ndarray, eps: float, eta: float, scale: float,
@@ -61,3 +62,85 @@ def collapse_table(model: nn.Module, etas: list[float], scale: str = "std",
     return pd.DataFrame({"eta": [float(e) for e in etas],
                          "collapse_probability": [collapse_probability(model, e, scale, kind)
                                                   for e in etas]})
+
+
+def collapse_check(draws: pd.DataFrame, probabilities: pd.DataFrame, keys: list[str]
+                   ) -> pd.DataFrame:
+    """Sampled collapse rates beside the exact probabilities, per (keys, eta).
+
+    Args:
+        draws: the sweep's per-draw table restricted to target ``all`` (column ``collapsed``).
+        probabilities: columns ``keys``, ``eta``, ``collapse_probability``.
+        keys: the columns that name a model.
+
+    Returns one row per (keys, eta > 0): draws, collapsed draws, the sampled rate with its
+    Clopper-Pearson 95 % interval, the exact probability, and whether it lies in the interval.
+    """
+    noisy = draws[draws["eta"] > 0]
+    counts = (noisy.groupby([*keys, "eta"])["collapsed"].agg(["size", "sum"]).reset_index()
+              .rename(columns={"size": "draws", "sum": "collapsed_draws"}))
+    merged = counts.merge(probabilities, on=[*keys, "eta"], how="left")
+    bounds = [binomial_interval(int(k), int(n))
+              for k, n in zip(merged["collapsed_draws"], merged["draws"], strict=True)]
+    merged["sampled_rate"] = merged["collapsed_draws"] / merged["draws"]
+    merged["rate_low"] = [b[0] for b in bounds]
+    merged["rate_high"] = [b[1] for b in bounds]
+    merged["consistent"] = ((merged["collapse_probability"] >= merged["rate_low"] - 1e-12)
+                            & (merged["collapse_probability"] <= merged["rate_high"] + 1e-12))
+    return merged
+
+
+def pooled_collapse_test(check: pd.DataFrame) -> tuple[float, float, float]:
+    """All draws of a :func:`collapse_check` table at once: observed collapses, expected
+    collapses (the sum of the exact probabilities) and the two-sided p-value of the observed
+    count under the Poisson-binomial distribution of independent draws (normal approximation
+    with continuity correction)."""
+    p = np.repeat(check["collapse_probability"].to_numpy(), check["draws"].to_numpy())
+    observed = float(check["collapsed_draws"].sum())
+    expected = float(p.sum())
+    sd = float(np.sqrt((p * (1 - p)).sum()))
+    if sd == 0:
+        return observed, expected, 1.0 if observed == expected else 0.0
+    z = (abs(observed - expected) - 0.5) / sd
+    return observed, expected, float(min(1.0, 2 * gaussian.sf(max(z, 0.0))))
+
+
+def collapse_adjusted_average(draws: pd.DataFrame, probabilities: pd.DataFrame,
+                              scoring_column: str = "accuracy") -> Estimate:
+    """Average normalized accuracy of one model under target ``all``, from the exact collapse
+    probability instead of the sampled collapse rate.
+
+    Per eta, the expected accuracy is ``p * a_c + (1 - p) * m``, with ``p`` the exact collapse
+    probability, ``a_c`` the accuracy of a collapsed draw (0 when non-finite outputs are scored
+    wrong; the share of class-0 images under a plain argmax: taken from the collapsed draws, or
+    from the clean draw's image set when none collapsed) and ``m`` the mean accuracy of the draws
+    that did not collapse. Its variance is ``(1 - p)^2`` times the variance of ``m``; where fewer
+    than two draws survived, ``m`` is only known to lie between 0 and the clean accuracy and
+    enters as a uniform distribution over that range. The average is taken over the grid and
+    divided by the clean accuracy; the interval is normal.
+
+    Args:
+        draws: one model's per-draw sweep table for target ``all`` (eta 0 included).
+        probabilities: columns ``eta``, ``collapse_probability`` for that model.
+        scoring_column: ``accuracy`` (non-finite scored wrong) or ``accuracy_argmax``.
+    """
+    clean = float(draws.loc[draws["eta"] == 0, scoring_column].iloc[0])
+    p_of = dict(zip(probabilities["eta"], probabilities["collapse_probability"], strict=True))
+    collapsed_acc = 0.0
+    if scoring_column != "accuracy":
+        collapsed = draws[draws["collapsed"].astype(bool) & (draws["eta"] > 0)]
+        collapsed_acc = float(collapsed[scoring_column].mean()) if len(collapsed) else 0.0
+    means, variances = [], []
+    for eta, part in draws[draws["eta"] > 0].groupby("eta"):
+        p = float(p_of[eta])
+        survived = part.loc[~part["collapsed"].astype(bool), scoring_column].to_numpy()
+        if len(survived) >= 2:
+            m, var_m = float(survived.mean()), float(survived.var(ddof=1)) / len(survived)
+        else:
+            m, var_m = clean / 2, clean**2 / 12
+        means.append(p * collapsed_acc + (1 - p) * m)
+        variances.append((1 - p) ** 2 * var_m)
+    k = len(means)
+    estimate = float(np.mean(means)) / clean
+    se = float(np.sqrt(np.sum(variances))) / k / clean
+    return Estimate(estimate, se, estimate - 1.96 * se, estimate + 1.96 * se)

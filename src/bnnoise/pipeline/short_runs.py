@@ -17,18 +17,28 @@ import itertools
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 import torch
 
+from bnnoise.config import Profile
 from bnnoise.config.setups import Recipe, ShortRunSetup
-from bnnoise.data import Dataset, normalize, stratified_subset
+from bnnoise.data import DataCache, Dataset, normalize, stratified_subset
 from bnnoise.nets.models import build_model
 from bnnoise.nets.norms import parse_norm
 from bnnoise.stats import mean_ci
 from bnnoise.store import ArtifactStore
+from bnnoise.theory.claims import Check, Checks
+from bnnoise.theory.runs import (
+    channel_grouping,
+    final_values,
+    grouping_check,
+    singularity_checks,
+    speed_check,
+    stability_check,
+)
 from bnnoise.theory.singularity import channel_statistics, dead_channel_fraction
 from bnnoise.training import TRAINING_VERSION, TrainingHooks, train
 
@@ -47,6 +57,7 @@ class ShortRun:
     history: pd.DataFrame
     channels: pd.DataFrame
     summary: dict[str, Any]
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,12 +66,14 @@ class ShortRunTables:
 
     ``runs``: one row per run (norm, batch_size, lr, seed, final test accuracy, diverged, ...);
     ``history``: one row per run and epoch; ``channels``: per-ReLU channel statistics of every
-    run at initialisation and after training (column ``stage``).
+    run at initialisation and after training (column ``stage``); ``records``: the provenance
+    of every run's stored artifact.
     """
 
     runs: pd.DataFrame
     history: pd.DataFrame
     channels: pd.DataFrame
+    records: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _subsets(dataset: Dataset, setup: ShortRunSetup) -> tuple[Dataset, torch.Tensor]:
@@ -128,14 +141,15 @@ def short_run(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norm
                   f"{diverged}, {summary['train_seconds']:.0f} s", flush=True)
     return ShortRun(pd.read_csv(path / "history.csv"),  # type: ignore[operator]
                     pd.read_csv(path / "channels.csv"),  # type: ignore[operator]
-                    json.loads((path / "summary.json").read_text()))  # type: ignore[operator]
+                    json.loads((path / "summary.json").read_text()),  # type: ignore[operator]
+                    store.provenance("short_runs", slug, config))
 
 
 def run_grid(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norms: tuple[str, ...],
              lr: float | None = None, epochs: int | None = None, batch_size: int | None = None,
              progress: bool = False) -> ShortRunTables:
     """Every ``norm`` x ``setup.seeds`` short run with one recipe, as tidy tables."""
-    runs, histories, channels = [], [], []
+    runs, histories, channels, records = [], [], [], []
     for norm, seed in itertools.product(norms, setup.seeds):
         recipe = setup.recipe(seed, lr=lr, epochs=epochs, batch_size=batch_size)
         result = short_run(store, data, setup, norm, recipe, progress)
@@ -145,8 +159,9 @@ def run_grid(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norms
         runs.append({**labels, **result.summary})
         histories.append(result.history.assign(**labels))
         channels.append(result.channels.assign(**labels))
+        records.append(result.provenance)
     return ShortRunTables(pd.DataFrame(runs), pd.concat(histories, ignore_index=True),
-                          pd.concat(channels, ignore_index=True))
+                          pd.concat(channels, ignore_index=True), records)
 
 
 def group_size_runs(store: ArtifactStore, data: DataSource, setup: ShortRunSetup,
@@ -169,7 +184,8 @@ def singularity_runs(store: ArtifactStore, data: DataSource, setup: ShortRunSetu
     micro = run_grid(store, data, setup, setup.singularity_norms, lr=setup.micro_batch_lr(),
                      batch_size=setup.micro_batch, progress=progress)
     return ShortRunTables(*(pd.concat([getattr(large, f), getattr(micro, f)], ignore_index=True)
-                            for f in ("runs", "history", "channels")))
+                            for f in ("runs", "history", "channels")),
+                          large.records + micro.records)
 
 
 RUN_KEYS = ["norm", "batch_size", "lr"]
@@ -202,3 +218,106 @@ def exceeds(summary: pd.DataFrame, quantity: str, high: str, low: str) -> bool:
     rows = summary.set_index("norm")
     a, b = rows.loc[high], rows.loc[low]
     return bool(a[quantity] - b[quantity] > a[f"{quantity}_ci95"] + b[f"{quantity}_ci95"])
+
+
+# --- the theory chapters' studies: runs (cached), summaries and the claims' checks -------------
+
+
+def _sources(profile: Profile) -> tuple[ArtifactStore, DataSource]:
+    return ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+
+
+@dataclass
+class GroupSizeTraining:
+    """Chapter 04: the group-size series trained at the standard learning rate. ``summary``:
+    :func:`summarize_runs` (training loss, test accuracy); ``speed``: the claim that the
+    largest groups train more slowly than intermediate ones."""
+
+    setup: ShortRunSetup
+    tables: ShortRunTables
+    summary: pd.DataFrame
+    speed: Check
+
+
+def group_size_training(profile: Profile, setup: ShortRunSetup | None = None,
+                        progress: bool = False) -> GroupSizeTraining:
+    """Train (or load) :func:`group_size_runs` and test the speed claim."""
+    setup = setup or profile.short_runs
+    tables = group_size_runs(*_sources(profile), setup, progress=progress)
+    norms = setup.group_norms
+    return GroupSizeTraining(setup, tables, summarize_runs(tables, ("train_loss", "test_acc")),
+                             speed_check(tables.history, norms[-1], norms[1:-1]))
+
+
+@dataclass
+class HighLearningRate:
+    """Chapter 05: the group-size series at the high learning rate. ``summary``:
+    :func:`summarize_runs`; ``stability``: the claim that small groups are less stable."""
+
+    setup: ShortRunSetup
+    tables: ShortRunTables
+    summary: pd.DataFrame
+    stability: Check
+
+
+def high_learning_rate(profile: Profile, setup: ShortRunSetup | None = None,
+                       progress: bool = False) -> HighLearningRate:
+    """Train (or load) :func:`high_lr_runs` and test the stability claim."""
+    setup = setup or profile.short_runs
+    tables = high_lr_runs(*_sources(profile), setup, progress=progress)
+    summary = summarize_runs(tables, ("train_loss", "max_step_loss", "test_acc"))
+    return HighLearningRate(setup, tables, summary, stability_check(
+        tables.history, setup.group_norms[0], setup.group_norms[-1]))
+
+
+@dataclass
+class Singularities:
+    """Chapter 06: dead channels, a proxy for elimination singularities.
+
+    ``tables``, ``summary``, ``checks``: the singularity runs at the large and the micro batch
+    and Qiao et al.'s three claims; ``dead_by_lr``: dead channels of the group-size series at
+    the standard and at the high learning rate (:func:`dead_channels_by_lr`); ``grouping``:
+    the check that channel-grouping normalizers switch channels off at the high learning rate;
+    ``lr_records``: provenance of the group-size runs."""
+
+    setup: ShortRunSetup
+    tables: ShortRunTables
+    summary: pd.DataFrame
+    checks: Checks
+    dead_by_lr: pd.DataFrame
+    grouping: Check
+    lr_records: list[dict[str, Any]]
+
+
+def dead_channels_by_lr(standard: ShortRunTables, high: ShortRunTables) -> pd.DataFrame:
+    """Per normalizer: dead channels after training at the standard and at the high learning
+    rate (mean and 95 % CI over the runs that did not diverge) and the diverged runs."""
+    rows = []
+    finals = {"standard": final_values(standard.history), "high": final_values(high.history)}
+    for norm in dict.fromkeys([*standard.history["norm"], *high.history["norm"]]):
+        row: dict[str, Any] = {"norm": norm, "grouping": channel_grouping(norm) or "other"}
+        for name, final in finals.items():
+            runs = final[final["norm"] == norm]
+            values = runs["dead_fraction"].dropna().to_numpy()
+            row[f"dead_{name}"], row[f"dead_{name}_ci95"] = (
+                mean_ci(values) if len(values) else (math.nan, math.nan))
+            row[f"diverged_{name}"] = int(runs["diverged"].sum())
+            row[f"runs_{name}"] = len(runs)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def singularities(profile: Profile, setup: ShortRunSetup | None = None,
+                  progress: bool = False) -> Singularities:
+    """Train (or load) the singularity runs and the group-size series at both learning rates;
+    test Qiao et al.'s claims and the channel-grouping claim."""
+    setup = setup or profile.short_runs
+    store, data = _sources(profile)
+    tables = singularity_runs(store, data, setup, progress=progress)
+    standard = group_size_runs(store, data, setup, progress=progress)
+    high = high_lr_runs(store, data, setup, progress=progress)
+    return Singularities(
+        setup, tables, summarize_runs(tables, ("dead_fraction", "train_loss", "test_acc")),
+        singularity_checks(tables.history, setup.batch_size, setup.micro_batch),
+        dead_channels_by_lr(standard, high), grouping_check(high.history),
+        standard.records + high.records)

@@ -24,6 +24,7 @@ from bnnoise.config.setups import NoiseProtocol
 from bnnoise.data import DataCache, Dataset, fingerprint, normalize, stratified_subset
 from bnnoise.evaluation import predictions
 from bnnoise.nets.folding import FoldedBatchNorm
+from bnnoise.noise.collapse import collapse_table
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import PROTOCOL_VERSION, draw_seed, select_tensors, tensor_set_digest
 from bnnoise.pipeline.models import TrainedModel
@@ -158,6 +159,9 @@ def sweep_cell_path(store: ArtifactStore, trained: TrainedModel, protocol: Noise
     return path  # type: ignore[return-value]
 
 
+RUN_COLUMNS = ["dataset", "model", "norm", "bn_layers", "placement", "seed"]
+"""The columns that identify a trained model in the result tables."""
+
 SWEEP_COLUMNS = ["dataset", "model", "norm", "bn_layers", "placement", "seed", "target", "eta",
                  "draw", "accuracy", "normalized_accuracy", "accuracy_argmax",
                  "normalized_accuracy_argmax", "nonfinite_fraction", "collapsed", "seconds"]
@@ -183,11 +187,7 @@ def noise_sweep(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProt
                 print(f"{path.name}: mean accuracy {cell['accuracy'].mean():.4f}", flush=True)
             parts.append(cell.assign(target=target, eta=eta))
     table = pd.concat(parts, ignore_index=True)
-    spec = trained.spec
-    table = table.assign(dataset=spec.dataset, model=spec.model, norm=spec.norm,
-                         bn_layers=trained.summary["bn_layers"],
-                         placement=spec.placement if spec.bn_layers is not None else "all",
-                         seed=spec.seed)
+    table = table.assign(**dict(zip(RUN_COLUMNS, run_key(trained), strict=True)))
     for scoring in ("accuracy", "accuracy_argmax"):
         clean = table[table["eta"] == 0].set_index("target")[scoring]
         table[f"normalized_{scoring}"] = table[scoring] / table["target"].map(clean)
@@ -202,3 +202,40 @@ def sweep_profile(profile: Profile, runs: list[TrainedModel], progress: bool = F
                      ignore_index=True)
 
 
+
+
+def sweep_hits(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProtocol,
+               data: DataCache) -> dict[tuple[str, float], np.ndarray]:
+    """Per (target set, eta), the (draws, images) boolean hit matrix of a model's sweep (eta 0:
+    the clean model, one row). Computes missing cells like :func:`noise_sweep`."""
+    subset: list = []
+    hits = {}
+    for target, (canonical, _) in _canonical_targets(trained.model, protocol).items():
+        for eta in (0.0, *protocol.etas):
+            path = sweep_cell_path(store, trained, protocol, canonical, eta, data, subset)
+            hits[(target, eta)] = cell_hits(path)
+    return hits
+
+
+def profile_hits(profile: Profile, runs: list[TrainedModel]
+                 ) -> dict[tuple[str, ...], dict[tuple[str, float], np.ndarray]]:
+    """:func:`sweep_hits` of every run, keyed by (dataset, model, norm, bn_layers, placement,
+    seed) as in the sweep table."""
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    return {run_key(run): sweep_hits(store, run, profile.noise, data) for run in runs}
+
+
+def run_key(run: TrainedModel) -> tuple:
+    """The identity columns of a run in the sweep table (see :data:`SWEEP_COLUMNS`)."""
+    spec = run.spec
+    return (spec.dataset, spec.model, spec.norm, run.summary["bn_layers"],
+            spec.placement if spec.bn_layers is not None else "all", spec.seed)
+
+
+def collapse_probabilities(runs: list[TrainedModel], protocol: NoiseProtocol) -> pd.DataFrame:
+    """The exact collapse probability (:func:`bnnoise.noise.collapse.collapse_probability`) of
+    every run at every eta of the protocol: columns :data:`RUN_COLUMNS`, ``eta``,
+    ``collapse_probability``."""
+    parts = [collapse_table(run.model, list(protocol.etas), protocol.scale, protocol.kind)
+             .assign(**dict(zip(RUN_COLUMNS, run_key(run), strict=True))) for run in runs]
+    return pd.concat(parts, ignore_index=True)[[*RUN_COLUMNS, "eta", "collapse_probability"]]

@@ -88,3 +88,22 @@ def legend_below(fig: Figure, axes: Axes, ncol: int = 4, title: str | None = Non
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=min(ncol, len(handles)),
                    title=title, frameon=False)
+
+
+def ci_errorbar(lower: float = -np.inf, upper: float = np.inf):
+    """An ``errorbar`` for seaborn's ``lineplot``/``pointplot``: the 95 % Student-t interval of
+    the mean of the values at each point, clipped to [``lower``, ``upper``] (:func:`clip_band`);
+    a single value gives no band."""
+    from bnnoise.stats import mean_ci
+
+    def interval(values) -> tuple[float, float]:
+        v = np.asarray(values, dtype=float)
+        v = v[np.isfinite(v)]
+        if len(v) == 0:
+            return np.nan, np.nan
+        mean, half = mean_ci(v)
+        half = 0.0 if not np.isfinite(half) else half
+        low, high = clip_band(mean - half, mean + half, lower, upper)
+        return float(low), float(high)
+
+    return interval

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
 from bnnoise.pipeline.models import TrainedModel
-from bnnoise.stats import mean_ci
+from bnnoise.pipeline.sweeps import RUN_COLUMNS
+from bnnoise.stats import image_variance, mean_ci, t_quantile_975
 
 
 def training_table(runs: list[TrainedModel]) -> pd.DataFrame:
@@ -24,39 +28,76 @@ def history_table(runs: list[TrainedModel]) -> pd.DataFrame:
                                        norm=r.spec.norm) for r in runs], ignore_index=True)
 
 
-def summarize_sweep(draws: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per (keys..., eta): mean accuracy and normalized accuracy with 95 % CIs over the draws.
+SCORINGS = {"wrong": "accuracy", "argmax": "accuracy_argmax"}
+"""How a non-finite output is scored (see :data:`bnnoise.config.setups.NONFINITE_SCORINGS`), and
+the sweep table's column of accuracies under that scoring."""
 
-    ``draws`` is the tidy per-draw table of :func:`bnnoise.noise.run_sweep` (columns ``eta``,
-    ``accuracy``, ``normalized_accuracy``, ``nonfinite_fraction`` plus ``keys``).
+
+def _long(draws: pd.DataFrame) -> pd.DataFrame:
+    """The per-draw table with one row per scoring: columns ``scoring``, ``accuracy``,
+    ``normalized_accuracy``."""
+    parts = []
+    for scoring, column in SCORINGS.items():
+        part = draws.drop(columns=[c for c in draws if c.endswith("accuracy_argmax")
+                                   or c in ("accuracy", "normalized_accuracy")])
+        parts.append(part.assign(scoring=scoring, accuracy=draws[column],
+                                 normalized_accuracy=draws[f"normalized_{column}"]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def summarize_sweep(draws: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per (keys..., scoring, eta): mean accuracy and normalized accuracy with 95 % CIs over the
+    draws, and how many draws had non-finite outputs or collapsed.
+
+    ``draws`` is the tidy per-draw table of :func:`bnnoise.pipeline.sweeps.noise_sweep`.
     """
     rows = []
-    for group, part in draws.groupby([*keys, "eta"], sort=True):
+    for group, part in _long(draws).groupby([*keys, "scoring", "eta"], sort=True):
         acc, acc_ci = mean_ci(part["accuracy"].to_numpy())
         norm, norm_ci = mean_ci(part["normalized_accuracy"].to_numpy())
-        rows.append({**dict(zip([*keys, "eta"], group, strict=True)), "draws": len(part),
-                     "accuracy": acc, "accuracy_ci95": acc_ci,
+        rows.append({**dict(zip([*keys, "scoring", "eta"], group, strict=True)),
+                     "draws": len(part), "accuracy": acc, "accuracy_ci95": acc_ci,
                      "normalized_accuracy": norm, "normalized_accuracy_ci95": norm_ci,
-                     "nonfinite_draws": int((part["nonfinite_fraction"] > 0).sum())})
+                     "nonfinite_draws": int((part["nonfinite_fraction"] > 0).sum()),
+                     "collapsed_draws": int(part["collapsed"].sum())})
     return pd.DataFrame(rows)
 
 
-def average_normalized_accuracy(draws: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Average normalized accuracy over the eta grid (eta = 0 excluded), with a 95 % CI.
+def average_normalized_accuracy(draws: pd.DataFrame, keys: list[str],
+                                hits: dict | None = None, population: int | None = None
+                                ) -> pd.DataFrame:
+    """Average normalized accuracy over the eta grid (eta = 0 excluded) per (keys, scoring),
+    with its standard error and 95 % interval.
 
-    Draw ``r`` of every eta uses the same seed index, so the per-draw averages over the grid are
-    independent replicates; the CI is taken over them.
+    Without ``hits`` the interval covers the noise draws only (draw ``d`` of every eta shares
+    its seed index, so the per-draw averages over the grid are replicates). With ``hits``
+    (:func:`bnnoise.pipeline.sweeps.profile_hits`) and the test set's size ``population``, it
+    also covers the sampling of the test images (:func:`bnnoise.stats.grid_average`); the image
+    term of the ``argmax`` scoring is taken from the stored hits, which score non-finite outputs
+    as wrong. ``keys`` must hold :data:`bnnoise.pipeline.sweeps.RUN_COLUMNS` and ``target``
+    when ``hits`` is given.
     """
-    noisy = draws[draws["eta"] > 0]
+    noisy = _long(draws[draws["eta"] > 0])
     rows = []
-    for group, part in noisy.groupby(keys, sort=True):
+    for group, part in noisy.groupby([*keys, "scoring"], sort=True):
+        labels = dict(zip([*keys, "scoring"], group, strict=True))
+        grid = sorted(part["eta"].unique())
         per_draw = part.groupby("draw")["normalized_accuracy"].mean().to_numpy()
         mean, ci = mean_ci(per_draw)
-        grid = sorted(part["eta"].unique())
-        rows.append({**dict(zip(keys, group if isinstance(group, tuple) else (group,),
-                                strict=True)),
-                     "avg_normalized_accuracy": mean, "avg_normalized_accuracy_ci95": ci,
-                     "eta_grid": " ".join(f"{e:g}" for e in grid), "draws": len(per_draw)})
+        row = {**labels, "avg_normalized_accuracy": mean,
+               "standard_error": ci / t_quantile_975(len(per_draw) - 1) if len(per_draw) > 1
+               else math.nan,
+               "low": mean - ci, "high": mean + ci, "interval": "draws",
+               "eta_grid": " ".join(f"{e:g}" for e in grid), "draws": len(per_draw)}
+        if hits is not None and population is not None:
+            run = hits[tuple(labels[c] for c in RUN_COLUMNS)]
+            var_images = image_variance([run[(labels["target"], e)] for e in grid],
+                                        run[(labels["target"], 0.0)][0], population)
+            se = math.sqrt(np.nan_to_num(row["standard_error"]) ** 2 + var_images)
+            q = t_quantile_975(len(per_draw) - 1) if len(per_draw) > 1 else 1.96
+            row.update(standard_error=se, low=mean - q * se, high=mean + q * se,
+                       interval="draws and images")
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

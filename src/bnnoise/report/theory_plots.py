@@ -1,107 +1,201 @@
-"""The theory chapters' figures (signal propagation, group size, short runs, channels)."""
+"""The theory chapters' figures (signal propagation, group size, short runs, channels).
+
+Every figure is drawn with seaborn in the book's style (:mod:`bnnoise.report.style`): full
+width, at most two panels per row, one colour per normalizer from the colour-blind palette,
+intervals computed from the data (Student-t over seeds, or the seeds' range) and clipped to the
+quantity's possible range, one legend below the panels. Runs that diverged are left out of
+every curve (they are counted in the tables), so that their last finite losses cannot set an
+axis's scale.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import math
+
+import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
+import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
-from bnnoise.report.plots import _colors
-from bnnoise.stats import mean_ci
+from bnnoise.report.style import ci_errorbar, colors_for, figure
 
-
-def propagation_curves(table: pd.DataFrame, quantity: str = "activation_variance",
-                       log: bool = True) -> Figure:
-    """A per-layer quantity versus depth, one line per normalizer (mean over seeds, with the
-    seeds' min-max range shaded); one panel per (model, residual initialisation)."""
-    panels = list(dict.fromkeys(zip(table["model"], table["residual_init"], strict=True)))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 3.8), squeeze=False)
-    colors = _colors(list(dict.fromkeys(table["norm"])))
-    for ax, (model, init) in zip(axes[0], panels, strict=True):
-        part = table[(table["model"] == model) & (table["residual_init"] == init)]
-        for norm, runs in part.groupby("norm", sort=False):
-            stats = runs.groupby("layer")[quantity].agg(["mean", "min", "max"])
-            ax.plot(stats.index, stats["mean"], color=colors[norm], label=norm)
-            ax.fill_between(stats.index, stats["min"], stats["max"], color=colors[norm],
-                            alpha=0.2)
-        title = model if not model.startswith("resnet") else f"{model}, {init} init"
-        ax.set(title=title, xlabel="layer (block or unit)", yscale="log" if log else "linear")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(quantity.replace("_", " "))
-    axes[0][-1].legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    return fig
+BOUNDS: dict[str, tuple[float, float]] = {
+    "test_acc": (0.0, 1.0), "dead_fraction": (0.0, 1.0), "cosine_similarity": (0.0, 1.0),
+    "train_loss": (0.0, math.inf), "max_step_loss": (0.0, math.inf),
+    "stable_rank": (1.0, math.inf), "grad_ratio": (0.0, math.inf),
+    "standardized_mean": (-math.inf, math.inf),
+}
+"""The possible range of each plotted quantity; confidence bands are clipped to it."""
 
 
-def versus_group_size(summary: pd.DataFrame, quantities: dict[str, str]) -> Figure:
-    """Quantities of :func:`bnnoise.propagation.group_size_summary` versus the group size, with
-    95 % CIs over seeds; one panel per quantity (``{column: axis label}``)."""
-    fig, axes = plt.subplots(1, len(quantities), figsize=(4.5 * len(quantities), 3.6),
-                             squeeze=False)
-    for ax, (column, label) in zip(axes[0], quantities.items(), strict=True):
-        ax.errorbar(summary["group_size"], summary[column],
-                    yerr=summary[f"{column}_ci95"].fillna(0), marker="o", capsize=3)
-        ax.set_xscale("log", base=2)
-        ax.set(xlabel="channels per group (1 = InstanceNorm; all = LayerNorm)", ylabel=label)
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+def _kind(norm: str) -> str:
+    from bnnoise.nets.norms import parse_norm
+
+    spec = parse_norm(norm)
+    if spec.normalizes_activations:
+        return "activation-based"
+    return "parametric" if spec.weight else "none"
 
 
-def _run_grid(table: pd.DataFrame, quantities: dict[str, str]
-              ) -> tuple[Figure, list[tuple[Axes, pd.DataFrame, str, str]], dict[str, str]]:
-    """A grid for short-run tables: one row per (batch size, learning rate), one column per
-    quantity. Returns the figure, (axes, rows of that configuration, column, axis label) per
-    panel with the panel titled, and a colour per normalizer."""
-    configurations = list(dict.fromkeys(zip(table["batch_size"], table["lr"], strict=True)))
-    fig, axes = plt.subplots(len(configurations), len(quantities),
-                             figsize=(4.5 * len(quantities), 3.5 * len(configurations)),
-                             squeeze=False)
-    panels = []
-    for row, (batch, lr) in zip(axes, configurations, strict=True):
-        part = table[(table["batch_size"] == batch) & (table["lr"] == lr)]
-        for ax, (column, label) in zip(row, quantities.items(), strict=True):
-            ax.set(ylabel=label, title=f"batch {batch}, peak lr {lr:g}")
-            ax.grid(alpha=0.3)
-            panels.append((ax, part, column, label))
-    return fig, panels, _colors(list(dict.fromkeys(table["norm"])))
-
-
-def short_run_curves(history: pd.DataFrame, quantities: dict[str, str]) -> Figure:
-    """Per-epoch quantities of short training runs (:mod:`bnnoise.short_runs`): one line per
-    normalizer, the mean over seeds with its 95 % CI shaded; one column per quantity
-    (``{column: axis label}``), one row per (batch size, learning rate)."""
-    fig, panels, colors = _run_grid(history, quantities)
-    for ax, part, column, _ in panels:
-        for norm, runs in part.groupby("norm", sort=False):
-            stats = runs.groupby("epoch")[column].agg(
-                lambda v: mean_ci(v.dropna().to_numpy()) if v.notna().any() else None
-            ).dropna()
-            if stats.empty:
-                continue
-            mean = stats.map(lambda t: t[0])
-            ci = stats.map(lambda t: t[1]).fillna(0)
-            ax.plot(stats.index, mean, marker="o", markersize=3, color=colors[norm], label=norm)
-            ax.fill_between(stats.index, mean - ci, mean + ci, color=colors[norm], alpha=0.2)
-        ax.set(xlabel="epoch")
+def propagation_curves(layers: pd.DataFrame, quantity: str = "activation_variance",
+                       label: str = "activation variance", log: bool = True,
+                       xlabel: str = "layer (block or unit output)") -> Figure:
+    """A per-layer quantity versus depth, one line per normalizer (mean over seeds, the seeds'
+    range shaded; dashed: no activation normalizer); one stacked panel per (model, residual
+    initialisation)."""
+    panels = list(dict.fromkeys(zip(layers["model"], layers["residual_init"], strict=True)))
+    fig, axes = figure(rows=len(panels), cols=1, height_per_row=2.7 if len(panels) > 1 else 3.6)
+    norms = list(dict.fromkeys(layers["norm"]))
+    data = layers.assign(kind=layers["norm"].map(_kind))
+    kinds = [k for k in ("activation-based", "parametric", "none") if k in set(data["kind"])]
+    for ax, (model, init) in zip(axes[:, 0], panels, strict=True):
+        part = data[(data["model"] == model) & (data["residual_init"] == init)]
+        sns.lineplot(part, x="layer", y=quantity, hue="norm", hue_order=norms,
+                     palette=colors_for(norms), style="kind", style_order=kinds,
+                     estimator="mean", errorbar=("pi", 100), ax=ax, legend=ax is axes[0, 0])
+        title = model if not model.startswith("resnet") else f"{model}, {init} initialisation"
+        ax.set(title=title, xlabel=xlabel, ylabel=label, yscale="log" if log else "linear")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    panels[len(quantities) - 1][0].legend(fontsize=8)
-    fig.tight_layout()
+    _move_legend(fig, axes[0, 0], ncol=5)
+    return fig
+
+
+def _move_legend(fig: Figure, ax, ncol: int = 4) -> None:
+    """Replace the legend of ``ax`` by one below the figure (without seaborn's section
+    titles, e.g. "norm", "kind")."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    handles, labels = ax.get_legend_handles_labels()
+    keep = [(h, lab) for h, lab in zip(handles, labels, strict=True)
+            if lab not in ("norm", "kind", "normalizer")]
+    legend.remove()
+    if keep:
+        fig.legend(*zip(*keep, strict=True), loc="outside lower center",
+                   ncol=min(ncol, len(keep)), frameon=False)
+
+
+def _log2_axis(ax, values: list[int]) -> None:
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(FixedLocator(values))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([str(v) for v in values])
+
+
+def versus_group_size(per_seed: pd.DataFrame, quantities: dict[str, str],
+                      log_y: tuple[str, ...] = ()) -> Figure:
+    """Quantities of :func:`bnnoise.theory.propagation.group_size_per_seed` versus the group
+    size: mean over seeds with its 95 % CI (clipped to the quantity's range); one panel per
+    quantity (``{column: axis label}``), at most two per row."""
+    n = len(quantities)
+    cols = 2 if n > 1 else 1
+    rows = math.ceil(n / cols)
+    fig, axes = figure(rows=rows, cols=cols, height_per_row=3.3)
+    sizes = sorted(int(s) for s in per_seed["group_size"].unique())
+    for ax, (column, label) in zip(axes.flat, quantities.items(), strict=False):
+        low, high = BOUNDS.get(column, (-math.inf, math.inf))
+        sns.lineplot(per_seed, x="group_size", y=column, estimator="mean",
+                     errorbar=ci_errorbar(low, high), err_style="bars", marker="o",
+                     err_kws={"capsize": 3}, ax=ax)
+        _log2_axis(ax, sizes)
+        ax.set(xlabel="channels per group", ylabel=label)
+        if column in log_y:
+            ax.set_yscale("log")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    return fig
+
+
+def _finite_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the runs that never diverged (``diverged_step`` empty in every epoch)."""
+    if "diverged_step" not in table:
+        return table
+    keys = [k for k in ("norm", "batch_size", "lr", "seed") if k in table]
+    diverged = table.groupby(keys, sort=False)["diverged_step"].transform(
+        lambda s: s.notna().any())
+    return table[~diverged.astype(bool)]
+
+
+def _configurations(table: pd.DataFrame) -> list[tuple[int, float]]:
+    return list(dict.fromkeys(zip(table["batch_size"], table["lr"], strict=True)))
+
+
+def short_run_curves(history: pd.DataFrame, quantities: dict[str, str],
+                     log_y: tuple[str, ...] = ()) -> Figure:
+    """Per-epoch quantities of short training runs: one line per normalizer, the mean over
+    the runs that did not diverge with its 95 % CI (clipped to the quantity's range); one row
+    per quantity (``{column: axis label}``), one column per (batch size, learning rate)."""
+    configurations = _configurations(history)
+    if len(configurations) > 2:
+        raise ValueError("at most two (batch size, learning rate) configurations per figure")
+    finite = _finite_runs(history)
+    norms = list(dict.fromkeys(history["norm"]))
+    fig, axes = figure(rows=len(quantities), cols=len(configurations),
+                       height_per_row=2.6 if len(configurations) > 1 else 2.4, sharex=True)
+    for j, (batch, lr) in enumerate(configurations):
+        part = finite[(finite["batch_size"] == batch) & (finite["lr"] == lr)]
+        for i, (column, label) in enumerate(quantities.items()):
+            ax = axes[i, j]
+            low, high = BOUNDS.get(column, (-math.inf, math.inf))
+            sns.lineplot(part, x="epoch", y=column, hue="norm", hue_order=norms,
+                         palette=colors_for(norms), estimator="mean",
+                         errorbar=ci_errorbar(low, high), marker="o", ax=ax,
+                         legend=i == 0 and j == 0)
+            ax.set(ylabel=label if j == 0 else "",
+                   xlabel="epoch" if i == len(quantities) - 1 else "")
+            if column in log_y:
+                ax.set_yscale("log")
+            if i == 0:
+                ax.set_title(f"batch {batch}, peak learning rate {lr:g}")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _move_legend(fig, axes[0, 0], ncol=len(norms))
     return fig
 
 
 def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figure:
-    """Per-ReLU channel statistics after training (:mod:`bnnoise.singularity`), mean over seeds
-    per layer; one line per normalizer, one column per quantity, one row per batch size."""
-    fig, panels, colors = _run_grid(channels[channels["stage"] == "trained"], quantities)
-    for ax, part, column, _ in panels:
-        for norm, runs in part.groupby("norm", sort=False):
-            mean = runs.groupby("layer")[column].mean()
-            ax.plot(mean.index, mean, color=colors[norm], label=norm)
-        ax.set(xlabel="ReLU (forward order)")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    panels[len(quantities) - 1][0].legend(fontsize=8)
-    fig.tight_layout()
+    """Per-ReLU channel statistics after training (:mod:`bnnoise.theory.singularity`), mean
+    over the runs per layer; one line per normalizer, one row per quantity, one column per
+    (batch size, learning rate)."""
+    trained = channels[channels["stage"] == "trained"]
+    configurations = _configurations(trained)
+    norms = list(dict.fromkeys(channels["norm"]))
+    fig, axes = figure(rows=len(quantities), cols=len(configurations), height_per_row=2.8,
+                       sharex=True, sharey="row")
+    for j, (batch, lr) in enumerate(configurations):
+        part = trained[(trained["batch_size"] == batch) & (trained["lr"] == lr)]
+        for i, (column, label) in enumerate(quantities.items()):
+            ax = axes[i, j]
+            sns.lineplot(part, x="layer", y=column, hue="norm", hue_order=norms,
+                         palette=colors_for(norms), estimator="mean", errorbar=None, ax=ax,
+                         legend=i == 0 and j == 0)
+            ax.set(ylabel=label if j == 0 else "",
+                   xlabel="ReLU (forward order)" if i == len(quantities) - 1 else "")
+            if i == 0:
+                ax.set_title(f"batch {batch}, peak learning rate {lr:g}")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _move_legend(fig, axes[0, 0], ncol=len(norms))
+    return fig
+
+
+def dead_channels_by_lr(standard: pd.DataFrame, high: pd.DataFrame) -> Figure:
+    """Dead channels after training, one point per run, per normalizer, at the standard and at
+    the high learning rate (runs that diverged have no point)."""
+    from bnnoise.theory.runs import final_values
+
+    parts = []
+    for table in (standard, high):
+        final = final_values(table).dropna(subset=["dead_fraction"])
+        parts.append(final.assign(setting=[f"peak lr {lr:g}, {e} epochs" for lr, e in
+                                           zip(final["lr"], final["epoch"], strict=True)]))
+    data = pd.concat(parts, ignore_index=True)
+    data["dead_percent"] = 100 * data["dead_fraction"]
+    settings = list(dict.fromkeys(data["setting"]))
+    fig, axes = figure(rows=1, cols=1, height_per_row=3.4)
+    ax = axes[0, 0]
+    sns.stripplot(data, x="norm", y="dead_percent", hue="setting", hue_order=settings,
+                  palette=colors_for(settings), dodge=True, size=8, jitter=0.15, ax=ax)
+    ax.set(xlabel="normalizer", ylabel="dead channels (%)", ylim=(-2, 100))
+    ax.yaxis.set_major_locator(FixedLocator(list(np.arange(0, 101, 20))))
+    _move_legend(fig, ax, ncol=2)
     return fig

@@ -9,8 +9,11 @@ BatchNorm"), computed on one batch of images in training mode (normalizers use b
 * stable rank of that Gram matrix: its trace over its largest eigenvalue;
 * gradient norm: norm of the cross-entropy loss's gradient with respect to the layer's output.
 
-"Layers" are the outputs of the residual blocks (ResNets), of the conv-norm-ReLU units (plain
-CNNs) or of the conv-norm pairs (VGG).
+Every quantity is measured at two kinds of site (:data:`SITES`): the outputs of the residual
+blocks (ResNets), of the conv-norm-ReLU units (plain CNNs) or of the conv-norm pairs (VGG), where
+the book reads the activations; and the outputs of the convolutions, before their normalizer,
+where Lubana et al. take the gradient norm: the gradient there includes the normalizer's own
+backward pass, which is what makes small groups' early-layer gradients large.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from torch import nn
 
 from bnnoise.nets.architectures import CifarPlain, CifarResNet, CifarVGG
 from bnnoise.nets.norms import parse_norm
-from bnnoise.stats import mean_ci
+from bnnoise.stats import Rule, mean_ci
+from bnnoise.theory.claims import Check, Checks, all_of, one_sample_check, welch_check
 
 
 def probe_points(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -62,23 +66,41 @@ def stable_rank(a: torch.Tensor) -> float:
     return float(gram.trace() / torch.linalg.eigvalsh(gram)[-1])
 
 
-def layer_statistics(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
-    """One forward and backward pass in training mode; the four quantities at every layer.
+def conv_points(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The convolution of every normalization slot (a conv followed by its normalizer), in
+    forward order: where Lubana et al. take the gradient norm. The 1x1 projection shortcuts of
+    ResNets are not slots and are left out."""
+    convs = [m[0] for m in model.modules()
+             if isinstance(m, nn.Sequential) and len(m) == 2 and isinstance(m[0], nn.Conv2d)]
+    return [(f"conv{i + 1}", c) for i, c in enumerate(convs)]
 
-    Returns a table with columns layer (1-based), name, activation_variance,
-    cosine_similarity, stable_rank, grad_norm.
+
+SITES = ("output", "conv")
+"""Where the quantities are measured: ``output`` of every block or unit (:func:`probe_points`)
+and ``conv``, the output of every slot's convolution before its normalizer
+(:func:`conv_points`)."""
+
+
+def layer_statistics(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
+    """One forward and backward pass in training mode; the four quantities at every site.
+
+    Returns a table with columns site (``output`` or ``conv``, see :data:`SITES`), layer
+    (1-based within its site), name, activation_variance, cosine_similarity, stable_rank,
+    grad_norm (the norm of the loss gradient with respect to that tensor).
     """
     model.train()
-    points = probe_points(model)
-    outputs: dict[str, torch.Tensor] = {}
+    points = {"output": probe_points(model), "conv": conv_points(model)}
+    outputs: dict[tuple[str, str], torch.Tensor] = {}
 
-    def keep(name: str):
+    def keep(key: tuple[str, str]):
         def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-            output.retain_grad()
-            outputs[name] = output
+            if output.requires_grad:
+                output.retain_grad()
+            outputs[key] = output
         return hook
 
-    handles = [module.register_forward_hook(keep(name)) for name, module in points]
+    handles = [module.register_forward_hook(keep((site, name)))
+               for site, named in points.items() for name, module in named]
     try:
         model.zero_grad(set_to_none=True)
         nn.functional.cross_entropy(model(x), y).backward()
@@ -86,34 +108,65 @@ def layer_statistics(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.D
         for h in handles:
             h.remove()
     rows = []
-    for i, (name, _) in enumerate(points):
-        a = outputs[name].detach()
-        grad = outputs[name].grad
-        rows.append({"layer": i + 1, "name": name, "activation_variance": activation_variance(a),
-                     "cosine_similarity": average_cosine_similarity(a),
-                     "stable_rank": stable_rank(a),
-                     "grad_norm": float(grad.norm()) if grad is not None else float("nan")})
+    for site, named in points.items():
+        for i, (name, _) in enumerate(named):
+            out = outputs[(site, name)]
+            a, grad = out.detach(), out.grad
+            rows.append({"site": site, "layer": i + 1, "name": name,
+                         "activation_variance": activation_variance(a),
+                         "cosine_similarity": average_cosine_similarity(a),
+                         "stable_rank": stable_rank(a),
+                         "grad_norm": float(grad.norm()) if grad is not None else float("nan")})
     model.zero_grad(set_to_none=True)
     return pd.DataFrame(rows)
 
 
-def group_size_summary(layers: pd.DataFrame) -> pd.DataFrame:
-    """Per GroupNorm group size: the last layer's cosine similarity and stable rank, and the
-    ratio of the first to the last layer's gradient norm; mean and 95 % CI over seeds.
+def at_site(layers: pd.DataFrame, site: str) -> pd.DataFrame:
+    """The rows of a propagation table measured at ``site`` (tables without a ``site`` column
+    hold block or unit outputs only)."""
+    if site not in SITES:
+        raise ValueError(f"unknown site {site!r}; valid: {', '.join(SITES)}")
+    if "site" not in layers:
+        return layers if site == "output" else layers.iloc[0:0]
+    return layers[layers["site"] == site].reset_index(drop=True)
+
+
+def _last(run: pd.DataFrame, column: str) -> float:
+    return float(run.sort_values("layer")[column].iloc[-1])
+
+
+def gradient_ratio(run: pd.DataFrame) -> float:
+    """First over last layer's gradient norm of one network, at the convolutions' outputs when
+    measured there (else at the block or unit outputs)."""
+    site = at_site(run, "conv")
+    grads = (site if len(site) else at_site(run, "output")).sort_values("layer")["grad_norm"]
+    return float(grads.iloc[0] / grads.iloc[-1])
+
+
+def group_size_per_seed(layers: pd.DataFrame) -> pd.DataFrame:
+    """Per GroupNorm group size and seed: the last layer's cosine similarity and stable rank
+    (block or unit outputs) and the first-to-last gradient-norm ratio (:func:`gradient_ratio`).
 
     ``layers`` is a propagation table of ``gn<k>`` networks (see
     :meth:`PropagationSetup.group_size_setup`).
     """
-    per_seed = []
-    for (norm, seed), run in layers.groupby(["norm", "seed"], sort=False):
-        run = run.sort_values("layer")
-        per_seed.append({"group_size": parse_norm(norm).group_size, "seed": seed,
-                         "cosine_similarity": run["cosine_similarity"].iloc[-1],
-                         "stable_rank": run["stable_rank"].iloc[-1],
-                         "grad_ratio": run["grad_norm"].iloc[0] / run["grad_norm"].iloc[-1]})
-    per_seed_table = pd.DataFrame(per_seed)
     rows = []
-    for size, part in per_seed_table.groupby("group_size"):
+    for (norm, seed), run in layers.groupby(["norm", "seed"], sort=False):
+        outputs = at_site(run, "output")
+        rows.append({"group_size": parse_norm(norm).group_size, "norm": norm, "seed": seed,
+                     "cosine_similarity": _last(outputs, "cosine_similarity"),
+                     "stable_rank": _last(outputs, "stable_rank"),
+                     "grad_ratio": gradient_ratio(run)})
+    return pd.DataFrame(rows).sort_values(["group_size", "seed"], kind="stable").reset_index(
+        drop=True)
+
+
+def group_size_summary(layers: pd.DataFrame) -> pd.DataFrame:
+    """Per GroupNorm group size: the quantities of :func:`group_size_per_seed`, as the mean
+    over seeds with its 95 % CI half-width (``<quantity>_ci95``)."""
+    per_seed = group_size_per_seed(layers)
+    rows = []
+    for size, part in per_seed.groupby("group_size"):
         row: dict[str, float] = {"group_size": int(size), "seeds": len(part)}
         for quantity in ("cosine_similarity", "stable_rank", "grad_ratio"):
             row[quantity], row[f"{quantity}_ci95"] = mean_ci(part[quantity].to_numpy())
@@ -121,42 +174,117 @@ def group_size_summary(layers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-GROWTH_THRESHOLD = 10.0
-"""A last-to-first-layer variance ratio above this counts as exponential growth."""
+def _extremes(per_seed: pd.DataFrame, column: str) -> tuple[int, int, np.ndarray, np.ndarray]:
+    sizes = sorted(per_seed["group_size"].unique())
+    small, large = sizes[0], sizes[-1]
+    values = per_seed.set_index("group_size")[column]
+    return (small, large, np.atleast_1d(values.loc[small].to_numpy()),
+            np.atleast_1d(values.loc[large].to_numpy()))
+
+
+def similarity_check(per_seed: pd.DataFrame) -> Check:
+    """Lubana et al.: larger groups make different samples' activations more similar. Welch
+    interval of the last layer's cosine similarity, largest minus smallest group size."""
+    small, large, a, b = _extremes(per_seed, "cosine_similarity")
+    return welch_check("larger groups make different samples' last-layer activations more "
+                       "similar",
+                       f"average cosine similarity between samples, {large} minus {small} "
+                       "channels per group", b, a)
+
+
+def rank_check(per_seed: pd.DataFrame) -> Check:
+    """The companion measure: the stable rank of the samples' Gram matrix falls with the group
+    size. Welch interval of smallest minus largest group size."""
+    small, large, a, b = _extremes(per_seed, "stable_rank")
+    return welch_check("larger groups lower the stable rank of the samples' Gram matrix",
+                       f"stable rank, {small} minus {large} channels per group", a, b)
+
+
+def gradient_check(per_seed: pd.DataFrame) -> Check:
+    """Lubana et al.: small groups give larger early-layer gradients. Welch interval of the
+    first-to-last gradient-norm ratio, smallest minus largest group size."""
+    small, large, a, b = _extremes(per_seed, "grad_ratio")
+    return welch_check("small groups give larger gradients in early layers relative to late "
+                       "ones",
+                       f"gradient-norm ratio first / last convolution, {small} minus {large} "
+                       "channels per group", a, b)
+
+
+def growth_per_seed(layers: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, residual init, norm, seed): the activation variance's growth from the first
+    to the last block or unit output (``growth``) and the number of those layers
+    (``depth``)."""
+    outputs = at_site(layers, "output").sort_values("layer", kind="stable")
+    keys = ["model", "residual_init", "norm", "seed"]
+    grouped = outputs.groupby(keys, sort=False)["activation_variance"]
+    return grouped.agg(growth=lambda v: v.iloc[-1] / v.iloc[0], depth="size").reset_index()
+
+
+def _network(model: str, init: str) -> str:
+    return f"{model}, {init} init" if model.startswith("resnet") else model
 
 
 def growth_table(layers: pd.DataFrame) -> pd.DataFrame:
-    """Per (model, residual init, norm): growth of the activation variance from the first to
-    the last layer, as a geometric mean over seeds with its 95 % CI, and the verdict
-    ("exponential" above :data:`GROWTH_THRESHOLD`, else "bounded")."""
-    ends = (layers.sort_values("layer")
-            .groupby(["model", "residual_init", "norm", "seed"], sort=False)["activation_variance"]
-            .agg(lambda v: v.iloc[-1] / v.iloc[0]).rename("growth").reset_index())
+    """Per (model, residual init, norm): the growth of the activation variance from the first
+    to the last layer as a geometric mean over seeds with its 95 % CI, against the linear
+    bound (the number of layers, see :func:`growth_checks`): ``below`` or ``above`` it when the
+    whole interval is, else ``undecided``."""
     rows = []
-    for (model, init, norm), part in ends.groupby(["model", "residual_init", "norm"], sort=False):
-        mean, ci = mean_ci(np.log10(part["growth"].to_numpy()))
-        rows.append({"model": model, "init": init, "norm": norm,
-                     "activation-based": parse_norm(norm).normalizes_activations,
-                     "growth (last/first)": float(10 ** mean),
-                     "95 % CI": (f"{10 ** (mean - ci):.3g}-{10 ** (mean + ci):.3g}"
-                                 if np.isfinite(ci) else "n/a"),
-                     "verdict": "exponential" if 10 ** mean > GROWTH_THRESHOLD else "bounded"})
-    order = {k: i for i, k in enumerate(dict.fromkeys(
-        zip(layers["model"], layers["residual_init"], layers["norm"], strict=True)))}
-    table = pd.DataFrame(rows)
-    rank = [order[k] for k in zip(table["model"], table["init"], table["norm"], strict=True)]
-    return table.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
+    for (model, init, norm), part in growth_per_seed(layers).groupby(
+            ["model", "residual_init", "norm"], sort=False):
+        logs = np.log10(part["growth"].to_numpy())
+        mean, ci = mean_ci(logs)
+        ci = ci if np.isfinite(ci) else np.nan
+        bound = int(part["depth"].iloc[0])
+        low, high = 10 ** (mean - ci), 10 ** (mean + ci)
+        side = ("below" if high < bound else "above" if low > bound else "undecided")
+        spec = parse_norm(norm)
+        kind = ("activation" if spec.normalizes_activations else
+                "parametric" if spec.weight else "none")
+        rows.append({"network": _network(model, init), "norm": norm, "kind": kind,
+                     "growth": float(10 ** mean), "ci_low": float(low), "ci_high": float(high),
+                     "bound": bound, "versus_bound": side})
+    return pd.DataFrame(rows)
 
 
-def propagation_claims(growth: pd.DataFrame) -> dict[str, bool]:
-    """Lubana et al.'s two claims about ResNets at initialisation, checked on :func:`growth_table`:
+def growth_checks(layers: pd.DataFrame) -> Checks:
+    """Lubana et al.'s two claims about ResNets at initialisation, each part tested on the
+    seeds' log10 growth against the linear bound.
 
-    * ``activation_norms_bound``: with the default initialisation, every activation-based
-      normalizer is "bounded" and every other choice (parametric or none) "exponential";
-    * ``zero_init_bounds``: with zero-initialised residual branches, every choice is "bounded".
+    The bound: a residual block whose branch ends in an activation normalizer adds a fixed
+    amount of variance to the identity path, so the variance grows at most linearly with depth
+    and the last-to-first ratio stays below the number of blocks (unless the first block's
+    output carries less variance than one branch adds); exponential growth exceeds it.
+
+    * (i) with the default initialisation, activation-based normalizers keep the growth below
+      the bound, every other choice (parametric or none) exceeds it;
+    * (ii) with zero-initialised residual branches, every choice keeps it below the bound.
     """
-    resnet = growth[growth["model"].str.startswith("resnet")]
-    default, zero = resnet[resnet["init"] == "default"], resnet[resnet["init"] == "zero"]
-    expected = default["activation-based"].map({True: "bounded", False: "exponential"})
-    return {"activation_norms_bound": bool(len(default) and (default["verdict"] == expected).all()),
-            "zero_init_bounds": bool(len(zero) and (zero["verdict"] == "bounded").all())}
+    per_seed = growth_per_seed(layers)
+    resnets = per_seed[per_seed["model"].str.startswith("resnet")]
+    decades = Rule(unit=" decades")
+
+    def part(model: str, init: str, norm: str, runs: pd.DataFrame, below: bool) -> Check:
+        margin = np.log10(runs["depth"].to_numpy()) - np.log10(runs["growth"].to_numpy())
+        bound = int(runs["depth"].iloc[0])
+        side = "below" if below else "above"
+        return one_sample_check(f"{norm} keeps the growth {side} {bound}x",
+                                f"{model} {init} init, {norm}: log10 growth {side} "
+                                f"log10 {bound}", margin if below else -margin, rule=decades)
+
+    first, second = [], []
+    for (model, init, norm), runs in resnets.groupby(["model", "residual_init", "norm"],
+                                                     sort=False):
+        if init == "default":
+            first.append(part(model, init, norm, runs, parse_norm(norm).normalizes_activations))
+        elif init == "zero":
+            second.append(part(model, init, norm, runs, True))
+    return Checks([
+        all_of("with the default initialisation, activation-based normalizers keep a ResNet's "
+               "activation variance from growing faster than linearly with depth; parametric "
+               "normalizers and no normalization let it grow exponentially",
+               "growth of the activation variance, first to last block, against the linear "
+               "bound (the number of blocks), per normalizer", first, decades),
+        all_of("zero-initialised residual branches keep the variance bounded for every "
+               "normalizer", "the same with every residual branch starting at zero", second,
+               decades)])

@@ -1,0 +1,143 @@
+"""Claims about short training runs, tested on their tidy tables.
+
+The tables are those of :mod:`bnnoise.pipeline.short_runs`: ``history`` has one row per run and
+epoch (columns ``norm``, ``batch_size``, ``lr``, ``seed``, ``epoch``, the measured quantities
+and ``diverged_step``, set in the epoch where the loss stopped being finite). A diverged run has
+no final value: it is counted, never averaged.
+
+* :func:`speed_check` (Lubana et al.): the largest groups (LayerNorm) train more slowly than
+  intermediate group sizes;
+* :func:`stability_check` (Lubana et al.): small groups are less stable at a high learning rate;
+* :func:`singularity_checks` (Qiao et al.): channel-based normalizers end closer to elimination
+  singularities than BatchNorm, Weight Standardization keeps GroupNorm away from them, and at
+  micro-batches BCN+WS trains better than BatchNorm;
+* :func:`grouping_check`: in the high-learning-rate runs, normalizers that normalize several
+  channels together (GroupNorm with groups of several channels, LayerNorm) end with more dead
+  channels than InstanceNorm, which, like BatchNorm, normalizes every channel on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from bnnoise.nets.norms import parse_norm
+from bnnoise.stats import Rule
+from bnnoise.theory.claims import Check, Checks, all_of, proportion_check, welch_check
+
+RUN_KEYS = ["norm", "batch_size", "lr", "seed"]
+"""The columns that name one run."""
+
+
+def final_values(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: its last epoch, with ``diverged`` (bool) and, for diverged runs, every
+    measured quantity set to NaN (a diverged run has no final value)."""
+    last = history.groupby(RUN_KEYS, sort=False).tail(1).copy()
+    diverged = history.groupby(RUN_KEYS, sort=False)["diverged_step"].transform(
+        lambda s: s.notna().any())
+    last["diverged"] = diverged.loc[last.index].astype(bool)
+    quantities = [c for c in last.columns
+                  if c not in {*RUN_KEYS, "epoch", "diverged", "diverged_step", "group_size",
+                               "lr_epoch", "seconds"}
+                  and pd.api.types.is_numeric_dtype(last[c])]
+    last.loc[last["diverged"], quantities] = np.nan
+    return last.reset_index(drop=True)
+
+
+def _values(final: pd.DataFrame, norm: str, quantity: str, batch_size: int | None = None
+            ) -> np.ndarray:
+    rows = final[final["norm"] == norm]
+    if batch_size is not None:
+        rows = rows[rows["batch_size"] == batch_size]
+    return rows[quantity].to_numpy(dtype=float)
+
+
+def speed_check(history: pd.DataFrame, largest: str, middle: Sequence[str]) -> Check:
+    """Training loss after the last epoch, ``largest`` minus each of ``middle`` (Welch)."""
+    final = final_values(history)
+    parts = [welch_check(f"{largest} ends with a higher training loss than {m}",
+                         f"training loss, {largest} minus {m}", _values(final, largest,
+                                                                        "train_loss"),
+                         _values(final, m, "train_loss")) for m in middle]
+    return all_of("the largest groups (LayerNorm) train more slowly than intermediate group "
+                  "sizes", f"training loss after the last epoch, {largest} minus each "
+                  "intermediate group size", parts)
+
+
+def stability_check(history: pd.DataFrame, smallest: str, largest: str) -> Check:
+    """Share of diverged runs, ``smallest`` minus ``largest`` (Newcombe's interval)."""
+    final = final_values(history)
+
+    def counts(norm: str) -> tuple[int, int]:
+        runs = final[final["norm"] == norm]
+        return int(runs["diverged"].sum()), len(runs)
+
+    return proportion_check("small groups are less stable at a high learning rate",
+                            f"share of diverged runs, {smallest} minus {largest}",
+                            *counts(smallest), *counts(largest))
+
+
+def singularity_checks(history: pd.DataFrame, large_batch: int, micro_batch: int) -> Checks:
+    """Qiao et al.'s three claims on the runs of ``history`` (see the module docstring);
+    a normalizer the runs do not include makes its part inconclusive ("nothing to compare")."""
+    final = final_values(history)
+    norms = set(final["norm"])
+
+    def dead(norm: str, batch: int) -> np.ndarray:
+        return _values(final, norm, "dead_fraction", batch)
+
+    channel_based = [n for n in ("ln", "gn4") if n in norms]
+    first = all_of(
+        "channel-based normalizers drift closer to elimination singularities than BatchNorm",
+        f"share of dead channels after training at batch {large_batch}, each channel-based "
+        "normalizer minus bn",
+        [welch_check(f"{n} has more dead channels than bn", f"{n} minus bn",
+                     dead(n, large_batch), dead("bn", large_batch))
+         for n in channel_based if "bn" in norms])
+    second = (welch_check("Weight Standardization keeps GroupNorm away from elimination "
+                          "singularities",
+                          f"share of dead channels after training at batch {large_batch}, gn4 "
+                          "minus gn4+ws", dead("gn4", large_batch), dead("gn4+ws", large_batch))
+              if {"gn4", "gn4+ws"} <= norms else
+              all_of("Weight Standardization keeps GroupNorm away from elimination "
+                     "singularities", "gn4 and gn4+ws are not both among the runs", []))
+    third = (welch_check("with micro-batches, BCN+WS trains better than BatchNorm",
+                         f"test accuracy after training at batch {micro_batch}, bcn4+ws minus bn",
+                         _values(final, "bcn4+ws", "test_acc", micro_batch),
+                         _values(final, "bn", "test_acc", micro_batch))
+             if {"bcn4+ws", "bn"} <= norms else
+             all_of("with micro-batches, BCN+WS trains better than BatchNorm",
+                    "bcn4+ws and bn are not both among the runs", []))
+    return Checks([first, second, third])
+
+
+def channel_grouping(norm: str) -> str | None:
+    """``"grouped"`` when ``norm`` normalizes several channels together (GroupNorm with more
+    than one channel per group, LayerNorm), ``"alone"`` when it normalizes every channel on its
+    own (BatchNorm, InstanceNorm), ``None`` for the others (no activation normalizer, BCN,
+    whose batch part is per channel and whose group part is not)."""
+    spec = parse_norm(norm)
+    if spec.activation == "bn" or (spec.activation == "gn" and spec.group_size == 1):
+        return "alone"
+    if spec.activation == "gn":
+        return "grouped"
+    return None
+
+
+def grouping_check(history: pd.DataFrame) -> Check:
+    """Dead channels after training, runs with channel-grouping normalizers minus runs with
+    per-channel ones (:func:`channel_grouping`; Welch over the runs that did not diverge,
+    pooled over normalizers)."""
+    final = final_values(history)
+    kind = final["norm"].map(channel_grouping)
+    grouped, alone = final[kind == "grouped"], final[kind == "alone"]
+    names = {k: ", ".join(dict.fromkeys(part["norm"])) or "none"
+             for k, part in (("grouped", grouped), ("alone", alone))}
+    return welch_check(
+        "normalizers that normalize several channels together switch channels off, "
+        "normalizers of single channels do not",
+        f"share of dead channels after training, runs with {names['grouped']} minus runs with "
+        f"{names['alone']}", grouped["dead_fraction"].to_numpy(dtype=float),
+        alone["dead_fraction"].to_numpy(dtype=float), Rule())
