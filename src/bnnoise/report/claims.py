@@ -1,0 +1,197 @@
+"""The study's claims, each turned into a verdict by a rule fixed before the runs.
+
+Every function takes the table of average normalized accuracies
+(:func:`bnnoise.report.tables.average_normalized_accuracy`, keyed by the run columns, ``target``
+and ``scoring``) and returns one row per claim and reading of the protocol (target set, scoring
+of non-finite outputs): the estimate in percentage points with its 95 % interval, the verdict
+(:class:`bnnoise.stats.Verdict`) and the rule in words. The rules and their margins are module
+constants, printed beside every verdict.
+
+Where a comparison has several training seeds per arm, the interval is taken over the seeds
+(Welch), so that it covers the variation between trainings; with one seed it covers the noise
+draws and the test images only, and the table says so in its ``interval`` column.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from bnnoise.report.study import PUBLISHED
+from bnnoise.stats import Difference, Rule, mean_ci, normal_difference, slope, welch_difference
+
+BN_GAP_RULE = Rule(margin=2.0, unit=" points")
+"""Claim 1, BN lowers noise resistance: no-BN minus BN average normalized accuracy, points.
+A gap smaller than 2 points would not matter to a hardware designer."""
+
+GROWTH_RULE = Rule(margin=0.0, unit=" points per BN layer")
+"""Claim 2, the harm grows with the number of BN layers: the slope of the harm (no-BN minus BN
+across depths; the drop of the partially normalized network's average in the controlled series)
+per BN layer."""
+
+ROBUST_THRESHOLD = 90.0
+ROBUST_RULE = Rule(margin=0.0, unit=" points")
+"""Claim 4, networks without BN stay robust: their average normalized accuracy minus 90 %
+(the study reports 91.95 % and 93.80 %)."""
+
+HEADLINE_TOLERANCE = 5.0
+"""Claim 3, the headline numbers: a published number is matched when it lies within our 95 %
+interval widened by 5 points on each side (the protocol's unknowns); otherwise contradicted."""
+
+COLUMNS = ["claim", "dataset", "subject", "target", "scoring", "estimate", "low", "high",
+           "interval", "verdict", "rule"]
+
+
+def _full(average: pd.DataFrame) -> pd.DataFrame:
+    """The fully normalized and unnormalized networks (no partial-normalization series)."""
+    return average[average["placement"] == "all"]
+
+
+def _arm_difference(larger: pd.DataFrame, smaller: pd.DataFrame) -> tuple[Difference, str]:
+    """Difference of two arms' averages (points): over seeds (Welch) when both have at least two
+    seeds, else from the standard errors of single runs."""
+    a, b = 100 * larger["avg_normalized_accuracy"], 100 * smaller["avg_normalized_accuracy"]
+    if len(a) >= 2 and len(b) >= 2:
+        return welch_difference(a.to_numpy(), b.to_numpy()), f"seeds ({len(a)} vs {len(b)})"
+    se = 100 * math.sqrt(float((larger["standard_error"] ** 2).mean())
+                         + float((smaller["standard_error"] ** 2).mean()))
+    return normal_difference(float(a.mean() - b.mean()), se), "draws and images, one seed"
+
+
+def _row(claim: str, dataset: str, subject: str, target: str, scoring: str, d: Difference,
+         interval: str, rule: Rule) -> dict:
+    return {"claim": claim, "dataset": dataset, "subject": subject, "target": target,
+            "scoring": scoring, "estimate": d.estimate, "low": d.low, "high": d.high,
+            "interval": interval, "verdict": rule.verdict(d).value, "rule": rule.text()}
+
+
+def bn_lowers_resistance(average: pd.DataFrame) -> pd.DataFrame:
+    """Claim 1 per (dataset, model, target, scoring): no-BN minus BN average, points."""
+    rows = []
+    full = _full(average)
+    for (dataset, model, target, scoring), part in full.groupby(
+            ["dataset", "model", "target", "scoring"]):
+        bn, none = part[part["norm"] == "bn"], part[part["norm"] == "none"]
+        if len(bn) and len(none):
+            d, interval = _arm_difference(none, bn)
+            rows.append(_row("BN lowers noise resistance", dataset, model, target, scoring, d,
+                             interval, BN_GAP_RULE))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def harm_grows_across_depths(average: pd.DataFrame, family: str = "resnet") -> pd.DataFrame:
+    """Claim 2 across depths: slope of the BN harm (no-BN minus BN, points, seed means) over
+    the BN layer count of the ``family``'s depths (at least three depths)."""
+    rows = []
+    full = _full(average)
+    full = full[full["model"].str.startswith(family)]
+    for (dataset, target, scoring), part in full.groupby(["dataset", "target", "scoring"]):
+        means = part.groupby(["model", "norm"]).agg(
+            avg=("avg_normalized_accuracy", "mean"), layers=("bn_layers", "max")).reset_index()
+        pivot = means.pivot(index="model", columns="norm", values="avg").dropna()
+        if len(pivot) < 3 or not {"bn", "none"} <= set(pivot.columns):
+            continue
+        layers = means[means["norm"] == "bn"].set_index("model")["layers"].loc[pivot.index]
+        d = slope(layers.to_numpy(), 100 * (pivot["none"] - pivot["bn"]).to_numpy())
+        rows.append(_row("the harm grows with the number of BN layers (depth series)", dataset,
+                         f"{family} x {len(pivot)} depths", target, scoring, d,
+                         "least-squares slope, t interval", GROWTH_RULE))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def harm_grows_controlled(average: pd.DataFrame, model: str = "resnet20") -> pd.DataFrame:
+    """Claim 2 in the controlled series: BN in only k of ``model``'s slots, first or last k.
+    The estimate is minus the slope of the average over k (points per BN layer): positive when
+    every added BN layer costs noise resistance. ``k = 0`` and all slots are the unnormalized
+    and the fully normalized model, which belong to both placements."""
+    rows = []
+    part_model = average[average["model"] == model]
+    ends = part_model[part_model["placement"] == "all"]
+    for placement in ("first", "last"):
+        series = pd.concat([ends, part_model[part_model["placement"] == placement]])
+        for (dataset, target, scoring), part in series.groupby(["dataset", "target", "scoring"]):
+            means = part.groupby("bn_layers")["avg_normalized_accuracy"].mean()
+            if len(means) < 3:
+                continue
+            d = slope(means.index.to_numpy(), 100 * means.to_numpy())
+            d = Difference(-d.estimate, -d.high, -d.low)
+            rows.append(_row(f"the harm grows with the number of BN layers ({placement} k)",
+                             dataset, f"{model}, BN in the {placement} k of its slots", target,
+                             scoring, d, f"least-squares slope over {len(means)} counts",
+                             GROWTH_RULE))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def headline_numbers(average: pd.DataFrame) -> pd.DataFrame:
+    """Claim 3: each published number against ours on our grid (points). The estimate is ours,
+    the interval ours; the verdict compares the published value (column ``published``)."""
+    rows = []
+    full = _full(average)
+    for r in PUBLISHED.itertuples():
+        part = full[(full["dataset"] == r.dataset) & (full["model"] == r.model)
+                    & (full["norm"] == r.norm)]
+        for (target, scoring), cell in part.groupby(["target", "scoring"]):
+            est = 100 * float(cell["avg_normalized_accuracy"].mean())
+            if len(cell) >= 2:
+                _, half = _seed_mean_ci(100 * cell["avg_normalized_accuracy"])
+                low, high, interval = est - half, est + half, f"seeds ({len(cell)})"
+            else:
+                low, high = 100 * float(cell["low"].iloc[0]), 100 * float(cell["high"].iloc[0])
+                interval = "draws and images, one seed"
+            published = 100 * r.avg_normalized_accuracy
+            matched = low - HEADLINE_TOLERANCE <= published <= high + HEADLINE_TOLERANCE
+            rows.append({"claim": "the headline numbers", "dataset": r.dataset,
+                         "subject": f"{r.model} {'with' if r.norm == 'bn' else 'without'} BN",
+                         "target": target, "scoring": scoring, "estimate": est, "low": low,
+                         "high": high, "interval": interval, "published": published,
+                         "verdict": "reproduced" if matched else "contradicted",
+                         "rule": f"reproduced if the published value lies within our 95 % "
+                                 f"interval widened by {HEADLINE_TOLERANCE:g} points; "
+                                 f"otherwise contradicted"})
+    return pd.DataFrame(rows, columns=[*COLUMNS[:-2], "published", "verdict", "rule"])
+
+
+def _seed_mean_ci(values: pd.Series) -> tuple[float, float]:
+    return mean_ci(values.to_numpy())
+
+
+def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
+    """Claim 4 per (dataset, model, target, scoring): the no-BN average minus 90 %, points."""
+    rows = []
+    full = _full(average)
+    for (dataset, model, target, scoring), part in full[full["norm"] == "none"].groupby(
+            ["dataset", "model", "target", "scoring"]):
+        values = 100 * part["avg_normalized_accuracy"]
+        if len(values) >= 2:
+            mean, half = _seed_mean_ci(values)
+            d, interval = Difference(mean - ROBUST_THRESHOLD, mean - ROBUST_THRESHOLD - half,
+                                     mean - ROBUST_THRESHOLD + half), f"seeds ({len(values)})"
+        else:
+            d = normal_difference(float(values.iloc[0]) - ROBUST_THRESHOLD,
+                                  100 * float(part["standard_error"].iloc[0]))
+            interval = "draws and images, one seed"
+        rows.append(_row(f"networks without BN stay robust (average above "
+                         f"{ROBUST_THRESHOLD:g} %)", dataset, model, target, scoring, d,
+                         interval, ROBUST_RULE))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def all_claims(average: pd.DataFrame) -> pd.DataFrame:
+    """Every claim's rows, in the order of the claims page."""
+    parts = [bn_lowers_resistance(average), harm_grows_across_depths(average),
+             harm_grows_controlled(average), headline_numbers(average),
+             no_bn_stays_robust(average)]
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+
+
+def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
+    """Per claim, target set and scoring: how many rows got each verdict (a compact view)."""
+    table = (claims.groupby(["claim", "target", "scoring", "verdict"]).size()
+             .unstack("verdict", fill_value=0).reset_index())
+    for v in ("reproduced", "contradicted", "inconclusive at this power"):
+        if v not in table:
+            table[v] = 0
+    return table[["claim", "target", "scoring", "reproduced", "contradicted",
+                  "inconclusive at this power"]].astype(
+        {"reproduced": int, "contradicted": int, "inconclusive at this power": int})
