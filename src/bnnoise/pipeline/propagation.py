@@ -156,6 +156,19 @@ class GroupSizeStudy:
     gradient: Check
     records: list[dict[str, Any]]
 
+    @property
+    def similarity_summary(self) -> pd.DataFrame:
+        """Per group size: last-layer cosine similarity and stable rank (mean, 95 % CI)."""
+        return self.summary[["group_size", "seeds", "cosine_similarity",
+                             "cosine_similarity_ci95", "stable_rank", "stable_rank_ci95"]]
+
+    @property
+    def gradient_summary(self) -> pd.DataFrame:
+        """Per group size: first-to-last gradient-norm ratio at the convolutions' outputs and
+        at the unit outputs (mean, 95 % CI)."""
+        return self.summary[["group_size", "seeds", "grad_ratio", "grad_ratio_ci95",
+                             "grad_ratio_outputs", "grad_ratio_outputs_ci95"]]
+
 
 GRADIENT_COLUMNS = ["model", "norm", "seed", "layer", "name", "grad_norm",
                     "activation_variance"]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -211,15 +212,6 @@ def summarize_runs(tables: ShortRunTables,
     return pd.DataFrame(rows)
 
 
-def exceeds(summary: pd.DataFrame, quantity: str, high: str, low: str) -> bool:
-    """Whether norm ``high``'s mean of ``quantity`` exceeds norm ``low``'s by more than the sum
-    of their 95 % CI half-widths, in a :func:`summarize_runs` table of one batch size and
-    learning rate (a missing value or CI gives ``False``)."""
-    rows = summary.set_index("norm")
-    a, b = rows.loc[high], rows.loc[low]
-    return bool(a[quantity] - b[quantity] > a[f"{quantity}_ci95"] + b[f"{quantity}_ci95"])
-
-
 # --- the theory chapters' studies: runs (cached), summaries and the claims' checks -------------
 
 
@@ -278,7 +270,8 @@ class Singularities:
     and Qiao et al.'s three claims; ``dead_by_lr``: dead channels of the group-size series at
     the standard and at the high learning rate (:func:`dead_channels_by_lr`); ``grouping``:
     the check that channel-grouping normalizers switch channels off at the high learning rate;
-    ``lr_records``: provenance of the group-size runs."""
+    ``lr_records`` and ``lr_tables``: provenance and tables of the group-size runs at the
+    standard and at the high learning rate."""
 
     setup: ShortRunSetup
     tables: ShortRunTables
@@ -287,22 +280,25 @@ class Singularities:
     dead_by_lr: pd.DataFrame
     grouping: Check
     lr_records: list[dict[str, Any]]
+    lr_tables: tuple[ShortRunTables, ShortRunTables]
 
 
 def dead_channels_by_lr(standard: ShortRunTables, high: ShortRunTables) -> pd.DataFrame:
-    """Per normalizer: dead channels after training at the standard and at the high learning
-    rate (mean and 95 % CI over the runs that did not diverge) and the diverged runs."""
+    """Per normalizer: runs, and dead channels after training at the standard and at the high
+    learning rate (mean and 95 % CI over the runs that did not diverge) with the diverged runs
+    at each."""
     rows = []
     finals = {"standard": final_values(standard.history), "high": final_values(high.history)}
     for norm in dict.fromkeys([*standard.history["norm"], *high.history["norm"]]):
-        row: dict[str, Any] = {"norm": norm, "grouping": channel_grouping(norm) or "other"}
+        row: dict[str, Any] = {"norm": norm, "grouping": channel_grouping(norm) or "other",
+                               "runs": len(finals["standard"].query("norm == @norm"))}
         for name, final in finals.items():
             runs = final[final["norm"] == norm]
-            values = runs["dead_fraction"].dropna().to_numpy()
+            values = (runs["dead_fraction"].dropna().to_numpy() if "dead_fraction" in runs
+                      else np.array([]))
             row[f"dead_{name}"], row[f"dead_{name}_ci95"] = (
                 mean_ci(values) if len(values) else (math.nan, math.nan))
             row[f"diverged_{name}"] = int(runs["diverged"].sum())
-            row[f"runs_{name}"] = len(runs)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -320,4 +316,4 @@ def singularities(profile: Profile, setup: ShortRunSetup | None = None,
         setup, tables, summarize_runs(tables, ("dead_fraction", "train_loss", "test_acc")),
         singularity_checks(tables.history, setup.batch_size, setup.micro_batch),
         dead_channels_by_lr(standard, high), grouping_check(high.history),
-        standard.records + high.records)
+        standard.records + high.records, (standard, high))

@@ -178,7 +178,8 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
         headers: human headers with units, ``{column: label}``; other columns get
             :data:`HEADERS` or their name with spaces, ``<x>_ci95`` columns "± 95 % CI".
         digits: significant digits of floats (see :func:`format_number`).
-        merge_ci: show ``<x>`` and ``<x>_ci95`` as one column "mean ± half-width".
+        merge_ci: show ``<x>`` and ``<x>_ci95`` as one column "mean ± half-width", and
+            ``ci_low`` and ``ci_high`` as one column "low – high".
         provenance: a MyST block (:func:`bnnoise.report.provenance.provenance_markdown`)
             placed under the table.
         floatfmt: accepted for older calls; a format such as ``".3g"`` sets ``digits``.
@@ -190,8 +191,19 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
         digits = int(floatfmt[1:-1])
     shown = table.reset_index(drop=True)
     columns: list[tuple[str, pd.Series]] = []
+    numeric: list[bool] = []
+    bounds = merge_ci and {"ci_low", "ci_high"} <= set(shown.columns)
     for column in shown.columns:
         if merge_ci and column.endswith(CI_SUFFIX) and column[:-len(CI_SUFFIX)] in shown:
+            continue
+        if bounds and column == "ci_high":
+            continue
+        if bounds and column == "ci_low":
+            low = shown["ci_low"].map(lambda v: format_number(v, digits))
+            high = shown["ci_high"].map(lambda v: format_number(v, digits))
+            columns.append((headers.get("ci_low", "95 % CI"),
+                            pd.Series([f"{a} – {b}" for a, b in zip(low, high, strict=True)])))
+            numeric.append(True)
             continue
         values = shown[column].map(lambda v: format_number(v, digits))
         label = _header(column, headers)
@@ -202,8 +214,11 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
                                 for m, c in zip(values, ci, strict=True)])
             label = headers.get(column, label)
         columns.append((label, values))
+        numeric.append(pd.api.types.is_numeric_dtype(shown[column])
+                       and not pd.api.types.is_bool_dtype(shown[column]))
     body = pd.DataFrame({label: values.to_numpy() for label, values in columns}, dtype=object)
-    text = body.to_markdown(index=False, disable_numparse=True, stralign="right")
+    text = body.to_markdown(index=False, disable_numparse=True,
+                            colalign=["right" if n else "left" for n in numeric])
     out = f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{text}\n:::\n"
     if provenance:
         out += "\n" + provenance

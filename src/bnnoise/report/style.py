@@ -48,12 +48,14 @@ def use_book_style() -> None:
                       "svg.fonttype": "none", "pdf.fonttype": 42})
 
 
-def figure(rows: int = 1, cols: int = 1, height_per_row: float = 3.0, sharex: bool = False,
-           sharey: bool = False) -> tuple[Figure, np.ndarray]:
+def figure(rows: int = 1, cols: int = 1, height_per_row: float = 3.0,
+           sharex: bool | str = False, sharey: bool | str = False
+           ) -> tuple[Figure, np.ndarray]:
     """A new full-width figure in the book's style, with a (rows, cols) array of axes.
 
     Prefer stacking panels (``rows``) to placing them side by side: more than
-    :data:`MAX_PANELS_PER_ROW` per row raises ``ValueError``.
+    :data:`MAX_PANELS_PER_ROW` per row raises ``ValueError``. ``sharex``/``sharey`` take what
+    :func:`matplotlib.pyplot.subplots` takes (``True``, ``"row"``, ``"col"``).
     """
     if rows < 1 or cols < 1:
         raise ValueError(f"need at least one row and one column (got {rows} x {cols})")

@@ -132,7 +132,8 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str],
     finite = _finite_runs(history)
     norms = list(dict.fromkeys(history["norm"]))
     fig, axes = figure(rows=len(quantities), cols=len(configurations),
-                       height_per_row=2.6 if len(configurations) > 1 else 2.4, sharex=True)
+                       height_per_row=2.6 if len(configurations) > 1 else 2.4, sharex=True,
+                       sharey="row")
     for j, (batch, lr) in enumerate(configurations):
         part = finite[(finite["batch_size"] == batch) & (finite["lr"] == lr)]
         for i, (column, label) in enumerate(quantities.items()):
@@ -147,7 +148,9 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str],
             if column in log_y:
                 ax.set_yscale("log")
             if i == 0:
-                ax.set_title(f"batch {batch}, peak learning rate {lr:g}")
+                ax.set_title(f"batch {batch}, peak lr {lr:g}")
+            if math.isfinite(low) and column not in log_y:
+                ax.set_ylim(bottom=low)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _move_legend(fig, axes[0, 0], ncol=len(norms))
     return fig
@@ -172,7 +175,7 @@ def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figur
             ax.set(ylabel=label if j == 0 else "",
                    xlabel="ReLU (forward order)" if i == len(quantities) - 1 else "")
             if i == 0:
-                ax.set_title(f"batch {batch}, peak learning rate {lr:g}")
+                ax.set_title(f"batch {batch}, peak lr {lr:g}")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _move_legend(fig, axes[0, 0], ncol=len(norms))
     return fig

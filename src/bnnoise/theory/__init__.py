@@ -1,1 +1,3 @@
-"""Normalization theory: signal propagation at initialisation, elimination singularities."""
+"""Normalization theory: signal propagation at initialisation (:mod:`.propagation`), elimination
+singularities (:mod:`.singularity`), claims about short training runs (:mod:`.runs`) and the
+machinery that tests every claim with a rule and a three-way verdict (:mod:`.claims`)."""

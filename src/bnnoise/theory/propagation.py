@@ -53,17 +53,22 @@ def sample_gram(a: torch.Tensor) -> torch.Tensor:
     return unit @ unit.T
 
 
+def gram_statistics(gram: torch.Tensor) -> dict[str, float]:
+    """Average cosine similarity (mean off-diagonal entry) and stable rank (trace over largest
+    eigenvalue) of a Gram matrix of unit vectors."""
+    n = gram.shape[0]
+    return {"cosine_similarity": float((gram.sum() - gram.diagonal().sum()) / (n * (n - 1))),
+            "stable_rank": float(gram.trace() / torch.linalg.eigvalsh(gram)[-1])}
+
+
 def average_cosine_similarity(a: torch.Tensor) -> float:
     """Mean off-diagonal entry of :func:`sample_gram`."""
-    gram = sample_gram(a)
-    n = gram.shape[0]
-    return float((gram.sum() - gram.diagonal().sum()) / (n * (n - 1)))
+    return gram_statistics(sample_gram(a))["cosine_similarity"]
 
 
 def stable_rank(a: torch.Tensor) -> float:
     """Trace over largest eigenvalue of :func:`sample_gram` (between 1 and the batch size)."""
-    gram = sample_gram(a)
-    return float(gram.trace() / torch.linalg.eigvalsh(gram)[-1])
+    return gram_statistics(sample_gram(a))["stable_rank"]
 
 
 def conv_points(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -86,7 +91,8 @@ def layer_statistics(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.D
 
     Returns a table with columns site (``output`` or ``conv``, see :data:`SITES`), layer
     (1-based within its site), name, activation_variance, cosine_similarity, stable_rank,
-    grad_norm (the norm of the loss gradient with respect to that tensor).
+    grad_norm (the norm of the loss gradient with respect to that tensor). The similarity
+    measures need a Gram matrix per site and are read at the outputs only (NaN at ``conv``).
     """
     model.train()
     points = {"output": probe_points(model), "conv": conv_points(model)}
@@ -112,11 +118,13 @@ def layer_statistics(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.D
         for i, (name, _) in enumerate(named):
             out = outputs[(site, name)]
             a, grad = out.detach(), out.grad
-            rows.append({"site": site, "layer": i + 1, "name": name,
-                         "activation_variance": activation_variance(a),
-                         "cosine_similarity": average_cosine_similarity(a),
-                         "stable_rank": stable_rank(a),
-                         "grad_norm": float(grad.norm()) if grad is not None else float("nan")})
+            row = {"site": site, "layer": i + 1, "name": name,
+                   "activation_variance": activation_variance(a),
+                   "cosine_similarity": float("nan"), "stable_rank": float("nan"),
+                   "grad_norm": float(grad.norm()) if grad is not None else float("nan")}
+            if site == "output":  # the similarity measures are read at the outputs only
+                row.update(gram_statistics(sample_gram(a)))
+            rows.append(row)
     model.zero_grad(set_to_none=True)
     return pd.DataFrame(rows)
 
@@ -135,17 +143,21 @@ def _last(run: pd.DataFrame, column: str) -> float:
     return float(run.sort_values("layer")[column].iloc[-1])
 
 
-def gradient_ratio(run: pd.DataFrame) -> float:
-    """First over last layer's gradient norm of one network, at the convolutions' outputs when
-    measured there (else at the block or unit outputs)."""
-    site = at_site(run, "conv")
-    grads = (site if len(site) else at_site(run, "output")).sort_values("layer")["grad_norm"]
+def gradient_ratio(run: pd.DataFrame, site: str = "conv") -> float:
+    """First over last layer's gradient norm of one network at ``site`` (the convolutions'
+    outputs by default; a table measured only at block or unit outputs falls back to those)."""
+    rows = at_site(run, site)
+    if not len(rows):
+        rows = at_site(run, "output")
+    grads = rows.sort_values("layer")["grad_norm"]
     return float(grads.iloc[0] / grads.iloc[-1])
 
 
 def group_size_per_seed(layers: pd.DataFrame) -> pd.DataFrame:
     """Per GroupNorm group size and seed: the last layer's cosine similarity and stable rank
-    (block or unit outputs) and the first-to-last gradient-norm ratio (:func:`gradient_ratio`).
+    (block or unit outputs) and the first-to-last gradient-norm ratio (:func:`gradient_ratio`)
+    at the convolutions' outputs (``grad_ratio``) and, for comparison, at the block or unit
+    outputs (``grad_ratio_outputs``).
 
     ``layers`` is a propagation table of ``gn<k>`` networks (see
     :meth:`PropagationSetup.group_size_setup`).
@@ -156,7 +168,8 @@ def group_size_per_seed(layers: pd.DataFrame) -> pd.DataFrame:
         rows.append({"group_size": parse_norm(norm).group_size, "norm": norm, "seed": seed,
                      "cosine_similarity": _last(outputs, "cosine_similarity"),
                      "stable_rank": _last(outputs, "stable_rank"),
-                     "grad_ratio": gradient_ratio(run)})
+                     "grad_ratio": gradient_ratio(run),
+                     "grad_ratio_outputs": gradient_ratio(run, "output")})
     return pd.DataFrame(rows).sort_values(["group_size", "seed"], kind="stable").reset_index(
         drop=True)
 
@@ -168,7 +181,7 @@ def group_size_summary(layers: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for size, part in per_seed.groupby("group_size"):
         row: dict[str, float] = {"group_size": int(size), "seeds": len(part)}
-        for quantity in ("cosine_similarity", "stable_rank", "grad_ratio"):
+        for quantity in ("cosine_similarity", "stable_rank", "grad_ratio", "grad_ratio_outputs"):
             row[quantity], row[f"{quantity}_ci95"] = mean_ci(part[quantity].to_numpy())
         rows.append(row)
     return pd.DataFrame(rows)
@@ -177,9 +190,9 @@ def group_size_summary(layers: pd.DataFrame) -> pd.DataFrame:
 def _extremes(per_seed: pd.DataFrame, column: str) -> tuple[int, int, np.ndarray, np.ndarray]:
     sizes = sorted(per_seed["group_size"].unique())
     small, large = sizes[0], sizes[-1]
-    values = per_seed.set_index("group_size")[column]
-    return (small, large, np.atleast_1d(values.loc[small].to_numpy()),
-            np.atleast_1d(values.loc[large].to_numpy()))
+    sizes_of = per_seed["group_size"]
+    return (int(small), int(large), per_seed.loc[sizes_of == small, column].to_numpy(),
+            per_seed.loc[sizes_of == large, column].to_numpy())
 
 
 def similarity_check(per_seed: pd.DataFrame) -> Check:

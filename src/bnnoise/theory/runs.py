@@ -34,6 +34,7 @@ RUN_KEYS = ["norm", "batch_size", "lr", "seed"]
 def final_values(history: pd.DataFrame) -> pd.DataFrame:
     """One row per run: its last epoch, with ``diverged`` (bool) and, for diverged runs, every
     measured quantity set to NaN (a diverged run has no final value)."""
+    history = history.reset_index(drop=True)
     last = history.groupby(RUN_KEYS, sort=False).tail(1).copy()
     diverged = history.groupby(RUN_KEYS, sort=False)["diverged_step"].transform(
         lambda s: s.notna().any())
@@ -48,6 +49,8 @@ def final_values(history: pd.DataFrame) -> pd.DataFrame:
 
 def _values(final: pd.DataFrame, norm: str, quantity: str, batch_size: int | None = None
             ) -> np.ndarray:
+    if quantity not in final:  # e.g. every run diverged before the quantity was measured
+        return np.array([])
     rows = final[final["norm"] == norm]
     if batch_size is not None:
         rows = rows[rows["batch_size"] == batch_size]
@@ -135,9 +138,12 @@ def grouping_check(history: pd.DataFrame) -> Check:
     grouped, alone = final[kind == "grouped"], final[kind == "alone"]
     names = {k: ", ".join(dict.fromkeys(part["norm"])) or "none"
              for k, part in (("grouped", grouped), ("alone", alone))}
+    def dead(part: pd.DataFrame) -> np.ndarray:
+        return part["dead_fraction"].to_numpy(dtype=float) if "dead_fraction" in part else \
+            np.array([])
+
     return welch_check(
         "normalizers that normalize several channels together switch channels off, "
         "normalizers of single channels do not",
         f"share of dead channels after training, runs with {names['grouped']} minus runs with "
-        f"{names['alone']}", grouped["dead_fraction"].to_numpy(dtype=float),
-        alone["dead_fraction"].to_numpy(dtype=float), Rule())
+        f"{names['alone']}", dead(grouped), dead(alone), Rule())
