@@ -53,7 +53,7 @@ def collapse_probability(model: nn.Module, eta: float, scale: str = "std",
             var = module.running_var.detach()
             log_survival += _survival_log_probability(
                 var.double().numpy(), module.eps, eta, reference_scale(var, scale), kind)
-    return float(-np.expm1(log_survival))
+    return max(0.0, float(-np.expm1(log_survival)))
 
 
 def collapse_table(model: nn.Module, etas: list[float], scale: str = "std",

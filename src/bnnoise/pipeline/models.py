@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -149,6 +150,10 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
         spec: the network, dataset and seed (``spec.seed`` replaces ``recipe.seed``).
         snapshots: epochs whose weights are kept beside the final model, in half precision,
             for networks under :data:`SNAPSHOT_PARAMETER_LIMIT` parameters. Not part of the key.
+
+    Raises:
+        FileNotFoundError: the model is not stored and the environment variable
+            ``BNNOISE_NO_TRAINING`` is set (analyses and tests that must never train).
     """
     recipe = replace(recipe, seed=spec.seed)
     config = model_config(spec, recipe)
@@ -156,6 +161,9 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     if path is not None:
         return _load_trained(path, spec)
 
+    if os.environ.get("BNNOISE_NO_TRAINING"):
+        raise FileNotFoundError(f"{spec.slug} is not trained yet (BNNOISE_NO_TRAINING is set); "
+                                "train it with `make campaign` or `make train`")
     check_precision(recipe.precision)
     dataset = data(spec.dataset)
     torch.manual_seed(recipe.seed)

@@ -1,63 +1,145 @@
-"""The book's figures, each drawn from one tidy table."""
+"""The reproduction chapters' figures, each drawn with seaborn from one tidy table.
+
+Every figure uses the book's style (:mod:`bnnoise.report.style`): full width, readable at 100 %,
+one colour per model, solid lines with BN and dashed lines without, intervals clipped to the
+possible range.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
-NORM_STYLE = {"bn": "-", "none": "--"}
+from bnnoise.report.style import clip_band, colors_for, figure, legend_below
+
 NORM_LABEL = {"bn": "with BN", "none": "without BN"}
+DASHES = {"with BN": "", "without BN": (4, 2)}
+TARGET_LABEL = {"all": "every array (all)", "trainable": "learnable parameters (trainable)",
+                "weights": "conv/linear weights (weights)"}
 
 
-def _colors(models: list[str]) -> dict[str, str]:
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return {m: cycle[i % len(cycle)] for i, m in enumerate(models)}
+def _labelled(table: pd.DataFrame) -> pd.DataFrame:
+    return table.assign(BN=table["norm"].map(NORM_LABEL).fillna(table["norm"]))
+
+
+def _eta_axis(ax: Axes, etas: list[float]) -> None:
+    """A log axis for the noise level, ticked at the grid's values (eta = 0, the clean model,
+    is 100 % by definition and not drawn)."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(etas))
+    ax.xaxis.set_major_formatter(FixedFormatter([f"{e:g}" for e in etas]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(min(etas) / 1.25, max(etas) * 1.25)
+    ax.set_xlabel("noise level eta")
 
 
 def training_curves(history: pd.DataFrame) -> Figure:
-    """Test accuracy and training loss per epoch; colour = model, line style = normalization."""
-    fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.8))
-    colors = _colors(list(dict.fromkeys(history["model"])))
-    for (dataset, model, norm), run in history.groupby(["dataset", "model", "norm"], sort=False):
-        style = {"color": colors[model], "linestyle": NORM_STYLE.get(norm, ":"), "marker": "o",
-                 "markersize": 3, "label": f"{model} {NORM_LABEL.get(norm, norm)} ({dataset})"}
-        ax_acc.plot(run["epoch"], 100 * run["test_acc"], **style)
-        ax_loss.plot(run["epoch"], run["train_loss"], **style)
-    ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
-    ax_loss.set(xlabel="epoch", ylabel="training loss", title="Training loss", yscale="log")
-    ax_acc.legend(fontsize=8)
-    for ax in (ax_acc, ax_loss):
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
+    """Test accuracy and training loss per epoch; colour: model, line style: with/without BN."""
+    data = _labelled(history).assign(test_acc_pct=100 * history["test_acc"])
+    fig, axes = figure(rows=2, height_per_row=2.8, sharex=True)
+    palette = colors_for(list(data["model"]))
+    for ax, (column, label) in zip(axes[:, 0], [("test_acc_pct", "test accuracy (%)"),
+                                               ("train_loss", "training loss")], strict=True):
+        sns.lineplot(data=data, x="epoch", y=column, hue="model", style="BN", dashes=DASHES,
+                     palette=palette, marker="o", markersize=4, ax=ax, legend=ax is axes[0, 0])
+        ax.set_ylabel(label)
+    axes[1, 0].set_yscale("log")
+    legend_below(fig, axes[0, 0])
+    axes[0, 0].get_legend().remove()
     return fig
 
 
-def noise_curves(summary: pd.DataFrame) -> Figure:
-    """Normalized accuracy versus eta with 95 % CIs; columns: target sets, rows: datasets.
+def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
+    """Normalized accuracy versus eta with 95 % intervals (clipped to [0, 100] %), one panel per
+    target set, for one scoring of non-finite outputs; log x axis."""
+    data = _labelled(summary[(summary["scoring"] == scoring) & (summary["eta"] > 0)])
+    targets = list(dict.fromkeys(data["target"]))
+    fig, axes = figure(rows=len(targets), height_per_row=2.6, sharex=True, sharey=True)
+    palette = colors_for(list(data["model"]))
+    for ax, target in zip(axes[:, 0], targets, strict=True):
+        part = data[data["target"] == target]
+        for (model, _), curve in part.groupby(["model", "BN"], sort=False):
+            low, high = clip_band(curve["normalized_accuracy"]
+                                  - curve["normalized_accuracy_ci95"].fillna(0),
+                                  curve["normalized_accuracy"]
+                                  + curve["normalized_accuracy_ci95"].fillna(0))
+            ax.fill_between(curve["eta"], 100 * low, 100 * high, color=palette[model],
+                            alpha=0.15, linewidth=0)
+        sns.lineplot(data=part.assign(pct=100 * part["normalized_accuracy"]), x="eta", y="pct",
+                     hue="model", style="BN", dashes=DASHES, palette=palette, marker="o",
+                     markersize=4, ax=ax, legend=ax is axes[0, 0], errorbar=None)
+        ax.set_title(f"noise on {TARGET_LABEL.get(target, target)}")
+        ax.set_ylabel("normalized acc. (%)")
+        ax.set_ylim(-3, 105)
+        _eta_axis(ax, sorted(data["eta"].unique()))
+    legend_below(fig, axes[0, 0])
+    axes[0, 0].get_legend().remove()
+    return fig
 
-    ``summary`` is :func:`bnnoise.evaluation.summarize_sweep` output keyed by dataset, model,
-    norm and target. The x axis is symmetric-log so that the clean point eta = 0 is shown.
-    """
-    datasets = list(dict.fromkeys(summary["dataset"]))
-    targets = list(dict.fromkeys(summary["target"]))
-    fig, axes = plt.subplots(len(datasets), len(targets),
-                             figsize=(4.2 * len(targets), 3.8 * len(datasets)), sharey=True,
-                             squeeze=False)
-    colors = _colors(list(dict.fromkeys(summary["model"])))
-    for row, dataset in zip(axes, datasets, strict=True):
-        for ax, target in zip(row, targets, strict=True):
-            part = summary[(summary["target"] == target) & (summary["dataset"] == dataset)]
-            for (model, norm), curve in part.groupby(["model", "norm"], sort=False):
-                ax.errorbar(curve["eta"], 100 * curve["normalized_accuracy"],
-                            yerr=100 * curve["normalized_accuracy_ci95"].fillna(0),
-                            color=colors[model], linestyle=NORM_STYLE.get(norm, ":"),
-                            marker="o", markersize=3, capsize=2,
-                            label=f"{model} {NORM_LABEL.get(norm, norm)}")
-            ax.set_xscale("symlog", linthresh=0.02)
-            ax.set(title=f"{dataset}, noise on: {target}", xlabel="noise level eta")
-            ax.grid(alpha=0.3)
-        row[0].set_ylabel("normalized accuracy (%)")
-    axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
+
+def collapse_figure(check: pd.DataFrame) -> Figure:
+    """Exact collapse probability (lines) and sampled collapse rates with Clopper-Pearson
+    intervals (points) versus eta, one colour per model with BN."""
+    data = check[check["norm"] == "bn"]
+    fig, axes = figure(rows=1, height_per_row=3.4)
+    ax = axes[0, 0]
+    palette = colors_for(list(data["model"]))
+    sns.lineplot(data=data, x="eta", y="collapse_probability", hue="model", palette=palette,
+                 ax=ax, errorbar=None)
+    for model, part in data.groupby("model", sort=False):
+        ax.errorbar(part["eta"], part["sampled_rate"],
+                    yerr=[part["sampled_rate"] - part["rate_low"],
+                          part["rate_high"] - part["sampled_rate"]],
+                    fmt="o", color=palette[model], capsize=3, markersize=4)
+    ax.set(ylabel="P(collapse)", ylim=(-0.03, 1.03))
+    _eta_axis(ax, sorted(data["eta"].unique()))
+    legend_below(fig, ax)
+    ax.get_legend().remove()
+    return fig
+
+
+def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target",
+                   style: str | None = None) -> Figure:
+    """Average normalized accuracy (with its 95 % interval, clipped) against ``x``, one colour
+    per ``hue`` value; e.g. against the number of BN layers."""
+    data = table.assign(pct=100 * table["avg_normalized_accuracy"])
+    low, high = clip_band(table["low"], table["high"])
+    data = data.assign(low_pct=100 * low, high_pct=100 * high)
+    fig, axes = figure(rows=1, height_per_row=3.6)
+    ax = axes[0, 0]
+    palette = colors_for(list(data[hue]))
+    for key, part in data.groupby([hue] + ([style] if style else []), sort=False):
+        name = key[0] if isinstance(key, tuple) else key
+        part = part.sort_values(x)
+        ax.fill_between(part[x], part["low_pct"], part["high_pct"], color=palette[name],
+                        alpha=0.12, linewidth=0)
+    sns.lineplot(data=data, x=x, y="pct", hue=hue, style=style, palette=palette, marker="o",
+                 ax=ax, errorbar=None)
+    ax.set(xlabel=xlabel, ylabel="avg. normalized acc. (%)", ylim=(-3, 105))
+    legend_below(fig, ax, ncol=3)
+    ax.get_legend().remove()
+    return fig
+
+
+def progress_figure(progress: pd.DataFrame) -> Figure:
+    """Average normalized accuracy against clean accuracy along training (one point per stored
+    epoch), one panel per target set, colour: model, marker style: with/without BN."""
+    data = _labelled(progress).assign(clean_pct=100 * progress["clean_accuracy"],
+                                      pct=100 * progress["avg_normalized_accuracy"])
+    targets = list(dict.fromkeys(data["target"]))
+    fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
+    palette = colors_for(list(data["model"]))
+    for ax, target in zip(axes[:, 0], targets, strict=True):
+        part = data[data["target"] == target]
+        sns.lineplot(data=part, x="clean_pct", y="pct", hue="model", style="BN", dashes=DASHES,
+                     palette=palette, marker="o", sort=False, ax=ax, errorbar=None,
+                     legend=ax is axes[0, 0])
+        ax.set(title=f"noise on {TARGET_LABEL.get(target, target)}",
+               xlabel="clean test accuracy (%)", ylabel="avg. normalized acc. (%)",
+               ylim=(-3, 105))
+    legend_below(fig, axes[0, 0])
+    axes[0, 0].get_legend().remove()
     return fig
