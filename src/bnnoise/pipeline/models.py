@@ -13,7 +13,7 @@ import itertools
 import json
 import os
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,7 @@ class TrainedModel:
     history: pd.DataFrame
     summary: dict[str, Any]
     key: str
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 STORE_FP32_LIMIT = 24_000_000
@@ -118,12 +119,18 @@ def _load_state(model: nn.Module, file: Path) -> None:
                            for k, v in state.items()})
 
 
+MACHINE_FIELDS = ("cpu", "amx", "avx512_bf16", "threads", "torch", "python")
+
+
 def _load_trained(path: Path, spec: ModelSpec) -> TrainedModel:
     summary = json.loads((path / "summary.json").read_text())
     model = spec.build()
     _load_state(model, path / "model.pt")
     model.eval().to(memory_format=torch.channels_last)  # about 1.3x faster fp32 inference here
-    return TrainedModel(spec, model, pd.read_csv(path / "history.csv"), summary, path.name)
+    record = json.loads((path / "manifest.json").read_text()).get("provenance") or {
+        k: summary[k] for k in (*MACHINE_FIELDS, "data_fingerprint") if k in summary}
+    return TrainedModel(spec, model, pd.read_csv(path / "history.csv"), summary, path.name,
+                        record)
 
 
 def snapshot_epochs(path: Path) -> list[int]:

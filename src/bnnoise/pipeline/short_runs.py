@@ -96,6 +96,16 @@ def short_run_config(setup: ShortRunSetup, norm: str, recipe: Recipe) -> dict[st
             "version": SHORT_RUN_VERSION}
 
 
+def _provenance(store: ArtifactStore, slug: str, config: dict[str, Any], path) -> dict[str, Any]:
+    """The run's provenance record; runs stored before manifests kept one fall back to what
+    their summary recorded (torch version, threads), the rest stays "not recorded"."""
+    record = store.provenance("short_runs", slug, config)
+    if record:
+        return record
+    summary = json.loads((path / "summary.json").read_text())
+    return {k: summary[k] for k in ("torch", "threads") if k in summary}
+
+
 def short_run(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norm: str,
               recipe: Recipe, progress: bool = False) -> ShortRun:
     """Load one short run from the store, or train it and store it.
@@ -143,7 +153,7 @@ def short_run(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norm
     return ShortRun(pd.read_csv(path / "history.csv"),  # type: ignore[operator]
                     pd.read_csv(path / "channels.csv"),  # type: ignore[operator]
                     json.loads((path / "summary.json").read_text()),  # type: ignore[operator]
-                    store.provenance("short_runs", slug, config))
+                    _provenance(store, slug, config, path))  # type: ignore[arg-type]
 
 
 def run_grid(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norms: tuple[str, ...],

@@ -166,8 +166,8 @@ def _header(column: str, headers: Mapping[str, str]) -> str:
 
 def numbered_table(table: pd.DataFrame, caption: str, name: str,
                    headers: Mapping[str, str] | None = None, *, digits: int = 3,
-                   merge_ci: bool = False, provenance: str | None = None,
-                   floatfmt: str | None = None) -> Markdown:
+                   merge_ci: bool = False, percent: tuple[str, ...] = (),
+                   provenance: str | None = None, floatfmt: str | None = None) -> Markdown:
     """A table the book numbers and can reference as ``{numref}`name```.
 
     Args:
@@ -180,6 +180,8 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
         digits: significant digits of floats (see :func:`format_number`).
         merge_ci: show ``<x>`` and ``<x>_ci95`` as one column "mean ± half-width", and
             ``ci_low`` and ``ci_high`` as one column "low – high".
+        percent: columns holding shares, shown in per cent (with their ``_ci95``); say so in
+            their header.
         provenance: a MyST block (:func:`bnnoise.report.provenance.provenance_markdown`)
             placed under the table.
         floatfmt: accepted for older calls; a format such as ``".3g"`` sets ``digits``.
@@ -189,7 +191,11 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
     headers = dict(headers or {})
     if floatfmt is not None and floatfmt.endswith("g") and floatfmt[1:-1].isdigit():
         digits = int(floatfmt[1:-1])
-    shown = table.reset_index(drop=True)
+    shown = table.reset_index(drop=True).copy()
+    for column in percent:
+        for c in (column, f"{column}{CI_SUFFIX}"):
+            if c in shown:
+                shown[c] = 100 * shown[c]
     columns: list[tuple[str, pd.Series]] = []
     numeric: list[bool] = []
     bounds = merge_ci and {"ci_low", "ci_high"} <= set(shown.columns)
@@ -210,13 +216,19 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
         partner = f"{column}{CI_SUFFIX}"
         if merge_ci and partner in shown:
             ci = shown[partner].map(lambda v: format_number(v, 2 if digits > 2 else digits))
-            values = pd.Series([m if c == "–" or m == "–" else f"{m} ± {c}"
+            values = pd.Series([m if c == "–" or m == "–" else f"{m}\u00a0±\u00a0{c}"
                                 for m, c in zip(values, ci, strict=True)])
             label = headers.get(column, label)
         columns.append((label, values))
         numeric.append(pd.api.types.is_numeric_dtype(shown[column])
                        and not pd.api.types.is_bool_dtype(shown[column]))
-    body = pd.DataFrame({label: values.to_numpy() for label, values in columns}, dtype=object)
+    labels = [label for label, _ in columns]
+    if len(set(labels)) < len(labels):
+        duplicates = sorted({label for label in labels if labels.count(label) > 1})
+        raise ValueError(f"two columns of table {name} share the header "
+                         f"{', '.join(map(repr, duplicates))}; give them distinct headers")
+    body = pd.DataFrame([list(row) for row in zip(*(v.to_numpy() for _, v in columns),
+                                                    strict=True)], columns=labels, dtype=object)
     text = body.to_markdown(index=False, disable_numparse=True,
                             colalign=["right" if n else "left" for n in numeric])
     out = f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{text}\n:::\n"
@@ -233,7 +245,7 @@ def _value(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_value(v)}" for k, v in value.items()) or "none"
     if isinstance(value, float):
-        return format_number(value, 4)
+        return f"{value:g}"
     return str(value)
 
 

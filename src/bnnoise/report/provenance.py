@@ -50,49 +50,24 @@ def _distinct(records: list[dict[str, Any]], key: str) -> tuple[list[str], bool]
     return present, any(v in (None, "") for v in values) or not records
 
 
-def _join(values: list[str], missing: bool, what: str = "") -> str:
-    if not values:
-        return NOT_RECORDED
-    text = ", ".join(values)
-    if missing:
-        text += f" ({NOT_RECORDED} for some{what})"
-    return text
-
-
 def _bf16(record: dict[str, Any]) -> str:
     amx, avx = record.get("amx"), record.get("avx512_bf16")
     if amx is None and avx is None:
-        return f"bf16 {NOT_RECORDED}"
+        return f"bf16 capability {NOT_RECORDED}"
     if amx or avx:
         return "native bf16 (" + " + ".join(
             name for name, flag in (("AMX", amx), ("AVX-512-BF16", avx)) if flag) + ")"
     return "no native bf16"
 
 
-def _machines(records: list[dict[str, Any]]) -> str:
-    machines = list(dict.fromkeys(
-        f"{r['cpu']}, {_bf16(r)}" for r in records if r.get("cpu")))
-    missing = any(not r.get("cpu") for r in records) or not records
-    if not machines:
-        return f"CPU {NOT_RECORDED}"
-    return "; ".join(machines) + (f" (CPU {NOT_RECORDED} for some)" if missing else "")
+def _some(text: str, missing: bool) -> str:
+    return f"{text} ({NOT_RECORDED} for some)" if missing else text
 
 
-def _dates(records: list[dict[str, Any]]) -> str:
-    dates, missing = _distinct(records, "created")
-    if not dates:
-        return f"date {NOT_RECORDED}"
-    days = sorted({d.split(" ")[0] for d in dates})
-    span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
-    return span + (f" ({NOT_RECORDED} for some)" if missing else "")
-
-
-def _seeds(seeds: Iterable[int] | None) -> str:
-    if seeds is None:
-        return f"seeds {NOT_RECORDED}"
-    seeds = list(seeds)
+def _seeds(seeds: Iterable[int] | None) -> str | None:
+    seeds = list(seeds) if seeds is not None else []
     if not seeds:
-        return f"seeds {NOT_RECORDED}"
+        return None
     return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(s) for s in seeds)
 
 
@@ -109,14 +84,39 @@ def provenance_line(records: list[dict[str, Any]], profile: str,
     """
     records = [dict(r or {}) for r in records]
     count = len(records)
-    commits, commits_missing = _distinct(records, "commit")
-    libraries, libraries_missing = _distinct(records, "library")
-    torches, torches_missing = _distinct(records, "torch")
     results = f"{count} stored result{'s' if count != 1 else ''}" if count else "no stored result"
-    return (f"Computed with profile {profile} ({results}, {_seeds(seeds)}) on {_dates(records)}; "
-            f"code commit {_join(commits, commits_missing)}, bnnoise "
-            f"{_join(libraries, libraries_missing)}, torch {_join(torches, torches_missing)}; "
-            f"{_machines(records)}.")
+    seed_text = _seeds(seeds)
+    head = (f"Computed with profile {profile} from {results}"
+            f" ({seed_text or 'seeds ' + NOT_RECORDED})")
+    known, unknown = [], []
+
+    dates, missing = _distinct(records, "created")
+    if dates:
+        days = sorted({d.split(" ")[0] for d in dates})
+        span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+        head += " on " + _some(span, missing)
+    else:
+        unknown.append("date")
+    for key, label in (("commit", "code commit"), ("library", "bnnoise"), ("torch", "torch")):
+        values, missing = _distinct(records, key)
+        if values:
+            known.append(_some(f"{label} {', '.join(values)}", missing))
+        else:
+            unknown.append(label if key != "library" else "bnnoise version")
+    machines = list(dict.fromkeys(f"{r['cpu']}, {_bf16(r)}" for r in records if r.get("cpu")))
+    if machines:
+        known.append(_some("CPU " + "; ".join(machines),
+                           any(not r.get("cpu") for r in records)))
+    else:
+        unknown.append("CPU")
+    sentence = head
+    if known:
+        sentence += "; " + ", ".join(known)
+    if unknown:
+        names = unknown[0] if len(unknown) == 1 else \
+            ", ".join(unknown[:-1]) + " and " + unknown[-1]
+        sentence += f"; {names} {NOT_RECORDED}"
+    return sentence + "."
 
 
 def provenance_markdown(records: list[dict[str, Any]], profile: str,

@@ -28,6 +28,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
 }
 """The possible range of each plotted quantity; confidence bands are clipped to it."""
 
+FLOOR_AXES = ("dead_fraction",)
+"""Quantities that often sit at their lower bound: their axis starts there."""
+
 
 def _kind(norm: str) -> str:
     from bnnoise.nets.norms import parse_norm
@@ -149,7 +152,7 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str],
                 ax.set_yscale("log")
             if i == 0:
                 ax.set_title(f"batch {batch}, peak lr {lr:g}")
-            if math.isfinite(low) and column not in log_y:
+            if column in FLOOR_AXES:
                 ax.set_ylim(bottom=low)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _move_legend(fig, axes[0, 0], ncol=len(norms))

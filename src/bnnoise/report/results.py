@@ -1,0 +1,170 @@
+"""A profile's results, assembled for the chapters: one call per kind of result.
+
+Each function loads (or computes, if missing and allowed) everything of one grid of a profile
+through the cached pipeline and returns tidy tables. Chapters call these and show the tables;
+the CSV files they publish are written by :func:`publish_tables`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from bnnoise.config import Profile
+from bnnoise.noise.collapse import collapse_adjusted_average, collapse_check, pooled_collapse_test
+from bnnoise.pipeline.models import TrainedModel, train_profile
+from bnnoise.pipeline.sweeps import (
+    RUN_COLUMNS,
+    collapse_probabilities,
+    profile_hits,
+    sweep_profile,
+)
+from bnnoise.report.book import save_table
+from bnnoise.report.provenance import provenance_markdown
+from bnnoise.report.tables import (
+    average_normalized_accuracy,
+    history_table,
+    summarize_sweep,
+    training_table,
+)
+
+KEYS = [*RUN_COLUMNS, "target"]
+"""The columns that name one curve: a trained model and a target set."""
+
+
+@dataclass
+class NoiseResults:
+    """Everything the reproduction chapters show about one grid of trained models.
+
+    Attributes:
+        runs: the trained models.
+        training: one row per model (clean accuracy, BN layers, time; see
+            :func:`bnnoise.report.tables.training_table`).
+        history: per-epoch training history.
+        draws: every noisy draw (:func:`bnnoise.pipeline.sweeps.noise_sweep`).
+        summary: per (curve, scoring, eta) means with 95 % intervals over the draws.
+        average: per (curve, scoring) average normalized accuracy over the grid, with intervals
+            covering the draws and the sampling of the test images.
+        collapse: sampled collapse rates beside the exact probabilities (target ``all``).
+    """
+
+    runs: list[TrainedModel]
+    training: pd.DataFrame
+    history: pd.DataFrame
+    draws: pd.DataFrame
+    summary: pd.DataFrame
+    average: pd.DataFrame
+    collapse: pd.DataFrame
+
+
+def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",)) -> NoiseResults:
+    """Train (or load) and sweep every model of the profile's ``grids``; summarise."""
+    runs = [run for grid in grids for run in train_profile(profile, grid=grid)]
+    runs = list({run.key: run for run in runs}.values())  # a model may belong to two grids
+    draws = sweep_profile(profile, runs)
+    population = int(runs[0].summary["test_images"])
+    average = average_normalized_accuracy(draws, KEYS, profile_hits(profile, runs), population)
+    probabilities = collapse_probabilities(runs, profile.noise)
+    collapse = (collapse_check(draws[draws["target"] == "all"], probabilities, RUN_COLUMNS)
+                if "all" in profile.noise.targets else probabilities.iloc[:0])
+    return NoiseResults(runs, training_table(runs), history_table(runs), draws,
+                        summarize_sweep(draws, KEYS), average, collapse)
+
+
+def collapse_adjusted(results: NoiseResults) -> pd.DataFrame:
+    """Per BN model and scoring, under target ``all``: the average normalized accuracy from the
+    sampled draws beside the one computed with the exact collapse probability
+    (:func:`bnnoise.noise.collapse.collapse_adjusted_average`), in percent."""
+    rows = []
+    all_draws = results.draws[results.draws["target"] == "all"]
+    for key, draws in all_draws.groupby(RUN_COLUMNS):
+        labels = dict(zip(RUN_COLUMNS, key, strict=True))
+        if labels["norm"] == "none":
+            continue
+        probs = results.collapse.merge(pd.DataFrame([labels]), on=RUN_COLUMNS)
+        for scoring, column in (("wrong", "accuracy"), ("argmax", "accuracy_argmax")):
+            sampled = results.average.merge(
+                pd.DataFrame([{**labels, "target": "all", "scoring": scoring}]))
+            adjusted = collapse_adjusted_average(draws, probs, column)
+            rows.append({**labels, "scoring": scoring,
+                         "sampled": 100 * float(sampled["avg_normalized_accuracy"].iloc[0]),
+                         "sampled_low": 100 * float(sampled["low"].iloc[0]),
+                         "sampled_high": 100 * float(sampled["high"].iloc[0]),
+                         "exact_collapse": 100 * adjusted.estimate,
+                         "exact_low": 100 * adjusted.low, "exact_high": 100 * adjusted.high})
+    return pd.DataFrame(rows)
+
+
+def collapse_agreement(results: NoiseResults) -> dict[str, float]:
+    """The pooled test of the exact collapse probability against every sampled draw of the BN
+    models: observed and expected collapses, p-value, and the share of (model, eta) cells whose
+    Clopper-Pearson interval holds the exact probability."""
+    bn = results.collapse[results.collapse["norm"] != "none"]
+    observed, expected, p_value = pooled_collapse_test(bn)
+    return {"observed": observed, "expected": expected, "p_value": p_value,
+            "cells": len(bn), "consistent_cells": int(bn["consistent"].sum())}
+
+
+def publish_tables(results: NoiseResults, profile: Profile, prefix: str) -> list[Path]:
+    """Write the results' tidy tables as ``<prefix>_<table>.csv`` into the profile's results
+    directory; return their paths."""
+    tables = {"training": results.training, "history": results.history,
+              "draws": results.draws, "summary": results.summary, "average": results.average,
+              "collapse": results.collapse}
+    return [save_table(table, profile, f"{prefix}_{name}.csv") for name, table in tables.items()]
+
+
+def provenance_for(results: NoiseResults, profile: Profile) -> str:
+    """The provenance line (:func:`bnnoise.report.provenance.provenance_markdown`) of every
+    figure and table drawn from ``results``: the records of the trained models."""
+    return provenance_markdown([run.provenance for run in results.runs], profile.name,
+                               sorted({run.spec.seed for run in results.runs}))
+
+
+BN_LABEL = {"bn": "with BN", "none": "without BN"}
+
+
+def _interval(value: float, low: float, high: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def training_view(results: NoiseResults) -> pd.DataFrame:
+    """The clean-accuracy table of the book: one row per model."""
+    t = results.training
+    return pd.DataFrame({
+        "model": t["model"], "BN": t["norm"].map(BN_LABEL).fillna(t["norm"]),
+        "seed": t["seed"] if "seed" in t else 0, "BN layers": t["bn_layers"],
+        "parameters": t["parameters"], "epochs": t["epochs"],
+        "clean accuracy (%)": (100 * t["clean_accuracy"]).round(2),
+        "training (min)": (t["train_seconds"] / 60).round(1)})
+
+
+def average_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
+    """Average normalized accuracy (%) with its 95 % interval per model (rows) and target set
+    (columns), for one scoring, with the study's number where it reported one."""
+    from bnnoise.report.study import PUBLISHED
+
+    a = results.average[(results.average["scoring"] == scoring)
+                        & (results.average["placement"] == "all")]
+    cells = a.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+                           zip(a["avg_normalized_accuracy"], a["low"], a["high"], strict=True)])
+    wide = cells.pivot_table(index=["dataset", "model", "norm", "seed"], columns="target",
+                             values="text", aggfunc="first").reset_index()
+    wide = wide.merge(PUBLISHED, on=["dataset", "model", "norm"], how="left")
+    wide["study"] = (100 * wide.pop("avg_normalized_accuracy")).round(2)
+    wide.insert(2, "BN", wide.pop("norm").map(BN_LABEL))
+    return wide.drop(columns=["dataset"] if wide["dataset"].nunique() == 1 else [])
+
+
+def collapse_view(results: NoiseResults) -> pd.DataFrame:
+    """Per BN model and eta: the exact collapse probability and the sampled rate."""
+    c = results.collapse[results.collapse["norm"] != "none"]
+    return pd.DataFrame({"model": c["model"], "eta": c["eta"],
+                         "exact P(collapse)": c["collapse_probability"].round(4),
+                         "collapsed draws": [f"{k} of {n}" for k, n in
+                                             zip(c["collapsed_draws"], c["draws"], strict=True)],
+                         "95 % CI of the rate": [f"{lo:.2f}–{hi:.2f}" for lo, hi in
+                                                 zip(c["rate_low"], c["rate_high"], strict=True)],
+                         "consistent": c["consistent"].map({True: "yes", False: "no"})})
