@@ -135,7 +135,7 @@ def training_view(results: NoiseResults) -> pd.DataFrame:
     t = results.training
     return pd.DataFrame({
         "model": t["model"], "BN": t["norm"].map(BN_LABEL).fillna(t["norm"]),
-        "seed": t["seed"] if "seed" in t else 0, "BN layers": t["bn_layers"],
+        "seed": t["seed"], "BN layers": t["bn_layers"],
         "parameters": t["parameters"], "epochs": t["epochs"],
         "clean accuracy (%)": (100 * t["clean_accuracy"]).round(2),
         "training (min)": (t["train_seconds"] / 60).round(1)})

@@ -8,24 +8,23 @@ import numpy as np
 import pandas as pd
 
 from bnnoise.pipeline.models import TrainedModel
-from bnnoise.pipeline.sweeps import RUN_COLUMNS
+from bnnoise.pipeline.sweeps import RUN_COLUMNS, run_key
 from bnnoise.stats import image_variance, mean_ci, t_quantile_975
 
 
 def training_table(runs: list[TrainedModel]) -> pd.DataFrame:
     """One row per trained model: clean accuracy, BN layers, parameters, training time."""
-    rows = [{"dataset": r.spec.dataset, "model": r.spec.model, "norm": r.spec.norm,
-             **{k: r.summary[k] for k in ("clean_accuracy", "test_images", "bn_layers",
-                                          "conv_layers", "parameters", "train_seconds",
-                                          "seconds_per_epoch")},
+    rows = [{**dict(zip(RUN_COLUMNS, run_key(r), strict=True)),
+             **{k: r.summary[k] for k in ("clean_accuracy", "test_images", "conv_layers",
+                                          "parameters", "train_seconds", "seconds_per_epoch")},
              "epochs": len(r.history), "artifact": r.key} for r in runs]
     return pd.DataFrame(rows)
 
 
 def history_table(runs: list[TrainedModel]) -> pd.DataFrame:
     """Tidy per-epoch training history of every run."""
-    return pd.concat([r.history.assign(dataset=r.spec.dataset, model=r.spec.model,
-                                       norm=r.spec.norm) for r in runs], ignore_index=True)
+    return pd.concat([r.history.assign(**dict(zip(RUN_COLUMNS, run_key(r), strict=True)))
+                      for r in runs], ignore_index=True)
 
 
 SCORINGS = {"wrong": "accuracy", "argmax": "accuracy_argmax"}
