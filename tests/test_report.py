@@ -62,25 +62,27 @@ def test_clip_band_keeps_intervals_in_range() -> None:
 def test_provenance_line_from_complete_records() -> None:
     other = {**FULL, "created": "2026-11-05 09:00 UTC", "commit": "0123456789ab"}
     line = provenance_line([FULL, other], "cpu", seeds=[0, 1, 2])
-    assert line.startswith("Computed with profile cpu (2 stored results, seeds 0, 1, 2)")
-    assert "2026-11-03 to 2026-11-05" in line
-    assert "abc123def456, 0123456789ab" in line
+    assert line.startswith("Computed with profile cpu from 2 stored results (seeds 0, 1, 2) on "
+                           "2026-11-03 to 2026-11-05;")
+    assert "code commit abc123def456, 0123456789ab" in line
     assert "bnnoise 0.1.0" in line and "torch 2.14.1" in line
-    assert "Platinum 8480+, native bf16 (AMX + AVX-512-BF16)" in line
-    assert "not recorded" not in line
+    assert "CPU Intel(R) Xeon(R) Platinum 8480+, native bf16 (AMX + AVX-512-BF16)" in line
+    assert "not recorded" not in line and line.endswith(".")
 
 
 def test_provenance_line_says_what_is_not_recorded() -> None:
     old = {"cpu": "AMD EPYC 7B13", "amx": False, "avx512_bf16": False}  # an older artifact
     line = provenance_line([FULL, old, {}], "cpu", seeds=[0])
-    assert "(3 stored results, seed 0)" in line
-    assert "abc123def456 (not recorded for some)" in line
-    assert "AMD EPYC 7B13, no native bf16" in line and "(CPU not recorded for some)" in line
+    assert "from 3 stored results (seed 0)" in line
+    assert "code commit abc123def456 (not recorded for some)" in line
+    assert "AMD EPYC 7B13, no native bf16" in line and "(not recorded for some)." in line
     empty = provenance_line([{}], "smoke")
-    assert "commit not recorded" in empty and "torch not recorded" in empty
-    assert "date not recorded" in empty and "CPU not recorded" in empty
-    assert "seeds not recorded" in empty
+    assert empty == ("Computed with profile smoke from 1 stored result (seeds not recorded); "
+                     "date, code commit, bnnoise version, torch and CPU not recorded.")
+    assert "torch 2.14; date, code commit, bnnoise version and CPU not recorded" in \
+        provenance_line([{"torch": "2.14"}], "cpu", [0])
     assert "no stored result" in provenance_line([], "cpu", seeds=[])
+    assert "bf16 capability not recorded" in provenance_line([{"cpu": "X"}], "cpu", [0])
     assert provenance_markdown([FULL], "cpu").startswith(":::{container} provenance")
 
 
@@ -125,7 +127,7 @@ def test_numbered_tables_have_human_headers_and_no_index() -> None:
     assert "1.23" in text and "0.0123" in text and "1.23456" not in text
     assert "7" not in text.split("\n", 4)[4].split("|")[1]  # no index column
     merged = numbered_table(table, "c", "tbl-y", merge_ci=True).data
-    assert "1.23 ± 0.012" in merged and merged.splitlines()[4].count("|") == 3
+    assert "1.23\u00a0±\u00a00.012" in merged and merged.splitlines()[4].count("|") == 3
 
 
 def test_configuration_rows_of_a_setup_and_a_profile(project: Path) -> None:
@@ -158,3 +160,14 @@ def test_published_figures_are_saved_and_linked_from_the_notebook(
     monkeypatch.setenv("BNNOISE_RESULTS", str(project / "out" / "results"))
     assert link_path(load_profile("smoke", root=project).results_dir / "x.csv",
                      profile) == "results/smoke/x.csv"
+
+
+def test_numbered_tables_in_percent_and_distinct_headers() -> None:
+    table = pd.DataFrame({"norm": ["gn4"], "dead_fraction": [0.2859],
+                          "dead_fraction_ci95": [0.3613], "diverged_a": [0], "diverged_b": [2]})
+    text = numbered_table(table, "c", "t", {"dead_fraction": "dead (%)", "diverged_a": "a",
+                                            "diverged_b": "b"}, merge_ci=True,
+                          percent=("dead_fraction",)).data
+    assert "28.6\u00a0±\u00a036" in text and "| gn4" in text
+    with pytest.raises(ValueError, match="share the header 'diverged'"):
+        numbered_table(table, "c", "t", {"diverged_a": "diverged", "diverged_b": "diverged"})

@@ -65,3 +65,9 @@ def test_joint_fit_cannot_fit_curves_that_disagree() -> None:
 def test_chance_reading_of_the_vgg16_number() -> None:
     # every draw collapses, argmax picks class 0: 10 % right, over a clean accuracy of 93 %
     assert 100 * chance_reading(0.93, 10) == pytest.approx(10.75, abs=0.01)
+
+
+def test_joint_fit_without_published_models_is_empty() -> None:
+    summary = _linear_summary(0.4).assign(model="resnet8")
+    fit = joint_fit(summary)
+    assert fit.empty and "rmse" in fit.columns

@@ -208,7 +208,8 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
             low = shown["ci_low"].map(lambda v: format_number(v, digits))
             high = shown["ci_high"].map(lambda v: format_number(v, digits))
             columns.append((headers.get("ci_low", "95 % CI"),
-                            pd.Series([f"{a} – {b}" for a, b in zip(low, high, strict=True)])))
+                            pd.Series([f"{a}\u2009–\u2009{b}"
+                                       for a, b in zip(low, high, strict=True)])))
             numeric.append(True)
             continue
         values = shown[column].map(lambda v: format_number(v, digits))

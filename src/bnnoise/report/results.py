@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from IPython.display import Markdown
 
 from bnnoise.config import Profile
 from bnnoise.noise.collapse import collapse_adjusted_average, collapse_check, pooled_collapse_test
@@ -21,7 +22,7 @@ from bnnoise.pipeline.sweeps import (
     profile_hits,
     sweep_profile,
 )
-from bnnoise.report.book import save_table
+from bnnoise.report.book import numbered_table, save_table
 from bnnoise.report.provenance import provenance_markdown
 from bnnoise.report.tables import (
     average_normalized_accuracy,
@@ -168,3 +169,58 @@ def collapse_view(results: NoiseResults) -> pd.DataFrame:
                          "95 % CI of the rate": [f"{lo:.2f}–{hi:.2f}" for lo, hi in
                                                  zip(c["rate_low"], c["rate_high"], strict=True)],
                          "consistent": c["consistent"].map({True: "yes", False: "no"})})
+
+
+def scoring_view(results: NoiseResults) -> pd.DataFrame:
+    """Average normalized accuracy (%) of the BN networks under target ``all`` with both
+    scorings of non-finite outputs, side by side."""
+    a = results.average[(results.average["target"] == "all")
+                        & (results.average["norm"] != "none")
+                        & (results.average["placement"] == "all")]
+    cells = a.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+                           zip(a["avg_normalized_accuracy"], a["low"], a["high"], strict=True)])
+    wide = cells.pivot_table(index=["model", "seed"], columns="scoring", values="text",
+                             aggfunc="first").reset_index()
+    return wide.rename(columns={"wrong": "scored wrong", "argmax": "plain argmax"})
+
+
+def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None
+                ) -> Markdown:
+    """The rows of one claim (those whose claim starts with ``claim``) as a numbered table:
+    subject, reading, estimate with its interval, verdict; the rule in the caption."""
+    rows = verdicts[verdicts["claim"].str.startswith(claim)]
+    if rows.empty:
+        return Markdown("*No comparison for this claim in this run (its models are not part of "
+                        "the run's grids).* \n")
+    shown = pd.DataFrame({
+        "subject": rows["subject"], "target": rows["target"], "scoring": rows["scoring"],
+        "estimate (95 % CI)": [_interval(v, lo, hi) for v, lo, hi in
+                               zip(rows["estimate"], rows["low"], rows["high"], strict=True)],
+        "verdict": rows["verdict"]})
+    if "published" in rows and rows["published"].notna().any():
+        shown.insert(3, "study", rows["published"].round(2))
+    caption = (f"{rows['claim'].iloc[0][0].upper()}{rows['claim'].iloc[0][1:]}: "
+               f"{rows['rule'].iloc[0]}. Interval: {rows['interval'].iloc[0]}.")
+    return numbered_table(shown, caption, name, provenance=provenance)
+
+
+def depth_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
+    """Averages of the fully normalized and unnormalized ResNets for :func:`average_versus`:
+    x = the BN layer count of the network with BN of the same depth."""
+    a = results.average[(results.average["scoring"] == scoring)
+                        & (results.average["placement"] == "all")
+                        & results.average["model"].str.startswith("resnet")]
+    layers = a[a["norm"] == "bn"].groupby("model")["bn_layers"].max()
+    return a.assign(**{"BN layers": a["model"].map(layers),
+                       "BN": a["norm"].map(BN_LABEL)}).dropna(subset=["BN layers"])
+
+
+def count_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
+    """Averages of the controlled series for :func:`average_versus`: x = ``k``, the number of
+    normalized slots; the end points (k = 0 and all slots) belong to both placements."""
+    a = results.average[results.average["scoring"] == scoring]
+    ends = a[a["placement"] == "all"]
+    parts = [pd.concat([ends, a[a["placement"] == p]]).assign(placement=p)
+             for p in ("first", "last")]
+    out = pd.concat(parts, ignore_index=True)
+    return out.assign(k=out["bn_layers"])

@@ -108,7 +108,9 @@ def joint_fit(summary: pd.DataFrame) -> pd.DataFrame:
                    if (dataset, model, norm) in curves else np.nan)
             row[f"residual {model} {norm}"] = float(res)
         rows.append(row)
-    return pd.DataFrame(rows).sort_values("rmse", ignore_index=True)
+    columns = ["family", "target", "scoring", "eta_max", "numbers", "rmse",
+               *(f"residual {r.model} {r.norm}" for r in PUBLISHED.itertuples())]
+    return pd.DataFrame(rows, columns=columns).sort_values("rmse", ignore_index=True)
 
 
 def chance_reading(clean_accuracy: float, num_classes: int) -> float:

@@ -35,10 +35,8 @@ FLOOR_AXES = ("dead_fraction",)
 def _kind(norm: str) -> str:
     from bnnoise.nets.norms import parse_norm
 
-    spec = parse_norm(norm)
-    if spec.normalizes_activations:
-        return "activation-based"
-    return "parametric" if spec.weight else "none"
+    return ("activation normalizer" if parse_norm(norm).normalizes_activations
+            else "no activation normalizer")
 
 
 def propagation_curves(layers: pd.DataFrame, quantity: str = "activation_variance",
@@ -48,19 +46,21 @@ def propagation_curves(layers: pd.DataFrame, quantity: str = "activation_varianc
     range shaded; dashed: no activation normalizer); one stacked panel per (model, residual
     initialisation)."""
     panels = list(dict.fromkeys(zip(layers["model"], layers["residual_init"], strict=True)))
-    fig, axes = figure(rows=len(panels), cols=1, height_per_row=2.7 if len(panels) > 1 else 3.6)
+    fig, axes = figure(rows=len(panels), cols=1, height_per_row=3.0 if len(panels) > 1 else 3.6)
     norms = list(dict.fromkeys(layers["norm"]))
     data = layers.assign(kind=layers["norm"].map(_kind))
-    kinds = [k for k in ("activation-based", "parametric", "none") if k in set(data["kind"])]
+    kinds = [k for k in ("activation normalizer", "no activation normalizer")
+             if k in set(data["kind"])]
     for ax, (model, init) in zip(axes[:, 0], panels, strict=True):
         part = data[(data["model"] == model) & (data["residual_init"] == init)]
+        styles = {"style": "kind", "style_order": kinds} if len(kinds) > 1 else {}
         sns.lineplot(part, x="layer", y=quantity, hue="norm", hue_order=norms,
-                     palette=colors_for(norms), style="kind", style_order=kinds,
-                     estimator="mean", errorbar=("pi", 100), ax=ax, legend=ax is axes[0, 0])
+                     palette=colors_for(norms), estimator="mean", errorbar=("pi", 100),
+                     ax=ax, legend=ax is axes[0, 0], **styles)
         title = model if not model.startswith("resnet") else f"{model}, {init} initialisation"
         ax.set(title=title, xlabel=xlabel, ylabel=label, yscale="log" if log else "linear")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    _move_legend(fig, axes[0, 0], ncol=5)
+    _move_legend(fig, axes[0, 0], ncol=4)
     return fig
 
 

@@ -201,8 +201,8 @@ def similarity_check(per_seed: pd.DataFrame) -> Check:
     small, large, a, b = _extremes(per_seed, "cosine_similarity")
     return welch_check("larger groups make different samples' last-layer activations more "
                        "similar",
-                       f"average cosine similarity between samples, {large} minus {small} "
-                       "channels per group", b, a)
+                       f"average cosine similarity between samples, groups of {large} "
+                       f"channels minus groups of {small}", b, a)
 
 
 def rank_check(per_seed: pd.DataFrame) -> Check:
@@ -210,7 +210,7 @@ def rank_check(per_seed: pd.DataFrame) -> Check:
     size. Welch interval of smallest minus largest group size."""
     small, large, a, b = _extremes(per_seed, "stable_rank")
     return welch_check("larger groups lower the stable rank of the samples' Gram matrix",
-                       f"stable rank, {small} minus {large} channels per group", a, b)
+                       f"stable rank, groups of {small} channels minus groups of {large}", a, b)
 
 
 def gradient_check(per_seed: pd.DataFrame) -> Check:
@@ -219,8 +219,8 @@ def gradient_check(per_seed: pd.DataFrame) -> Check:
     small, large, a, b = _extremes(per_seed, "grad_ratio")
     return welch_check("small groups give larger gradients in early layers relative to late "
                        "ones",
-                       f"gradient-norm ratio first / last convolution, {small} minus {large} "
-                       "channels per group", a, b)
+                       f"gradient-norm ratio first / last convolution, groups of {small} "
+                       f"channels minus groups of {large}", a, b)
 
 
 def growth_per_seed(layers: pd.DataFrame) -> pd.DataFrame:
@@ -257,7 +257,12 @@ def growth_table(layers: pd.DataFrame) -> pd.DataFrame:
         rows.append({"network": _network(model, init), "norm": norm, "kind": kind,
                      "growth": float(10 ** mean), "ci_low": float(low), "ci_high": float(high),
                      "bound": bound, "versus_bound": side})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    order = {n: i for i, n in enumerate(dict.fromkeys(table["network"]))}
+    return table.sort_values("network", key=lambda s: s.map(order), kind="stable").reset_index(
+        drop=True)
 
 
 def growth_checks(layers: pd.DataFrame) -> Checks:
@@ -281,9 +286,11 @@ def growth_checks(layers: pd.DataFrame) -> Checks:
         margin = np.log10(runs["depth"].to_numpy()) - np.log10(runs["growth"].to_numpy())
         bound = int(runs["depth"].iloc[0])
         side = "below" if below else "above"
+        compared = (f"log10 {bound} − log10 growth" if below else
+                    f"log10 growth − log10 {bound}")
         return one_sample_check(f"{norm} keeps the growth {side} {bound}x",
-                                f"{model} {init} init, {norm}: log10 growth {side} "
-                                f"log10 {bound}", margin if below else -margin, rule=decades)
+                                f"{model} {init} init, {norm}: {compared}",
+                                margin if below else -margin, rule=decades)
 
     first, second = [], []
     for (model, init, norm), runs in resnets.groupby(["model", "residual_init", "norm"],
