@@ -7,14 +7,15 @@ NB ?= all
 ARGS ?=
 BUILD_DIR ?= _build
 
-.PHONY: help env book check-pages test lint chapter train sweep short-runs campaign data benchmark clean
+.PHONY: help env book check-pages test lint chapter publish train sweep short-runs campaign data benchmark clean
 
 help:
 	@echo "make book                     build the HTML book from the committed results"
 	@echo "make test                     lint, unit tests, smoke chapters, nbval, book build"
 	@echo "make check-pages              open every page of the book in Chromium (needs chromium)"
 	@echo "make chapter NB=02_noise PROFILE=cpu ARGS='-p etas \"[0.1, 0.2]\"'"
-	@echo "                              rerun one chapter (NB=all: every chapter)"
+	@echo "                              rerun one chapter into runs/<date>-<profile>/ (NB=all)"
+	@echo "make publish NB=02_noise      re-execute a chapter of the book (cpu profile) into book/"
 	@echo "make sweep PROFILE=cpu        train and sweep every model of a profile (resumable)"
 	@echo "make short-runs PROFILE=cpu   the theory chapters' short training runs (resumable)"
 	@echo "make campaign PROFILE=cpu     train and sweep every grid of the profile, in order"
@@ -51,6 +52,9 @@ DATA_ARG = $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 chapter: env
 	$(PY) -m bnnoise chapter $(NB) --profile $(PROFILE) $(DATA_ARG) $(ARGS)
+
+publish: env
+	$(PY) -m bnnoise publish $(NB) --profile cpu $(DATA_ARG) $(ARGS)
 
 train sweep short-runs: env
 	$(PY) -m bnnoise $@ --profile $(PROFILE) $(DATA_ARG) $(ARGS)

@@ -23,7 +23,11 @@ def test_chapter_runs_with_the_smoke_profile(name: str, project: Path, tmp_path:
     output = run_chapter(ROOT, name, {"profile": "smoke"}, tmp_path / "out")
     notebook = nbformat.read(output, as_version=4)
     injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert injected and "remove-cell" in injected[0].metadata["tags"]
+    defaults = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    # the page shows the parameters it ran with, not the defaults
+    assert injected and "remove-cell" not in injected[0].metadata["tags"]
+    assert 'profile = "smoke"' in injected[0].source
+    assert "remove-cell" in defaults[0].metadata["tags"]
     assert not list(output.parent.glob(".partial-*"))
     # executed outside book/, the tables go beside the notebook, not over the linked ones
     assert list((tmp_path / "out" / "results" / "smoke").glob("*.csv"))
@@ -37,5 +41,46 @@ def test_unknown_chapter_parameter_stops_before_running(tmp_path: Path) -> None:
 
 
 def test_unknown_chapter(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="unknown chapter 'intro'; valid: 01_training"):
+    with pytest.raises(ValueError, match="unknown chapter 'intro'; valid: 00_claims"):
         run_chapter(ROOT, "intro", {}, tmp_path)
+
+
+@pytest.mark.parametrize("parameters, message", [
+    ({"profile": "smoke", "etas": [-0.1]}, "positive numbers"),
+    ({"profile": "gpu"}, "unknown profile 'gpu'; valid: smoke, cpu, paper"),
+    ({"profile": "smoke", "models": ["alexnet"]}, "unknown model 'alexnet'"),
+    ({"profile": "smoke", "scoring": "nan"}, "unknown scoring 'nan'; valid: wrong, argmax"),
+])
+def test_bad_values_stop_before_papermill_and_leave_nothing(parameters: dict, message: str,
+                                                            tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_chapter(ROOT, "02_noise", parameters, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failing_chapter_reports_one_line_and_leaves_no_partial_file(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bnnoise.report.chapters import ChapterError
+
+    monkeypatch.setenv("BNNOISE_ROOT", str(project))
+    monkeypatch.setenv("BNNOISE_NO_TRAINING", "1")  # nothing trained in the scratch store
+    with pytest.raises(ChapterError, match=r"stopped in cell \d+: FileNotFoundError: .*not "
+                                           r"trained yet"):
+        run_chapter(ROOT, "01_training", {"profile": "smoke"}, tmp_path / "out")
+    assert not list((tmp_path / "out").glob("*.ipynb")) and not list(
+        (tmp_path / "out").glob(".partial-*"))
+
+
+def test_a_rerun_goes_to_a_run_folder_and_publish_only_takes_the_published_profile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "bnnoise", "publish", "02_noise", "--profile",
+                             "smoke"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode != 0 and result.stderr.strip().count("\n") == 0
+    assert "from the cpu profile only" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "bnnoise", "chapter", "02_noise", "-p",
+                             "etas", "[-1]"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode != 0 and result.stderr.startswith("bnnoise: invalid noise")
+    assert "Traceback" not in result.stderr

@@ -1,7 +1,8 @@
 """Command line of the book: run chapters, train and sweep a profile, fetch CIFAR.
 
-    python -m bnnoise chapter 02_noise --profile cpu -p etas "[0.1, 0.3]"   # rerun one chapter
+    python -m bnnoise chapter 02_noise --profile cpu -p etas "[0.1, 0.3]"   # rerun, to runs/
     python -m bnnoise chapter all --profile smoke --output-dir /tmp/smoke   # every chapter
+    python -m bnnoise publish 02_noise             # replace the book's chapter (cpu profile)
     python -m bnnoise train --profile cpu          # train all models of the profile
     python -m bnnoise sweep --profile cpu          # train if needed, then run the noise sweeps
     python -m bnnoise short-runs --profile cpu     # the theory chapters' short training runs
@@ -25,7 +26,7 @@ from bnnoise.data import DataCache
 from bnnoise.pipeline.models import profile_model, profile_specs
 from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
 from bnnoise.pipeline.sweeps import noise_sweep
-from bnnoise.report.chapters import chapter_names, run_chapter
+from bnnoise.report.chapters import ChapterError, chapter_names, check_chapter, run_chapter
 from bnnoise.store import ArtifactStore
 
 
@@ -34,13 +35,14 @@ def main(argv: list[str] | None = None) -> None:
     says what is valid, before any compute."""
     try:
         _main(argv)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, ChapterError) as err:
         raise SystemExit(f"bnnoise: {str(err).splitlines()[0]}") from None
 
 
 def _main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnnoise", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("chapter", "train", "sweep", "short-runs", "download"))
+    parser.add_argument("command", choices=("chapter", "publish", "train", "sweep", "short-runs",
+                                            "download"))
     parser.add_argument("chapter", nargs="?", help="with 'chapter': a chapter name or 'all'")
     parser.add_argument("--profile", default="cpu", help="profile of params.yaml")
     parser.add_argument("--data-dir", default=None, help="dataset directory")
@@ -55,10 +57,11 @@ def _main(argv: list[str] | None = None) -> None:
                         metavar=("NAME", "VALUE"),
                         help="with 'chapter': a chapter parameter (VALUE is read as YAML)")
     parser.add_argument("--output-dir", default=None,
-                        help="with 'chapter': where executed notebooks go (default: book/)")
+                        help="with 'chapter': where executed notebooks go (default: a new "
+                             "folder runs/<date>-<profile>/)")
     args = parser.parse_args(argv)
 
-    if args.command == "chapter":
+    if args.command in ("chapter", "publish"):
         run_chapters(args)
         return
 
@@ -96,8 +99,13 @@ def _main(argv: list[str] | None = None) -> None:
             noise_sweep(store, trained, profile.noise, data, progress=True)
 
 
+PUBLISHED_PROFILE = "cpu"
+"""The profile whose results the book publishes; ``publish`` refuses any other."""
+
+
 def run_chapters(args: argparse.Namespace) -> None:
-    """Execute one chapter (or all) with the profile and parameters given on the command line."""
+    """Execute one chapter (or all) with the profile and parameters given on the command line:
+    ``chapter`` into a run folder, ``publish`` into ``book/`` (published profile only)."""
     root = project_root()
     if not args.chapter:
         raise SystemExit(f"name a chapter: {', '.join(chapter_names(root))} or all")
@@ -105,9 +113,19 @@ def run_chapters(args: argparse.Namespace) -> None:
     parameters["profile"] = args.profile
     if args.data_dir:
         parameters["data_dir"] = args.data_dir
-    load_profile(args.profile, root=root)  # an unknown profile stops here, before any compute
     names = chapter_names(root) if args.chapter == "all" else [args.chapter]
-    output_dir = Path(args.output_dir) if args.output_dir else root / "book"
+    if args.command == "publish":
+        if args.profile != PUBLISHED_PROFILE or args.output_dir:
+            raise ValueError(f"publish writes the book's chapters from the {PUBLISHED_PROFILE} "
+                             f"profile only; use 'chapter' for other profiles or folders")
+        output_dir = root / "book"
+    elif args.output_dir:
+        output_dir = Path(args.output_dir)
+    else:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        output_dir = root / "runs" / f"{stamp}-{args.profile}"
+    for name in names:  # every chapter's parameters are checked before the first one runs
+        check_chapter(root, name, parameters)
     for name in names:
         start = time.perf_counter()
         path = run_chapter(root, name, parameters, output_dir)

@@ -63,15 +63,11 @@ def normalize(x: torch.Tensor, data: Dataset) -> torch.Tensor:
 
 
 def missing_data_message(name: str, data_dir: Path) -> str:
-    """Explain how to provide a dataset that was not found."""
-    return (
-        f"dataset {name!r} not found in data directory {data_dir}. Provide it in one of two ways:\n"
-        f"  * with internet: `make data DATA_DIR={data_dir}` (torchvision downloads the official "
-        "archive), or pass download=True;\n"
-        f"  * offline: put {name}.npz (arrays x_train, y_train, x_test, y_test; uint8 NHWC images) "
-        f"into {data_dir}, e.g. with `python materialize.py {data_dir}` of an offline CIFAR copy.\n"
-        "The data directory comes from the `data_dir` parameter or the BNNOISE_DATA variable."
-    )
+    """Explain, in one line, how to provide a dataset that was not found."""
+    return (f"dataset {name!r} not found in data directory {data_dir}: with internet, run "
+            f"`make data DATA_DIR={data_dir}`; offline, put {name}.npz (uint8 NHWC arrays "
+            f"x_train, y_train, x_test, y_test) there, e.g. with an offline CIFAR copy's "
+            f"materialize.py; the directory comes from the data_dir parameter or BNNOISE_DATA")
 
 
 def _from_arrays(name: str, arrays: dict[str, np.ndarray], num_classes: int) -> Dataset:
