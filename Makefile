@@ -7,7 +7,7 @@ NB ?= all
 ARGS ?=
 BUILD_DIR ?= _build
 
-.PHONY: help env book check-pages test lint chapter publish train sweep short-runs campaign data benchmark clean
+.PHONY: help env book check-pages chromium test lint chapter publish train sweep short-runs campaign data benchmark clean
 
 help:
 	@echo "make book                     build the HTML book from the committed results"
@@ -38,15 +38,26 @@ book: env
 
 # Every page in headless Chromium (Debian's /usr/bin/chromium, or CHROMIUM=...): images, clipped
 # tables and figures, error output, links, maths; full-page screenshots in $(BUILD_DIR)/screenshots.
-check-pages: book
+check-pages: book chromium
 	$(PY) book_check/selftest.py
 	$(PY) book_check/check_pages.py --html $(BUILD_DIR)/_build/html --screenshots $(BUILD_DIR)/screenshots
 
-lint: env
-	$(VENV)/bin/ruff check src tests benchmarks
+# Debian's chromium for the browser check, installed with apt when missing (as root, or with sudo).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; fi
 
+lint: env
+	$(VENV)/bin/ruff check src tests benchmarks scripts book_check
+
+# Every test: lint, unit tests and every chapter with the smoke profile, the published chapters
+# under nbval from the committed results (never training), the book build and the browser check.
 test: lint
-	$(PY) -m pytest tests book/*.ipynb --nbval-lax --nbval-cell-timeout=600
+	$(PY) -m pytest tests
+	BNNOISE_NO_TRAINING=1 $(PY) -m pytest book/*.ipynb --nbval-lax --nbval-cell-timeout=600
+	$(MAKE) check-pages
 
 DATA_ARG = $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
