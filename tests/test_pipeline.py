@@ -184,3 +184,19 @@ def test_collapse_and_both_scorings_of_nonfinite_outputs_are_recorded(project) -
     cell = next(p for p in (store.root / "sweeps").iterdir() if "-all-eta50-" in p.name)
     hits = cell_hits(cell)
     assert hits.shape == (4, 100) and not hits.any()
+
+
+def test_progress_table_sweeps_every_snapshot_and_the_final_model(project) -> None:
+    from dataclasses import replace
+
+    from bnnoise.pipeline.models import profile_model
+    from bnnoise.pipeline.sweeps import progress_table
+
+    profile = load_profile("smoke", root=project)
+    run = profile_model(profile, ModelSpec("synthetic10", "resnet8", "bn"))
+    light = replace(profile.noise, etas=(0.5,), draws=2, targets=("weights",))
+    table = progress_table(profile, [run], light)
+    assert table["epoch"].tolist() == [1, 2]  # snapshot of epoch 1, final model after epoch 2
+    assert table["clean_accuracy"].between(0, 1).all()
+    cells = [p.name for p in (ArtifactStore(profile.store_dir).root / "sweeps").iterdir()]
+    assert len(cells) == 4  # clean and eta 0.5, for the snapshot and for the final model

@@ -45,7 +45,8 @@ def use_book_style() -> None:
                   rc={**FONT_SIZES, "figure.dpi": DPI, "savefig.dpi": DPI,
                       "figure.constrained_layout.use": True, "axes.titleweight": "normal",
                       "legend.frameon": True, "legend.framealpha": 0.9,
-                      "svg.fonttype": "none", "pdf.fonttype": 42})
+                      "svg.fonttype": "none", "pdf.fonttype": 42,
+                      "svg.hashsalt": "bnnoise"})  # stable ids: a rerun rewrites equal SVGs
 
 
 def figure(rows: int = 1, cols: int = 1, height_per_row: float = 3.0,

@@ -199,8 +199,8 @@ def dead_channels_by_lr(standard: pd.DataFrame, high: pd.DataFrame) -> Figure:
     settings = list(dict.fromkeys(data["setting"]))
     fig, axes = figure(rows=1, cols=1, height_per_row=3.4)
     ax = axes[0, 0]
-    sns.stripplot(data, x="norm", y="dead_percent", hue="setting", hue_order=settings,
-                  palette=colors_for(settings), dodge=True, size=8, jitter=0.15, ax=ax)
+    sns.swarmplot(data, x="norm", y="dead_percent", hue="setting", hue_order=settings,
+                  palette=colors_for(settings), dodge=True, size=8, ax=ax)  # no random jitter
     ax.set(xlabel="normalizer", ylabel="dead channels (%)", ylim=(-2, 100))
     ax.yaxis.set_major_locator(FixedLocator(list(np.arange(0, 101, 20))))
     _move_legend(fig, ax, ncol=2)
