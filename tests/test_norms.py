@@ -95,7 +95,7 @@ def test_unnormalized_residual_branches_start_at_zero_unless_told_otherwise() ->
 
 @pytest.mark.parametrize("name", ["gn", "gn0", "xn", "bn+gn", "bn+ws+wn", "ws+bn"])
 def test_invalid_norm_names_explain_the_grammar(name: str) -> None:
-    with pytest.raises(ValueError, match="valid: activation part one of bn, gn<k>"):
+    with pytest.raises(ValueError, match="valid: activation part one of bn, l1bn, topkbn, gn<k>"):
         parse_norm(name)
 
 

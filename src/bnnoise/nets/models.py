@@ -26,6 +26,7 @@ from torch import nn
 
 from bnnoise.nets.architectures import VGG_LAYOUTS, CifarPlain, CifarResNet, CifarVGG, NormPlan
 from bnnoise.nets.norms import BatchChannelNorm2d, ScaledWSConv2d
+from bnnoise.nets.robust_bn import RobustBatchNorm2d
 
 _RESNET_NAME = re.compile(r"^resnet(\d+)$")
 _PLAIN_NAME = re.compile(r"^plain(\d+)$")
@@ -159,7 +160,8 @@ def model_facts(model: nn.Module) -> ModelFacts:
     return ModelFacts(
         bn_layers=sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()),
         norm_layers=sum(isinstance(m, nn.modules.batchnorm._BatchNorm | nn.GroupNorm
-                                   | BatchChannelNorm2d) for m in model.modules()),
+                                   | BatchChannelNorm2d | RobustBatchNorm2d)
+                        for m in model.modules()),
         conv_layers=sum(isinstance(m, nn.Conv2d) for m in model.modules()),
         parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
     )

@@ -9,6 +9,8 @@ A normalization name has an *activation* part and an optional *weight* part, joi
 ``ln``         LayerNorm over channels and positions: GroupNorm with one group
 ``bcn<k>``     Batch-Channel Normalization: BatchNorm, then group normalization (groups of ``k``
                channels) with a per-group affine (Qiao et al., 2019)
+``l1bn``       L1 BatchNorm: BatchNorm with a mean-absolute-deviation scale (Hoffer et al., 2018)
+``topkbn``     TopK BatchNorm: BatchNorm with a mean-of-top-k scale (Hoffer et al., 2018)
 ``none``       no activation normalization
 ``ws``         Weight Standardization: each filter standardised to zero mean, unit std
 ``sws``        Scaled Weight Standardization (Brock et al., 2021): standardised filters times
@@ -29,7 +31,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-ACTIVATION_NORMS = ("bn", "gn<k>", "in", "ln", "bcn<k>", "none")
+from bnnoise.nets.robust_bn import RobustBatchNorm2d
+
+ACTIVATION_NORMS = ("bn", "l1bn", "topkbn", "gn<k>", "in", "ln", "bcn<k>", "none")
 WEIGHT_NORMS = ("ws", "sws", "wn")
 _GROUPED = re.compile(r"^(gn|bcn)(\d+)$")
 
@@ -45,7 +49,7 @@ def norm_help() -> str:
 class NormSpec:
     """A parsed normalization name."""
 
-    activation: str  # "bn", "gn", "bcn", "none"
+    activation: str  # "bn", "l1bn", "topkbn", "gn", "bcn", "none"
     group_size: int | None  # channels per group for gn/bcn; None: one group (ln) for gn
     weight: str | None  # "ws", "sws", "wn" or None
 
@@ -62,7 +66,7 @@ def parse_norm(name: str) -> NormSpec:
     if len(parts) > 2 or (len(parts) == 2 and parts[1] not in WEIGHT_NORMS):
         raise ValueError(f"unknown norm {name!r}; valid: {norm_help()}")
     head, weight = parts[0], (parts[1] if len(parts) == 2 else None)
-    if head in ("bn", "none"):
+    if head in ("bn", "l1bn", "topkbn", "none"):
         return NormSpec(head, None, weight)
     if head == "in":
         return NormSpec("gn", 1, weight)
@@ -148,6 +152,8 @@ def make_activation_norm(spec: NormSpec, channels: int) -> nn.Module:
     """The activation normalization of ``spec`` for ``channels`` channels (or an identity)."""
     if spec.activation == "bn":
         return nn.BatchNorm2d(channels)
+    if spec.activation in ("l1bn", "topkbn"):
+        return RobustBatchNorm2d(channels, spec.activation.removesuffix("bn"))
     if spec.activation == "gn":
         return nn.GroupNorm(_num_groups(channels, spec.group_size), channels)
     if spec.activation == "bcn":
