@@ -224,3 +224,34 @@ def count_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
              for p in ("first", "last")]
     out = pd.concat(parts, ignore_index=True)
     return out.assign(k=out["bn_layers"])
+
+
+def adjusted_view(results: NoiseResults) -> pd.DataFrame:
+    """:func:`collapse_adjusted` for the page: model, seed, scoring, and both averages with
+    their intervals as text."""
+    a = collapse_adjusted(results)
+    if a.empty:
+        return a
+    return pd.DataFrame({
+        "model": a["model"], "seed": a["seed"], "scoring": a["scoring"],
+        "from the draws (%)": [_interval(v, lo, hi) for v, lo, hi in
+                               zip(a["sampled"], a["sampled_low"], a["sampled_high"],
+                                   strict=True)],
+        "exact collapse (%)": [_interval(v, lo, hi) for v, lo, hi in
+                               zip(a["exact_collapse"], a["exact_low"], a["exact_high"],
+                                   strict=True)]})
+
+
+def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
+    """:func:`bnnoise.report.study.joint_fit` for the page: one reading per row, its eta_max,
+    the rms residual and each published number's residual (points)."""
+    residuals = [c for c in fit if c.startswith("residual ")]
+    shown = pd.DataFrame({
+        "reading (grid, target, scoring)": [f"{f}, {t}, {s}" for f, t, s in
+                                            zip(fit["family"], fit["target"], fit["scoring"],
+                                                strict=True)],
+        "eta_max": fit["eta_max"].round(3), "rms": fit["rmse"].round(1)})
+    for c in residuals:
+        model, norm = c.removeprefix("residual ").split()
+        shown[f"{model} {'BN' if norm == 'bn' else 'no BN'}"] = fit[c].round(1)
+    return shown
