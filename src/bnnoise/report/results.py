@@ -255,3 +255,16 @@ def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
         model, norm = c.removeprefix("residual ").split()
         shown[f"{model} {'BN' if norm == 'bn' else 'no BN'}"] = fit[c].round(1)
     return shown
+
+
+def collapse_agreement_text(results: NoiseResults) -> Markdown:
+    """:func:`collapse_agreement` in one sentence for the page."""
+    a = collapse_agreement(results)
+    if not a["cells"]:
+        return Markdown("*No network with BN in this run: nothing can collapse.*\n")
+    return Markdown(
+        f"Over all {a['cells']} (model, eta) cells of the networks with BN, the exact "
+        f"probability lies inside the sampled rate's 95 % interval in {a['consistent_cells']}; "
+        f"pooled over every draw, {a['observed']:.0f} draws collapsed where "
+        f"{a['expected']:.1f} were expected (two-sided p = {a['p_value']:.2f}, independent "
+        f"draws, normal approximation of the Poisson-binomial count).\n")
