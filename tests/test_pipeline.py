@@ -190,7 +190,7 @@ def test_progress_table_sweeps_every_snapshot_and_the_final_model(project) -> No
     from dataclasses import replace
 
     from bnnoise.pipeline.models import profile_model
-    from bnnoise.pipeline.sweeps import progress_table
+    from bnnoise.pipeline.progress import progress_table
 
     profile = load_profile("smoke", root=project)
     run = profile_model(profile, ModelSpec("synthetic10", "resnet8", "bn"))

@@ -172,9 +172,13 @@ class Rule:
 
     def text(self) -> str:
         """The rule in words, printed beside every verdict."""
-        against = (f"below +{self.margin:g}{self.unit}" if self.margin > 0 else "below 0")
-        return (f"reproduced if the 95 % CI of the difference lies above 0; contradicted if it "
-                f"lies {against}; otherwise inconclusive at this power")
+        if self.margin > 0:
+            against = (f"it includes 0 or lies below it, and lies entirely below "
+                       f"+{self.margin:g}{self.unit} (no effect that matters fits the data)")
+        else:
+            against = "it lies below 0"
+        return (f"reproduced if the 95 % CI of the difference lies above 0; contradicted if "
+                f"{against}; otherwise inconclusive at this power")
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,25 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
+from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
-from bnnoise.report.style import clip_band, colors_for, figure, legend_below
+from bnnoise.report.style import clip_band, colors_for, figure
+
+LEGEND_HEADINGS = {"model", "BN", "target", "placement"}
+"""Column names that seaborn writes into a legend as headings with empty handles."""
+
+
+def legend_below(fig: Figure, ax: Axes, ncol: int = 4) -> None:
+    """One legend below the figure, without seaborn's empty heading entries; the axes' own
+    legend is removed."""
+    handles, labels = ax.get_legend_handles_labels()
+    kept = [(h, lab) for h, lab in zip(handles, labels, strict=True)
+            if lab not in LEGEND_HEADINGS]
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    if kept:
+        fig.legend(*zip(*kept, strict=True), loc="outside lower center",
+                   ncol=min(ncol, len(kept)), frameon=False)
 
 NORM_LABEL = {"bn": "with BN", "none": "without BN"}
 DASHES = {"with BN": "", "without BN": (4, 2)}
@@ -33,7 +49,7 @@ def _eta_axis(ax: Axes, etas: list[float]) -> None:
     ax.xaxis.set_major_formatter(FixedFormatter([f"{e:g}" for e in etas]))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlim(min(etas) / 1.25, max(etas) * 1.25)
-    ax.set_xlabel("noise level eta")
+    ax.set_xlabel("noise level η")
 
 
 def training_curves(history: pd.DataFrame) -> Figure:
@@ -47,8 +63,9 @@ def training_curves(history: pd.DataFrame) -> Figure:
                      palette=palette, marker="o", markersize=4, ax=ax, legend=ax is axes[0, 0])
         ax.set_ylabel(label)
     axes[1, 0].set_yscale("log")
+    axes[1, 0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axes[1, 0].yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     legend_below(fig, axes[0, 0])
-    axes[0, 0].get_legend().remove()
     return fig
 
 
@@ -67,7 +84,7 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
                                   curve["normalized_accuracy"]
                                   + curve["normalized_accuracy_ci95"].fillna(0))
             ax.fill_between(curve["eta"], 100 * low, 100 * high, color=palette[model],
-                            alpha=0.15, linewidth=0)
+                            alpha=0.08, linewidth=0)
         sns.lineplot(data=part.assign(pct=100 * part["normalized_accuracy"]), x="eta", y="pct",
                      hue="model", style="BN", dashes=DASHES, palette=palette, marker="o",
                      markersize=4, ax=ax, legend=ax is axes[0, 0], errorbar=None)
@@ -76,7 +93,6 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
         ax.set_ylim(-3, 105)
         _eta_axis(ax, sorted(data["eta"].unique()))
     legend_below(fig, axes[0, 0])
-    axes[0, 0].get_legend().remove()
     return fig
 
 
@@ -89,15 +105,17 @@ def collapse_figure(check: pd.DataFrame) -> Figure:
     palette = colors_for(list(data["model"]))
     sns.lineplot(data=data, x="eta", y="collapse_probability", hue="model", palette=palette,
                  ax=ax, errorbar=None)
+    models = list(dict.fromkeys(data["model"]))
     for model, part in data.groupby("model", sort=False):
-        ax.errorbar(part["eta"], part["sampled_rate"],
+        shift = 1.0 + 0.04 * (models.index(model) - (len(models) - 1) / 2)
+        ax.errorbar(part["eta"] * shift, part["sampled_rate"],
                     yerr=[part["sampled_rate"] - part["rate_low"],
                           part["rate_high"] - part["sampled_rate"]],
-                    fmt="o", color=palette[model], capsize=3, markersize=4)
+                    fmt="o", color=palette[model], capsize=3, markersize=4,
+                    label="sampled rate, 95 % CI" if model == models[0] else None)
     ax.set(ylabel="P(collapse)", ylim=(-0.03, 1.03))
     _eta_axis(ax, sorted(data["eta"].unique()))
     legend_below(fig, ax)
-    ax.get_legend().remove()
     return fig
 
 
@@ -120,7 +138,6 @@ def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target"
                  ax=ax, errorbar=None)
     ax.set(xlabel=xlabel, ylabel="avg. normalized acc. (%)", ylim=(-3, 105))
     legend_below(fig, ax, ncol=3)
-    ax.get_legend().remove()
     return fig
 
 
@@ -141,5 +158,4 @@ def progress_figure(progress: pd.DataFrame) -> Figure:
                xlabel="clean test accuracy (%)", ylabel="avg. normalized acc. (%)",
                ylim=(-3, 105))
     legend_below(fig, axes[0, 0])
-    axes[0, 0].get_legend().remove()
     return fig

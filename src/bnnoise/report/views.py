@@ -1,0 +1,201 @@
+"""The chapters' tables as the reader sees them: one function per table, from the results.
+
+Each function takes :class:`bnnoise.report.results.NoiseResults` (or a table derived from them)
+and returns the rows and columns shown on the page: human headers with units, intervals written
+as "value (low–high)", one row per model or reading.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+from bnnoise.report.book import numbered_table
+from bnnoise.report.results import NoiseResults, collapse_adjusted, collapse_agreement
+from bnnoise.report.study import PUBLISHED
+
+BN_LABEL = {"bn": "BN", "none": "no BN"}
+
+
+def _interval(value: float, low: float, high: float, digits: int = 1) -> str:
+    """``value (low–high)``, or ``value (low to high)`` when a bound is negative; minus signs
+    are typographic."""
+    sep = " to " if low < 0 or high < 0 else "–"
+    text = f"{value:.{digits}f} ({low:.{digits}f}{sep}{high:.{digits}f})"
+    return text.replace("-", "−")
+
+
+def _drop_constant_seed(table: pd.DataFrame) -> pd.DataFrame:
+    """Without replicate seeds the seed column says nothing (the caption names the seed)."""
+    if "seed" in table and table["seed"].nunique() <= 1:
+        return table.drop(columns="seed")
+    return table
+
+
+def training_view(results: NoiseResults) -> pd.DataFrame:
+    """The clean-accuracy table of the book: one row per model."""
+    t = results.training
+    return pd.DataFrame({
+        "model": t["model"], "BN": t["norm"].map(BN_LABEL).fillna(t["norm"]),
+        "seed": t["seed"], "BN layers": t["bn_layers"],
+        "parameters": t["parameters"], "epochs": t["epochs"],
+        "clean accuracy (%)": (100 * t["clean_accuracy"]).round(2),
+        "training (min)": (t["train_seconds"] / 60).round(1)}).pipe(_drop_constant_seed)
+
+
+def average_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
+    """Average normalized accuracy (%) with its 95 % interval per model (rows) and target set
+    (columns), for one scoring, with the study's number where it reported one."""
+    a = results.average[(results.average["scoring"] == scoring)
+                        & (results.average["placement"] == "all")]
+    cells = a.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+                           zip(a["avg_normalized_accuracy"], a["low"], a["high"], strict=True)])
+    wide = cells.pivot_table(index=["dataset", "model", "norm", "seed"], columns="target",
+                             values="text", aggfunc="first").reset_index()
+    wide = wide.merge(PUBLISHED, on=["dataset", "model", "norm"], how="left")
+    wide["published"] = (100 * wide.pop("avg_normalized_accuracy")).round(2)
+    wide.insert(2, "BN", wide.pop("norm").map(BN_LABEL))
+    wide = wide.drop(columns=["dataset"] if wide["dataset"].nunique() == 1 else [])
+    return _drop_constant_seed(wide)
+
+
+def collapse_view(results: NoiseResults) -> pd.DataFrame:
+    """Per BN model and eta: the exact collapse probability and the sampled rate."""
+    c = results.collapse[results.collapse["norm"] != "none"]
+    return pd.DataFrame({"model": c["model"], "η": c["eta"].map(lambda e: f"{e:g}"),
+                         "exact P(collapse)": c["collapse_probability"].map(_probability),
+                         "collapsed draws": [f"{k} of {n}" for k, n in
+                                             zip(c["collapsed_draws"], c["draws"], strict=True)],
+                         "95 % CI of the rate": [f"{lo:.2f}–{hi:.2f}" for lo, hi in
+                                                 zip(c["rate_low"], c["rate_high"], strict=True)],
+                         "consistent": c["consistent"].map({True: "yes", False: "no"})})
+
+
+def _probability(p: float) -> str:
+    if p < 0.001:
+        return "<0.001"
+    if p > 0.999:
+        return ">0.999"
+    return f"{p:.3f}"
+
+
+def scoring_view(results: NoiseResults) -> pd.DataFrame:
+    """Average normalized accuracy (%) of the BN networks under target ``all`` with both
+    scorings of non-finite outputs, side by side."""
+    a = results.average[(results.average["target"] == "all")
+                        & (results.average["norm"] != "none")
+                        & (results.average["placement"] == "all")]
+    cells = a.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+                           zip(a["avg_normalized_accuracy"], a["low"], a["high"], strict=True)])
+    wide = cells.pivot_table(index=["model", "seed"], columns="scoring", values="text",
+                             aggfunc="first").reset_index()
+    return _drop_constant_seed(wide.rename(columns={"wrong": "scored wrong",
+                                                    "argmax": "plain argmax"}))
+
+
+def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None
+                ) -> Markdown:
+    """The rows of one claim (those whose claim starts with ``claim``) as a numbered table:
+    subject, reading, estimate with its interval, verdict; the rule in the caption."""
+    rows = verdicts[verdicts["claim"].str.startswith(claim)]
+    if rows.empty:
+        return Markdown("*No comparison for this claim in this run (its models are not part of "
+                        "the run's grids).* \n")
+    shown = pd.DataFrame({
+        "subject": rows["subject"], "target": rows["target"], "scoring": rows["scoring"],
+        "estimate (95 % CI)": [_interval(v, lo, hi) for v, lo, hi in
+                               zip(rows["estimate"], rows["low"], rows["high"], strict=True)],
+        "verdict": rows["verdict"]})
+    if "published" in rows and rows["published"].notna().any():
+        shown.insert(3, "published", rows["published"].round(2))
+    caption = (f"{rows['claim'].iloc[0][0].upper()}{rows['claim'].iloc[0][1:]}: "
+               f"{rows['rule'].iloc[0]}. Interval: {rows['interval'].iloc[0]}.")
+    return numbered_table(shown, caption, name, provenance=provenance)
+
+
+def depth_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
+    """Averages of the fully normalized and unnormalized ResNets for :func:`average_versus`:
+    x = the BN layer count of the network with BN of the same depth."""
+    a = results.average[(results.average["scoring"] == scoring)
+                        & (results.average["placement"] == "all")
+                        & results.average["model"].str.startswith("resnet")]
+    layers = a[a["norm"] == "bn"].groupby("model")["bn_layers"].max()
+    return a.assign(**{"BN layers": a["model"].map(layers),
+                       "BN": a["norm"].map(BN_LABEL)}).dropna(subset=["BN layers"])
+
+
+def count_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
+    """Averages of the controlled series for :func:`average_versus`: x = ``k``, the number of
+    normalized slots; the end points (k = 0 and all slots) belong to both placements."""
+    a = results.average[results.average["scoring"] == scoring]
+    ends = a[a["placement"] == "all"]
+    parts = [pd.concat([ends, a[a["placement"] == p]]).assign(placement=p)
+             for p in ("first", "last")]
+    out = pd.concat(parts, ignore_index=True)
+    return out.assign(k=out["bn_layers"])
+
+
+def adjusted_view(results: NoiseResults) -> pd.DataFrame:
+    """:func:`collapse_adjusted` for the page: model, seed, scoring, and both averages with
+    their intervals as text."""
+    a = collapse_adjusted(results)
+    if a.empty:
+        return a
+    return pd.DataFrame({
+        "model": a["model"], "seed": a["seed"], "scoring": a["scoring"],
+        "from the draws (%)": [_interval(v, lo, hi) for v, lo, hi in
+                               zip(a["sampled"], a["sampled_low"], a["sampled_high"],
+                                   strict=True)],
+        "using exact P(collapse) (%)": [_interval(v, lo, hi) for v, lo, hi in
+                                        zip(a["exact_collapse"], a["exact_low"],
+                                            a["exact_high"], strict=True)]}
+    ).pipe(_drop_constant_seed)
+
+
+def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
+    """:func:`bnnoise.report.study.joint_fit` for the page: one reading per row, its eta_max,
+    the rms residual and each published number's residual (points)."""
+    residuals = [c for c in fit if c.startswith("residual ")]
+    shown = pd.DataFrame({
+        "reading (grid, target, scoring)": [f"{f}, {t}, {s}" for f, t, s in
+                                            zip(fit["family"], fit["target"], fit["scoring"],
+                                                strict=True)],
+        "η_max": [f"{e:.3g}" + (" (grid end)" if e >= fit["eta_max"].max() - 1e-9 and f == "grid"
+                                 else "") for e, f in zip(fit["eta_max"], fit["family"],
+                                                          strict=True)],
+        "numbers fitted": fit["numbers"], "rms (points)": fit["rmse"].map(lambda v: f"{v:.1f}")})
+    for c in residuals:
+        if fit[c].notna().any():
+            model, norm = c.removeprefix("residual ").split()
+            shown[f"{model} {'BN' if norm == 'bn' else 'no BN'}"] = fit[c].map(
+                lambda v: f"{v:+.1f}".replace("-", "−"))
+    return shown
+
+
+def collapse_agreement_text(results: NoiseResults) -> Markdown:
+    """:func:`collapse_agreement` in one sentence for the page."""
+    a = collapse_agreement(results)
+    if not a["cells"]:
+        return Markdown("*No network with BN in this run: nothing can collapse.*\n")
+    return Markdown(
+        f"Over all {a['cells']} (model, eta) cells of the networks with BN, the exact "
+        f"probability lies inside the sampled rate's 95 % interval in {a['consistent_cells']}; "
+        f"pooled over every draw, {a['observed']:.0f} draws collapsed where "
+        f"{a['expected']:.1f} were expected (two-sided p = {a['p_value']:.2f}, independent "
+        f"draws, normal approximation of the Poisson-binomial count).\n")
+
+
+def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The claims at a glance: one row per claim, one column per reading (target set / scoring),
+    each cell "R / C / I": how many comparisons reproduce, contradict or leave the claim
+    undecided."""
+    from bnnoise.report.claims import verdict_counts
+
+    counts = verdict_counts(verdicts)
+    counts["reading"] = counts["target"] + " / " + counts["scoring"]
+    counts["cell"] = [f"{r} / {c} / {i}" for r, c, i in zip(
+        counts["reproduced"], counts["contradicted"], counts["inconclusive at this power"],
+        strict=True)]
+    order = list(dict.fromkeys(verdicts["claim"]))
+    wide = counts.pivot(index="claim", columns="reading", values="cell").reindex(order)
+    return wide.reset_index().fillna("–")
