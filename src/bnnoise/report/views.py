@@ -193,7 +193,7 @@ def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
 
     counts = verdict_counts(verdicts)
     counts["reading"] = counts["target"] + " / " + counts["scoring"]
-    counts["cell"] = [f"{r} / {c} / {i}" for r, c, i in zip(
+    counts["cell"] = [f"{r}/{c}/{i}" for r, c, i in zip(
         counts["reproduced"], counts["contradicted"], counts["inconclusive at this power"],
         strict=True)]
     order = list(dict.fromkeys(verdicts["claim"]))
