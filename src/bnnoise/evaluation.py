@@ -46,16 +46,8 @@ def correct_mask(
     running statistics); ``model`` may also be any callable returning logits, e.g. a
     :class:`bnnoise.folding.FoldedBatchNorm`.
     """
-    if isinstance(model, nn.Module):
-        model.eval()
-    hits, nonfinite = [], []
-    for i in range(0, len(y), batch_size):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(inputs[i:i + batch_size]).float()
-        finite = torch.isfinite(logits).all(1)
-        hits.append((logits.argmax(1) == y[i:i + batch_size]) & finite)
-        nonfinite.append(~finite)
-    return torch.cat(hits), torch.cat(nonfinite)
+    predicted, finite = predictions(model, inputs, batch_size, precision)
+    return (predicted == y) & finite, ~finite
 
 
 def count_correct(
