@@ -134,7 +134,7 @@ def headline_numbers(average: pd.DataFrame) -> pd.DataFrame:
         for (target, scoring), cell in part.groupby(["target", "scoring"]):
             est = 100 * float(cell["avg_normalized_accuracy"].mean())
             if len(cell) >= 2:
-                _, half = _seed_mean_ci(100 * cell["avg_normalized_accuracy"])
+                _, half = mean_ci(100 * cell["avg_normalized_accuracy"].to_numpy())
                 low, high, interval = est - half, est + half, f"seeds ({len(cell)})"
             else:
                 low, high = 100 * float(cell["low"].iloc[0]), 100 * float(cell["high"].iloc[0])
@@ -152,10 +152,6 @@ def headline_numbers(average: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*COLUMNS[:-2], "published", "verdict", "rule"])
 
 
-def _seed_mean_ci(values: pd.Series) -> tuple[float, float]:
-    return mean_ci(values.to_numpy())
-
-
 def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
     """Claim 4 per (dataset, model, target, scoring): the no-BN average minus 90 %, points."""
     rows = []
@@ -164,7 +160,7 @@ def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
             ["dataset", "model", "target", "scoring"]):
         values = 100 * part["avg_normalized_accuracy"]
         if len(values) >= 2:
-            mean, half = _seed_mean_ci(values)
+            mean, half = mean_ci(values.to_numpy())
             d, interval = Difference(mean - ROBUST_THRESHOLD, mean - ROBUST_THRESHOLD - half,
                                      mean - ROBUST_THRESHOLD + half), f"seeds ({len(values)})"
         else:

@@ -11,6 +11,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from bnnoise.report.book import numbered_table
+from bnnoise.report.claims import verdict_counts
 from bnnoise.report.results import NoiseResults, collapse_adjusted, collapse_agreement
 from bnnoise.report.study import PUBLISHED
 
@@ -189,8 +190,6 @@ def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
     """The claims at a glance: one row per claim, one column per reading (target set / scoring),
     each cell "R / C / I": how many comparisons reproduce, contradict or leave the claim
     undecided."""
-    from bnnoise.report.claims import verdict_counts
-
     counts = verdict_counts(verdicts)
     counts["reading"] = counts["target"] + " / " + counts["scoring"]
     counts["cell"] = [f"{r}/{c}/{i}" for r, c, i in zip(
