@@ -200,3 +200,22 @@ def test_progress_table_sweeps_every_snapshot_and_the_final_model(project) -> No
     assert table["clean_accuracy"].between(0, 1).all()
     cells = [p.name for p in (ArtifactStore(profile.store_dir).root / "sweeps").iterdir()]
     assert len(cells) == 4  # clean and eta 0.5, for the snapshot and for the final model
+
+
+def test_reparametrized_models_get_noise_on_their_effective_weights(project) -> None:
+    profile = load_profile("smoke", root=project, epochs=1, draws=2, etas=[0.5])
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    ws = trained_model(store, ModelSpec("synthetic10", "resnet8", "gn4+ws"), profile.recipe,
+                       data)
+    plain = trained_model(store, ModelSpec("synthetic10", "resnet8", "bn"), profile.recipe, data)
+    assert sweep_config(ws, profile.noise, "weights", 0.5)["weights"] == "effective"
+    assert "weights" not in sweep_config(plain, profile.noise, "weights", 0.5)
+    table = noise_sweep(store, ws, profile.noise, data)
+    from bnnoise.evaluation import predictions
+    from bnnoise.pipeline.sweeps import evaluation_subset
+
+    x, y = evaluation_subset(data("synthetic10"), profile.noise)
+    predicted, _ = predictions(ws.model, x)  # the original, reparametrized model
+    clean = table[table["eta"] == 0]["accuracy"].iloc[0]
+    assert clean == pytest.approx(float((predicted == y).float().mean()), abs=0.02)
+    assert (table[table["eta"] > 0]["accuracy"] < 1).all()

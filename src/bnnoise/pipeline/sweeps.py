@@ -4,6 +4,11 @@ A cell holds the per-draw accuracies (both scorings of non-finite outputs), whet
 collapsed a BatchNorm variance, and the per-image hits of every draw. Its key holds the trained
 model's key, the canonical target set and the digest of the tensors it selects, eta and every
 protocol field, so a new eta grid computes only the new etas.
+
+Noise always lands on the deployed network (:func:`bnnoise.nets.deployment.deployed`): for
+convolutions with reparametrized weights (WS, Scaled WS, weight norm) on the effective weight the
+convolution uses, as it would on analog hardware. Keys of such models say so
+(``"weights": "effective"``); keys of all other models are unchanged by it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from bnnoise.config import Profile
 from bnnoise.config.setups import NoiseProtocol
 from bnnoise.data import DataCache, Dataset, fingerprint, normalize, stratified_subset
 from bnnoise.evaluation import predictions
+from bnnoise.nets.deployment import deployed, has_reparametrized_weights
 from bnnoise.nets.folding import FoldedBatchNorm
 from bnnoise.noise.collapse import collapse_table
 from bnnoise.noise.injection import injected_noise
@@ -59,7 +65,10 @@ def sweep_config(trained: TrainedModel, protocol: NoiseProtocol, target: str, et
     del fields["etas"], fields["targets"]
     if fields["evaluation"] == "fp32":
         del fields["evaluation"]
-    tensor_set = tensor_set_digest(select_tensors(trained.model, target, protocol.layers))
+    tensor_set = tensor_set_digest(select_tensors(deployed(trained.model), target,
+                                                  protocol.layers))
+    if has_reparametrized_weights(trained.model):
+        fields["weights"] = "effective"
     if eta == 0:
         target, tensor_set = "clean", ""
         del fields["draws"], fields["scale"], fields["kind"], fields["layers"]
@@ -85,10 +94,11 @@ class SweepCell:
 
 def _sweep_cell(trained: TrainedModel, inputs: torch.Tensor, y: torch.Tensor,
                 protocol: NoiseProtocol, target: str, eta: float) -> SweepCell:
-    tensors = select_tensors(trained.model, target, protocol.layers)
+    model = deployed(trained.model)
+    tensors = select_tensors(model, target, protocol.layers)
     tensor_set = tensor_set_digest(tensors)
     fast = protocol.evaluation == "fast"
-    network = FoldedBatchNorm(trained.model) if fast else trained.model
+    network = FoldedBatchNorm(model) if fast else model
     rows, hits = [], []
     for draw in range(protocol.draws if eta > 0 else 1):
         start = time.perf_counter()
@@ -96,7 +106,7 @@ def _sweep_cell(trained: TrainedModel, inputs: torch.Tensor, y: torch.Tensor,
                             protocol.scale, protocol.kind):
             if fast:
                 network.refresh()
-            collapsed = _collapsed(trained.model)
+            collapsed = _collapsed(model)
             predicted, finite = predictions(network, inputs,
                                             precision="bf16" if fast else "fp32")
         right = predicted == y
@@ -179,7 +189,7 @@ def noise_sweep(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProt
     """
     parts = []
     subset: list = []  # the evaluation subset, normalized once, when first needed
-    for target, (canonical, _) in _canonical_targets(trained.model, protocol).items():
+    for target, (canonical, _) in _canonical_targets(deployed(trained.model), protocol).items():
         for eta in (0.0, *protocol.etas):
             path = sweep_cell_path(store, trained, protocol, canonical, eta, data, subset)
             cell = pd.read_csv(path / "draws.csv")
@@ -210,7 +220,7 @@ def sweep_hits(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProto
     the clean model, one row). Computes missing cells like :func:`noise_sweep`."""
     subset: list = []
     hits = {}
-    for target, (canonical, _) in _canonical_targets(trained.model, protocol).items():
+    for target, (canonical, _) in _canonical_targets(deployed(trained.model), protocol).items():
         for eta in (0.0, *protocol.etas):
             path = sweep_cell_path(store, trained, protocol, canonical, eta, data, subset)
             hits[(target, eta)] = cell_hits(path)
