@@ -187,19 +187,19 @@ def test_collapse_and_both_scorings_of_nonfinite_outputs_are_recorded(project) -
 
 
 def test_progress_table_sweeps_every_snapshot_and_the_final_model(project) -> None:
-    from dataclasses import replace
-
     from bnnoise.pipeline.models import profile_model
-    from bnnoise.pipeline.progress import progress_table
+    from bnnoise.pipeline.progress import progress_draws, progress_summary
 
-    profile = load_profile("smoke", root=project)
+    profile = load_profile("smoke", root=project, etas=[0.5])
+    assert profile.progress_noise.draws == 2 and profile.progress_noise.etas == (0.5,)
     run = profile_model(profile, ModelSpec("synthetic10", "resnet8", "bn"))
-    light = replace(profile.noise, etas=(0.5,), draws=2, targets=("weights",))
-    table = progress_table(profile, [run], light)
-    assert table["epoch"].tolist() == [1, 2]  # snapshot of epoch 1, final model after epoch 2
-    assert table["clean_accuracy"].between(0, 1).all()
+    draws = progress_draws(profile, [run])
+    assert len(draws) == 2 * 2 * 2  # (snapshot, final) x (all, weights) x 2 draws
+    table = progress_summary(draws)
+    assert table["epoch"].tolist() == [1, 1, 2, 2]  # epoch-1 snapshot, final model (epoch 2)
+    assert table["clean_accuracy"].between(0, 1).all() and (table["draws"] == 2).all()
     cells = [p.name for p in (ArtifactStore(profile.store_dir).root / "sweeps").iterdir()]
-    assert len(cells) == 4  # clean and eta 0.5, for the snapshot and for the final model
+    assert len(cells) == 2 * 3  # clean, eta 0.5 on all, eta 0.5 on weights; two models
 
 
 def test_reparametrized_models_get_noise_on_their_effective_weights(project) -> None:

@@ -5,6 +5,7 @@ import pytest
 
 from bnnoise.report.claims import (
     all_claims,
+    bn_gap_at_matched_accuracy,
     bn_lowers_resistance,
     harm_grows_across_depths,
     harm_grows_controlled,
@@ -75,3 +76,26 @@ def test_headline_and_robustness() -> None:
                                                "the headline numbers"}
     counts = verdict_counts(all_claims(table))
     assert counts[["reproduced", "contradicted"]].to_numpy().sum() >= 4
+
+
+def _progress(norm, epoch, clean, draws, model="resnet32", target="all"):
+    return [{"dataset": "cifar10", "model": model, "norm": norm,
+             "bn_layers": 0 if norm == "none" else 31, "placement": "all", "seed": 0,
+             "epoch": epoch, "target": target, "draw": d, "clean_accuracy": clean,
+             "avg_normalized_accuracy": v} for d, v in enumerate(draws)]
+
+
+def test_matched_accuracy_compares_the_final_no_bn_model_with_the_nearest_bn_snapshot() -> None:
+    rows = (_progress("none", 10, 0.80, [0.80, 0.81, 0.79])
+            + _progress("bn", 2, 0.60, [0.10, 0.11, 0.12])
+            + _progress("bn", 4, 0.78, [0.50, 0.52, 0.48])     # nearest to 80 %
+            + _progress("bn", 10, 0.86, [0.30, 0.31, 0.29]))
+    row = bn_gap_at_matched_accuracy(pd.DataFrame(rows)).iloc[0]
+    assert "after epoch 10 (80.0 %) vs with BN after epoch 4 (78.0 %)" in row["subject"]
+    assert row["estimate"] == pytest.approx(30.0)
+    assert row["verdict"] == "reproduced" and row["interval"] == "draws (3 vs 3)"
+    same = (_progress("none", 10, 0.80, [0.800, 0.802, 0.798])
+            + _progress("bn", 4, 0.79, [0.801, 0.799, 0.800]))
+    assert bn_gap_at_matched_accuracy(pd.DataFrame(same))["verdict"].iloc[0] == "contradicted"
+    assert "matched" in " ".join(all_claims(pd.DataFrame([_row("a", "bn", 0.4)]),
+                                            pd.DataFrame(rows))["claim"])

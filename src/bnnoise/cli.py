@@ -5,6 +5,7 @@
     python -m bnnoise publish 02_noise             # replace the book's chapter (cpu profile)
     python -m bnnoise train --profile cpu          # train all models of the profile
     python -m bnnoise sweep --profile cpu          # train if needed, then run the noise sweeps
+                                                   # (and those of the epoch snapshots)
     python -m bnnoise short-runs --profile cpu     # the theory chapters' short training runs
     python -m bnnoise download --data-dir DIR      # torchvision download of CIFAR-10/100
 
@@ -24,6 +25,7 @@ import yaml
 from bnnoise.config import default_data_dir, load_profile, project_root
 from bnnoise.data import DataCache
 from bnnoise.pipeline.models import profile_model, profile_specs
+from bnnoise.pipeline.progress import sweep_snapshots
 from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
 from bnnoise.pipeline.sweeps import noise_sweep
 from bnnoise.report.chapters import ChapterError, chapter_names, check_chapter, run_chapter
@@ -97,6 +99,8 @@ def _main(argv: list[str] | None = None) -> None:
               flush=True)
         if args.command == "sweep":
             noise_sweep(store, trained, profile.noise, data, progress=True)
+            if profile.progress_noise is not None:  # the epoch snapshots, if the run has any
+                sweep_snapshots(store, trained, profile.progress_noise, data, progress=True)
 
 
 PUBLISHED_PROFILE = "cpu"

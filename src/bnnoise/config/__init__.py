@@ -114,6 +114,9 @@ class Profile:
     recipe_overrides: tuple[RecipeOverride, ...] = ()
     snapshot_epochs: tuple[int, ...] = ()
     series: tuple[tuple[str, Grid], ...] = ()
+    progress_noise: NoiseProtocol | None = None
+    """The lighter noise protocol that sweeps the epoch snapshots (training progress): the
+    profile's ``noise`` with the changes listed under ``progress_protocol``."""
 
     @property
     def main_grid(self) -> Grid:
@@ -233,14 +236,25 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     series = tuple((str(k), Grid.from_dict(v, f"series {k}"))
                    for k, v in (raw.get("series") or {}).items())
     seeds = tuple(int(s) for s in _as_tuple(raw.get("seeds", [0]), "seeds"))
+    noise_protocol = NoiseProtocol(**noise)
+    progress_changes = dict(raw.get("progress_protocol") or {})
+    unknown = sorted(set(progress_changes) - noise_fields)
+    if unknown:
+        raise ValueError(f"progress_protocol: unknown entry {', '.join(unknown)}; valid: "
+                         f"{', '.join(sorted(noise_fields))}")
+    for key, value in progress_changes.items():
+        if key in ("etas", "targets"):
+            progress_changes[key] = tuple(float(e) if key == "etas" else str(e)
+                                          for e in _as_tuple(value, f"progress_protocol.{key}"))
+    progress_noise = replace(noise_protocol, **progress_changes) if progress_changes else None
     snapshots = tuple(int(e) for e in raw.get("snapshot_epochs") or ())
     if any(not 1 <= e <= recipe.epochs for e in snapshots):
         raise ValueError(f"snapshot_epochs must lie in 1..{recipe.epochs}, got {list(snapshots)}")
     return Profile(
         name=name, description=" ".join(str(raw.get("description", "")).split()),
         datasets=datasets, models=models, norms=norms,
-        recipe=recipe, noise=NoiseProtocol(**noise),
+        recipe=recipe, noise=noise_protocol,
         propagation=PropagationSetup(**propagation), short_runs=ShortRunSetup(**short_runs),
         root=root, data_dir=data_dir, seeds=seeds, recipe_overrides=tuple(overrides_),
-        snapshot_epochs=snapshots, series=series,
+        snapshot_epochs=snapshots, series=series, progress_noise=progress_noise,
     )

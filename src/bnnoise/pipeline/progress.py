@@ -3,7 +3,9 @@
 A run of the ``cpu`` profile keeps its weights after chosen epochs (half precision, see
 :func:`bnnoise.pipeline.models.trained_model`). Sweeping each snapshot shows how noise
 resistance develops as clean accuracy grows, so that networks with and without BN can be
-compared at equal clean accuracy, not only at the end of a short training budget.
+compared at equal clean accuracy, not only at the end of a short training budget. Snapshots are
+swept with the profile's lighter ``progress_protocol`` (fewer draws and target sets); the final
+model is swept again with the same protocol, so that all points of a run are comparable.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from bnnoise.pipeline.sweeps import RUN_COLUMNS, noise_sweep, run_key
 from bnnoise.stats import mean_ci
 from bnnoise.store import ArtifactStore
 
+PROGRESS_COLUMNS = [*RUN_COLUMNS, "epoch", "target", "draw", "clean_accuracy",
+                    "avg_normalized_accuracy"]
+"""Columns of :func:`progress_draws`: one row per run, epoch, target set and draw."""
+
 
 def snapshot_runs(store: ArtifactStore, run: TrainedModel) -> list[tuple[int, TrainedModel]]:
     """The run's stored epoch snapshots (and the final model), each as a model that sweeps can
@@ -30,28 +36,48 @@ def snapshot_runs(store: ArtifactStore, run: TrainedModel) -> list[tuple[int, Tr
     return [*out, (len(run.history), run)]
 
 
-def progress_table(profile: Profile, runs: list[TrainedModel], protocol: NoiseProtocol
-                   ) -> pd.DataFrame:
-    """Average normalized accuracy along training: for every run with stored snapshots, every
-    snapshot and the final model swept with ``protocol`` (usually a lighter one than the
-    profile's), with the clean accuracy on the same test images.
-
-    Columns: :data:`RUN_COLUMNS`, epoch, target, clean_accuracy, avg_normalized_accuracy and
-    its 95 % interval over the draws (``low``, ``high``)."""
-    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+def sweep_snapshots(store: ArtifactStore, run: TrainedModel, protocol: NoiseProtocol,
+                    data: DataCache, progress: bool = False) -> pd.DataFrame:
+    """Per-draw rows (:data:`PROGRESS_COLUMNS`) of every snapshot of ``run`` and of its final
+    model, swept with ``protocol``; empty for a run without snapshots. Each draw's average
+    normalized accuracy is its mean over the protocol's etas (non-finite outputs scored wrong).
+    """
+    snapshots = snapshot_runs(store, run)
+    if len(snapshots) < 2:
+        return pd.DataFrame(columns=PROGRESS_COLUMNS)
+    identity = dict(zip(RUN_COLUMNS, run_key(run), strict=True))
     rows = []
-    for run in runs:
-        snapshots = snapshot_runs(store, run)
-        if len(snapshots) < 2:
-            continue
-        for epoch, model in snapshots:
-            table = noise_sweep(store, model, protocol, data)
-            for target, part in table.groupby("target"):
-                clean = float(part.loc[part["eta"] == 0, "accuracy"].iloc[0])
-                per_draw = part[part["eta"] > 0].groupby("draw")["normalized_accuracy"].mean()
-                mean, half = mean_ci(per_draw.to_numpy())
-                rows.append({**dict(zip(RUN_COLUMNS, run_key(run), strict=True)),
-                             "epoch": epoch, "target": target, "clean_accuracy": clean,
-                             "avg_normalized_accuracy": mean, "low": mean - half,
-                             "high": mean + half})
+    for epoch, model in snapshots:
+        table = noise_sweep(store, model, protocol, data, progress=progress)
+        for target, part in table.groupby("target", sort=False):
+            clean = float(part.loc[part["eta"] == 0, "accuracy"].iloc[0])
+            per_draw = part[part["eta"] > 0].groupby("draw")["normalized_accuracy"].mean()
+            rows += [{**identity, "epoch": epoch, "target": target, "draw": int(draw),
+                      "clean_accuracy": clean, "avg_normalized_accuracy": float(value)}
+                     for draw, value in per_draw.items()]
+    return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+
+
+def progress_draws(profile: Profile, runs: list[TrainedModel]) -> pd.DataFrame:
+    """:func:`sweep_snapshots` of every run with snapshots, with the profile's progress
+    protocol (computing missing cells)."""
+    if profile.progress_noise is None:
+        raise ValueError(f"profile {profile.name} has no progress_protocol in params.yaml")
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    parts = [sweep_snapshots(store, run, profile.progress_noise, data) for run in runs]
+    parts = [p for p in parts if len(p)]
+    return (pd.concat(parts, ignore_index=True) if parts
+            else pd.DataFrame(columns=PROGRESS_COLUMNS))
+
+
+def progress_summary(draws: pd.DataFrame) -> pd.DataFrame:
+    """Per run, epoch and target set: clean accuracy and the mean of the draws' average
+    normalized accuracies with its 95 % t interval over the draws (``low``, ``high``)."""
+    rows = []
+    for key, part in draws.groupby([*RUN_COLUMNS, "epoch", "target"], sort=False):
+        mean, half = mean_ci(part["avg_normalized_accuracy"].to_numpy())
+        rows.append({**dict(zip([*RUN_COLUMNS, "epoch", "target"], key, strict=True)),
+                     "clean_accuracy": float(part["clean_accuracy"].iloc[0]),
+                     "avg_normalized_accuracy": mean, "low": mean - half, "high": mean + half,
+                     "draws": len(part)})
     return pd.DataFrame(rows)

@@ -66,6 +66,33 @@ def _row(claim: str, dataset: str, subject: str, target: str, scoring: str, d: D
             "interval": interval, "verdict": rule.verdict(d).value, "rule": rule.text()}
 
 
+def bn_gap_at_matched_accuracy(progress: pd.DataFrame) -> pd.DataFrame:
+    """Claim 1 at matched clean accuracy, from the training-progress draws
+    (:func:`bnnoise.pipeline.progress.sweep_snapshots`): the final no-BN model against the
+    snapshot of the BN run of the same model and seed whose clean accuracy is closest to it.
+    No-BN minus BN average normalized accuracy (points), Welch interval over the draws."""
+    rows = []
+    full = progress[progress["placement"] == "all"]
+    for (dataset, model, seed, target), part in full.groupby(
+            ["dataset", "model", "seed", "target"]):
+        bn, none = part[part["norm"] == "bn"], part[part["norm"] == "none"]
+        if not len(bn) or not len(none):
+            continue
+        none = none[none["epoch"] == none["epoch"].max()]
+        clean = float(none["clean_accuracy"].iloc[0])
+        distance = (bn["clean_accuracy"] - clean).abs()
+        bn = bn[bn["epoch"] == bn.loc[distance.idxmin(), "epoch"]]
+        d = welch_difference(100 * none["avg_normalized_accuracy"].to_numpy(),
+                             100 * bn["avg_normalized_accuracy"].to_numpy())
+        subject = (f"{model} (seed {seed}): without BN after epoch {none['epoch'].iloc[0]} "
+                   f"({100 * clean:.1f} %) vs with BN after epoch {bn['epoch'].iloc[0]} "
+                   f"({100 * float(bn['clean_accuracy'].iloc[0]):.1f} %)")
+        rows.append(_row("BN lowers noise resistance at matched clean accuracy", dataset,
+                         subject, target, "wrong", d, f"draws ({len(none)} vs {len(bn)})",
+                         BN_GAP_RULE))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 def bn_lowers_resistance(average: pd.DataFrame) -> pd.DataFrame:
     """Claim 1 per (dataset, model, target, scoring): no-BN minus BN average, points."""
     rows = []
@@ -173,9 +200,11 @@ def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def all_claims(average: pd.DataFrame) -> pd.DataFrame:
-    """Every claim's rows, in the order of the claims page."""
-    parts = [bn_lowers_resistance(average), harm_grows_across_depths(average),
+def all_claims(average: pd.DataFrame, progress: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every claim's rows, in the order of the claims page; with the training-progress draws,
+    claim 1 also at matched clean accuracy."""
+    matched = [bn_gap_at_matched_accuracy(progress)] if progress is not None else []
+    parts = [bn_lowers_resistance(average), *matched, harm_grows_across_depths(average),
              harm_grows_controlled(average), headline_numbers(average),
              no_bn_stays_robust(average)]
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
