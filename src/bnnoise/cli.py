@@ -48,6 +48,8 @@ def _main(argv: list[str] | None = None) -> None:
     parser.add_argument("chapter", nargs="?", help="with 'chapter': a chapter name or 'all'")
     parser.add_argument("--profile", default="cpu", help="profile of params.yaml")
     parser.add_argument("--data-dir", default=None, help="dataset directory")
+    parser.add_argument("--device", default=None, choices=("auto", "cpu", "cuda"),
+                        help="with 'train'/'sweep': override the profile's device")
     parser.add_argument("--models", nargs="+", default=None, help="override the profile's models")
     parser.add_argument("--norms", nargs="+", default=None, help="override the profile's norms")
     parser.add_argument("--seeds", nargs="+", type=int, default=None,
@@ -76,7 +78,7 @@ def _main(argv: list[str] | None = None) -> None:
                 cls(root, train=train_split, download=True)
         return
 
-    profile = load_profile(args.profile, data_dir=args.data_dir)
+    profile = load_profile(args.profile, data_dir=args.data_dir, device=args.device)
     grids = profile.grid_names if args.grid == ["all"] else args.grid
     specs = [spec for grid in grids for spec in profile_specs(profile, grid)
              if (args.models is None or spec.model in args.models)
@@ -86,7 +88,7 @@ def _main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"no model of grids {', '.join(grids)} matches the filters")
     store = ArtifactStore(profile.store_dir)
     data = DataCache(profile.data_dir)
-    threads = f"({torch.get_num_threads()} threads)"
+    threads = (f"(on {profile.device}, {torch.get_num_threads()} CPU threads)")
     if args.command == "short-runs":
         print(f"profile {profile.name}, short runs: {profile.short_runs.as_dict()} {threads}")
         for runs in (group_size_runs, high_lr_runs, singularity_runs):

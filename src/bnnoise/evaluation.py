@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from bnnoise.data import Dataset, normalize
+from bnnoise.hardware import autocast, device_of
 
 
 @torch.no_grad()
@@ -18,14 +19,16 @@ def predictions(
     precision: str = "fp32",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per image: the plain ``argmax`` of the logits (NaN counts as the largest value, as in
-    PyTorch and NumPy) and whether all logits are finite. The model is put in evaluation mode
-    if it is a module; ``inputs`` are already normalized."""
+    PyTorch and NumPy) and whether all logits are finite, on the CPU. The model is put in
+    evaluation mode if it is a module and runs on the device of its parameters (the batches are
+    moved there); ``inputs`` are already normalized."""
     if isinstance(model, nn.Module):
         model.eval()
+    device = device_of(getattr(model, "source", model), inputs.device)
     predicted, finite = [], []
     for i in range(0, len(inputs), batch_size):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(inputs[i:i + batch_size]).float()
+        with autocast(device.type, precision):
+            logits = model(inputs[i:i + batch_size].to(device)).float().cpu()
         predicted.append(logits.argmax(1))
         finite.append(torch.isfinite(logits).all(1))
     return torch.cat(predicted), torch.cat(finite)

@@ -1,4 +1,4 @@
-"""What machine a result was computed on, and whether a precision is fast on it.
+"""What machine a result was computed on, which device runs it, and whether a precision is fast.
 
 CPUs differ in their bfloat16 support: with AMX or AVX-512-BF16, bfloat16 autocast trains CIFAR
 networks about twice as fast as fp32; without them, bfloat16 is emulated and about 2.2 times
@@ -34,9 +34,45 @@ def native_bf16() -> bool:
     return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
 
 
-def machine_record() -> dict[str, object]:
-    """The facts stored with every result: CPU model, bfloat16 capability, threads, torch."""
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+"""What a profile may ask for: ``auto`` picks a CUDA GPU when one is available, else the CPU."""
+
+
+def resolve_device(requested: str) -> str:
+    """The device a run uses for ``requested`` (one of :data:`DEVICE_CHOICES`).
+
+    Raises:
+        ValueError: an unknown choice, or ``cuda`` on a machine without a CUDA GPU.
+    """
+    if requested not in DEVICE_CHOICES:
+        raise ValueError(f"unknown device {requested!r}; valid: {', '.join(DEVICE_CHOICES)}")
+    available = torch.cuda.is_available()
+    if requested == "cuda" and not available:
+        raise ValueError("device 'cuda' requested but no CUDA GPU is available here; valid "
+                         "here: auto, cpu")
+    if requested == "auto":
+        return "cuda" if available else "cpu"
+    return requested
+
+
+def autocast(device: str, precision: str) -> torch.autocast:
+    """The mixed-precision context of ``precision`` on ``device``: bfloat16 autocast for
+    ``bf16`` (CPU autocast on the CPU, CUDA autocast on a GPU), disabled for ``fp32``."""
+    return torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def device_of(model: object, default: torch.device | None = None) -> torch.device:
+    """The device of a module's first parameter (``default``, else the CPU, if it has none)."""
+    parameters = getattr(model, "parameters", None)
+    first = next(iter(parameters()), None) if callable(parameters) else None
+    return first.device if first is not None else (default or torch.device("cpu"))
+
+
+def machine_record(device: str = "cpu") -> dict[str, object]:
+    """The facts stored with every result: CPU model, bfloat16 capability, threads, torch, and
+    the GPU's name when the run used one."""
     cpu = getattr(torch, "cpu", None)
+    gpu = {"device": device, "gpu": torch.cuda.get_device_name()} if device == "cuda" else {}
     return {
         "cpu": cpu_model(),
         "amx": bool(getattr(cpu, "_is_amx_tile_supported", lambda: False)()),
@@ -44,6 +80,7 @@ def machine_record() -> dict[str, object]:
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "python": platform.python_version(),
+        **gpu,
     }
 
 

@@ -29,6 +29,7 @@ from tqdm import tqdm
 from bnnoise.config.setups import Recipe
 from bnnoise.data import Dataset, normalize
 from bnnoise.evaluation import accuracy
+from bnnoise.hardware import autocast
 from bnnoise.store import atomic_write_bytes
 
 TRAINING_VERSION = 1
@@ -59,10 +60,6 @@ def lr_at(step: int, total_steps: int, warmup_steps: int, peak: float) -> float:
         return peak * (step + 1) / warmup_steps
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     return peak * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-
-def _autocast(precision: str) -> torch.autocast:
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -106,7 +103,7 @@ def _resume(checkpoint: Path, recipe: Recipe, model: nn.Module,
             optimizer: torch.optim.Optimizer, generator: torch.Generator
             ) -> list[dict[str, float]]:
     """Load model, optimizer and generator state from ``checkpoint``; return its history."""
-    state = torch.load(checkpoint, weights_only=False)
+    state = torch.load(checkpoint, weights_only=False, map_location=recipe.device)
     if state["recipe"] != recipe.as_dict():
         raise ValueError(f"checkpoint {checkpoint} was written by another recipe")
     model.load_state_dict(state["model"])
@@ -148,9 +145,9 @@ class _Run:
             for group in self.optimizer.param_groups:
                 group["lr"] = lr_at(step, total, warmup, recipe.lr)
             idx = order[i * recipe.batch_size:(i + 1) * recipe.batch_size]
-            x = normalize(augment(data.x_train[idx], self.generator), data)
-            y = data.y_train[idx]
-            with _autocast(recipe.precision):
+            x = normalize(augment(data.x_train[idx], self.generator), data).to(recipe.device)
+            y = data.y_train[idx].to(recipe.device)
+            with autocast(recipe.device, recipe.precision):
                 logits = model(x)
                 loss = loss_fn(logits.float(), y)
             step_loss = loss.item()
@@ -218,7 +215,7 @@ def train(
         FloatingPointError: a step's loss was not finite and ``stop_on_divergence`` is false.
     """
     hooks = hooks or TrainingHooks()
-    model.to(memory_format=torch.channels_last)
+    model.to(device=recipe.device, memory_format=torch.channels_last)
     n = len(data.y_train)
     if n // recipe.batch_size < 1:  # the last incomplete batch of every epoch is dropped
         raise ValueError(f"batch_size {recipe.batch_size} exceeds the {n} training images")

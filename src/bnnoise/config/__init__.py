@@ -12,6 +12,7 @@ import yaml
 
 from bnnoise.config.setups import NoiseProtocol, PropagationSetup, Recipe, ShortRunSetup
 from bnnoise.data import DATASETS
+from bnnoise.hardware import resolve_device
 from bnnoise.nets.architectures import PLACEMENTS
 from bnnoise.nets.models import normalization_slots, validate_model_name
 from bnnoise.nets.norms import parse_norm
@@ -114,6 +115,8 @@ class Profile:
     recipe_overrides: tuple[RecipeOverride, ...] = ()
     snapshot_epochs: tuple[int, ...] = ()
     series: tuple[tuple[str, Grid], ...] = ()
+    device: str = "cpu"
+    """The resolved device (``cpu`` or ``cuda``) of the profile's training and sweeps."""
     progress_noise: NoiseProtocol | None = None
     """The lighter noise protocol that sweeps the epoch snapshots (training progress): the
     profile's ``noise`` with the changes listed under ``progress_protocol``."""
@@ -178,7 +181,8 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     """Read profile ``name`` from ``params.yaml`` and apply overrides; validate everything.
 
     Overrides whose value is ``None`` are ignored, so a chapter can pass all of its parameters.
-    Accepted keys: ``datasets``, ``models``, ``norms``, ``data_dir``, any field of
+    Accepted keys: ``datasets``, ``models``, ``norms``, ``data_dir``, ``device`` (``auto``,
+    ``cpu`` or ``cuda``; the profile's ``device`` entry, default ``cpu``), any field of
     :class:`~bnnoise.training.Recipe` (e.g. ``epochs``) and any field of
     :class:`~bnnoise.noise.NoiseProtocol` (e.g. ``etas``, ``draws``, ``targets``).
 
@@ -196,7 +200,7 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     for key, value in overrides.items():
         if value is None:
             continue
-        if key in ("datasets", "models", "norms", "seeds"):
+        if key in ("datasets", "models", "norms", "seeds", "device"):
             raw[key] = value
         elif key == "data_dir":
             data_dir = Path(value)
@@ -205,7 +209,7 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         elif key in noise_fields:
             raw["noise"][key] = value
         else:
-            valid = sorted({"datasets", "models", "norms", "seeds", "data_dir"}
+            valid = sorted({"datasets", "models", "norms", "seeds", "data_dir", "device"}
                            | recipe_fields | noise_fields)
             raise ValueError(f"unknown parameter {key!r}; valid: {', '.join(valid)}")
     datasets = _as_tuple(raw["datasets"], "datasets")
@@ -221,10 +225,11 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     propagation, short_runs = ({k: tuple(v) if isinstance(v, list) else v
                                 for k, v in raw.get(section, {}).items()}
                                for section in ("propagation", "short_runs"))
-    noise = dict(raw["noise"])
+    device = resolve_device(str(raw.get("device", "cpu")))
+    noise = {**raw["noise"], "device": device}
     noise["etas"] = tuple(float(e) for e in noise["etas"])
     noise["targets"] = _as_tuple(noise["targets"], "targets")
-    recipe = Recipe(**raw["recipe"])
+    recipe = Recipe(**raw["recipe"], device=device)
     overrides_ = []
     for entry in raw.get("recipe_overrides") or []:
         entry = dict(entry)
@@ -256,5 +261,5 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         recipe=recipe, noise=noise_protocol,
         propagation=PropagationSetup(**propagation), short_runs=ShortRunSetup(**short_runs),
         root=root, data_dir=data_dir, seeds=seeds, recipe_overrides=tuple(overrides_),
-        snapshot_epochs=snapshots, series=series, progress_noise=progress_noise,
+        snapshot_epochs=snapshots, series=series, device=device, progress_noise=progress_noise,
     )

@@ -16,6 +16,11 @@ from bnnoise.nets.models import build_model, validate_model_name
 from bnnoise.nets.norms import parse_norm
 
 PRECISIONS = ("bf16", "fp32")
+DEVICES = ("cpu", "cuda")
+"""Where a run computes. A profile may also say ``auto`` (see
+:func:`bnnoise.hardware.resolve_device`). The device enters artifact keys only when it is not the
+CPU, so that CPU keys stay as they were and numbers from different devices never share an
+artifact."""
 
 @dataclass(frozen=True)
 class Recipe:
@@ -31,9 +36,12 @@ class Recipe:
     grad_clip: float | None = None
     precision: str = "bf16"
     seed: int = 0
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         problems = []
+        if self.device not in DEVICES:
+            problems.append(f"device must be one of {DEVICES} (got {self.device!r})")
         if self.epochs < 1:
             problems.append(f"epochs must be >= 1 (got {self.epochs})")
         if self.batch_size < 1:
@@ -54,7 +62,11 @@ class Recipe:
             raise ValueError("invalid training recipe: " + "; ".join(problems))
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields, as they enter artifact keys (``device`` only when not the CPU)."""
+        d = asdict(self)
+        if self.device == "cpu":
+            del d["device"]
+        return d
 
 
 TARGETS = ("all", "trainable", "weights")
@@ -83,6 +95,8 @@ class NoiseProtocol:
         evaluation: ``"fp32"`` (the reference: the network as trained, in fp32) or ``"fast"``
             (BatchNorm folded into the convolutions after each draw, bfloat16 autocast; see
             :mod:`bnnoise.folding` and the book's benchmark appendix for its accuracy check).
+        device: where the noisy networks are evaluated (see :data:`DEVICES`); the noise itself
+            is always drawn on the CPU, so every device sees the same draws.
     """
 
     etas: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0)
@@ -94,6 +108,7 @@ class NoiseProtocol:
     seed: int = 0
     layers: str | None = None
     evaluation: str = "fp32"
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         problems = []
@@ -114,6 +129,8 @@ class NoiseProtocol:
         if self.evaluation not in EVALUATIONS:
             problems.append(f"unknown evaluation {self.evaluation!r} "
                             f"(valid: {', '.join(EVALUATIONS)})")
+        if self.device not in DEVICES:
+            problems.append(f"unknown device {self.device!r} (valid: {', '.join(DEVICES)})")
         if self.layers is not None:
             try:
                 re.compile(self.layers)
@@ -123,8 +140,11 @@ class NoiseProtocol:
             raise ValueError("invalid noise protocol: " + "; ".join(problems))
 
     def as_dict(self) -> dict[str, Any]:
+        """The fields, as they enter artifact keys (``device`` only when not the CPU)."""
         d = asdict(self)
         d["etas"], d["targets"] = list(self.etas), list(self.targets)
+        if self.device == "cpu":
+            del d["device"]
         return d
 
 

@@ -48,7 +48,8 @@ class FoldedBatchNorm:
         for conv_name, bn_name in self.pairs:
             conv = self.folded.get_submodule(conv_name)
             if conv.bias is None:
-                conv.bias = nn.Parameter(torch.zeros(conv.out_channels))
+                conv.bias = nn.Parameter(torch.zeros(conv.out_channels,
+                                                    device=conv.weight.device))
             parent, _, child = bn_name.rpartition(".")
             setattr(self.folded.get_submodule(parent) if parent else self.folded, child,
                     nn.Identity())

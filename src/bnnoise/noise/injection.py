@@ -35,7 +35,8 @@ def injected_noise(
 ) -> Iterator[None]:
     """Perturb ``tensors`` in place for the duration of the block, then restore them exactly.
 
-    Noise is drawn tensor by tensor in sorted name order from a generator seeded with ``seed``.
+    Noise is drawn tensor by tensor in sorted name order from a CPU generator seeded with
+    ``seed`` (then moved to each tensor's device): every device sees the same draws.
     """
     if eta < 0:
         raise ValueError(f"eta must be >= 0, got {eta}")
@@ -47,7 +48,7 @@ def injected_noise(
         with torch.no_grad():
             for name in sorted(tensors):
                 t = tensors[name]
-                z = torch.randn(t.shape, generator=generator, dtype=torch.float32).to(t.dtype)
+                z = torch.randn(t.shape, generator=generator, dtype=torch.float32).to(t)
                 if kind == "additive":
                     t.add_(z, alpha=eta * reference_scale(clean[name], scale))
                 else:

@@ -109,7 +109,7 @@ def _half_state(model: nn.Module, names: list[str] | None = None) -> dict[str, t
     """The state dict with ``names`` (default: every floating array) in half precision."""
     state = model.state_dict()
     chosen = set(state if names is None else names)
-    return {k: v.half() if k in chosen and v.is_floating_point() else v.clone()
+    return {k: v.half().cpu() if k in chosen and v.is_floating_point() else v.cpu().clone()
             for k, v in state.items()}
 
 
@@ -119,7 +119,7 @@ def _load_state(model: nn.Module, file: Path) -> None:
                            for k, v in state.items()})
 
 
-MACHINE_FIELDS = ("cpu", "amx", "avx512_bf16", "threads", "torch", "python")
+MACHINE_FIELDS = ("cpu", "amx", "avx512_bf16", "threads", "torch", "python", "device", "gpu")
 
 
 def _load_trained(path: Path, spec: ModelSpec) -> TrainedModel:
@@ -171,7 +171,7 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     if os.environ.get("BNNOISE_NO_TRAINING"):
         raise FileNotFoundError(f"{spec.slug} is not trained yet (BNNOISE_NO_TRAINING is set); "
                                 "train it with `make campaign` or `make train`")
-    check_precision(recipe.precision)
+    check_precision(recipe.precision, recipe.device)
     dataset = data(spec.dataset)
     torch.manual_seed(recipe.seed)
     model = spec.build()
@@ -211,11 +211,11 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
         "seconds_per_epoch": float(history["seconds"].median()),
         "stored_weights": "conv/linear weights fp16" if half else "fp32",
         "snapshot_epochs": sorted(keep),
-        "data_fingerprint": fingerprint(dataset), **machine_record(),
+        "data_fingerprint": fingerprint(dataset), **machine_record(recipe.device),
     }
     with store.writer("models", spec.slug, config,
                       {"data_fingerprint": summary["data_fingerprint"]}) as out:
-        torch.save(_half_state(model, half) if half else model.state_dict(), out / "model.pt")
+        torch.save(_half_state(model, half if half else []), out / "model.pt")
         history.to_csv(out / "history.csv", index=False)
         (out / "summary.json").write_text(json.dumps(summary, indent=1))
         for epoch in sorted(keep):

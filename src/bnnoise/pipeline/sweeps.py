@@ -94,7 +94,7 @@ class SweepCell:
 
 def _sweep_cell(trained: TrainedModel, inputs: torch.Tensor, y: torch.Tensor,
                 protocol: NoiseProtocol, target: str, eta: float) -> SweepCell:
-    model = deployed(trained.model)
+    model = deployed(trained.model).to(protocol.device)
     tensors = select_tensors(model, target, protocol.layers)
     tensor_set = tensor_set_digest(tensors)
     fast = protocol.evaluation == "fast"

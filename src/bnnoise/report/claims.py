@@ -87,7 +87,7 @@ def bn_gap_at_matched_accuracy(progress: pd.DataFrame) -> pd.DataFrame:
         subject = (f"{model} (seed {seed}): without BN after epoch {none['epoch'].iloc[0]} "
                    f"({100 * clean:.1f} %) vs with BN after epoch {bn['epoch'].iloc[0]} "
                    f"({100 * float(bn['clean_accuracy'].iloc[0]):.1f} %)")
-        rows.append(_row("BN lowers noise resistance at matched clean accuracy", dataset,
+        rows.append(_row("at matched clean accuracy, BN lowers noise resistance", dataset,
                          subject, target, "wrong", d, f"draws ({len(none)} vs {len(bn)})",
                          BN_GAP_RULE))
     return pd.DataFrame(rows, columns=COLUMNS)

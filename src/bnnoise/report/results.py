@@ -15,6 +15,7 @@ import pandas as pd
 from bnnoise.config import Profile
 from bnnoise.noise.collapse import collapse_adjusted_average, collapse_check, pooled_collapse_test
 from bnnoise.pipeline.models import TrainedModel, train_profile
+from bnnoise.pipeline.progress import progress_draws, progress_summary
 from bnnoise.pipeline.sweeps import (
     RUN_COLUMNS,
     collapse_probabilities,
@@ -71,6 +72,27 @@ def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",)) -> Noise
                 if "all" in profile.noise.targets else probabilities.iloc[:0])
     return NoiseResults(runs, training_table(runs), history_table(runs), draws,
                         summarize_sweep(draws, KEYS), average, collapse)
+
+
+@dataclass
+class ProgressResults:
+    """Noise resistance along training (the runs' epoch snapshots and final models, swept with
+    the profile's ``progress_protocol``).
+
+    Attributes:
+        draws: one row per run, epoch, target set and draw
+            (:func:`bnnoise.pipeline.progress.sweep_snapshots`).
+        summary: per run, epoch and target set, with 95 % intervals over the draws.
+    """
+
+    draws: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def progress_results(profile: Profile, results: NoiseResults) -> ProgressResults:
+    """The training-progress tables of the runs of ``results`` that keep epoch snapshots."""
+    draws = progress_draws(profile, results.runs)
+    return ProgressResults(draws, progress_summary(draws))
 
 
 def collapse_adjusted(results: NoiseResults) -> pd.DataFrame:
