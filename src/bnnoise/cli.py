@@ -6,6 +6,8 @@
     python -m bnnoise train --profile cpu          # train all models of the profile
     python -m bnnoise sweep --profile cpu          # train if needed, then run the noise sweeps
                                                    # (and those of the epoch snapshots)
+    python -m bnnoise list --profile cpu --grid all  # the models of a profile, one per line
+    python -m bnnoise sweep --only cifar10-resnet20-bn  # one model only (a workflow job)
     python -m bnnoise short-runs --profile cpu     # the theory chapters' short training runs
     python -m bnnoise download --data-dir DIR      # torchvision download of CIFAR-10/100
 
@@ -43,8 +45,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def _main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnnoise", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("chapter", "publish", "train", "sweep", "short-runs",
-                                            "download"))
+    parser.add_argument("command", choices=("chapter", "publish", "list", "train", "sweep",
+                                            "short-runs", "download"))
     parser.add_argument("chapter", nargs="?", help="with 'chapter': a chapter name or 'all'")
     parser.add_argument("--profile", default="cpu", help="profile of params.yaml")
     parser.add_argument("--data-dir", default=None, help="dataset directory")
@@ -57,6 +59,9 @@ def _main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grid", nargs="+", default=["main"],
                         help="with 'train'/'sweep': which of the profile's grids ('main', a "
                              "series name, or 'all'); --models/--norms/--seeds filter them")
+    parser.add_argument("--only", nargs="+", default=None, metavar="MODEL",
+                        help="with 'train'/'sweep': only these models, named as 'list' prints "
+                             "them (e.g. cifar10-resnet20-bn)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"),
                         help="with 'chapter': a chapter parameter (VALUE is read as YAML)")
@@ -84,8 +89,18 @@ def _main(argv: list[str] | None = None) -> None:
              if (args.models is None or spec.model in args.models)
              and (args.norms is None or spec.norm in args.norms)
              and (args.seeds is None or spec.seed in args.seeds)]
+    if args.only is not None:
+        unknown = sorted(set(args.only) - {spec.slug for spec in specs})
+        if unknown:
+            raise ValueError(f"unknown model {unknown[0]!r} in grids {', '.join(grids)} of "
+                             f"profile {profile.name}; see: python -m bnnoise list --profile "
+                             f"{profile.name} --grid {' '.join(grids)}")
+        specs = [spec for spec in specs if spec.slug in args.only]
     if not specs:
         raise SystemExit(f"no model of grids {', '.join(grids)} matches the filters")
+    if args.command == "list":
+        print("\n".join(dict.fromkeys(spec.slug for spec in specs)))
+        return
     store = ArtifactStore(profile.store_dir)
     data = DataCache(profile.data_dir)
     threads = (f"(on {profile.device}, {torch.get_num_threads()} CPU threads)")
