@@ -202,6 +202,15 @@ def stratified_subset(labels: torch.Tensor, per_class: int | None, seed: int = 0
     return torch.cat(picks).sort().values
 
 
+def content_order(images: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """A fixed random order of ``images`` defined by content: the images sorted by the SHA-256
+    of their pixels, then shuffled with ``seed``. Its first n entries are the same n images in
+    every copy of a dataset, and the first n are part of the first m > n (nested subsets)."""
+    digests = _image_digests(images)
+    by_content = torch.tensor(sorted(range(len(images)), key=digests.__getitem__))
+    return by_content[torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))]
+
+
 def _image_digests(x: torch.Tensor) -> list[bytes]:
     return [hashlib.sha256(img.numpy().tobytes()).digest() for img in x]
 
