@@ -8,19 +8,19 @@ input (see :mod:`bnnoise.theory.singularity`) for batch- and channel-based norma
 large and a micro batch.
 
 Every run is cached in the artifact store under a key holding its setup, normalization and
-recipe; interrupted runs resume from their per-epoch checkpoint.
+recipe; interrupted runs resume from their per-epoch checkpoint. The tables the runs are
+gathered into, their summaries and the studies' results are defined in
+:mod:`bnnoise.pipeline.short_run_results`.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -29,17 +29,16 @@ from bnnoise.config.setups import Recipe, ShortRunSetup
 from bnnoise.data import DataCache, Dataset, normalize, stratified_subset
 from bnnoise.nets.models import build_model
 from bnnoise.nets.norms import parse_norm
-from bnnoise.stats import mean_ci
-from bnnoise.store import ArtifactStore
-from bnnoise.theory.claims import Check, Checks
-from bnnoise.theory.runs import (
-    channel_grouping,
-    final_values,
-    grouping_check,
-    singularity_checks,
-    speed_check,
-    stability_check,
+from bnnoise.pipeline.short_run_results import (
+    GroupSizeTraining,
+    HighLearningRate,
+    ShortRunTables,
+    Singularities,
+    dead_channels_by_lr,
+    summarize_runs,
 )
+from bnnoise.store import ArtifactStore
+from bnnoise.theory.runs import grouping_check, singularity_checks, speed_check, stability_check
 from bnnoise.theory.singularity import channel_statistics, dead_channel_fraction
 from bnnoise.training import TRAINING_VERSION, TrainingHooks, train
 
@@ -59,22 +58,6 @@ class ShortRun:
     channels: pd.DataFrame
     summary: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ShortRunTables:
-    """Tidy results of a set of short runs.
-
-    ``runs``: one row per run (norm, batch_size, lr, seed, final test accuracy, diverged, ...);
-    ``history``: one row per run and epoch; ``channels``: per-ReLU channel statistics of every
-    run at initialisation and after training (column ``stage``); ``records``: the provenance
-    of every run's stored artifact.
-    """
-
-    runs: pd.DataFrame
-    history: pd.DataFrame
-    channels: pd.DataFrame
-    records: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _subsets(dataset: Dataset, setup: ShortRunSetup) -> tuple[Dataset, torch.Tensor]:
@@ -199,46 +182,11 @@ def singularity_runs(store: ArtifactStore, data: DataSource, setup: ShortRunSetu
                           large.records + micro.records)
 
 
-RUN_KEYS = ["norm", "batch_size", "lr"]
-"""The columns that name a configuration of short runs (``seed`` names a run within it)."""
-
-
-def summarize_runs(tables: ShortRunTables,
-                   quantities: tuple[str, ...] = ("train_loss", "test_acc", "dead_fraction")
-                   ) -> pd.DataFrame:
-    """Per configuration (norm, batch size, learning rate): how many seeds ran and diverged,
-    and each quantity's value at the last epoch, as the mean over the runs that did not
-    diverge with its 95 % CI half-width (column ``<quantity>_ci95``)."""
-    last = tables.history.groupby([*RUN_KEYS, "seed"], sort=False).tail(1)
-    rows = []
-    for key, part in last.groupby(RUN_KEYS, sort=False):
-        finite = part[part["diverged_step"].isna()]
-        row: dict[str, Any] = dict(zip(RUN_KEYS, key, strict=True))
-        row.update(seeds=len(part), diverged=len(part) - len(finite))
-        for q in quantities:
-            values = finite[q].dropna().to_numpy()
-            row[q], row[f"{q}_ci95"] = mean_ci(values) if len(values) else (math.nan, math.nan)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 # --- the theory chapters' studies: runs (cached), summaries and the claims' checks -------------
 
 
 def _sources(profile: Profile) -> tuple[ArtifactStore, DataSource]:
     return ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
-
-
-@dataclass
-class GroupSizeTraining:
-    """Chapter 04: the group-size series trained at the standard learning rate. ``summary``:
-    :func:`summarize_runs` (training loss, test accuracy); ``speed``: the claim that the
-    largest groups train more slowly than intermediate ones."""
-
-    setup: ShortRunSetup
-    tables: ShortRunTables
-    summary: pd.DataFrame
-    speed: Check
 
 
 def group_size_training(profile: Profile, setup: ShortRunSetup | None = None,
@@ -251,17 +199,6 @@ def group_size_training(profile: Profile, setup: ShortRunSetup | None = None,
                              speed_check(tables.history, norms[-1], norms[1:-1]))
 
 
-@dataclass
-class HighLearningRate:
-    """Chapter 05: the group-size series at the high learning rate. ``summary``:
-    :func:`summarize_runs`; ``stability``: the claim that small groups are less stable."""
-
-    setup: ShortRunSetup
-    tables: ShortRunTables
-    summary: pd.DataFrame
-    stability: Check
-
-
 def high_learning_rate(profile: Profile, setup: ShortRunSetup | None = None,
                        progress: bool = False) -> HighLearningRate:
     """Train (or load) :func:`high_lr_runs` and test the stability claim."""
@@ -270,47 +207,6 @@ def high_learning_rate(profile: Profile, setup: ShortRunSetup | None = None,
     summary = summarize_runs(tables, ("train_loss", "max_step_loss", "test_acc"))
     return HighLearningRate(setup, tables, summary, stability_check(
         tables.history, setup.group_norms[0], setup.group_norms[-1]))
-
-
-@dataclass
-class Singularities:
-    """Chapter 06: dead channels, a proxy for elimination singularities.
-
-    ``tables``, ``summary``, ``checks``: the singularity runs at the large and the micro batch
-    and Qiao et al.'s three claims; ``dead_by_lr``: dead channels of the group-size series at
-    the standard and at the high learning rate (:func:`dead_channels_by_lr`); ``grouping``:
-    the check that channel-grouping normalizers switch channels off at the high learning rate;
-    ``lr_records`` and ``lr_tables``: provenance and tables of the group-size runs at the
-    standard and at the high learning rate."""
-
-    setup: ShortRunSetup
-    tables: ShortRunTables
-    summary: pd.DataFrame
-    checks: Checks
-    dead_by_lr: pd.DataFrame
-    grouping: Check
-    lr_records: list[dict[str, Any]]
-    lr_tables: tuple[ShortRunTables, ShortRunTables]
-
-
-def dead_channels_by_lr(standard: ShortRunTables, high: ShortRunTables) -> pd.DataFrame:
-    """Per normalizer: runs, and dead channels after training at the standard and at the high
-    learning rate (mean and 95 % CI over the runs that did not diverge) with the diverged runs
-    at each."""
-    rows = []
-    finals = {"standard": final_values(standard.history), "high": final_values(high.history)}
-    for norm in dict.fromkeys([*standard.history["norm"], *high.history["norm"]]):
-        row: dict[str, Any] = {"norm": norm, "grouping": channel_grouping(norm) or "other",
-                               "runs": len(finals["standard"].query("norm == @norm"))}
-        for name, final in finals.items():
-            runs = final[final["norm"] == norm]
-            values = (runs["dead_fraction"].dropna().to_numpy() if "dead_fraction" in runs
-                      else np.array([]))
-            row[f"dead_{name}"], row[f"dead_{name}_ci95"] = (
-                mean_ci(values) if len(values) else (math.nan, math.nan))
-            row[f"diverged_{name}"] = int(runs["diverged"].sum())
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def singularities(profile: Profile, setup: ShortRunSetup | None = None,

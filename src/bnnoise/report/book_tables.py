@@ -1,0 +1,212 @@
+"""The book's two styles of table, rendered as MyST Markdown.
+
+* :func:`numbered_table` renders a table the book numbers, with human headers (:data:`HEADERS`)
+  and rounded numbers (:func:`format_number`), narrow enough for the 704 px text column;
+* :func:`configuration_table` is the one style of configuration table (parameter | value), for a
+  profile or any setup dataclass, with human parameter names (:data:`PARAMETER_LABELS`).
+
+The chapters import both from :mod:`bnnoise.report.book`, beside the helpers that write tables
+and figures to the results folder; they live here so that the formatting rules stay in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown
+
+from bnnoise.config import Profile
+
+CI_SUFFIX = "_ci95"
+"""Columns ``<x>_ci95`` hold the 95 % CI half-width of column ``<x>``."""
+
+HEADERS: dict[str, str] = {
+    "norm": "normalizer", "model": "model", "seeds": "seeds", "seed": "seed",
+    "diverged": "diverged", "group_size": "channels / group", "batch_size": "batch",
+    "lr": "peak lr", "train_loss": "training loss", "test_acc": "test accuracy",
+    "dead_fraction": "dead channels", "max_step_loss": "largest step loss",
+    "cosine_similarity": "cosine similarity", "stable_rank": "stable rank",
+    "grad_ratio": "gradient ratio first / last",
+}
+"""Default human headers of the library's column names (a table's ``headers`` come first)."""
+
+PARAMETER_LABELS: dict[str, str] = {
+    "dataset": "dataset", "datasets": "datasets", "model": "model", "models": "models",
+    "norms": "normalizers", "seeds": "seeds (random initialisations or runs)",
+    "batch_size": "batch size (images)", "group_model": "network of the group-size series",
+    "group_sizes": "channels per group", "train_per_class": "training images per class",
+    "test_per_class": "test images per class (per-epoch accuracy)",
+    "probe_per_class": "held-out images per class (channel statistics)",
+    "epochs": "epochs", "lr": "peak learning rate", "warmup_epochs": "warm-up (epochs)",
+    "weight_decay": "weight decay", "precision": "precision", "momentum": "momentum",
+    "group_norms": "normalizers of the group-size series",
+    "high_lr": "high peak learning rate", "high_lr_epochs": "epochs at the high learning rate",
+    "singularity_norms": "normalizers of the singularity runs",
+    "micro_batch": "micro-batch size (images)", "label_smoothing": "label smoothing",
+    "grad_clip": "gradient clipping (norm)", "etas": "noise levels eta", "draws": "draws per eta",
+    "eval_per_class": "test images per class", "targets": "noise targets",
+    "scale": "noise scale reference", "kind": "noise kind", "seed": "seed",
+    "layers": "layers with noise (regex)", "evaluation": "evaluation", "profile": "profile",
+}
+"""Human names of configuration parameters (others are shown with spaces for underscores)."""
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+    """A number for a table: integers as they are, floats to ``digits`` significant digits in
+    plain notation (scientific only below 0.001 or from 10^6 on), missing values as "–"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}".replace(",", "\u2009") if abs(value) >= 10_000 else str(value)
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if not math.isfinite(v):
+            return "∞" if v > 0 else ("−∞" if v < 0 else "–")
+        if v == 0:
+            return "0"
+        if v.is_integer() and abs(v) < 1e6:
+            return str(int(v))
+        if abs(v) < 1e-3 or abs(v) >= 1e6:
+            mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
+            return f"{mantissa}e{int(exponent)}"
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(v))))
+        return f"{v:.{decimals}f}"
+    return str(value)
+
+
+def _header(column: str, headers: Mapping[str, str]) -> str:
+    if column in headers:
+        return headers[column]
+    if column.endswith(CI_SUFFIX):
+        return "± 95 % CI"
+    return HEADERS.get(column, column.replace("_", " "))
+
+
+def numbered_table(table: pd.DataFrame, caption: str, name: str,
+                   headers: Mapping[str, str] | None = None, *, digits: int = 3,
+                   merge_ci: bool = False, percent: tuple[str, ...] = (),
+                   provenance: str | None = None, floatfmt: str | None = None) -> Markdown:
+    """A table the book numbers and can reference as ``{numref}`name```.
+
+    Args:
+        table: the rows to show (never its index); keep it to what fits the 704 px column
+            (about seven short columns), or split it.
+        caption: the table's caption.
+        name: its label.
+        headers: human headers with units, ``{column: label}``; other columns get
+            :data:`HEADERS` or their name with spaces, ``<x>_ci95`` columns "± 95 % CI".
+        digits: significant digits of floats (see :func:`format_number`).
+        merge_ci: show ``<x>`` and ``<x>_ci95`` as one column "mean ± half-width", and
+            ``ci_low`` and ``ci_high`` as one column "low – high".
+        percent: columns holding shares, shown in per cent (with their ``_ci95``); say so in
+            their header.
+        provenance: a MyST block (:func:`bnnoise.report.provenance.provenance_markdown`)
+            placed under the table.
+        floatfmt: accepted for older calls; a format such as ``".3g"`` sets ``digits``.
+
+    Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
+    """
+    headers = dict(headers or {})
+    if floatfmt is not None and floatfmt.endswith("g") and floatfmt[1:-1].isdigit():
+        digits = int(floatfmt[1:-1])
+    shown = table.reset_index(drop=True).copy()
+    for column in percent:
+        for c in (column, f"{column}{CI_SUFFIX}"):
+            if c in shown:
+                shown[c] = 100 * shown[c]
+    columns: list[tuple[str, pd.Series]] = []
+    numeric: list[bool] = []
+    bounds = merge_ci and {"ci_low", "ci_high"} <= set(shown.columns)
+    for column in shown.columns:
+        if merge_ci and column.endswith(CI_SUFFIX) and column[:-len(CI_SUFFIX)] in shown:
+            continue
+        if bounds and column == "ci_high":
+            continue
+        if bounds and column == "ci_low":
+            low = shown["ci_low"].map(lambda v: format_number(v, digits))
+            high = shown["ci_high"].map(lambda v: format_number(v, digits))
+            columns.append((headers.get("ci_low", "95 % CI"),
+                            pd.Series([f"{a}\u2009–\u2009{b}"
+                                       for a, b in zip(low, high, strict=True)])))
+            numeric.append(True)
+            continue
+        values = shown[column].map(lambda v: format_number(v, digits))
+        label = _header(column, headers)
+        partner = f"{column}{CI_SUFFIX}"
+        if merge_ci and partner in shown:
+            ci = shown[partner].map(lambda v: format_number(v, 2 if digits > 2 else digits))
+            values = pd.Series([m if c == "–" or m == "–" else f"{m}\u00a0±\u00a0{c}"
+                                for m, c in zip(values, ci, strict=True)])
+            label = headers.get(column, label)
+        columns.append((label, values))
+        numeric.append(pd.api.types.is_numeric_dtype(shown[column])
+                       and not pd.api.types.is_bool_dtype(shown[column]))
+    labels = [label for label, _ in columns]
+    if len(set(labels)) < len(labels):
+        duplicates = sorted({label for label in labels if labels.count(label) > 1})
+        raise ValueError(f"two columns of table {name} share the header "
+                         f"{', '.join(map(repr, duplicates))}; give them distinct headers")
+    body = pd.DataFrame([list(row) for row in zip(*(v.to_numpy() for _, v in columns),
+                                                    strict=True)], columns=labels, dtype=object)
+    text = body.to_markdown(index=False, disable_numparse=True,
+                            colalign=["right" if n else "left" for n in numeric])
+    out = f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{text}\n:::\n"
+    if provenance:
+        out += "\n" + provenance
+    return Markdown(out)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_value(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def configuration_rows(obj: Any, sections: tuple[str, ...] = ("recipe", "noise"),
+                       exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(human parameter name, value) rows of a profile (its data, models and ``sections``) or
+    of a setup dataclass (e.g. :class:`bnnoise.config.setups.PropagationSetup`), leaving out
+    the fields named in ``exclude``."""
+    if isinstance(obj, Profile):
+        summary = obj.summary()
+        items: list[tuple[str, Any]] = [(k, summary[k]) for k in
+                                        ("profile", "datasets", "models", "norms")]
+        for section in sections:
+            items += [(f"{section}.{k}", v) for k, v in summary[section].items()]
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        items = [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)]
+    elif isinstance(obj, Mapping):
+        items = list(obj.items())
+    else:
+        raise TypeError(f"no configuration rows for {type(obj).__name__}")
+    rows = []
+    for key, value in items:
+        if key in exclude or key.split(".")[-1] in exclude:
+            continue
+        section, _, field = key.rpartition(".")
+        label = PARAMETER_LABELS.get(field, field.replace("_", " "))
+        rows.append((f"{section}: {label}" if section else label, _value(value)))
+    return rows
+
+
+def configuration_table(obj: Any, sections: tuple[str, ...] = ("recipe", "noise"),
+                        exclude: tuple[str, ...] = ()) -> Markdown:
+    """The one configuration table of the book: parameter | value, human parameter names, no
+    index; for a profile (its data, models and ``sections``), a setup dataclass or a dict."""
+    rows = configuration_rows(obj, sections, exclude)
+    body = pd.DataFrame(rows, columns=["parameter", "value"]).to_markdown(
+        index=False, disable_numparse=True)
+    return Markdown(f"{body}\n")
