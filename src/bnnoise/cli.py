@@ -9,6 +9,7 @@
     python -m bnnoise list --profile cpu --grid all  # the models of a profile, one per line
     python -m bnnoise sweep --only cifar10-resnet20-bn  # one model only (a workflow job)
     python -m bnnoise short-runs --profile cpu     # the theory chapters' short training runs
+    python -m bnnoise mechanism --profile cpu      # remedies and per-layer sensitivity sweeps
     python -m bnnoise download --data-dir DIR      # torchvision download of CIFAR-10/100
 
 Results go to the artifact store; rerunning skips everything already stored and resumes an
@@ -26,8 +27,10 @@ import yaml
 
 from bnnoise.config import default_data_dir, load_profile, project_root
 from bnnoise.data import DataCache
+from bnnoise.pipeline.layers import layer_draws
 from bnnoise.pipeline.models import profile_model, profile_specs
 from bnnoise.pipeline.progress import sweep_snapshots
+from bnnoise.pipeline.remedies import remedy_draws
 from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
 from bnnoise.pipeline.sweeps import noise_sweep
 from bnnoise.report.chapters import ChapterError, chapter_names, check_chapter, run_chapter
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
 def _main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnnoise", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("chapter", "publish", "list", "train", "sweep",
-                                            "short-runs", "download"))
+                                            "short-runs", "mechanism", "download"))
     parser.add_argument("chapter", nargs="?", help="with 'chapter': a chapter name or 'all'")
     parser.add_argument("--profile", default="cpu", help="profile of params.yaml")
     parser.add_argument("--data-dir", default=None, help="dataset directory")
@@ -108,6 +111,13 @@ def _main(argv: list[str] | None = None) -> None:
         print(f"profile {profile.name}, short runs: {profile.short_runs.as_dict()} {threads}")
         for runs in (group_size_runs, high_lr_runs, singularity_runs):
             runs(store, data, profile.short_runs, progress=True)
+        return
+    if args.command == "mechanism":
+        print(f"profile {profile.name}, mechanism: {profile.mechanism.as_dict()} {threads}")
+        runs = [profile_model(profile, spec, data, progress=True) for spec in specs
+                if spec.model in profile.mechanism.models]
+        remedy_draws(profile, runs)
+        layer_draws(profile, runs)
         return
     print(f"profile {profile.name}: {profile.summary()} {threads}")
     for spec in dict.fromkeys(specs):  # one model at a time: each finished result is stored

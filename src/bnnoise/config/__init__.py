@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bnnoise.config.mechanism import MechanismSetup
 from bnnoise.config.setups import NoiseProtocol, PropagationSetup, Recipe, ShortRunSetup
 from bnnoise.data import DATASETS
 from bnnoise.hardware import resolve_device
@@ -115,6 +116,8 @@ class Profile:
     recipe_overrides: tuple[RecipeOverride, ...] = ()
     snapshot_epochs: tuple[int, ...] = ()
     series: tuple[tuple[str, Grid], ...] = ()
+    mechanism: MechanismSetup = MechanismSetup()
+    """What the mechanism-and-remedies chapter measures (the profile's ``mechanism`` entry)."""
     device: str = "cpu"
     """The resolved device (``cpu`` or ``cuda``) of the profile's training and sweeps."""
     progress_noise: NoiseProtocol | None = None
@@ -167,6 +170,14 @@ class Profile:
         return {"profile": self.name, "datasets": list(self.datasets),
                 "models": list(self.models), "norms": list(self.norms),
                 "recipe": self.recipe.as_dict(), "noise": self.noise.as_dict()}
+
+
+def _mechanism(raw: dict[str, Any]) -> MechanismSetup:
+    unknown = sorted(set(raw) - set(MechanismSetup.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"mechanism: unknown entry {', '.join(unknown)}; valid: "
+                         f"{', '.join(MechanismSetup.__dataclass_fields__)}")
+    return MechanismSetup(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
 
 
 def _as_tuple(value: Any, what: str) -> tuple[str, ...]:
@@ -262,4 +273,5 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         propagation=PropagationSetup(**propagation), short_runs=ShortRunSetup(**short_runs),
         root=root, data_dir=data_dir, seeds=seeds, recipe_overrides=tuple(overrides_),
         snapshot_epochs=snapshots, series=series, device=device, progress_noise=progress_noise,
+        mechanism=_mechanism(raw.get("mechanism") or {}),
     )

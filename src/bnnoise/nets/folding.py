@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 
-def _conv_bn_pairs(model: nn.Module) -> list[tuple[str, str]]:
+def conv_bn_pairs(model: nn.Module) -> list[tuple[str, str]]:
     """Names of (plain ``nn.Conv2d``, ``nn.BatchNorm2d``) pairs that follow each other directly
     inside an ``nn.Sequential``. Convolutions with a reparametrised weight (WS, WN) are skipped."""
     pairs = []
@@ -44,7 +44,7 @@ class FoldedBatchNorm:
     def __init__(self, model: nn.Module) -> None:
         self.source = model
         self.folded = copy.deepcopy(model).eval()
-        self.pairs = _conv_bn_pairs(model)
+        self.pairs = conv_bn_pairs(model)
         for conv_name, bn_name in self.pairs:
             conv = self.folded.get_submodule(conv_name)
             if conv.bias is None:

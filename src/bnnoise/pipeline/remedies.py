@@ -1,0 +1,109 @@
+"""Remedies for BN's noise penalty, measured: each deployment's noise sweep, and its ranking.
+
+Every remedy of :mod:`bnnoise.noise.deployments` is swept on the BN models named by the
+profile's ``mechanism`` entry, with the profile's noise grid and the mechanism's draws and target
+sets; the networks without BN, on which the remedies change nothing, are swept with the standard
+deployment only and give the level each remedy is measured against. Each draw is summarised by
+its average normalized accuracy over the grid (non-finite outputs scored wrong).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bnnoise.config import Profile
+from bnnoise.data import DataCache
+from bnnoise.noise.deployments import STANDARD
+from bnnoise.pipeline.models import TrainedModel
+from bnnoise.pipeline.sweeps import RUN_COLUMNS, noise_sweep, run_key
+from bnnoise.stats import Rule, mean_ci, welch_difference
+from bnnoise.store import ArtifactStore
+
+REMEDY_COLUMNS = [*RUN_COLUMNS, "deployment", "images", "target", "draw",
+                  "avg_normalized_accuracy", "nonfinite_fraction"]
+
+REMEDY_COSTS = {
+    "standard": "none (the network as trained and deployed in the reproduction)",
+    "clamped": "a clamp of every BN variance at zero after programming (digital logic)",
+    "gain": "BN stored as its per-channel scale and shift instead of four arrays",
+    "folded": "none at inference: BN merged into the convolutions before programming",
+    "recalibrated": "{images} unlabelled training images forwarded through the programmed "
+                    "network, BN statistics re-estimated and kept digital",
+}
+"""What each remedy costs in deployment, in words (shown beside the ranking)."""
+
+RECOVERY_RULE = Rule(margin=2.0, unit=" points")
+"""A remedy helps when its average normalized accuracy exceeds the standard deployment's:
+reproduced if the 95 % interval of the difference (Welch, over draws) lies above zero,
+contradicted if it lies below 2 points."""
+
+
+def mechanism_runs(runs: list[TrainedModel], models: tuple[str, ...]) -> list[TrainedModel]:
+    """The fully normalized and unnormalized runs of ``models`` among ``runs``."""
+    return [run for run in runs if run.spec.model in models and run.spec.bn_layers is None
+            and run.spec.norm in ("bn", "none")]
+
+
+def remedy_draws(profile: Profile, runs: list[TrainedModel]) -> pd.DataFrame:
+    """Per run, deployment, target set and draw: the draw's average normalized accuracy over
+    the noise grid (columns :data:`REMEDY_COLUMNS`); missing sweep cells are computed."""
+    setup = profile.mechanism
+    protocol = setup.protocol(profile.noise)
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    rows = []
+    for run in mechanism_runs(runs, setup.models):
+        identity = dict(zip(RUN_COLUMNS, run_key(run), strict=True))
+        for deployment in setup.remedies() if run.spec.norm == "bn" else [STANDARD]:
+            table = noise_sweep(store, run, protocol, data, deployment=deployment)
+            noisy = table[table["eta"] > 0]
+            for (target, draw), part in noisy.groupby(["target", "draw"]):
+                rows.append({**identity, "deployment": deployment.name,
+                             "images": deployment.images, "target": target, "draw": draw,
+                             "avg_normalized_accuracy": float(part["normalized_accuracy"].mean()),
+                             "nonfinite_fraction": float(part["nonfinite_fraction"].mean())})
+    return pd.DataFrame(rows, columns=REMEDY_COLUMNS)
+
+
+def remedy_ranking(draws: pd.DataFrame) -> pd.DataFrame:
+    """Per BN model, target set and remedy: the average normalized accuracy (%, 95 % interval
+    over draws), the points it recovers over the standard deployment (Welch interval), the
+    share of the gap to the same network without BN that it closes, the verdict of
+    :data:`RECOVERY_RULE` and the remedy's cost; sorted by recovery within each target set."""
+    rows = []
+    for (dataset, model, target), part in draws.groupby(["dataset", "model", "target"]):
+        none = 100 * part.loc[part["norm"] == "none", "avg_normalized_accuracy"].to_numpy()
+        bn = part[part["norm"] == "bn"]
+        standard = 100 * bn.loc[bn["deployment"] == "standard",
+                                "avg_normalized_accuracy"].to_numpy()
+        if not len(standard):
+            continue
+        for (name, images), cell in bn.groupby(["deployment", "images"], sort=False):
+            values = 100 * cell["avg_normalized_accuracy"].to_numpy()
+            mean, half = mean_ci(values)
+            gain = welch_difference(values, standard)
+            gap = float(none.mean() - standard.mean()) if len(none) else float("nan")
+            rows.append({
+                "dataset": dataset, "model": model, "target": target, "remedy": name,
+                "images": int(images), "average": mean, "low": mean - half, "high": mean + half,
+                "recovered": gain.estimate, "recovered_low": gain.low,
+                "recovered_high": gain.high, "gap_closed": gain.estimate / gap if gap else
+                float("nan"), "no_bn_average": float(none.mean()) if len(none) else float("nan"),
+                "verdict": "" if name == "standard" else RECOVERY_RULE.verdict(gain).value,
+                "cost": REMEDY_COSTS[name].format(images=int(images))})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return table.sort_values(["dataset", "model", "target", "recovered"],
+                             ascending=[True, True, True, False], ignore_index=True)
+
+
+def remedy_summary(draws: pd.DataFrame) -> pd.DataFrame:
+    """Per run, deployment, images and target set: mean and 95 % interval over the draws of
+    the average normalized accuracy (fractions), for the figures."""
+    keys = [*RUN_COLUMNS, "deployment", "images", "target"]
+    rows = []
+    for key, part in draws.groupby(keys, sort=False):
+        mean, half = mean_ci(part["avg_normalized_accuracy"].to_numpy())
+        rows.append({**dict(zip(keys, key, strict=True)), "avg_normalized_accuracy": mean,
+                     "low": mean - half, "high": mean + half})
+    return pd.DataFrame(rows)

@@ -1,0 +1,76 @@
+"""Remedies and per-layer sensitivity (bnnoise.pipeline.remedies, bnnoise.pipeline.layers)."""
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from bnnoise.config import load_profile
+from bnnoise.nets.models import build_model
+from bnnoise.pipeline.layers import (
+    layer_draws,
+    layer_units,
+    relative_perturbation,
+    sensitivity_prediction,
+)
+from bnnoise.pipeline.models import train_profile
+from bnnoise.pipeline.remedies import remedy_draws, remedy_ranking
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_layer_units_pair_each_convolution_with_its_batchnorm() -> None:
+    units = layer_units(build_model("resnet20", 10, "bn"))
+    assert len(units) == 22  # 19 normalizable convolutions, 2 shortcut projections, classifier
+    assert units[0] == ("stem.0", "stem.1", r"^(stem\.0|stem\.1)\.")
+    assert units[-1] == ("fc", "fc", r"^(fc)\.")
+    assert layer_units(build_model("resnet20", 10, "none"))[0][1] == "stem.0"
+
+
+def test_relative_perturbation_is_scale_free_and_zero_without_noise() -> None:
+    clean = torch.randn(8, 4, 5, 5) + 3.0  # the per-channel mean does not count as signal
+    assert relative_perturbation(clean, clean) == 0.0
+    noise = 0.1 * torch.randn_like(clean)
+    ratio = relative_perturbation(clean, clean + noise)
+    assert ratio == pytest.approx(relative_perturbation(10 * clean, 10 * (clean + noise)))
+    assert 0.05 < ratio < 0.2
+
+
+def _draws(norm, deployment, values, images=0, target="all"):
+    return [{"dataset": "cifar10", "model": "resnet20", "norm": norm, "bn_layers": 0,
+             "placement": "all", "seed": 0, "deployment": deployment, "images": images,
+             "target": target, "draw": d, "avg_normalized_accuracy": v,
+             "nonfinite_fraction": 0.0} for d, v in enumerate(values)]
+
+
+def test_ranking_measures_recovery_against_the_standard_deployment() -> None:
+    table = pd.DataFrame(_draws("none", "standard", [0.80, 0.81, 0.79])
+                         + _draws("bn", "standard", [0.40, 0.41, 0.39])
+                         + _draws("bn", "recalibrated", [0.70, 0.71, 0.69], images=512)
+                         + _draws("bn", "clamped", [0.40, 0.40, 0.41]))
+    ranking = remedy_ranking(table).set_index("remedy")
+    assert list(ranking.index) == ["recalibrated", "clamped", "standard"]
+    assert ranking.loc["recalibrated", "recovered"] == pytest.approx(30.0)
+    assert ranking.loc["recalibrated", "gap_closed"] == pytest.approx(0.75)
+    assert ranking.loc["recalibrated", "verdict"] == "reproduced"
+    assert ranking.loc["clamped", "verdict"] == "contradicted"
+    assert "512 unlabelled training images" in ranking.loc["recalibrated", "cost"]
+
+
+def test_mechanism_sweeps_run_on_the_smoke_profile(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    profile = load_profile("smoke", root=tmp_path)
+    runs = train_profile(profile)
+    draws = remedy_draws(profile, runs)
+    setup = profile.mechanism
+    remedies = 1 + len(setup.deployments) + len(setup.recalibration_images)
+    # BN: every remedy x both target sets; no BN: the standard deployment, one shared set
+    assert len(draws) == setup.draws * (remedies * 2 + 2)
+    layers = layer_draws(profile, runs)
+    units = len(layer_units(runs[0].model))
+    assert set(layers["layer"]) == set(range(units))
+    assert (layers["perturbation"] > 0).all()
+    prediction = sensitivity_prediction(layers)
+    assert prediction["spearman_rho"].between(-1, 1).all()
