@@ -47,9 +47,9 @@ def _draws(norm, deployment, values, images=0, target="all"):
 
 def test_ranking_measures_recovery_against_the_standard_deployment() -> None:
     table = pd.DataFrame(_draws("none", "standard", [0.80, 0.81, 0.79])
-                         + _draws("bn", "standard", [0.40, 0.41, 0.39])
+                         + _draws("bn", "standard", [0.400, 0.401, 0.399])
                          + _draws("bn", "recalibrated", [0.70, 0.71, 0.69], images=512)
-                         + _draws("bn", "clamped", [0.40, 0.40, 0.41]))
+                         + _draws("bn", "clamped", [0.400, 0.400, 0.401]))
     ranking = remedy_ranking(table).set_index("remedy")
     assert list(ranking.index) == ["recalibrated", "clamped", "standard"]
     assert ranking.loc["recalibrated", "recovered"] == pytest.approx(30.0)
