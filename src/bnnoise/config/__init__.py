@@ -193,7 +193,8 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
 
     Overrides whose value is ``None`` are ignored, so a chapter can pass all of its parameters.
     Accepted keys: ``datasets``, ``models``, ``norms``, ``data_dir``, ``device`` (``auto``,
-    ``cpu`` or ``cuda``; the profile's ``device`` entry, default ``cpu``), any field of
+    ``cpu`` or ``cuda``; the profile's ``device`` entry, default ``cpu``), ``mechanism`` (a
+    mapping of :class:`~bnnoise.config.mechanism.MechanismSetup` fields), any field of
     :class:`~bnnoise.training.Recipe` (e.g. ``epochs``) and any field of
     :class:`~bnnoise.noise.NoiseProtocol` (e.g. ``etas``, ``draws``, ``targets``).
 
@@ -215,12 +216,17 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
             raw[key] = value
         elif key == "data_dir":
             data_dir = Path(value)
+        elif key == "mechanism":
+            if not isinstance(value, dict):
+                raise ValueError(f"mechanism must be a mapping, e.g. {{draws: 5}}, got {value!r}")
+            raw["mechanism"] = {**(raw.get("mechanism") or {}), **value}
         elif key in recipe_fields:
             raw["recipe"][key] = value
         elif key in noise_fields:
             raw["noise"][key] = value
         else:
-            valid = sorted({"datasets", "models", "norms", "seeds", "data_dir", "device"}
+            valid = sorted({"datasets", "models", "norms", "seeds", "data_dir", "device",
+                            "mechanism"}
                            | recipe_fields | noise_fields)
             raise ValueError(f"unknown parameter {key!r}; valid: {', '.join(valid)}")
     datasets = _as_tuple(raw["datasets"], "datasets")

@@ -117,7 +117,7 @@ def _show_parameters_run_with(notebook: nbformat.NotebookNode) -> None:
 
 
 PROFILE_PARAMETERS = ("datasets", "models", "norms", "seeds", "data_dir", "epochs", "etas",
-                      "draws", "targets", "scale", "kind", "eval_per_class")
+                      "draws", "targets", "scale", "kind", "eval_per_class", "mechanism")
 """Chapter parameters that are profile overrides (validated by loading the profile)."""
 
 

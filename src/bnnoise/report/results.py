@@ -14,8 +14,10 @@ import pandas as pd
 
 from bnnoise.config import Profile
 from bnnoise.noise.collapse import collapse_adjusted_average, collapse_check, pooled_collapse_test
-from bnnoise.pipeline.models import TrainedModel, train_profile
+from bnnoise.pipeline.layers import layer_draws, sensitivity_prediction
+from bnnoise.pipeline.models import TrainedModel, profile_model, profile_specs, train_profile
 from bnnoise.pipeline.progress import progress_draws, progress_summary
+from bnnoise.pipeline.remedies import remedy_draws, remedy_ranking, remedy_summary
 from bnnoise.pipeline.sweeps import (
     RUN_COLUMNS,
     collapse_probabilities,
@@ -95,6 +97,39 @@ def progress_results(profile: Profile, results: NoiseResults) -> ProgressResults
     return ProgressResults(draws, progress_summary(draws))
 
 
+@dataclass
+class MechanismResults:
+    """Remedies and per-layer sensitivity of the mechanism chapter's models.
+
+    Attributes:
+        runs: the trained models (with and without BN) of the profile's ``mechanism.models``.
+        remedies: per run, remedy, target set and draw
+            (:func:`bnnoise.pipeline.remedies.remedy_draws`).
+        ranking: the remedies ranked (:func:`bnnoise.pipeline.remedies.remedy_ranking`).
+        summary: per run, remedy and target set, with 95 % intervals over the draws.
+        layers: per run, layer unit, target set, eta and draw
+            (:func:`bnnoise.pipeline.layers.layer_draws`).
+        prediction: how well the measured perturbation ranks the layers.
+    """
+
+    runs: list[TrainedModel]
+    remedies: pd.DataFrame
+    ranking: pd.DataFrame
+    summary: pd.DataFrame
+    layers: pd.DataFrame
+    prediction: pd.DataFrame
+
+
+def mechanism_results(profile: Profile) -> MechanismResults:
+    """Load (or compute) the remedies' sweeps and the per-layer sensitivity maps of the models
+    named by the profile's ``mechanism`` entry."""
+    runs = [profile_model(profile, spec) for spec in profile_specs(profile)
+            if spec.model in profile.mechanism.models]
+    remedies, layers = remedy_draws(profile, runs), layer_draws(profile, runs)
+    return MechanismResults(runs, remedies, remedy_ranking(remedies), remedy_summary(remedies),
+                            layers, sensitivity_prediction(layers))
+
+
 def collapse_adjusted(results: NoiseResults) -> pd.DataFrame:
     """Per BN model and scoring, under target ``all``: the average normalized accuracy from the
     sampled draws beside the one computed with the exact collapse probability
@@ -138,7 +173,7 @@ def publish_tables(results: NoiseResults, profile: Profile, prefix: str) -> list
     return [save_table(table, profile, f"{prefix}_{name}.csv") for name, table in tables.items()]
 
 
-def provenance_for(results: NoiseResults, profile: Profile) -> str:
+def provenance_for(results: NoiseResults | MechanismResults, profile: Profile) -> str:
     """The provenance line (:func:`bnnoise.report.provenance.provenance_markdown`) of every
     figure and table drawn from ``results``: the records of the trained models."""
     return provenance_markdown([run.provenance for run in results.runs], profile.name,

@@ -1,0 +1,49 @@
+"""The mechanism chapter's tables as the reader sees them: remedies ranked, layers predicted."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bnnoise.report.plots import TARGET_LABEL
+from bnnoise.report.views import BN_LABEL, _interval
+
+REMEDY_LABEL = {"standard": "none (as trained)", "clamped": "variances clamped at 0",
+                "gain": "noise on the BN gain and shift", "folded": "BN folded into the convs",
+                "recalibrated": "BN recalibrated"}
+VERDICT_LABEL = {"reproduced": "helps", "contradicted": "does not help (< 2 points)",
+                 "inconclusive at this power": "inconclusive", "": "reference"}
+
+
+def remedy_label(remedy: str, images: int) -> str:
+    """A remedy's name on the page (with its number of recalibration images)."""
+    label = REMEDY_LABEL.get(remedy, remedy)
+    return f"{label}, {images} images" if images else label
+
+
+def ranking_view(ranking: pd.DataFrame) -> pd.DataFrame:
+    """The remedies ranked by the average normalized accuracy they recover, per target set:
+    average, recovery and share of the gap to the network without BN, with 95 % intervals over
+    the draws, the verdict and the cost."""
+    r = ranking
+    return pd.DataFrame({
+        "noise on": r["target"].map(TARGET_LABEL).fillna(r["target"]),
+        "remedy": [remedy_label(n, i) for n, i in zip(r["remedy"], r["images"], strict=True)],
+        "avg. normalized acc. (%)": [_interval(v, lo, hi) for v, lo, hi in
+                                     zip(r["average"], r["low"], r["high"], strict=True)],
+        "recovered (points)": [_interval(v, lo, hi) for v, lo, hi in
+                               zip(r["recovered"], r["recovered_low"], r["recovered_high"],
+                                   strict=True)],
+        "gap to no BN closed (%)": (100 * r["gap_closed"]).round(0).astype("Int64"),
+        "verdict": r["verdict"].map(VERDICT_LABEL),
+        "cost": r["cost"]})
+
+
+def prediction_view(prediction: pd.DataFrame) -> pd.DataFrame:
+    """Per network, target set and eta: Spearman's rank correlation between the measured output
+    perturbation of each layer and the accuracy it costs."""
+    p = prediction
+    return pd.DataFrame({
+        "model": p["model"], "BN": p["norm"].map(BN_LABEL).fillna(p["norm"]),
+        "noise on": p["target"].map(TARGET_LABEL).fillna(p["target"]), "η": p["eta"],
+        "layers": p["layers"], "Spearman ρ": p["spearman_rho"].round(2),
+        "p-value": p["p_value"].map(lambda v: f"{v:.2g}")})
