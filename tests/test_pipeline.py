@@ -219,3 +219,19 @@ def test_reparametrized_models_get_noise_on_their_effective_weights(project) -> 
     clean = table[table["eta"] == 0]["accuracy"].iloc[0]
     assert clean == pytest.approx(float((predicted == y).float().mean()), abs=0.02)
     assert (table[table["eta"] > 0]["accuracy"] < 1).all()
+
+
+def test_a_model_swept_on_another_copy_of_its_data_warns_and_records_both(project) -> None:
+    import json
+
+    profile = load_profile("smoke", root=project, draws=1, etas=[0.5], targets=["weights"])
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    trained = trained_model(store, ModelSpec("synthetic10", "resnet8", "none"), profile.recipe,
+                            data)
+    trained.summary["data_fingerprint"] = "0123456789abcdef"  # as if trained on another copy
+    with pytest.warns(UserWarning, match="trained on data with fingerprint 0123456789abcdef"):
+        noise_sweep(store, trained, profile.noise, data)
+    records = [json.loads(p.read_text())["provenance"]
+               for p in (store.root / "sweeps").glob("*/manifest.json")]
+    assert {r["model_data_fingerprint"] for r in records} == {"0123456789abcdef"}
+    assert all(r["data_fingerprint"] != "0123456789abcdef" for r in records)
