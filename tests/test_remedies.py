@@ -74,3 +74,20 @@ def test_mechanism_sweeps_run_on_the_smoke_profile(tmp_path: Path) -> None:
     assert (layers["perturbation"] > 0).all()
     prediction = sensitivity_prediction(layers)
     assert prediction["spearman_rho"].between(-1, 1).all()
+
+
+def test_findings_and_views_take_every_number_from_the_ranking() -> None:
+    from bnnoise.report.mechanism_views import findings, ranking_view
+
+    table = pd.DataFrame(_draws("none", "standard", [0.80, 0.81, 0.79])
+                         + _draws("bn", "standard", [0.400, 0.401, 0.399])
+                         + _draws("bn", "folded", [0.50, 0.52, 0.51])
+                         + _draws("none", "standard", [0.80, 0.81, 0.79], target="weights")
+                         + _draws("bn", "standard", [0.60, 0.61, 0.59], target="weights"))
+    ranking = remedy_ranking(table)
+    text = findings(ranking).data
+    assert "as trained, 40.0 % (without BN 80.0 %)" in text
+    assert "BN folded into the convs, 51.0 % (+11.0 points, 28 % of the gap)" in text
+    assert "BN kept digital with noise on the convolution weights only, 60.0 %" in text
+    view = ranking_view(ranking)
+    assert list(view["verdict"][:2]) == ["helps", "reference"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from IPython.display import Markdown
 
 from bnnoise.report.plots import TARGET_LABEL
 from bnnoise.report.views import BN_LABEL, _interval
@@ -47,3 +48,33 @@ def prediction_view(prediction: pd.DataFrame) -> pd.DataFrame:
         "noise on": p["target"].map(TARGET_LABEL).fillna(p["target"]), "η": p["eta"],
         "layers": p["layers"], "Spearman ρ": p["spearman_rho"].round(2),
         "p-value": p["p_value"].map(lambda v: f"{v:.2g}")})
+
+
+def findings(ranking: pd.DataFrame) -> Markdown:
+    """The ranking in sentences, every number taken from it: per target set, the level to
+    recover, the best remedy and the remedies that help; then folded against digital BN."""
+    lines = []
+    for (model, target), part in ranking.groupby(["model", "target"], sort=False):
+        standard = part[part["remedy"] == "standard"].iloc[0]
+        others = part[part["remedy"] != "standard"]
+        if others.empty:
+            continue
+        best = others.iloc[0]
+        helping = [remedy_label(r.remedy, r.images) for r in others.itertuples()
+                   if r.verdict == "reproduced"]
+        lines.append(
+            f"* **{model}, noise on {TARGET_LABEL.get(target, target)}**: as trained, "
+            f"{standard['average']:.1f} % (without BN {standard['no_bn_average']:.1f} %). "
+            f"Best remedy: {remedy_label(best['remedy'], best['images'])}, "
+            f"{best['average']:.1f} % ({best['recovered']:+.1f} points, "
+            f"{100 * best['gap_closed']:.0f} % of the gap). Remedies that help: "
+            f"{', '.join(helping) if helping else 'none'}.")
+    folded = ranking[ranking["remedy"] == "folded"]
+    digital = ranking[(ranking["remedy"] == "standard") & (ranking["target"] == "weights")]
+    if len(folded) and len(digital):
+        f, d = folded.iloc[0], digital.iloc[0]
+        lines.append(f"* **Where the noise lands**: BN folded into the convolutions before the "
+                     f"noise, {f['average']:.1f} % ({_interval(f['average'], f['low'], f['high'])}"
+                     f"); BN kept digital with noise on the convolution weights only, "
+                     f"{d['average']:.1f} % ({_interval(d['average'], d['low'], d['high'])}).")
+    return Markdown("\n".join(lines) + "\n")
