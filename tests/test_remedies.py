@@ -59,7 +59,7 @@ def test_ranking_measures_recovery_against_the_standard_deployment() -> None:
     assert "512 unlabelled training images" in ranking.loc["recalibrated", "cost"]
 
 
-def test_mechanism_sweeps_run_on_the_smoke_profile(tmp_path: Path) -> None:
+def test_mechanism_sweeps_run_on_the_smoke_profile(tmp_path: Path, monkeypatch) -> None:
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     profile = load_profile("smoke", root=tmp_path)
     runs = train_profile(profile)
@@ -74,6 +74,14 @@ def test_mechanism_sweeps_run_on_the_smoke_profile(tmp_path: Path) -> None:
     assert (layers["perturbation"] > 0).all()
     prediction = sensitivity_prediction(layers)
     assert prediction["spearman_rho"].between(-1, 1).all()
+    # stored: a second call (a chapter in CI) needs neither the data nor any computation
+    import bnnoise.pipeline.layers as layers_module
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("the data were needed")
+
+    monkeypatch.setattr(layers_module, "evaluation_subset", no_data)
+    pd.testing.assert_frame_equal(layer_draws(profile, runs), layers)
 
 
 def test_findings_and_views_take_every_number_from_the_ranking() -> None:

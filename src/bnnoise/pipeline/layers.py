@@ -13,6 +13,7 @@ the channel's gain ``gamma / sqrt(var + eps)``; the ratio shows how much of it r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pandas as pd
 import torch
@@ -20,10 +21,16 @@ from scipy import stats as scipy_stats
 from torch import nn
 
 from bnnoise.config import Profile
+from bnnoise.config.setups import NoiseProtocol
 from bnnoise.data import DataCache
 from bnnoise.nets.folding import conv_bn_pairs
 from bnnoise.noise.injection import injected_noise
-from bnnoise.noise.protocol import draw_seed, select_tensors, tensor_set_digest
+from bnnoise.noise.protocol import (
+    PROTOCOL_VERSION,
+    draw_seed,
+    select_tensors,
+    tensor_set_digest,
+)
 from bnnoise.pipeline.models import TrainedModel
 from bnnoise.pipeline.remedies import mechanism_runs
 from bnnoise.pipeline.sweep_cells import evaluation_subset
@@ -66,31 +73,59 @@ def relative_perturbation(clean: torch.Tensor, noisy: torch.Tensor) -> float:
     return float((noisy - clean).norm() / centred.norm().clamp_min(1e-12))
 
 
+def _perturbations(store: ArtifactStore, run: TrainedModel, unit: tuple[str, str, str],
+                   cells: pd.DataFrame, protocol: NoiseProtocol, probe_images: int,
+                   probe: Callable[[], torch.Tensor]) -> pd.DataFrame:
+    """The measured output perturbation of one unit under every draw of its sweep (``target``,
+    ``eta``, ``draw``, ``perturbation``), stored as an artifact so that chapters never need
+    the data again; ``probe`` gives the probe images when it must be computed."""
+    layer, output_module, pattern = unit
+    config = {"model_key": run.key, "layers": pattern, "output": output_module,
+              "protocol": protocol.as_dict(), "probe_images": probe_images,
+              "protocol_version": PROTOCOL_VERSION}
+    slug = f"{run.spec.slug}-{layer}"
+    path = store.load("perturbations", slug, config)
+    if path is None:
+        images = probe()
+        clean = _unit_output(run.model, output_module, images)
+        rows = []
+        for row in cells.itertuples():
+            tensors = select_tensors(run.model, row.target, pattern)
+            seed = draw_seed(protocol.seed, row.eta, row.draw, tensor_set_digest(tensors))
+            with injected_noise(tensors, row.eta, seed, protocol.scale, protocol.kind):
+                noisy = _unit_output(run.model, output_module, images)
+            rows.append({"target": row.target, "eta": row.eta, "draw": row.draw,
+                         "perturbation": relative_perturbation(clean, noisy)})
+        with store.writer("perturbations", slug, config) as out:
+            pd.DataFrame(rows).to_csv(out / "perturbations.csv", index=False)
+        path = store.load("perturbations", slug, config)
+    return pd.read_csv(path / "perturbations.csv")  # type: ignore[operator]
+
+
 def layer_draws(profile: Profile, runs: list[TrainedModel]) -> pd.DataFrame:
     """Per run of the mechanism's models, layer unit, target set, eta and draw: the normalized
     accuracy with noise on that unit only, and the measured relative perturbation of the unit's
-    output under the same draw (columns :data:`LAYER_COLUMNS`)."""
+    output under the same draw (columns :data:`LAYER_COLUMNS`). Missing sweep cells and
+    perturbations are computed and stored."""
     setup = profile.mechanism
     store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
     rows = []
     for run in mechanism_runs(runs, setup.models):
-        probe, _ = evaluation_subset(data(run.spec.dataset), setup.protocol(profile.noise))
-        probe = probe[torch.randperm(len(probe), generator=torch.Generator().manual_seed(0))
-                      [:setup.probe_images]]
+        def probe(run: TrainedModel = run) -> torch.Tensor:
+            images, _ = evaluation_subset(data(run.spec.dataset), setup.protocol(profile.noise))
+            order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+            return images[order[:setup.probe_images]]
+
         identity = dict(zip(RUN_COLUMNS, run_key(run), strict=True))
-        for index, (layer, output_module, pattern) in enumerate(layer_units(run.model)):
-            protocol = setup.layer_protocol(profile.noise, pattern)
+        for index, unit in enumerate(layer_units(run.model)):
+            protocol = setup.layer_protocol(profile.noise, unit[2])
             table = noise_sweep(store, run, protocol, data)
-            clean = _unit_output(run.model, output_module, probe)
-            for row in table[table["eta"] > 0].itertuples():
-                tensors = select_tensors(run.model, row.target, pattern)
-                seed = draw_seed(protocol.seed, row.eta, row.draw, tensor_set_digest(tensors))
-                with injected_noise(tensors, row.eta, seed, protocol.scale, protocol.kind):
-                    noisy = _unit_output(run.model, output_module, probe)
-                rows.append({**identity, "layer": index, "unit": layer, "target": row.target,
-                             "eta": row.eta, "draw": row.draw,
-                             "normalized_accuracy": row.normalized_accuracy,
-                             "perturbation": relative_perturbation(clean, noisy)})
+            cells = table[table["eta"] > 0][["target", "eta", "draw", "normalized_accuracy"]]
+            measured = _perturbations(store, run, unit, cells, protocol, setup.probe_images,
+                                      probe)
+            merged = cells.merge(measured, on=["target", "eta", "draw"], validate="one_to_one")
+            rows += [{**identity, "layer": index, "unit": unit[0], **r}
+                     for r in merged.to_dict("records")]
     return pd.DataFrame(rows, columns=LAYER_COLUMNS)
 
 
