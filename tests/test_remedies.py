@@ -49,9 +49,11 @@ def test_ranking_measures_recovery_against_the_standard_deployment() -> None:
     table = pd.DataFrame(_draws("none", "standard", [0.80, 0.81, 0.79])
                          + _draws("bn", "standard", [0.400, 0.401, 0.399])
                          + _draws("bn", "recalibrated", [0.70, 0.71, 0.69], images=512)
-                         + _draws("bn", "clamped", [0.400, 0.400, 0.401]))
+                         + _draws("bn", "clamped", [0.400, 0.400, 0.401])
+                         + _draws("bn", "gain", [0.400, 0.401, 0.399]))
     ranking = remedy_ranking(table).set_index("remedy")
-    assert list(ranking.index) == ["recalibrated", "clamped", "standard"]
+    assert list(ranking.index) == ["recalibrated", "clamped", "standard", "gain"]
+    assert ranking.loc["gain", "verdict"] == "identical to standard"
     assert ranking.loc["recalibrated", "recovered"] == pytest.approx(30.0)
     assert ranking.loc["recalibrated", "gap_closed"] == pytest.approx(0.75)
     assert ranking.loc["recalibrated", "verdict"] == "reproduced"

@@ -9,6 +9,7 @@ its average normalized accuracy over the grid (non-finite outputs scored wrong).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from bnnoise.config import Profile
@@ -16,7 +17,7 @@ from bnnoise.data import DataCache
 from bnnoise.noise.deployments import STANDARD
 from bnnoise.pipeline.models import TrainedModel
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, noise_sweep, run_key
-from bnnoise.stats import Rule, mean_ci, welch_difference
+from bnnoise.stats import Difference, Rule, mean_ci, welch_difference
 from bnnoise.store import ArtifactStore
 
 REMEDY_COLUMNS = [*RUN_COLUMNS, "deployment", "images", "target", "draw",
@@ -88,13 +89,26 @@ def remedy_ranking(draws: pd.DataFrame) -> pd.DataFrame:
                 "recovered": gain.estimate, "recovered_low": gain.low,
                 "recovered_high": gain.high, "gap_closed": gain.estimate / gap if gap else
                 float("nan"), "no_bn_average": float(none.mean()) if len(none) else float("nan"),
-                "verdict": "" if name == "standard" else RECOVERY_RULE.verdict(gain).value,
+                "verdict": _verdict(name, values, standard, gain),
                 "cost": REMEDY_COSTS[name].format(images=int(images))})
     table = pd.DataFrame(rows)
     if table.empty:
         return table
     return table.sort_values(["dataset", "model", "target", "recovered"],
                              ascending=[True, True, True, False], ignore_index=True)
+
+
+IDENTICAL = "identical to standard"
+"""The verdict of a remedy whose every draw equals the standard deployment's (e.g. clamping
+the variances when only the convolution weights get noise)."""
+
+
+def _verdict(name: str, values: np.ndarray, standard: np.ndarray, gain: Difference) -> str:
+    if name == "standard":
+        return ""
+    if values.shape == standard.shape and np.array_equal(values, standard):
+        return IDENTICAL
+    return RECOVERY_RULE.verdict(gain).value
 
 
 def remedy_summary(draws: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,8 @@ REMEDY_LABEL = {"standard": "none (as trained)", "clamped": "variances clamped a
                 "gain": "noise on the BN gain and shift", "folded": "BN folded into the convs",
                 "recalibrated": "BN recalibrated"}
 VERDICT_LABEL = {"reproduced": "helps", "contradicted": "does not help (< 2 points)",
-                 "inconclusive at this power": "inconclusive", "": "reference"}
+                 "inconclusive at this power": "inconclusive", "": "reference",
+                 "identical to standard": "no change: no BN array gets noise"}
 
 
 def remedy_label(remedy: str, images: int) -> str:
