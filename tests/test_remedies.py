@@ -38,9 +38,10 @@ def test_relative_perturbation_is_scale_free_and_zero_without_noise() -> None:
     assert 0.05 < ratio < 0.2
 
 
-def _draws(norm, deployment, values, images=0, target="all"):
+def _draws(norm, deployment, values, images=0, target="all", train_noise=0.0):
     return [{"dataset": "cifar10", "model": "resnet20", "norm": norm, "bn_layers": 0,
              "placement": "all", "seed": 0, "deployment": deployment, "images": images,
+             "train_noise": train_noise,
              "target": target, "draw": d, "avg_normalized_accuracy": v,
              "nonfinite_fraction": 0.0} for d, v in enumerate(values)]
 
@@ -50,9 +51,13 @@ def test_ranking_measures_recovery_against_the_standard_deployment() -> None:
                          + _draws("bn", "standard", [0.400, 0.401, 0.399])
                          + _draws("bn", "recalibrated", [0.70, 0.71, 0.69], images=512)
                          + _draws("bn", "clamped", [0.400, 0.400, 0.401])
-                         + _draws("bn", "gain", [0.400, 0.401, 0.399]))
+                         + _draws("bn", "gain", [0.400, 0.401, 0.399])
+                         + _draws("bn", "noise-aware", [0.60, 0.61, 0.59], train_noise=0.3)
+                         + _draws("none", "noise-aware", [0.9, 0.9, 0.9], train_noise=0.3))
     ranking = remedy_ranking(table).set_index("remedy")
-    assert list(ranking.index) == ["recalibrated", "clamped", "standard", "gain"]
+    assert list(ranking.index) == ["recalibrated", "noise-aware", "clamped", "standard", "gain"]
+    assert ranking.loc["noise-aware", "gap_closed"] == pytest.approx(0.5)  # vs standard no BN
+    assert "weight noise of 0.3 x std" in ranking.loc["noise-aware", "cost"]
     assert ranking.loc["gain", "verdict"] == "identical to standard"
     assert ranking.loc["recalibrated", "recovered"] == pytest.approx(30.0)
     assert ranking.loc["recalibrated", "gap_closed"] == pytest.approx(0.75)
@@ -70,6 +75,14 @@ def test_mechanism_sweeps_run_on_the_smoke_profile(tmp_path: Path, monkeypatch) 
     remedies = 1 + len(setup.deployments) + len(setup.recalibration_images)
     # BN: every remedy x both target sets; no BN: the standard deployment, one shared set
     assert len(draws) == setup.draws * (remedies * 2 + 2)
+    from bnnoise.pipeline.remedies import noise_aware_runs
+
+    assert noise_aware_runs(profile, stored_only=True) == []
+    aware = noise_aware_runs(profile)
+    assert [level for level, _ in aware] == [0.2, 0.2]  # with and without BN
+    with_aware = remedy_draws(profile, runs, aware)
+    assert set(with_aware["deployment"]) - set(draws["deployment"]) == {"noise-aware"}
+    assert len(noise_aware_runs(profile, stored_only=True)) == 2
     layers = layer_draws(profile, runs)
     units = len(layer_units(runs[0].model))
     assert set(layers["layer"]) == set(range(units))

@@ -130,3 +130,23 @@ def test_epoch_metrics_and_the_largest_step_loss_enter_the_history(tiny_data) ->
     history = train(_fresh(), tiny_data, RECIPE, hooks=TrainingHooks(epoch_metrics=metrics))
     assert [h["probe"] for h in history] == [1.5] * RECIPE.epochs
     assert all(h["max_step_loss"] >= h["train_loss"] for h in history)
+
+
+def test_noise_aware_training_is_deterministic_resumable_and_keyed(tiny_data, tmp_path) -> None:
+    from dataclasses import replace
+
+    noisy_recipe = replace(RECIPE, train_noise=0.2)
+    a, b, plain = _fresh(), _fresh(), _fresh()
+    train(a, tiny_data, noisy_recipe)
+    train(plain, tiny_data, RECIPE)
+    ckpt = tmp_path / "run.pt"
+    train(b, tiny_data, noisy_recipe, checkpoint=ckpt, stop_after_epochs=1)
+    resumed = _fresh()
+    train(resumed, tiny_data, noisy_recipe, checkpoint=ckpt)
+    weight = "stem.0.weight"
+    assert torch.equal(a.state_dict()[weight], resumed.state_dict()[weight])
+    assert not torch.equal(a.state_dict()[weight], plain.state_dict()[weight])
+    assert "train_noise" not in RECIPE.as_dict()  # keys of earlier models stay as they were
+    assert noisy_recipe.as_dict()["train_noise"] == 0.2
+    with pytest.raises(ValueError, match="train_noise must be >= 0"):
+        Recipe(train_noise=-0.1)

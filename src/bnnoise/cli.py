@@ -30,7 +30,7 @@ from bnnoise.data import DataCache
 from bnnoise.pipeline.layers import layer_draws
 from bnnoise.pipeline.models import profile_model, profile_specs
 from bnnoise.pipeline.progress import sweep_snapshots
-from bnnoise.pipeline.remedies import remedy_draws
+from bnnoise.pipeline.remedies import noise_aware_runs, remedy_draws
 from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
 from bnnoise.pipeline.sweeps import noise_sweep
 from bnnoise.report.chapters import ChapterError, chapter_names, check_chapter, run_chapter
@@ -65,6 +65,8 @@ def _main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", default=None, metavar="MODEL",
                         help="with 'train'/'sweep': only these models, named as 'list' prints "
                              "them (e.g. cifar10-resnet20-bn)")
+    parser.add_argument("--stored-only", action="store_true",
+                        help="with 'mechanism': no training, only the models already stored")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"),
                         help="with 'chapter': a chapter parameter (VALUE is read as YAML)")
@@ -118,6 +120,7 @@ def _main(argv: list[str] | None = None) -> None:
                 if spec.model in profile.mechanism.models]
         remedy_draws(profile, runs)
         layer_draws(profile, runs)
+        remedy_draws(profile, runs, noise_aware_runs(profile, True, args.stored_only))
         return
     print(f"profile {profile.name}: {profile.summary()} {threads}")
     for spec in dict.fromkeys(specs):  # one model at a time: each finished result is stored

@@ -6,6 +6,9 @@
 * SGD with Nesterov momentum (weight decay on weights, not on biases or norm parameters),
   optional clipping of the gradient's global norm; linear warm-up, then cosine decay to zero,
   updated every step.
+* Optional noise-aware training (``recipe.train_noise``): each step's forward and backward pass
+  runs with Gaussian noise on the conv and linear weights (seeded by the training seed and the
+  step), and the update is applied to the clean weights, as in hardware-aware training.
 * A checkpoint (model, optimizer, random-generator state, history) is written atomically after
   every epoch; :func:`train` resumes from it and, given the seed, ends with the same weights as an
   uninterrupted run.
@@ -13,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import sys
@@ -30,6 +34,8 @@ from bnnoise.config.setups import Recipe
 from bnnoise.data import Dataset, normalize
 from bnnoise.evaluation import accuracy
 from bnnoise.hardware import autocast
+from bnnoise.noise.injection import injected_noise
+from bnnoise.noise.protocol import draw_seed, select_tensors
 from bnnoise.store import atomic_write_bytes
 
 TRAINING_VERSION = 1
@@ -147,16 +153,18 @@ class _Run:
             idx = order[i * recipe.batch_size:(i + 1) * recipe.batch_size]
             x = normalize(augment(data.x_train[idx], self.generator), data).to(recipe.device)
             y = data.y_train[idx].to(recipe.device)
-            with autocast(recipe.device, recipe.precision):
-                logits = model(x)
-                loss = loss_fn(logits.float(), y)
-            step_loss = loss.item()
+            self.optimizer.zero_grad(set_to_none=True)
+            with self.noise(step):
+                with autocast(recipe.device, recipe.precision):
+                    logits = model(x)
+                    loss = loss_fn(logits.float(), y)
+                step_loss = loss.item()
+                if math.isfinite(step_loss):
+                    loss.backward()
             if not math.isfinite(step_loss):
                 diverged_step = step
                 break
             max_loss = max(max_loss, step_loss)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
             if recipe.grad_clip is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
             self.optimizer.step()
@@ -175,6 +183,13 @@ class _Run:
             "seconds": time.perf_counter() - start,
             "diverged_step": diverged_step,
         }
+
+    def noise(self, step: int) -> contextlib.AbstractContextManager:
+        """The weight noise of one step of noise-aware training (none if it is off)."""
+        if not self.recipe.train_noise:
+            return contextlib.nullcontext()
+        return injected_noise(select_tensors(self.model, "weights"), self.recipe.train_noise,
+                              draw_seed(self.recipe.seed, self.recipe.train_noise, step))
 
     def save(self, checkpoint: Path, history: list[dict[str, float]]) -> None:
         _save_checkpoint(checkpoint, {

@@ -23,6 +23,8 @@ class MechanismSetup:
         targets: target sets of the remedies' sweeps.
         layer_etas: noise levels of the per-layer sensitivity map (noise in one layer at a time).
         probe_images: test images that measure each layer's output perturbation.
+        train_noise: noise levels of noise-aware training (relative to each weight tensor's
+            std; see :class:`bnnoise.config.setups.Recipe`), each a retraining of the models.
     """
 
     models: tuple[str, ...] = ("resnet20",)
@@ -32,8 +34,11 @@ class MechanismSetup:
     targets: tuple[str, ...] = ("all", "weights")
     layer_etas: tuple[float, ...] = (0.2, 0.5)
     probe_images: int = 256
+    train_noise: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        if any(not t > 0 for t in self.train_noise):
+            raise ValueError(f"mechanism.train_noise must be positive (got {self.train_noise})")
         for m in self.models:
             validate_model_name(m)
         for d in self.deployments:

@@ -37,9 +37,14 @@ class Recipe:
     precision: str = "bf16"
     seed: int = 0
     device: str = "cpu"
+    train_noise: float = 0.0
+    """Noise-aware training: every step's forward and backward pass sees additive Gaussian noise
+    of ``train_noise`` times each conv/linear weight tensor's std (0: off)."""
 
     def __post_init__(self) -> None:
         problems = []
+        if not self.train_noise >= 0:
+            problems.append(f"train_noise must be >= 0 (got {self.train_noise})")
         if self.device not in DEVICES:
             problems.append(f"device must be one of {DEVICES} (got {self.device!r})")
         if self.epochs < 1:
@@ -62,10 +67,13 @@ class Recipe:
             raise ValueError("invalid training recipe: " + "; ".join(problems))
 
     def as_dict(self) -> dict[str, Any]:
-        """The fields, as they enter artifact keys (``device`` only when not the CPU)."""
+        """The fields, as they enter artifact keys (``device`` only when not the CPU,
+        ``train_noise`` only when on), so that earlier keys stay as they were."""
         d = asdict(self)
         if self.device == "cpu":
             del d["device"]
+        if not self.train_noise:
+            del d["train_noise"]
         return d
 
 

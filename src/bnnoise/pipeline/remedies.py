@@ -9,18 +9,20 @@ its average normalized accuracy over the grid (non-finite outputs scored wrong).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from bnnoise.config import Profile
 from bnnoise.data import DataCache
 from bnnoise.noise.deployments import STANDARD
-from bnnoise.pipeline.models import TrainedModel
+from bnnoise.pipeline.models import TrainedModel, model_config, profile_specs, trained_model
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, noise_sweep, run_key
 from bnnoise.stats import Difference, Rule, mean_ci, welch_difference
 from bnnoise.store import ArtifactStore
 
-REMEDY_COLUMNS = [*RUN_COLUMNS, "deployment", "images", "target", "draw",
+REMEDY_COLUMNS = [*RUN_COLUMNS, "deployment", "images", "train_noise", "target", "draw",
                   "avg_normalized_accuracy", "nonfinite_fraction"]
 
 REMEDY_COSTS = {
@@ -30,6 +32,8 @@ REMEDY_COSTS = {
     "folded": "none at inference: BN merged into the convolutions before programming",
     "recalibrated": "{images} unlabelled training images forwarded through the programmed "
                     "network, BN statistics re-estimated and kept digital",
+    "noise-aware": "a new training run with weight noise of {train_noise:g} x std in every "
+                   "step",
 }
 """What each remedy costs in deployment, in words (shown beside the ranking)."""
 
@@ -45,9 +49,41 @@ def mechanism_runs(runs: list[TrainedModel], models: tuple[str, ...]) -> list[Tr
             and run.spec.norm in ("bn", "none")]
 
 
-def remedy_draws(profile: Profile, runs: list[TrainedModel]) -> pd.DataFrame:
-    """Per run, deployment, target set and draw: the draw's average normalized accuracy over
-    the noise grid (columns :data:`REMEDY_COLUMNS`); missing sweep cells are computed."""
+def noise_aware_runs(profile: Profile, progress: bool = False, stored_only: bool = False
+                     ) -> list[tuple[float, TrainedModel]]:
+    """The mechanism's models (with and without BN) trained again with weight noise, once per
+    level of ``mechanism.train_noise``, with their levels: trained first if missing, or, with
+    ``stored_only``, only those already in the store."""
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    runs = []
+    for spec in profile_specs(profile):
+        if spec.model not in profile.mechanism.models:
+            continue
+        for level in profile.mechanism.train_noise:
+            recipe = replace(profile.recipe_for(spec.model, spec.norm, spec.seed),
+                             train_noise=level)
+            if stored_only and store.load("models", spec.slug, model_config(spec, recipe)) is None:
+                continue
+            runs.append((level, trained_model(store, spec, recipe, data, progress)))
+    return runs
+
+
+def _draw_rows(table: pd.DataFrame, identity: dict, name: str, images: int,
+               train_noise: float) -> list[dict]:
+    noisy = table[table["eta"] > 0]
+    return [{**identity, "deployment": name, "images": images, "train_noise": train_noise,
+             "target": target, "draw": draw,
+             "avg_normalized_accuracy": float(part["normalized_accuracy"].mean()),
+             "nonfinite_fraction": float(part["nonfinite_fraction"].mean())}
+            for (target, draw), part in noisy.groupby(["target", "draw"])]
+
+
+def remedy_draws(profile: Profile, runs: list[TrainedModel],
+                 noise_aware: list[tuple[float, TrainedModel]] = ()) -> pd.DataFrame:
+    """Per run, remedy, target set and draw: the draw's average normalized accuracy over the
+    noise grid (columns :data:`REMEDY_COLUMNS`); missing sweep cells are computed. The
+    ``noise_aware`` runs (:func:`noise_aware_runs`) enter as the remedy ``noise-aware``, swept
+    with the standard deployment."""
     setup = profile.mechanism
     protocol = setup.protocol(profile.noise)
     store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
@@ -56,12 +92,11 @@ def remedy_draws(profile: Profile, runs: list[TrainedModel]) -> pd.DataFrame:
         identity = dict(zip(RUN_COLUMNS, run_key(run), strict=True))
         for deployment in setup.remedies() if run.spec.norm == "bn" else [STANDARD]:
             table = noise_sweep(store, run, protocol, data, deployment=deployment)
-            noisy = table[table["eta"] > 0]
-            for (target, draw), part in noisy.groupby(["target", "draw"]):
-                rows.append({**identity, "deployment": deployment.name,
-                             "images": deployment.images, "target": target, "draw": draw,
-                             "avg_normalized_accuracy": float(part["normalized_accuracy"].mean()),
-                             "nonfinite_fraction": float(part["nonfinite_fraction"].mean())})
+            rows += _draw_rows(table, identity, deployment.name, deployment.images, 0.0)
+    for level, run in noise_aware:
+        identity = dict(zip(RUN_COLUMNS, run_key(run), strict=True))
+        table = noise_sweep(store, run, protocol, data)
+        rows += _draw_rows(table, identity, "noise-aware", 0, level)
     return pd.DataFrame(rows, columns=REMEDY_COLUMNS)
 
 
@@ -72,13 +107,15 @@ def remedy_ranking(draws: pd.DataFrame) -> pd.DataFrame:
     :data:`RECOVERY_RULE` and the remedy's cost; sorted by recovery within each target set."""
     rows = []
     for (dataset, model, target), part in draws.groupby(["dataset", "model", "target"]):
-        none = 100 * part.loc[part["norm"] == "none", "avg_normalized_accuracy"].to_numpy()
+        none = 100 * part.loc[(part["norm"] == "none") & (part["deployment"] == "standard"),
+                              "avg_normalized_accuracy"].to_numpy()
         bn = part[part["norm"] == "bn"]
         standard = 100 * bn.loc[bn["deployment"] == "standard",
                                 "avg_normalized_accuracy"].to_numpy()
         if not len(standard):
             continue
-        for (name, images), cell in bn.groupby(["deployment", "images"], sort=False):
+        for (name, images, level), cell in bn.groupby(["deployment", "images", "train_noise"],
+                                                      sort=False):
             values = 100 * cell["avg_normalized_accuracy"].to_numpy()
             mean, half = mean_ci(values)
             gain = welch_difference(values, standard)
@@ -90,7 +127,8 @@ def remedy_ranking(draws: pd.DataFrame) -> pd.DataFrame:
                 "recovered_high": gain.high, "gap_closed": gain.estimate / gap if gap else
                 float("nan"), "no_bn_average": float(none.mean()) if len(none) else float("nan"),
                 "verdict": _verdict(name, values, standard, gain),
-                "cost": REMEDY_COSTS[name].format(images=int(images))})
+                "train_noise": level,
+                "cost": REMEDY_COSTS[name].format(images=int(images), train_noise=level)})
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -114,7 +152,7 @@ def _verdict(name: str, values: np.ndarray, standard: np.ndarray, gain: Differen
 def remedy_summary(draws: pd.DataFrame) -> pd.DataFrame:
     """Per run, deployment, images and target set: mean and 95 % interval over the draws of
     the average normalized accuracy (fractions), for the figures."""
-    keys = [*RUN_COLUMNS, "deployment", "images", "target"]
+    keys = [*RUN_COLUMNS, "deployment", "images", "train_noise", "target"]
     rows = []
     for key, part in draws.groupby(keys, sort=False):
         mean, half = mean_ci(part["avg_normalized_accuracy"].to_numpy())

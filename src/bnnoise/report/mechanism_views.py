@@ -10,15 +10,17 @@ from bnnoise.report.views import BN_LABEL, _interval
 
 REMEDY_LABEL = {"standard": "none (as trained)", "clamped": "variances clamped at 0",
                 "gain": "noise on the BN gain and shift", "folded": "BN folded into the convs",
-                "recalibrated": "BN recalibrated"}
+                "recalibrated": "BN recalibrated", "noise-aware": "noise-aware training"}
 VERDICT_LABEL = {"reproduced": "helps", "contradicted": "does not help (< 2 points)",
                  "inconclusive at this power": "inconclusive", "": "reference",
                  "identical to standard": "no change: no BN array gets noise"}
 
 
-def remedy_label(remedy: str, images: int) -> str:
-    """A remedy's name on the page (with its number of recalibration images)."""
+def remedy_label(remedy: str, images: int, train_noise: float = 0.0) -> str:
+    """A remedy's name on the page (with its recalibration images or training noise)."""
     label = REMEDY_LABEL.get(remedy, remedy)
+    if train_noise:
+        return f"{label}, {train_noise:g} x std"
     return f"{label}, {images} images" if images else label
 
 
@@ -29,7 +31,8 @@ def ranking_view(ranking: pd.DataFrame) -> pd.DataFrame:
     r = ranking
     return pd.DataFrame({
         "noise on": r["target"].map(TARGET_LABEL).fillna(r["target"]),
-        "remedy": [remedy_label(n, i) for n, i in zip(r["remedy"], r["images"], strict=True)],
+        "remedy": [remedy_label(n, i, t) for n, i, t in
+                   zip(r["remedy"], r["images"], r["train_noise"], strict=True)],
         "avg. normalized acc. (%)": [_interval(v, lo, hi) for v, lo, hi in
                                      zip(r["average"], r["low"], r["high"], strict=True)],
         "recovered (points)": [_interval(v, lo, hi) for v, lo, hi in
@@ -61,12 +64,13 @@ def findings(ranking: pd.DataFrame) -> Markdown:
         if others.empty:
             continue
         best = others.iloc[0]
-        helping = [remedy_label(r.remedy, r.images) for r in others.itertuples()
+        helping = [remedy_label(r.remedy, r.images, r.train_noise) for r in others.itertuples()
                    if r.verdict == "reproduced"]
         lines.append(
             f"* **{model}, noise on {TARGET_LABEL.get(target, target)}**: as trained, "
             f"{standard['average']:.1f} % (without BN {standard['no_bn_average']:.1f} %). "
-            f"Best remedy: {remedy_label(best['remedy'], best['images'])}, "
+            f"Best remedy: "
+            f"{remedy_label(best['remedy'], best['images'], best['train_noise'])}, "
             f"{best['average']:.1f} % ({best['recovered']:+.1f} points, "
             f"{100 * best['gap_closed']:.0f} % of the gap). Remedies that help: "
             f"{', '.join(helping) if helping else 'none'}.")

@@ -17,7 +17,12 @@ from bnnoise.noise.collapse import collapse_adjusted_average, collapse_check, po
 from bnnoise.pipeline.layers import layer_draws, sensitivity_prediction
 from bnnoise.pipeline.models import TrainedModel, profile_model, profile_specs, train_profile
 from bnnoise.pipeline.progress import progress_draws, progress_summary
-from bnnoise.pipeline.remedies import remedy_draws, remedy_ranking, remedy_summary
+from bnnoise.pipeline.remedies import (
+    noise_aware_runs,
+    remedy_draws,
+    remedy_ranking,
+    remedy_summary,
+)
 from bnnoise.pipeline.sweeps import (
     RUN_COLUMNS,
     collapse_probabilities,
@@ -122,10 +127,13 @@ class MechanismResults:
 
 def mechanism_results(profile: Profile) -> MechanismResults:
     """Load (or compute) the remedies' sweeps and the per-layer sensitivity maps of the models
-    named by the profile's ``mechanism`` entry."""
+    named by the profile's ``mechanism`` entry; noise-aware training enters with the levels
+    whose models are trained (``python -m bnnoise mechanism`` trains them)."""
     runs = [profile_model(profile, spec) for spec in profile_specs(profile)
             if spec.model in profile.mechanism.models]
-    remedies, layers = remedy_draws(profile, runs), layer_draws(profile, runs)
+    noise_aware = noise_aware_runs(profile, stored_only=True)
+    remedies = remedy_draws(profile, runs, noise_aware)
+    layers = layer_draws(profile, runs)
     return MechanismResults(runs, remedies, remedy_ranking(remedies), remedy_summary(remedies),
                             layers, sensitivity_prediction(layers))
 
