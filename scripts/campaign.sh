@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The compute campaign of a profile: the mechanism chapter's sweeps on the models it names
-# (trained first if missing), then train and sweep every grid of params.yaml, in the order the
-# profile lists them (main grid first, then its series). One model at a time, one process at a
+# The compute campaign of a profile, in order of priority: the mechanism chapter's sweeps on the
+# models already trained (minutes), the reproduction's grids (main, bn_count), the mechanism's
+# own trainings (noise-aware training) and sweeps, then every other grid of params.yaml in the
+# order the profile lists them (normalizers, seeds, CIFAR-100). One model at a time, one process at a
 # time; every finished model and sweep cell is stored at once, an interrupted training resumes
 # from its last epoch checkpoint. Rerun the same command to resume.
 #
@@ -10,5 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 PROFILE=${PROFILE:-cpu}
+"$PY" -m bnnoise mechanism --profile "$PROFILE" --stored-only "$@"
+"$PY" -m bnnoise sweep --profile "$PROFILE" --grid main bn_count "$@"
 "$PY" -m bnnoise mechanism --profile "$PROFILE" "$@"
 exec "$PY" -m bnnoise sweep --profile "$PROFILE" --grid all "$@"
