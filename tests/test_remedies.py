@@ -112,5 +112,10 @@ def test_findings_and_views_take_every_number_from_the_ranking() -> None:
     assert "as trained, 40.0 % (without BN 80.0 %)" in text
     assert "BN folded into the convs, 51.0 % (+11.0 points, 28 % of the gap)" in text
     assert "BN kept digital with noise on the convolution weights only, 60.0 %" in text
-    view = ranking_view(ranking)
+    view = ranking_view(ranking, "all")
     assert list(view["verdict"][:2]) == ["helps", "reference"]
+    from bnnoise.report.mechanism_views import remedy_tables
+
+    text = remedy_tables(ranking, "Remedies.").data
+    assert "tbl-remedies-all" in text and "tbl-remedies-weights" in text
+    assert "tbl-remedy-costs" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from bnnoise.report.plots import TARGET_LABEL, _labelled, legend_below
 from bnnoise.report.style import ci_errorbar, colors_for, figure
@@ -74,6 +75,7 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
                         hue="BN", style="η", palette=palette, s=60, ax=ax,
                         legend=ax is axes[0, 0])
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decades only: no overlapping labels
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)} of one layer",
                xlabel="relative perturbation of the layer's output",
                ylabel="accuracy lost (% of clean)")

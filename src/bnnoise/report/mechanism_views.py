@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
+from bnnoise.report.book import numbered_table
 from bnnoise.report.plots import TARGET_LABEL
 from bnnoise.report.views import BN_LABEL, _interval
 
@@ -24,13 +25,12 @@ def remedy_label(remedy: str, images: int, train_noise: float = 0.0) -> str:
     return f"{label}, {images} images" if images else label
 
 
-def ranking_view(ranking: pd.DataFrame) -> pd.DataFrame:
-    """The remedies ranked by the average normalized accuracy they recover, per target set:
+def ranking_view(ranking: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The remedies ranked by the average normalized accuracy they recover, for one target set:
     average, recovery and share of the gap to the network without BN, with 95 % intervals over
-    the draws, the verdict and the cost."""
-    r = ranking
+    the draws, and the verdict (the costs are in :func:`cost_view`)."""
+    r = ranking[ranking["target"] == target]
     return pd.DataFrame({
-        "noise on": r["target"].map(TARGET_LABEL).fillna(r["target"]),
         "remedy": [remedy_label(n, i, t) for n, i, t in
                    zip(r["remedy"], r["images"], r["train_noise"], strict=True)],
         "avg. normalized acc. (%)": [_interval(v, lo, hi) for v, lo, hi in
@@ -39,8 +39,29 @@ def ranking_view(ranking: pd.DataFrame) -> pd.DataFrame:
                                zip(r["recovered"], r["recovered_low"], r["recovered_high"],
                                    strict=True)],
         "gap to no BN closed (%)": (100 * r["gap_closed"]).round(0).astype("Int64"),
-        "verdict": r["verdict"].map(VERDICT_LABEL),
-        "cost": r["cost"]})
+        "verdict": r["verdict"].map(VERDICT_LABEL)})
+
+
+def cost_view(ranking: pd.DataFrame) -> pd.DataFrame:
+    """Each remedy once, with what it costs in deployment."""
+    rows = ranking.drop_duplicates(["remedy", "images", "train_noise"])
+    return pd.DataFrame({"remedy": [remedy_label(n, i, t) for n, i, t in
+                                    zip(rows["remedy"], rows["images"], rows["train_noise"],
+                                        strict=True)],
+                         "cost": rows["cost"]})
+
+
+def remedy_tables(ranking: pd.DataFrame, caption: str, provenance: str | None = None
+                  ) -> Markdown:
+    """One numbered table per target set (``tbl-remedies-<target>``), ``caption`` completed by
+    the target set, then the costs (``tbl-remedy-costs``)."""
+    parts = [numbered_table(ranking_view(ranking, target),
+                            f"{caption} Noise on {TARGET_LABEL.get(target, target)}.",
+                            f"tbl-remedies-{target}", provenance=provenance).data
+             for target in dict.fromkeys(ranking["target"])]
+    parts.append(numbered_table(cost_view(ranking), "What each remedy costs in deployment.",
+                                "tbl-remedy-costs").data)
+    return Markdown("\n".join(parts))
 
 
 def prediction_view(prediction: pd.DataFrame) -> pd.DataFrame:
@@ -79,7 +100,7 @@ def findings(ranking: pd.DataFrame) -> Markdown:
     if len(folded) and len(digital):
         f, d = folded.iloc[0], digital.iloc[0]
         lines.append(f"* **Where the noise lands**: BN folded into the convolutions before the "
-                     f"noise, {f['average']:.1f} % ({_interval(f['average'], f['low'], f['high'])}"
+                     f"noise, {f['average']:.1f} % (95 % interval {f['low']:.1f}–{f['high']:.1f}"
                      f"); BN kept digital with noise on the convolution weights only, "
-                     f"{d['average']:.1f} % ({_interval(d['average'], d['low'], d['high'])}).")
+                     f"{d['average']:.1f} % ({d['low']:.1f}–{d['high']:.1f}).")
     return Markdown("\n".join(lines) + "\n")

@@ -15,7 +15,7 @@ from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullL
 
 from bnnoise.report.style import clip_band, colors_for, figure
 
-LEGEND_HEADINGS = {"model", "BN", "target", "placement"}
+LEGEND_HEADINGS = {"model", "BN", "target", "placement", "η"}
 """Column names that seaborn writes into a legend as headings with empty handles."""
 
 
