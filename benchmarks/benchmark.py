@@ -59,7 +59,7 @@ from bnnoise.nets.folding import FoldedBatchNorm
 from bnnoise.nets.models import build_model
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import draw_seed, select_tensors
-from bnnoise.pipeline.models import ModelSpec, profile_specs, trained_model
+from bnnoise.pipeline.models import ModelSpec, profile_specs, stored_model
 from bnnoise.pipeline.sweeps import noise_sweep
 from bnnoise.report.tables import average_normalized_accuracy, summarize_sweep
 from bnnoise.stats import draws_needed, standard_error, variance_components
@@ -324,8 +324,12 @@ def equal_precision_rows(args: argparse.Namespace, profile, cifar: Dataset,
                          rates: dict[str, float]) -> tuple[list[dict], pd.DataFrame]:
     """Per noise level: draws the subset needs for the plain loop's precision, and the time per
     sweep cell of both, from the variance components of the trained ResNet20 (BN)."""
-    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
-    trained = trained_model(store, ModelSpec("cifar10", "resnet20", "bn"), profile.recipe, data)
+    spec = ModelSpec("cifar10", "resnet20", "bn")
+    trained = stored_model(ArtifactStore(profile.store_dir), spec,
+                           profile.recipe_for(spec.model, spec.norm, spec.seed))
+    if trained is None:
+        raise SystemExit(f"{spec.slug} of profile {profile.name} is not trained: train it first "
+                         f"(bnnoise train --profile {profile.name}) or use --skip-data")
     model = trained.model
     x, y = normalize(cifar.x_test, cifar), cifar.y_test
     tensors = select_tensors(model, "weights")
@@ -362,16 +366,24 @@ def equal_precision_rows(args: argparse.Namespace, profile, cifar: Dataset,
 
 def fast_evaluation_check(profile) -> pd.DataFrame:
     """Every per-eta normalized accuracy and average normalized accuracy of the profile's
-    sweeps, with the fp32 reference and the fast evaluation side by side (same noise draws)."""
+    sweeps, with the fp32 reference and the fast evaluation side by side (same noise draws).
+
+    Only models already trained take part (the benchmark never trains). The fast sweeps are
+    kept in a scratch store beside the profile's (``<store>-benchmark``, not published), the
+    fp32 ones are the profile's own."""
     store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    scratch = ArtifactStore(profile.store_dir.with_name(profile.store_dir.name + "-benchmark"))
     fast = replace(profile.noise, evaluation="fast")
     keys = ["model", "norm", "target"]
     tables = []
     for spec in profile_specs(profile):
-        trained = trained_model(store, spec, profile.recipe, data)
+        trained = stored_model(store, spec, profile.recipe_for(spec.model, spec.norm, spec.seed))
+        if trained is None:
+            print(f"fast evaluation check: {spec.slug} is not trained, left out")
+            continue
         per = {}
-        for label, protocol in (("fp32", profile.noise), ("fast", fast)):
-            draws = noise_sweep(store, trained, protocol, data)
+        for label, protocol, cells in (("fp32", profile.noise, store), ("fast", fast, scratch)):
+            draws = noise_sweep(cells, trained, protocol, data)
             by_eta = summarize_sweep(draws, keys).assign(quantity="normalized accuracy")
             avg = average_normalized_accuracy(draws, keys).rename(columns={
                 "avg_normalized_accuracy": "normalized_accuracy",

@@ -1,5 +1,7 @@
 """The cached pipeline: profiles, train-or-load, and per-eta caching of sweeps."""
 
+from dataclasses import replace
+
 import pytest
 
 from bnnoise.config import load_profile
@@ -120,13 +122,41 @@ def test_snapshots_are_stored_in_half_precision_and_reload(project) -> None:
         (store.root / "checkpoints").iterdir())
 
 
+def test_snapshots_of_an_interrupted_run_survive_a_resume_that_does_not_ask_for_them(
+        project, monkeypatch) -> None:
+    from bnnoise.pipeline import models as pipeline_models
+    from bnnoise.pipeline.models import snapshot_epochs
+
+    profile = load_profile("smoke", root=project, epochs=2)
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    spec = ModelSpec("synthetic10", "resnet8", "none")
+    real_train = pipeline_models.train
+
+    def interrupted(model, dataset, recipe, checkpoint, hooks):
+        def snapshot_then_stop(epoch, network):
+            hooks.snapshot(epoch, network)
+            raise KeyboardInterrupt
+
+        return real_train(model, dataset, recipe, checkpoint,
+                          replace(hooks, snapshot=snapshot_then_stop))
+
+    monkeypatch.setattr(pipeline_models, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        trained_model(store, spec, profile.recipe, data, snapshots=(1,))
+    monkeypatch.setattr(pipeline_models, "train", real_train)
+    resumed = trained_model(store, spec, profile.recipe, data)  # e.g. another caller
+    assert snapshot_epochs(store.root / "models" / resumed.key) == [1]
+    assert resumed.summary["snapshot_epochs"] == [1]
+
+
 def test_large_models_store_half_precision_weights_and_are_evaluated_as_stored(
         project, monkeypatch) -> None:
     import torch
 
     from bnnoise.pipeline import models as pipeline_models
+    from bnnoise.pipeline import stored_weights
 
-    monkeypatch.setattr(pipeline_models, "STORE_FP32_LIMIT", 1000)  # make ResNet8 "large"
+    monkeypatch.setattr(stored_weights, "STORE_FP32_LIMIT", 1000)  # make ResNet8 "large"
     profile = load_profile("smoke", root=project, epochs=1)
     trained = pipeline_models.profile_model(profile, ModelSpec("synthetic10", "resnet8", "none"))
     path = ArtifactStore(profile.store_dir).root / "models" / trained.key

@@ -10,12 +10,12 @@ from typing import Any
 
 import yaml
 
+from bnnoise.config.grids import Grid, RecipeOverride, as_tuple
 from bnnoise.config.mechanism import MechanismSetup
 from bnnoise.config.setups import NoiseProtocol, PropagationSetup, Recipe, ShortRunSetup
 from bnnoise.data import DATASETS
 from bnnoise.hardware import resolve_device
-from bnnoise.nets.architectures import PLACEMENTS
-from bnnoise.nets.models import normalization_slots, validate_model_name
+from bnnoise.nets.models import validate_model_name
 from bnnoise.nets.norms import parse_norm
 
 PARAMS_FILE = "params.yaml"
@@ -35,66 +35,6 @@ def project_root(start: Path | None = None) -> Path:
 def default_data_dir(root: Path) -> Path:
     """Where datasets are read from: ``$BNNOISE_DATA``, else ``<root>/data/datasets``."""
     return Path(os.environ.get("BNNOISE_DATA", root / "data" / "datasets"))
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A set of models a profile trains: every (dataset, model, norm, seed) combination, and,
-    for a partial-normalization series, every (``bn_layers``, ``placement``) combination."""
-
-    datasets: tuple[str, ...]
-    models: tuple[str, ...]
-    norms: tuple[str, ...]
-    seeds: tuple[int, ...] = (0,)
-    bn_layers: tuple[int, ...] | None = None
-    placements: tuple[str, ...] = ("first",)
-
-    def __post_init__(self) -> None:
-        for d in self.datasets:
-            if d not in DATASETS:
-                raise ValueError(f"unknown dataset {d!r}; valid: {', '.join(DATASETS)}")
-        for m in self.models:
-            validate_model_name(m)
-        for n in self.norms:
-            parse_norm(n)
-        if not self.seeds or any(int(s) < 0 for s in self.seeds):
-            raise ValueError(f"seeds must be a non-empty list of integers >= 0, got "
-                             f"{list(self.seeds)}")
-        for p in self.placements:
-            if p not in PLACEMENTS:
-                raise ValueError(f"unknown placement {p!r}; valid: {', '.join(PLACEMENTS)}")
-        for m in self.models:
-            for k in self.bn_layers or ():
-                if not 0 <= k <= normalization_slots(m):
-                    raise ValueError(f"bn_layers {k} outside 0..{normalization_slots(m)} "
-                                     f"(the normalization slots of {m})")
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any], what: str) -> Grid:
-        fields = set(cls.__dataclass_fields__)
-        unknown = sorted(set(raw) - fields)
-        if unknown:
-            raise ValueError(f"{what}: unknown entry {', '.join(unknown)}; valid: "
-                             f"{', '.join(sorted(fields))}")
-        values = {k: _as_tuple(v, f"{what}.{k}") for k, v in raw.items() if v is not None}
-        for k in ("seeds", "bn_layers"):
-            if k in values:
-                values[k] = tuple(int(v) for v in values[k])
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class RecipeOverride:
-    """A stated exception to the profile's recipe for some models and norms (e.g. a learning
-    rate that the unnormalized VGG16 needs), found by a pilot and named in the book."""
-
-    models: tuple[str, ...]
-    norms: tuple[str, ...]
-    changes: dict[str, Any]
-    reason: str = ""
-
-    def applies(self, model: str, norm: str) -> bool:
-        return model in self.models and norm in self.norms
 
 
 @dataclass(frozen=True)
@@ -180,14 +120,6 @@ def _mechanism(raw: dict[str, Any]) -> MechanismSetup:
     return MechanismSetup(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
 
 
-def _as_tuple(value: Any, what: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list | tuple) or not value:
-        raise ValueError(f"{what} must be a non-empty list, got {value!r}")
-    return tuple(str(v) for v in value)
-
-
 def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profile:
     """Read profile ``name`` from ``params.yaml`` and apply overrides; validate everything.
 
@@ -229,14 +161,14 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
                             "mechanism"}
                            | recipe_fields | noise_fields)
             raise ValueError(f"unknown parameter {key!r}; valid: {', '.join(valid)}")
-    datasets = _as_tuple(raw["datasets"], "datasets")
+    datasets = as_tuple(raw["datasets"], "datasets")
     for d in datasets:
         if d not in DATASETS:
             raise ValueError(f"unknown dataset {d!r}; valid: {', '.join(DATASETS)}")
-    models = _as_tuple(raw["models"], "models")
+    models = as_tuple(raw["models"], "models")
     for m in models:
         validate_model_name(m)
-    norms = _as_tuple(raw["norms"], "norms")
+    norms = as_tuple(raw["norms"], "norms")
     for n in norms:
         parse_norm(n)
     propagation, short_runs = ({k: tuple(v) if isinstance(v, list) else v
@@ -245,19 +177,19 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     device = resolve_device(str(raw.get("device", "cpu")))
     noise = {**raw["noise"], "device": device}
     noise["etas"] = tuple(float(e) for e in noise["etas"])
-    noise["targets"] = _as_tuple(noise["targets"], "targets")
+    noise["targets"] = as_tuple(noise["targets"], "targets")
     recipe = Recipe(**raw["recipe"], device=device)
     overrides_ = []
     for entry in raw.get("recipe_overrides") or []:
         entry = dict(entry)
-        override = RecipeOverride(_as_tuple(entry.pop("models"), "recipe_overrides.models"),
-                                  _as_tuple(entry.pop("norms"), "recipe_overrides.norms"),
+        override = RecipeOverride(as_tuple(entry.pop("models"), "recipe_overrides.models"),
+                                  as_tuple(entry.pop("norms"), "recipe_overrides.norms"),
                                   {}, str(entry.pop("reason", "")))
         replace(recipe, **entry)  # unknown fields or invalid values stop here
         overrides_.append(replace(override, changes=entry))
     series = tuple((str(k), Grid.from_dict(v, f"series {k}"))
                    for k, v in (raw.get("series") or {}).items())
-    seeds = tuple(int(s) for s in _as_tuple(raw.get("seeds", [0]), "seeds"))
+    seeds = tuple(int(s) for s in as_tuple(raw.get("seeds", [0]), "seeds"))
     noise_protocol = NoiseProtocol(**noise)
     progress_changes = dict(raw.get("progress_protocol") or {})
     unknown = sorted(set(progress_changes) - noise_fields)
@@ -267,7 +199,7 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     for key, value in progress_changes.items():
         if key in ("etas", "targets"):
             progress_changes[key] = tuple(float(e) if key == "etas" else str(e)
-                                          for e in _as_tuple(value, f"progress_protocol.{key}"))
+                                          for e in as_tuple(value, f"progress_protocol.{key}"))
     progress_noise = replace(noise_protocol, **progress_changes) if progress_changes else None
     snapshots = tuple(int(e) for e in raw.get("snapshot_epochs") or ())
     if any(not 1 <= e <= recipe.epochs for e in snapshots):

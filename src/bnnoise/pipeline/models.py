@@ -27,6 +27,12 @@ from bnnoise.data import DataCache, fingerprint, num_classes_of
 from bnnoise.evaluation import predict_correct
 from bnnoise.hardware import check_precision, machine_record
 from bnnoise.nets.models import build_model, model_facts, normalization_slots
+from bnnoise.pipeline.stored_weights import (
+    half_state,
+    load_state,
+    needs_half_storage,
+    weights_in_half,
+)
 from bnnoise.store import ArtifactStore, atomic_write_bytes
 from bnnoise.training import TRAINING_VERSION, TrainingHooks, train
 
@@ -85,38 +91,8 @@ class TrainedModel:
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
-STORE_FP32_LIMIT = 24_000_000
-"""Models whose fp32 weights exceed this many bytes are stored with conv and linear weights in
-half precision (a VGG16 has 60 MB in fp32), so every stored file stays well under 32 MB. The
-rounding happens before the final evaluation: the stored weights are the model, and every number
-is measured on exactly what is stored."""
-
 SNAPSHOT_PARAMETER_LIMIT = 2_000_000
 """Only networks with fewer parameters (the CIFAR ResNets) keep per-epoch snapshots."""
-
-
-def _weights_in_half(model: nn.Module) -> list[str]:
-    """Names of the conv and linear weights, which large models store in half precision."""
-    return [f"{prefix}.weight" for prefix, module in model.named_modules()
-            if isinstance(module, nn.Conv2d | nn.Linear)]
-
-
-def _needs_half_storage(model: nn.Module) -> bool:
-    return sum(t.numel() * 4 for t in model.state_dict().values()) > STORE_FP32_LIMIT
-
-
-def _half_state(model: nn.Module, names: list[str] | None = None) -> dict[str, torch.Tensor]:
-    """The state dict with ``names`` (default: every floating array) in half precision."""
-    state = model.state_dict()
-    chosen = set(state if names is None else names)
-    return {k: v.half().cpu() if k in chosen and v.is_floating_point() else v.cpu().clone()
-            for k, v in state.items()}
-
-
-def _load_state(model: nn.Module, file: Path) -> None:
-    state = torch.load(file, weights_only=True)
-    model.load_state_dict({k: v.float() if v.dtype == torch.float16 else v
-                           for k, v in state.items()})
 
 
 MACHINE_FIELDS = ("cpu", "amx", "avx512_bf16", "threads", "torch", "python", "device", "gpu")
@@ -125,7 +101,7 @@ MACHINE_FIELDS = ("cpu", "amx", "avx512_bf16", "threads", "torch", "python", "de
 def _load_trained(path: Path, spec: ModelSpec) -> TrainedModel:
     summary = json.loads((path / "summary.json").read_text())
     model = spec.build()
-    _load_state(model, path / "model.pt")
+    load_state(model, path / "model.pt")
     model.eval().to(memory_format=torch.channels_last)  # about 1.3x faster fp32 inference here
     record = json.loads((path / "manifest.json").read_text()).get("provenance") or {
         k: summary[k] for k in (*MACHINE_FIELDS, "data_fingerprint") if k in summary}
@@ -142,8 +118,15 @@ def load_snapshot(trained: TrainedModel, store: ArtifactStore, epoch: int) -> nn
     """The network as it was after ``epoch`` (stored in half precision; the stored values are
     the snapshot), in evaluation mode."""
     model = trained.spec.build()
-    _load_state(model, store.root / "models" / trained.key / f"epoch{epoch:03d}.pt")
+    load_state(model, store.root / "models" / trained.key / f"epoch{epoch:03d}.pt")
     return model.eval().to(memory_format=torch.channels_last)
+
+
+def stored_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe) -> TrainedModel | None:
+    """The trained model if the store holds it (``spec.seed`` replaces ``recipe.seed``), else
+    ``None``; never trains."""
+    path = store.load("models", spec.slug, model_config(spec, replace(recipe, seed=spec.seed)))
+    return None if path is None else _load_trained(path, spec)
 
 
 def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: DataCache,
@@ -157,6 +140,7 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
         spec: the network, dataset and seed (``spec.seed`` replaces ``recipe.seed``).
         snapshots: epochs whose weights are kept beside the final model, in half precision,
             for networks under :data:`SNAPSHOT_PARAMETER_LIMIT` parameters. Not part of the key.
+            Snapshots saved by an earlier, interrupted call are kept too, asked for or not.
 
     Raises:
         FileNotFoundError: the model is not stored and the environment variable
@@ -164,9 +148,9 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     """
     recipe = replace(recipe, seed=spec.seed)
     config = model_config(spec, recipe)
-    path = store.load("models", spec.slug, config)
-    if path is not None:
-        return _load_trained(path, spec)
+    stored = stored_model(store, spec, recipe)
+    if stored is not None:
+        return stored
 
     if os.environ.get("BNNOISE_NO_TRAINING"):
         raise FileNotFoundError(f"{spec.slug} is not trained yet (BNNOISE_NO_TRAINING is set); "
@@ -185,7 +169,7 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     def save_snapshot(epoch: int, network: nn.Module) -> None:
         if epoch in keep:
             buffer = io.BytesIO()
-            torch.save(_half_state(network), buffer)
+            torch.save(half_state(network), buffer)
             atomic_write_bytes(snapshot_dir / f"epoch{epoch:03d}.pt", buffer.getvalue())
 
     def report(row: dict[str, float]) -> None:
@@ -196,7 +180,8 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
 
     hooks = TrainingHooks(progress=report, progress_bar=progress, snapshot=save_snapshot)
     history = pd.DataFrame(train(model, dataset, recipe, checkpoint, hooks))
-    half = _weights_in_half(model) if _needs_half_storage(model) else []
+    keep = set(snapshot_epochs(snapshot_dir))  # also those of an earlier, interrupted call
+    half = weights_in_half(model) if needs_half_storage(model) else []
     with torch.no_grad():  # the stored (rounded) weights are the model
         state = model.state_dict()
         for name_ in half:
@@ -215,7 +200,7 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     }
     with store.writer("models", spec.slug, config,
                       {"data_fingerprint": summary["data_fingerprint"]}) as out:
-        torch.save(_half_state(model, half if half else []), out / "model.pt")
+        torch.save(half_state(model, half if half else []), out / "model.pt")
         history.to_csv(out / "history.csv", index=False)
         (out / "summary.json").write_text(json.dumps(summary, indent=1))
         for epoch in sorted(keep):

@@ -1,0 +1,79 @@
+"""The grids of models a profile trains, and the stated exceptions to its recipe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bnnoise.data import DATASETS
+from bnnoise.nets.architectures import PLACEMENTS
+from bnnoise.nets.models import normalization_slots, validate_model_name
+from bnnoise.nets.norms import parse_norm
+
+
+def as_tuple(value: Any, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError(f"{what} must be a non-empty list, got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A set of models a profile trains: every (dataset, model, norm, seed) combination, and,
+    for a partial-normalization series, every (``bn_layers``, ``placement``) combination."""
+
+    datasets: tuple[str, ...]
+    models: tuple[str, ...]
+    norms: tuple[str, ...]
+    seeds: tuple[int, ...] = (0,)
+    bn_layers: tuple[int, ...] | None = None
+    placements: tuple[str, ...] = ("first",)
+
+    def __post_init__(self) -> None:
+        for d in self.datasets:
+            if d not in DATASETS:
+                raise ValueError(f"unknown dataset {d!r}; valid: {', '.join(DATASETS)}")
+        for m in self.models:
+            validate_model_name(m)
+        for n in self.norms:
+            parse_norm(n)
+        if not self.seeds or any(int(s) < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be a non-empty list of integers >= 0, got "
+                             f"{list(self.seeds)}")
+        for p in self.placements:
+            if p not in PLACEMENTS:
+                raise ValueError(f"unknown placement {p!r}; valid: {', '.join(PLACEMENTS)}")
+        for m in self.models:
+            for k in self.bn_layers or ():
+                if not 0 <= k <= normalization_slots(m):
+                    raise ValueError(f"bn_layers {k} outside 0..{normalization_slots(m)} "
+                                     f"(the normalization slots of {m})")
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], what: str) -> Grid:
+        fields = set(cls.__dataclass_fields__)
+        unknown = sorted(set(raw) - fields)
+        if unknown:
+            raise ValueError(f"{what}: unknown entry {', '.join(unknown)}; valid: "
+                             f"{', '.join(sorted(fields))}")
+        values = {k: as_tuple(v, f"{what}.{k}") for k, v in raw.items() if v is not None}
+        for k in ("seeds", "bn_layers"):
+            if k in values:
+                values[k] = tuple(int(v) for v in values[k])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RecipeOverride:
+    """A stated exception to the profile's recipe for some models and norms (e.g. a learning
+    rate that the unnormalized VGG16 needs), found by a pilot and named in the book."""
+
+    models: tuple[str, ...]
+    norms: tuple[str, ...]
+    changes: dict[str, Any]
+    reason: str = ""
+
+    def applies(self, model: str, norm: str) -> bool:
+        return model in self.models and norm in self.norms
