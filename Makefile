@@ -50,7 +50,7 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; fi
 
 lint: env
-	$(VENV)/bin/ruff check src tests benchmarks scripts book_check
+	$(VENV)/bin/ruff check src tests benchmarks scripts book_check chapters
 
 # Every test: lint, unit tests and every chapter with the smoke profile, the published chapters
 # under nbval from the committed results (never training), the book build and the browser check.
