@@ -84,3 +84,17 @@ def test_a_rerun_goes_to_a_run_folder_and_publish_only_takes_the_published_profi
                              "etas", "[-1]"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode != 0 and result.stderr.startswith("bnnoise: invalid noise")
     assert "Traceback" not in result.stderr
+
+
+def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BNNOISE_ROOT", str(project))
+    output = run_chapter(ROOT, "09_remedies", {"profile": "smoke", "train_missing": True},
+                         tmp_path / "out")
+    text = "\n".join(str(o.get("data", {}).get("text/markdown", o.get("text", "")))
+                     for c in nbformat.read(output, as_version=4).cells
+                     for o in c.get("outputs", []))
+    assert "Every normalizer of the grid is trained and shown." in text
+    for norm in ("gn4+ws", "l1bn", "gn4"):
+        assert f"| {norm} " in text  # a row of the normalizer table
+    assert "not answerable" not in text  # both kinds of normalizer are there

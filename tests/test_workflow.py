@@ -34,5 +34,7 @@ def test_paper_profile_dry_run_lists_one_job_per_model_and_sweep(tmp_path: Path)
     assert run.returncode == 0, run.stderr[-3000:]
     counts = dict(line.split() for line in run.stdout.splitlines()
                   if line.split()[:1] and line.split()[0] in ("train", "sweep", "chapters"))
-    assert counts == {"train": "96", "sweep": "96", "chapters": "1"}  # 8 models x 2 x 2 x 3
+    # main: 8 models x 2 norms x 2 datasets x 3 seeds = 96; bn_count: 8 partial ResNet20s x 3
+    # seeds = 24; normalizers: 6 further norms x 2 models x 3 seeds = 36
+    assert counts == {"train": "156", "sweep": "156", "chapters": "1"}
     assert not (tmp_path / "data").exists()  # a dry run computes nothing

@@ -57,6 +57,12 @@ class NormSpec:
     def normalizes_activations(self) -> bool:
         return self.activation != "none"
 
+    @property
+    def batch_statistics(self) -> bool:
+        """Whether the activation part normalizes with statistics over the batch (and so keeps
+        running statistics for inference): BN, L1 BN, TopK BN and the batch part of BCN."""
+        return self.activation in ("bn", "l1bn", "topkbn", "bcn")
+
 
 def parse_norm(name: str) -> NormSpec:
     """Parse a normalization name; raise ``ValueError`` with the grammar if it is invalid."""

@@ -241,9 +241,15 @@ def profile_model(profile: Profile, spec: ModelSpec, data: DataCache | None = No
                          data or DataCache(profile.data_dir), progress, profile.snapshot_epochs)
 
 
-def train_profile(profile: Profile, progress: bool = False, grid: str = "main"
-                  ) -> list[TrainedModel]:
-    """Train (or load) every model of one of the profile's grids."""
+def train_profile(profile: Profile, progress: bool = False, grid: str = "main",
+                  stored_only: bool = False) -> list[TrainedModel]:
+    """Train (or load) every model of one of the profile's grids; with ``stored_only``, load
+    those already trained and leave the others out."""
+    if stored_only:
+        store = ArtifactStore(profile.store_dir)
+        stored = (stored_model(store, spec, profile.recipe_for(spec.model, spec.norm, spec.seed))
+                  for spec in profile_specs(profile, grid))
+        return [run for run in stored if run is not None]
     data = DataCache(profile.data_dir)
     return [profile_model(profile, spec, data, progress) for spec in profile_specs(profile, grid)]
 

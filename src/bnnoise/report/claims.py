@@ -48,7 +48,7 @@ def _full(average: pd.DataFrame) -> pd.DataFrame:
     return average[average["placement"] == "all"]
 
 
-def _arm_difference(larger: pd.DataFrame, smaller: pd.DataFrame) -> tuple[Difference, str]:
+def arm_difference(larger: pd.DataFrame, smaller: pd.DataFrame) -> tuple[Difference, str]:
     """Difference of two arms' averages (points): over seeds (Welch) when both have at least two
     seeds, else from the standard errors of single runs."""
     a, b = 100 * larger["avg_normalized_accuracy"], 100 * smaller["avg_normalized_accuracy"]
@@ -59,7 +59,7 @@ def _arm_difference(larger: pd.DataFrame, smaller: pd.DataFrame) -> tuple[Differ
     return normal_difference(float(a.mean() - b.mean()), se), "draws and images, one seed"
 
 
-def _row(claim: str, dataset: str, subject: str, target: str, scoring: str, d: Difference,
+def claim_row(claim: str, dataset: str, subject: str, target: str, scoring: str, d: Difference,
          interval: str, rule: Rule) -> dict:
     return {"claim": claim, "dataset": dataset, "subject": subject, "target": target,
             "scoring": scoring, "estimate": d.estimate, "low": d.low, "high": d.high,
@@ -87,7 +87,7 @@ def bn_gap_at_matched_accuracy(progress: pd.DataFrame) -> pd.DataFrame:
         subject = (f"{model} (seed {seed}): without BN after epoch {none['epoch'].iloc[0]} "
                    f"({100 * clean:.1f} %) vs with BN after epoch {bn['epoch'].iloc[0]} "
                    f"({100 * float(bn['clean_accuracy'].iloc[0]):.1f} %)")
-        rows.append(_row("at matched clean accuracy, BN lowers noise resistance", dataset,
+        rows.append(claim_row("at matched clean accuracy, BN lowers noise resistance", dataset,
                          subject, target, "wrong", d, f"draws ({len(none)} vs {len(bn)})",
                          BN_GAP_RULE))
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -101,8 +101,8 @@ def bn_lowers_resistance(average: pd.DataFrame) -> pd.DataFrame:
             ["dataset", "model", "target", "scoring"]):
         bn, none = part[part["norm"] == "bn"], part[part["norm"] == "none"]
         if len(bn) and len(none):
-            d, interval = _arm_difference(none, bn)
-            rows.append(_row("BN lowers noise resistance", dataset, model, target, scoring, d,
+            d, interval = arm_difference(none, bn)
+            rows.append(claim_row("BN lowers noise resistance", dataset, model, target, scoring, d,
                              interval, BN_GAP_RULE))
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -121,7 +121,7 @@ def harm_grows_across_depths(average: pd.DataFrame, family: str = "resnet") -> p
             continue
         layers = means[means["norm"] == "bn"].set_index("model")["layers"].loc[pivot.index]
         d = slope(layers.to_numpy(), 100 * (pivot["none"] - pivot["bn"]).to_numpy())
-        rows.append(_row("the harm grows with the number of BN layers (depth series)", dataset,
+        rows.append(claim_row("the harm grows with the number of BN layers (depth series)", dataset,
                          f"{family} x {len(pivot)} depths", target, scoring, d,
                          "least-squares slope, t interval", GROWTH_RULE))
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -143,7 +143,7 @@ def harm_grows_controlled(average: pd.DataFrame, model: str = "resnet20") -> pd.
                 continue
             d = slope(means.index.to_numpy(), 100 * means.to_numpy())
             d = Difference(-d.estimate, -d.high, -d.low)
-            rows.append(_row(f"the harm grows with the number of BN layers ({placement} k)",
+            rows.append(claim_row(f"the harm grows with the number of BN layers ({placement} k)",
                              dataset, f"{model}, BN in the {placement} k of its slots", target,
                              scoring, d, f"least-squares slope over {len(means)} counts",
                              GROWTH_RULE))
@@ -194,7 +194,7 @@ def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
             d = normal_difference(float(values.iloc[0]) - ROBUST_THRESHOLD,
                                   100 * float(part["standard_error"].iloc[0]))
             interval = "draws and images, one seed"
-        rows.append(_row(f"networks without BN stay robust (average above "
+        rows.append(claim_row(f"networks without BN stay robust (average above "
                          f"{ROBUST_THRESHOLD:g} %)", dataset, model, target, scoring, d,
                          interval, ROBUST_RULE))
     return pd.DataFrame(rows, columns=COLUMNS)

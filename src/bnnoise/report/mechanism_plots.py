@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from bnnoise.report.plots import TARGET_LABEL, _labelled, legend_below
-from bnnoise.report.style import ci_errorbar, colors_for, figure
+from bnnoise.report.style import ci_errorbar, clip_band, colors_for, figure
 
 
 def recalibration_figure(summary: pd.DataFrame) -> Figure:
@@ -80,4 +80,35 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
                xlabel="relative perturbation of the layer's output",
                ylabel="accuracy lost (% of clean)")
     legend_below(fig, axes[0, 0], ncol=4)
+    return fig
+
+
+def normalizer_figure(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
+    """Average normalized accuracy per normalizer (rows, best first) with its 95 % interval
+    (over seeds where there are several), one colour per target set; filled markers for
+    normalizers with batch statistics."""
+    s = summary[summary["scoring"] == scoring]
+    order = (s[s["target"] == s["target"].iloc[-1]]
+             .sort_values("avg_normalized_accuracy", ascending=False)["norm"].tolist())
+    targets = list(dict.fromkeys(s["target"]))
+    palette = colors_for(targets)
+    fig, axes = figure(rows=1, height_per_row=0.45 * len(order) + 1.2)
+    ax = axes[0, 0]
+    offsets = {t: (i - (len(targets) - 1) / 2) * 0.22 for i, t in enumerate(targets)}
+    for target in targets:
+        part = s[s["target"] == target].set_index("norm").loc[order]
+        y = [order.index(n) + offsets[target] for n in part.index]
+        low, high = clip_band(part["low"], part["high"])
+        mean = 100 * part["avg_normalized_accuracy"]
+        ax.errorbar(mean, y, xerr=[mean - 100 * low, 100 * high - mean], fmt="none",
+                    ecolor=palette[target], elinewidth=1.5)
+        for batch, marker_face in ((True, palette[target]), (False, "white")):
+            chosen = part["batch_statistics"] == batch
+            ax.scatter(mean[chosen], [v for v, c in zip(y, chosen, strict=True) if c],
+                       color=marker_face, edgecolors=palette[target], s=50, zorder=3,
+                       label=TARGET_LABEL.get(target, target) if batch else None)
+    ax.set_yticks(range(len(order)), order)
+    ax.invert_yaxis()
+    ax.set(xlabel="avg. normalized acc. (%)", xlim=(-3, 105), ylabel="normalizer")
+    legend_below(fig, ax, ncol=3)
     return fig

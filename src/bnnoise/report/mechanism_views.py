@@ -104,3 +104,40 @@ def findings(ranking: pd.DataFrame) -> Markdown:
                      f"); BN kept digital with noise on the convolution weights only, "
                      f"{d['average']:.1f} % ({d['low']:.1f}–{d['high']:.1f}).")
     return Markdown("\n".join(lines) + "\n")
+
+
+def normalizer_view(summary: pd.DataFrame, scoring: str = "wrong") -> pd.DataFrame:
+    """One row per normalizer (:func:`bnnoise.report.normalizers.normalizer_summary`): its kind,
+    seeds, clean accuracy and average normalized accuracy per target set (columns), best
+    first under the last target set."""
+    s = summary[summary["scoring"] == scoring]
+    cells = s.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+                           zip(s["avg_normalized_accuracy"], s["low"], s["high"], strict=True)])
+    wide = cells.pivot_table(index=["model", "norm", "batch_statistics", "seeds",
+                                    "clean_accuracy"], columns="target", values="text",
+                             aggfunc="first").reset_index()
+    order = s[s["target"] == s["target"].iloc[-1]].set_index("norm")["avg_normalized_accuracy"]
+    wide = wide.iloc[(-wide["norm"].map(order)).argsort(kind="stable")]
+    return pd.DataFrame({
+        "model": wide["model"], "normalizer": wide["norm"],
+        "batch statistics": wide["batch_statistics"].map({True: "yes", False: "no"}),
+        "seeds": wide["seeds"], "clean acc. (%)": (100 * wide["clean_accuracy"]).round(1),
+        **{f"noise on {t} (%)": wide[t] for t in dict.fromkeys(s["target"])}})
+
+
+def normalizer_verdicts(gaps: pd.DataFrame, answer: pd.DataFrame, scoring: str = "wrong"
+                        ) -> pd.DataFrame:
+    """Per target set and normalizer: the loss against no normalization (points, 95 % CI), its
+    verdict, and the answer of the target set (:func:`bnnoise.report.normalizers.
+    normalizer_answer`)."""
+    g = gaps[gaps["scoring"] == scoring]
+    answers = answer[answer["scoring"] == scoring].set_index(["model", "target"])["answer"]
+    return pd.DataFrame({
+        "noise on": g["target"], "normalizer": g["norm"],
+        "batch statistics": g["batch_statistics"].map({True: "yes", False: "no"}),
+        "no norm. minus normalizer (points)": [
+            _interval(v, lo, hi) for v, lo, hi in zip(g["estimate"], g["low"], g["high"],
+                                                      strict=True)],
+        "lowers noise resistance": g["verdict"],
+        "answer for this target set": [answers.get((m, t), "") for m, t in
+                                       zip(g["model"], g["target"], strict=True)]})

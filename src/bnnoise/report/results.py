@@ -67,9 +67,15 @@ class NoiseResults:
     collapse: pd.DataFrame
 
 
-def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",)) -> NoiseResults:
-    """Train (or load) and sweep every model of the profile's ``grids``; summarise."""
-    runs = [run for grid in grids for run in train_profile(profile, grid=grid)]
+def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
+                  stored_only: bool = False) -> NoiseResults:
+    """Train (or load) and sweep every model of the profile's ``grids``; summarise. With
+    ``stored_only``, only the models already trained take part (a grid still in training)."""
+    runs = [run for grid in grids
+            for run in train_profile(profile, grid=grid, stored_only=stored_only)]
+    if not runs:
+        raise ValueError(f"no model of the grids {', '.join(grids)} of profile {profile.name} "
+                         "is trained yet")
     runs = list({run.key: run for run in runs}.values())  # a model may belong to two grids
     draws = sweep_profile(profile, runs)
     population = int(runs[0].summary["test_images"])

@@ -1,0 +1,107 @@
+"""Other normalizers under the same noise: is it batch statistics, or normalization as such,
+that costs noise resistance?
+
+Each normalizer of a grid (the ``normalizers`` series of ``params.yaml``: GroupNorm, LayerNorm,
+GN+WS, BCN+WS, L1 and TopK BatchNorm, BatchNorm, none) is compared with the unnormalized network
+of the same architecture and seeds by the rule of the claims page (:data:`BN_GAP_RULE`: no
+normalization minus the normalizer, average normalized accuracy, points). The question is then
+answered per target set and scoring by :data:`ANSWER_RULE`, fixed before the runs.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bnnoise.nets.norms import parse_norm
+from bnnoise.report.claims import BN_GAP_RULE, COLUMNS, arm_difference, claim_row
+from bnnoise.stats import Verdict, mean_ci
+
+ANSWER_RULE = (
+    "batch statistics: every normalizer with batch statistics lowers noise resistance "
+    "(verdict reproduced) and every one without does not (verdict contradicted); "
+    "normalization as such: every normalizer, with or without batch statistics, lowers it; "
+    "neither: no normalizer lowers it (all contradicted); otherwise mixed or inconclusive"
+)
+"""How the per-normalizer verdicts answer the question, per target set and scoring."""
+
+
+def uses_batch_statistics(norm: str) -> bool:
+    """Whether the normalizer ``norm`` (a name of :func:`bnnoise.nets.norms.parse_norm`)
+    normalizes with batch statistics."""
+    return parse_norm(norm).batch_statistics
+
+
+def normalizer_gaps(average: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, model, target, scoring) and normalizer: the unnormalized network's average
+    normalized accuracy minus the normalizer's (points), with its interval (over seeds when both
+    arms have two or more, see :func:`bnnoise.report.claims.arm_difference`) and the verdict of
+    :data:`BN_GAP_RULE`; column ``batch_statistics`` says which kind the normalizer is."""
+    rows = []
+    full = average[average["placement"] == "all"]
+    for (dataset, model, target, scoring), part in full.groupby(
+            ["dataset", "model", "target", "scoring"]):
+        none = part[part["norm"] == "none"]
+        if none.empty:
+            continue
+        for norm, arm in part[part["norm"] != "none"].groupby("norm", sort=False):
+            d, interval = arm_difference(none, arm)
+            rows.append({**claim_row(f"{norm} lowers noise resistance", dataset, model, target,
+                                     scoring, d, interval, BN_GAP_RULE),
+                         "model": model, "norm": norm,
+                         "batch_statistics": uses_batch_statistics(norm)})
+    return pd.DataFrame(rows, columns=[*COLUMNS, "model", "norm", "batch_statistics"])
+
+
+def _answer(verdicts: pd.DataFrame) -> str:
+    batch = verdicts[verdicts["batch_statistics"]]["verdict"]
+    free = verdicts[~verdicts["batch_statistics"]]["verdict"]
+    lowers, keeps = Verdict.REPRODUCED.value, Verdict.CONTRADICTED.value
+    if batch.empty or free.empty:
+        return "not answerable: needs normalizers with and without batch statistics"
+    if (batch == lowers).all() and (free == keeps).all():
+        return "batch statistics"
+    if (batch == lowers).all() and (free == lowers).all():
+        return "normalization as such"
+    if (batch == keeps).all() and (free == keeps).all():
+        return "neither"
+    return "mixed or inconclusive"
+
+
+def normalizer_answer(gaps: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, model, target, scoring): which normalizers lower noise resistance, with
+    and without batch statistics, and the answer by :data:`ANSWER_RULE`."""
+    rows = []
+    for (dataset, model, target, scoring), part in gaps.groupby(
+            ["dataset", "model", "target", "scoring"], sort=False):
+        def names(batch: bool, verdict: str, part: pd.DataFrame = part) -> str:
+            chosen = part[(part["batch_statistics"] == batch) & (part["verdict"] == verdict)]
+            return ", ".join(chosen["norm"]) or "–"
+
+        rows.append({"dataset": dataset, "model": model, "target": target, "scoring": scoring,
+                     "lower it, batch statistics": names(True, Verdict.REPRODUCED.value),
+                     "lower it, no batch statistics": names(False, Verdict.REPRODUCED.value),
+                     "answer": _answer(part), "rule": ANSWER_RULE})
+    return pd.DataFrame(rows)
+
+
+def normalizer_summary(average: pd.DataFrame, training: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, model, normalizer, target, scoring): training seeds, mean clean accuracy and
+    mean average normalized accuracy over the seeds, with a 95 % interval over the seeds when
+    there are two or more, else the single run's interval (draws and test images)."""
+    keys = ["dataset", "model", "norm"]
+    clean = training.groupby(keys, as_index=False)["clean_accuracy"].mean()
+    rows = []
+    full = average[average["placement"] == "all"]
+    for key, part in full.groupby([*keys, "target", "scoring"], sort=False):
+        values = part["avg_normalized_accuracy"].to_numpy()
+        if len(values) >= 2:
+            mean, half = mean_ci(values)
+            low, high, interval = mean - half, mean + half, f"seeds ({len(values)})"
+        else:
+            mean, low, high = values[0], part["low"].iloc[0], part["high"].iloc[0]
+            interval = "draws and images, one seed"
+        rows.append({**dict(zip([*keys, "target", "scoring"], key, strict=True)),
+                     "seeds": len(values), "avg_normalized_accuracy": mean, "low": low,
+                     "high": high, "interval": interval,
+                     "batch_statistics": uses_batch_statistics(key[2])})
+    return pd.DataFrame(rows).merge(clean, on=keys, how="left")

@@ -1,0 +1,51 @@
+"""Is it batch statistics or normalization as such? (bnnoise.report.normalizers) on constructed
+tables."""
+
+import pandas as pd
+import pytest
+
+from bnnoise.report.normalizers import normalizer_answer, normalizer_gaps, uses_batch_statistics
+
+
+def _row(norm, avg, seed=0, se=0.005, target="weights"):
+    return {"dataset": "cifar10", "model": "resnet20", "norm": norm, "bn_layers": 0,
+            "placement": "all", "seed": seed, "target": target, "scoring": "wrong",
+            "avg_normalized_accuracy": avg, "standard_error": se, "low": avg - 2 * se,
+            "high": avg + 2 * se}
+
+
+@pytest.mark.parametrize("norm, batch", [("bn", True), ("l1bn", True), ("topkbn", True),
+                                         ("bcn4+ws", True), ("gn4", False), ("ln", False),
+                                         ("gn4+ws", False), ("in", False), ("none", False)])
+def test_batch_statistics_by_normalizer(norm, batch) -> None:
+    assert uses_batch_statistics(norm) is batch
+
+
+def _answer(averages: dict[str, float]) -> str:
+    table = pd.DataFrame([_row(norm, avg) for norm, avg in averages.items()])
+    return normalizer_answer(normalizer_gaps(table))["answer"].iloc[0]
+
+
+def test_the_answer_follows_the_fixed_rule() -> None:
+    assert _answer({"none": 0.9, "bn": 0.5, "l1bn": 0.6, "gn4": 0.9, "ln": 0.895}) == \
+        "batch statistics"
+    assert _answer({"none": 0.9, "bn": 0.5, "l1bn": 0.6, "gn4": 0.5, "ln": 0.6}) == \
+        "normalization as such"
+    assert _answer({"none": 0.9, "bn": 0.9, "gn4": 0.9}) == "neither"
+    assert _answer({"none": 0.9, "bn": 0.5, "gn4": 0.89}) == "mixed or inconclusive"
+    assert _answer({"none": 0.9, "bn": 0.5, "l1bn": 0.6}).startswith("not answerable")
+
+
+def test_gaps_are_none_minus_normalizer_over_seeds_when_both_have_two() -> None:
+    table = pd.DataFrame([_row("none", v, s) for s, v in enumerate([0.90, 0.92])]
+                         + [_row("gn4", v, s) for s, v in enumerate([0.60, 0.70])]
+                         + [_row("bn", 0.5)])
+    gaps = normalizer_gaps(table).set_index("norm")
+    assert gaps.loc["gn4", "estimate"] == pytest.approx(26.0)
+    assert gaps.loc["gn4", "interval"] == "seeds (2 vs 2)"
+    assert gaps.loc["bn", "interval"] == "draws and images, one seed"
+    assert not gaps.loc["gn4", "batch_statistics"] and gaps.loc["bn", "batch_statistics"]
+
+
+def test_a_grid_without_the_unnormalized_network_gives_no_gap() -> None:
+    assert normalizer_gaps(pd.DataFrame([_row("bn", 0.5), _row("gn4", 0.6)])).empty
