@@ -198,3 +198,21 @@ def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
     order = list(dict.fromkeys(verdicts["claim"]))
     wide = counts.pivot(index="claim", columns="reading", values="cell").reindex(order)
     return wide.reset_index().fillna("–")
+
+
+def spread_table(spread: pd.DataFrame, caption: str, name: str, provenance: str | None = None
+                 ) -> Markdown:
+    """:func:`bnnoise.report.replication.seed_and_draw_spread` as a numbered table, or a
+    sentence when no network has replicate training seeds."""
+    if spread.empty:
+        return Markdown("*No network of this run has replicate training seeds yet (the seed "
+                        "replicates are trained after the reproduction's grids).*\n")
+    shown = pd.DataFrame({
+        "model": spread["model"], "BN": spread["norm"].map(BN_LABEL).fillna(spread["norm"]),
+        "noise on": spread["target"], "seeds": spread["seeds"],
+        "draws per seed": spread["draws_per_seed"].round(0).astype(int),
+        "between seeds (SD, points)": spread["seed_sd"].round(2),
+        "between draws (SD, points)": spread["draw_sd"].round(2),
+        "ratio": spread["seed_to_draw"].round(2),
+        "F test p": spread["p_value"].map(lambda v: f"{v:.2g}")})
+    return numbered_table(shown, caption, name, provenance=provenance)
