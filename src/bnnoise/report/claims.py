@@ -211,12 +211,12 @@ def all_claims(average: pd.DataFrame, progress: pd.DataFrame | None = None) -> p
 
 
 def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
-    """Per claim, target set and scoring: how many rows got each verdict (a compact view)."""
-    table = (claims.groupby(["claim", "target", "scoring", "verdict"]).size()
-             .unstack("verdict", fill_value=0).reset_index())
+    """Per claim, dataset, target set and scoring: how many rows got each verdict."""
+    table = (claims.groupby(["claim", "dataset", "target", "scoring", "verdict"], sort=False)
+             .size().unstack("verdict", fill_value=0).reset_index())
     for v in ("reproduced", "contradicted", "inconclusive at this power"):
         if v not in table:
             table[v] = 0
-    return table[["claim", "target", "scoring", "reproduced", "contradicted",
+    return table[["claim", "dataset", "target", "scoring", "reproduced", "contradicted",
                   "inconclusive at this power"]].astype(
         {"reproduced": int, "contradicted": int, "inconclusive at this power": int})

@@ -15,7 +15,13 @@ import pandas as pd
 from bnnoise.config import Profile
 from bnnoise.noise.collapse import collapse_adjusted_average, collapse_check, pooled_collapse_test
 from bnnoise.pipeline.layers import layer_draws, sensitivity_prediction
-from bnnoise.pipeline.models import TrainedModel, profile_model, profile_specs, train_profile
+from bnnoise.pipeline.models import (
+    TrainedModel,
+    model_config,
+    profile_model,
+    profile_specs,
+    train_profile,
+)
 from bnnoise.pipeline.progress import progress_draws, progress_summary
 from bnnoise.pipeline.remedies import (
     noise_aware_runs,
@@ -37,6 +43,7 @@ from bnnoise.report.tables import (
     summarize_sweep,
     training_table,
 )
+from bnnoise.store import ArtifactStore
 
 KEYS = [*RUN_COLUMNS, "target"]
 """The columns that name one curve: a trained model and a target set."""
@@ -68,11 +75,17 @@ class NoiseResults:
 
 
 def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
-                  stored_only: bool = False) -> NoiseResults:
+                  stored_only: bool = False, also_stored: tuple[str, ...] = ()
+                  ) -> NoiseResults:
     """Train (or load) and sweep every model of the profile's ``grids``; summarise. With
-    ``stored_only``, only the models already trained take part (a grid still in training)."""
+    ``stored_only``, only the models already trained take part (a grid still in training);
+    the trained models of the grids ``also_stored`` join them (grids the profile does not
+    have are skipped; see :func:`untrained` for what is left out)."""
+    extra = [g for g in also_stored if g in profile.grid_names and g not in grids]
     runs = [run for grid in grids
             for run in train_profile(profile, grid=grid, stored_only=stored_only)]
+    runs += [run for grid in extra for run in train_profile(profile, grid=grid,
+                                                             stored_only=True)]
     if not runs:
         raise ValueError(f"no model of the grids {', '.join(grids)} of profile {profile.name} "
                          "is trained yet")
@@ -85,6 +98,17 @@ def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
                 if "all" in profile.noise.targets else probabilities.iloc[:0])
     return NoiseResults(runs, training_table(runs), history_table(runs), draws,
                         summarize_sweep(draws, KEYS), average, collapse)
+
+
+def untrained(profile: Profile, grids: tuple[str, ...]) -> list[str]:
+    """The models of the profile's ``grids`` (those it has) that are not trained yet."""
+    store = ArtifactStore(profile.store_dir)
+    specs = [spec for grid in grids if grid in profile.grid_names
+             for spec in profile_specs(profile, grid)]
+    return list(dict.fromkeys(
+        spec.slug for spec in specs
+        if store.load("models", spec.slug, model_config(
+            spec, profile.recipe_for(spec.model, spec.norm, spec.seed))) is None))
 
 
 @dataclass

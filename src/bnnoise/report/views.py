@@ -187,17 +187,20 @@ def collapse_agreement_text(results: NoiseResults) -> Markdown:
 
 
 def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """The claims at a glance: one row per claim, one column per reading (target set / scoring),
-    each cell "R / C / I": how many comparisons reproduce, contradict or leave the claim
-    undecided."""
+    """The claims at a glance: one row per claim (and dataset, when there are several), one
+    column per reading (target set / scoring), each cell "R / C / I": how many comparisons
+    reproduce, contradict or leave the claim undecided."""
     counts = verdict_counts(verdicts)
     counts["reading"] = counts["target"] + " / " + counts["scoring"]
     counts["cell"] = [f"{r}/{c}/{i}" for r, c, i in zip(
         counts["reproduced"], counts["contradicted"], counts["inconclusive at this power"],
         strict=True)]
     order = list(dict.fromkeys(verdicts["claim"]))
-    wide = counts.pivot(index="claim", columns="reading", values="cell").reindex(order)
-    return wide.reset_index().fillna("–")
+    index = ["claim", "dataset"] if verdicts["dataset"].nunique() > 1 else ["claim"]
+    wide = counts.pivot_table(index=index, columns="reading", values="cell", aggfunc="first")
+    wide = wide.reset_index()
+    wide = wide.iloc[wide["claim"].map(order.index).argsort(kind="stable")]
+    return wide.rename_axis(columns=None).fillna("–")
 
 
 def spread_table(spread: pd.DataFrame, caption: str, name: str, provenance: str | None = None
