@@ -143,7 +143,7 @@ def harm_grows_controlled(average: pd.DataFrame, model: str = "resnet20") -> pd.
                 continue
             d = slope(means.index.to_numpy(), 100 * means.to_numpy())
             d = Difference(-d.estimate, -d.high, -d.low)
-            rows.append(claim_row(f"the harm grows with the number of BN layers ({placement} k)",
+            rows.append(claim_row("the harm grows with the number of BN layers (controlled)",
                              dataset, f"{model}, BN in the {placement} k of its slots", target,
                              scoring, d, f"least-squares slope over {len(means)} counts",
                              GROWTH_RULE))

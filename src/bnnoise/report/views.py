@@ -125,10 +125,13 @@ def depth_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
                        "BN": a["norm"].map(BN_LABEL)}).dropna(subset=["BN layers"])
 
 
-def count_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
-    """Averages of the controlled series for :func:`average_versus`: x = ``k``, the number of
-    normalized slots; the end points (k = 0 and all slots) belong to both placements."""
-    a = results.average[results.average["scoring"] == scoring]
+def count_view(results: NoiseResults, model: str = "resnet20", scoring: str = "wrong"
+               ) -> pd.DataFrame:
+    """Averages of the controlled series of ``model`` for :func:`average_versus`: x = ``k``,
+    the number of normalized slots; the end points (k = 0 and all slots) belong to both
+    placements."""
+    a = results.average[(results.average["scoring"] == scoring)
+                        & (results.average["model"] == model)]
     ends = a[a["placement"] == "all"]
     parts = [pd.concat([ends, a[a["placement"] == p]]).assign(placement=p)
              for p in ("first", "last")]
