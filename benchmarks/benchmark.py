@@ -62,7 +62,7 @@ from bnnoise.noise.protocol import draw_seed, select_tensors
 from bnnoise.pipeline.models import ModelSpec, profile_specs, stored_model
 from bnnoise.pipeline.sweeps import noise_sweep
 from bnnoise.report.tables import average_normalized_accuracy, summarize_sweep
-from bnnoise.stats import draws_needed, standard_error, variance_components
+from bnnoise.sampling import draws_needed, standard_error, variance_components
 from bnnoise.store import ArtifactStore
 from bnnoise.training import lr_at, train
 

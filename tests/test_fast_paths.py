@@ -13,7 +13,7 @@ from bnnoise.nets.folding import FoldedBatchNorm
 from bnnoise.nets.models import build_model, model_facts
 from bnnoise.noise.injection import injected_noise, reference_scale
 from bnnoise.noise.protocol import select_tensors
-from bnnoise.stats import draws_needed, standard_error, variance_components
+from bnnoise.sampling import draws_needed, standard_error, variance_components
 
 
 def test_in_place_noise_equals_deep_copy_noise() -> None:

@@ -6,7 +6,8 @@ The packages follow the path of a result, from data to the page that shows it:
   :mod:`~bnnoise.nets` (networks, normalizers, BN folding) ->
   :mod:`~bnnoise.training` ->
   :mod:`~bnnoise.noise` (target sets and seeding, injection, collapse probability) ->
-  :mod:`~bnnoise.evaluation` -> :mod:`~bnnoise.stats` (intervals, variance components, verdicts)
+  :mod:`~bnnoise.evaluation` -> :mod:`~bnnoise.sampling` (precision over draws and images) ->
+  :mod:`~bnnoise.stats` (intervals, differences, verdict rules)
 * :mod:`~bnnoise.store` (content-addressed artifacts) and :mod:`~bnnoise.pipeline` (one cached,
   resumable step per kind of result: trained models, sweep cells, theory runs);
 * :mod:`~bnnoise.theory` (signal propagation, elimination singularities);

@@ -47,7 +47,7 @@ def correct_mask(
     ``inputs`` are already normalized (see :func:`bnnoise.data.normalize`); an image with any
     non-finite logit counts as wrong. A module is put in evaluation mode (BatchNorm uses its
     running statistics); ``model`` may also be any callable returning logits, e.g. a
-    :class:`bnnoise.folding.FoldedBatchNorm`.
+    :class:`bnnoise.nets.folding.FoldedBatchNorm`.
     """
     predicted, finite = predictions(model, inputs, batch_size, precision)
     return (predicted == y) & finite, ~finite

@@ -102,7 +102,7 @@ class NoiseProtocol:
         layers: optional regular expression; only tensors whose name matches get noise.
         evaluation: ``"fp32"`` (the reference: the network as trained, in fp32) or ``"fast"``
             (BatchNorm folded into the convolutions after each draw, bfloat16 autocast; see
-            :mod:`bnnoise.folding` and the book's benchmark appendix for its accuracy check).
+            :mod:`bnnoise.nets.folding` and the book's benchmark appendix for its accuracy check).
         device: where the noisy networks are evaluated (see :data:`DEVICES`); the noise itself
             is always drawn on the CPU, so every device sees the same draws.
     """

@@ -42,7 +42,7 @@ class ModelSpec:
     """Which network to train on which dataset, with which training seed.
 
     ``bn_layers`` (with ``placement`` ``"first"`` or ``"last"``) keeps the normalization in only
-    that many of the network's convolution slots (see :func:`bnnoise.models.build_model`).
+    that many of the network's convolution slots (see :func:`bnnoise.nets.models.build_model`).
     """
 
     dataset: str
@@ -215,7 +215,7 @@ def grid_specs(grid: Grid) -> list[ModelSpec]:
 
     In a partial-normalization series, 0 normalized slots is the unnormalized network and all
     slots the fully normalized one (identical networks and initialisations, see the tests of
-    :mod:`bnnoise.models`): those two are the grid's plain ``none`` and ``norm`` models.
+    :mod:`bnnoise.nets.models`): those two are the grid's plain ``none`` and ``norm`` models.
     """
     specs = []
     for dataset, model, norm in itertools.product(grid.datasets, grid.models, grid.norms):

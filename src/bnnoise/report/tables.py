@@ -9,7 +9,8 @@ import pandas as pd
 
 from bnnoise.pipeline.models import TrainedModel
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, run_key
-from bnnoise.stats import image_variance, mean_ci, t_quantile_975
+from bnnoise.sampling import image_variance
+from bnnoise.stats import mean_ci, t_quantile_975
 
 
 def training_table(runs: list[TrainedModel]) -> pd.DataFrame:
@@ -71,7 +72,7 @@ def average_normalized_accuracy(draws: pd.DataFrame, keys: list[str],
     Without ``hits`` the interval covers the noise draws only (draw ``d`` of every eta shares
     its seed index, so the per-draw averages over the grid are replicates). With ``hits``
     (:func:`bnnoise.pipeline.sweeps.profile_hits`) and the test set's size ``population``, it
-    also covers the sampling of the test images (:func:`bnnoise.stats.grid_average`); the image
+    also covers the sampling of the test images (:func:`bnnoise.sampling.image_variance`); the image
     term of the ``argmax`` scoring is taken from the stored hits, which score non-finite outputs
     as wrong. ``keys`` must hold :data:`bnnoise.pipeline.sweeps.RUN_COLUMNS` and ``target``
     when ``hits`` is given.
