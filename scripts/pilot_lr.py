@@ -5,8 +5,8 @@
 Each run trains on a fixed class-stratified subset of the training set (``--per-class`` images
 per class) for ``--epochs`` epochs with the profile's recipe, only the peak learning rate
 changed, and reports the training loss and the test accuracy on 2000 test images per epoch.
-The table goes to ``data/results/<profile>/pilot_<model>_<norm>_lr.csv``; the book states the
-learning rate chosen from it.
+The table goes to ``data/results/<profile>/pilot_<model>_<norm>_lr.csv``; the training chapter
+shows it and the learning rate it supports (:mod:`bnnoise.report.pilot`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import torch
 from bnnoise.config import load_profile
 from bnnoise.data import load_dataset, stratified_subset
 from bnnoise.nets.models import build_model
+from bnnoise.report.pilot import pilot_path
 from bnnoise.training import train
 
 
@@ -52,7 +53,7 @@ def main() -> None:
                          "grad_clip": recipe.grad_clip, "train_images": len(subset.y_train),
                          **row})
             print(rows[-1], flush=True)
-    out = profile.results_dir / f"pilot_{args.model}_{args.norm}_lr.csv"
+    out = pilot_path(profile, args.model, args.norm)
     out.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(out, index=False)
     print(out)

@@ -171,3 +171,26 @@ def test_numbered_tables_in_percent_and_distinct_headers() -> None:
     assert "28.6\u00a0±\u00a036" in text and "| gn4" in text
     with pytest.raises(ValueError, match="share the header 'diverged'"):
         numbered_table(table, "c", "t", {"diverged_a": "diverged", "diverged_b": "diverged"})
+
+
+def test_pilot_choice_takes_the_best_rate_that_did_not_diverge() -> None:
+    import math
+
+    import pandas as pd
+
+    from bnnoise.report.pilot import pilot_choice, pilot_summary
+
+    runs = pd.DataFrame([
+        {"peak_lr": 0.2, "epoch": 1, "test_acc": 0.30, "train_loss": 2.0, "diverged_step": 7},
+        {"peak_lr": 0.1, "epoch": 1, "test_acc": 0.20, "train_loss": 2.2,
+         "diverged_step": math.nan},
+        {"peak_lr": 0.1, "epoch": 2, "test_acc": 0.28, "train_loss": 1.9,
+         "diverged_step": math.nan},
+        {"peak_lr": 0.05, "epoch": 1, "test_acc": 0.15, "train_loss": 2.2,
+         "diverged_step": math.nan},
+        {"peak_lr": 0.05, "epoch": 2, "test_acc": 0.25, "train_loss": 2.0,
+         "diverged_step": math.nan}])
+    summary = pilot_summary(runs)
+    assert summary["peak_lr"].tolist() == [0.2, 0.1, 0.05]  # best final test accuracy first
+    assert summary["diverged"].tolist() == [True, False, False]
+    assert pilot_choice(summary) == 0.1

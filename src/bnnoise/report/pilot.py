@@ -1,0 +1,39 @@
+"""Learning-rate pilots: which peak learning rate a network's recipe uses, and why.
+
+``scripts/pilot_lr.py`` trains one network briefly at several peak learning rates (the profile's
+recipe otherwise) and writes one row per run and epoch to :func:`pilot_path`; the training
+chapter shows the last epoch of each run (:func:`pilot_summary`) and the choice it supports
+(:func:`pilot_choice`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from bnnoise.config import Profile
+
+
+def pilot_path(profile: Profile, model: str, norm: str) -> Path:
+    """The published pilot table of ``model`` with ``norm`` (beside the profile's published
+    results, whatever folder a chapter runs in)."""
+    return profile.root / "data" / "results" / profile.name / f"pilot_{model}_{norm}_lr.csv"
+
+
+def pilot_summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per peak learning rate: its last epoch's training loss and test accuracy, and
+    whether the run diverged (``diverged_step`` set), best test accuracy first."""
+    last = runs.sort_values("epoch").groupby("peak_lr", as_index=False).last()
+    diverged = runs.groupby("peak_lr")["diverged_step"].apply(lambda s: s.notna().any())
+    last["diverged"] = last["peak_lr"].map(diverged)
+    return last.sort_values("test_acc", ascending=False).reset_index(drop=True)
+
+
+def pilot_choice(summary: pd.DataFrame) -> float:
+    """The peak learning rate of the pilot's best final test accuracy among runs that did not
+    diverge (the rule by which the recipe's rate is chosen)."""
+    stable = summary[~summary["diverged"]]
+    if stable.empty:
+        raise ValueError("every pilot run diverged: no learning rate to choose")
+    return float(stable.sort_values("test_acc", ascending=False)["peak_lr"].iloc[0])
