@@ -18,6 +18,7 @@ half precision (a VGG16 has 60 MB in fp32), so every stored file stays well unde
 rounding happens before the final evaluation: the stored weights are the model, and every number
 is measured on exactly what is stored."""
 
+
 def weights_in_half(model: nn.Module) -> list[str]:
     """Names of the conv and linear weights, which large models store in half precision."""
     return [f"{prefix}.weight" for prefix, module in model.named_modules()
@@ -25,6 +26,7 @@ def weights_in_half(model: nn.Module) -> list[str]:
 
 
 def needs_half_storage(model: nn.Module) -> bool:
+    """Whether ``model``'s fp32 state exceeds :data:`STORE_FP32_LIMIT` bytes."""
     return sum(t.numel() * 4 for t in model.state_dict().values()) > STORE_FP32_LIMIT
 
 
@@ -37,6 +39,7 @@ def half_state(model: nn.Module, names: list[str] | None = None) -> dict[str, to
 
 
 def load_state(model: nn.Module, file: Path) -> None:
+    """Load a stored state into ``model``, half-precision arrays widened to fp32."""
     state = torch.load(file, weights_only=True)
     model.load_state_dict({k: v.float() if v.dtype == torch.float16 else v
                            for k, v in state.items()})

@@ -14,10 +14,12 @@ from bnnoise.stats import mean_ci, t_quantile_975
 
 
 def training_table(runs: list[TrainedModel]) -> pd.DataFrame:
-    """One row per trained model: clean accuracy, BN layers, parameters, training time."""
+    """One row per trained model: clean accuracy, BN layers, parameters, training time, and the
+    precision of its stored weights (the stored weights are the model)."""
     rows = [{**dict(zip(RUN_COLUMNS, run_key(r), strict=True)),
              **{k: r.summary[k] for k in ("clean_accuracy", "test_images", "conv_layers",
                                           "parameters", "train_seconds", "seconds_per_epoch")},
+             "stored_weights": r.summary.get("stored_weights", "fp32"),
              "epochs": len(r.history), "artifact": r.key} for r in runs]
     return pd.DataFrame(rows)
 

@@ -41,7 +41,9 @@ def training_view(results: NoiseResults) -> pd.DataFrame:
         "seed": t["seed"], "BN layers": t["bn_layers"],
         "parameters": t["parameters"], "epochs": t["epochs"],
         "clean accuracy (%)": (100 * t["clean_accuracy"]).round(2),
-        "training (min)": (t["train_seconds"] / 60).round(1)}).pipe(_drop_constant_seed)
+        "training (min)": (t["train_seconds"] / 60).round(1),
+        "stored weights": t["stored_weights"].replace(
+            {"conv/linear weights fp16": "fp16 conv/linear"})}).pipe(_drop_constant_seed)
 
 
 def average_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
