@@ -98,3 +98,15 @@ def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
     for norm in ("gn4+ws", "l1bn", "gn4"):
         assert f"| {norm} " in text  # a row of the normalizer table
     assert "not answerable" not in text  # both kinds of normalizer are there
+
+
+def test_cifar100_chapter_puts_both_datasets_side_by_side_on_smoke(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BNNOISE_ROOT", str(project))
+    output = run_chapter(ROOT, "10_cifar100", {"profile": "smoke", "train_missing": True},
+                         tmp_path / "out")
+    text = "\n".join(str(o.get("data", {}).get("text/markdown", o.get("text", "")))
+                     for c in nbformat.read(output, as_version=4).cells
+                     for o in c.get("outputs", []))
+    assert "synthetic10 clean acc. (%)" in text and "synthetic100 clean acc. (%)" in text
+    assert ":name: tbl-chance" in text and "| synthetic100 | resnet8 |       100 |" in text

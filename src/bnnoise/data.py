@@ -122,13 +122,16 @@ def _load_cifar(name: str, data_dir: Path, download: bool) -> Dataset:
     return _from_arrays(name, arrays, num_classes)
 
 
-def synthetic(num_classes: int = 10, n_train: int = 512, n_test: int = 256, seed: int = 0
-              ) -> Dataset:
+def synthetic(num_classes: int = 10, n_train: int = 512, n_test: int | None = None,
+              seed: int = 0) -> Dataset:
     """Random images of CIFAR's shape with a learnable class signal, for smoke runs.
 
     Each class has a fixed smooth random template; an image is its class template plus pixel
-    noise, so a small network learns it within an epoch. Nothing about CIFAR is implied.
+    noise, so a small network learns it within an epoch. Nothing about CIFAR is implied. The
+    test set has ``n_test`` images, by default 256 or 20 per class if that is more (so that a
+    smoke profile's stratified subset finds its images per class).
     """
+    n_test = n_test if n_test is not None else max(256, 20 * num_classes)
     g = torch.Generator().manual_seed(seed)
     templates = torch.nn.functional.interpolate(
         torch.rand(num_classes, 3, 4, 4, generator=g), size=32, mode="bilinear"

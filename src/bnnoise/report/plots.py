@@ -70,14 +70,19 @@ def training_curves(history: pd.DataFrame) -> Figure:
 
 
 def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
-    """Normalized accuracy versus eta with 95 % intervals (clipped to [0, 100] %), one panel per
-    target set, for one scoring of non-finite outputs; log x axis."""
+    """Normalized accuracy versus eta with 95 % intervals (clipped to [0, 100] %), one row of
+    panels per target set and, when the summary holds two datasets, one column per dataset;
+    for one scoring of non-finite outputs; log x axis."""
     data = _labelled(summary[(summary["scoring"] == scoring) & (summary["eta"] > 0)])
     targets = list(dict.fromkeys(data["target"]))
-    fig, axes = figure(rows=len(targets), height_per_row=2.6, sharex=True, sharey=True)
+    datasets = list(dict.fromkeys(data["dataset"]))
+    fig, axes = figure(rows=len(targets), cols=len(datasets), height_per_row=2.6, sharex=True,
+                       sharey=True)
     palette = colors_for(list(data["model"]))
-    for ax, target in zip(axes[:, 0], targets, strict=True):
-        part = data[data["target"] == target]
+    panels = [(axes[i, j], target, dataset) for i, target in enumerate(targets)
+              for j, dataset in enumerate(datasets)]
+    for ax, target, dataset in panels:
+        part = data[(data["target"] == target) & (data["dataset"] == dataset)]
         for (model, _), curve in part.groupby(["model", "BN"], sort=False):
             low, high = clip_band(curve["normalized_accuracy"]
                                   - curve["normalized_accuracy_ci95"].fillna(0),
@@ -88,7 +93,8 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
         sns.lineplot(data=part.assign(pct=100 * part["normalized_accuracy"]), x="eta", y="pct",
                      hue="model", style="BN", dashes=DASHES, palette=palette, marker="o",
                      markersize=4, ax=ax, legend=ax is axes[0, 0], errorbar=None)
-        ax.set_title(f"noise on {TARGET_LABEL.get(target, target)}")
+        ax.set_title(f"{dataset}, noise on {target}" if len(datasets) > 1
+                     else f"noise on {TARGET_LABEL.get(target, target)}")
         ax.set_ylabel("normalized acc. (%)")
         ax.set_ylim(-3, 105)
         _eta_axis(ax, sorted(data["eta"].unique()))

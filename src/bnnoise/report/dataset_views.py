@@ -1,0 +1,86 @@
+"""CIFAR-100 beside CIFAR-10: the chapter's tables, one column per dataset.
+
+Each function takes :class:`bnnoise.report.results.NoiseResults` holding the networks of
+several datasets (the same architectures) and returns the rows shown on the page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bnnoise.data import num_classes_of
+from bnnoise.report.results import NoiseResults
+from bnnoise.report.study import chance_reading
+from bnnoise.report.views import BN_LABEL, _interval
+
+DATASET_LABEL = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+
+
+def _label(dataset: str) -> str:
+    return DATASET_LABEL.get(dataset, dataset)
+
+
+def _full(table: pd.DataFrame) -> pd.DataFrame:
+    return table[(table["placement"] == "all") & (table["seed"] == table["seed"].min())]
+
+
+def clean_accuracy_view(results: NoiseResults) -> pd.DataFrame:
+    """Clean test accuracy (%) per model and BN arm (rows), one column per dataset."""
+    t = _full(results.training)
+    wide = (t.assign(pct=(100 * t["clean_accuracy"]).round(2))
+            .pivot_table(index=["model", "norm"], columns="dataset", values="pct",
+                         aggfunc="first", sort=False).reset_index())
+    datasets = [d for d in dict.fromkeys(t["dataset"])]
+    return pd.DataFrame({"model": wide["model"], "BN": wide["norm"].map(BN_LABEL),
+                         **{f"{_label(d)} clean acc. (%)": wide[d] for d in datasets}})
+
+
+def average_by_dataset_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
+    """Average normalized accuracy (%, 95 % interval) per model, BN arm and target set (rows),
+    one column per dataset, for one scoring of non-finite outputs."""
+    a = _full(results.average)
+    a = a[a["scoring"] == scoring]
+    cells = a.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+                           zip(a["avg_normalized_accuracy"], a["low"], a["high"], strict=True)])
+    wide = cells.pivot_table(index=["model", "norm", "target"], columns="dataset",
+                             values="text", aggfunc="first", sort=False).reset_index()
+    datasets = list(dict.fromkeys(a["dataset"]))
+    return pd.DataFrame({"model": wide["model"], "BN": wide["norm"].map(BN_LABEL),
+                         "noise on": wide["target"],
+                         **{f"{_label(d)} (%)": wide[d].fillna("–") for d in datasets}})
+
+
+def chance_view(results: NoiseResults) -> pd.DataFrame:
+    """Per dataset and network with BN: what a collapsed draw scores under the ``argmax``
+    convention (class 0 for every image: one image in K on a balanced test set), normalized by
+    the clean accuracy (:func:`bnnoise.report.study.chance_reading`), beside the average
+    normalized accuracy under target ``all`` with both scorings."""
+    t = _full(results.training)
+    t = t[t["norm"] != "none"]
+    a = _full(results.average)
+    a = a[(a["target"] == "all") & (a["norm"] != "none")]
+    averages = a.pivot_table(index=["dataset", "model"], columns="scoring",
+                             values="avg_normalized_accuracy", aggfunc="first")
+    rows = []
+    for r in t.itertuples():
+        classes = num_classes_of(r.dataset)
+        pair = averages.loc[(r.dataset, r.model)] if (r.dataset, r.model) in averages.index \
+            else {}
+        rows.append({
+            "dataset": _label(r.dataset), "model": r.model, "classes": classes,
+            "clean acc. (%)": round(100 * r.clean_accuracy, 1),
+            "collapsed draw, argmax (% of clean)": round(
+                100 * chance_reading(r.clean_accuracy, classes), 1),
+            "avg., all, wrong (%)": round(100 * pair.get("wrong", float("nan")), 1),
+            "avg., all, argmax (%)": round(100 * pair.get("argmax", float("nan")), 1)})
+    return pd.DataFrame(rows)
+
+
+def disagreements(verdicts: pd.DataFrame, reference: str, other: str) -> pd.DataFrame:
+    """The comparisons (claim, subject, target set, scoring) whose verdict on dataset ``other``
+    differs from the one on ``reference``."""
+    keys = ["claim", "subject", "target", "scoring"]
+    a = verdicts[verdicts["dataset"] == reference][[*keys, "verdict"]]
+    b = verdicts[verdicts["dataset"] == other][[*keys, "verdict"]]
+    both = a.merge(b, on=keys, suffixes=(f" ({_label(reference)})", f" ({_label(other)})"))
+    return both[both.iloc[:, -2] != both.iloc[:, -1]].reset_index(drop=True)
