@@ -119,3 +119,23 @@ def test_findings_and_views_take_every_number_from_the_ranking() -> None:
     text = remedy_tables(ranking, "Remedies.").data
     assert "tbl-remedies-all" in text and "tbl-remedies-weights" in text
     assert "tbl-remedy-costs" in text
+
+
+def test_literature_verdicts_follow_the_sign_of_the_recovery() -> None:
+    import pandas as pd
+
+    from bnnoise.report.mechanism_views import literature_view
+
+    def row(target, remedy, rec, low, high, images=0, train_noise=0.0):
+        return {"target": target, "remedy": remedy, "images": images, "train_noise": train_noise,
+                "recovered": rec, "recovered_low": low, "recovered_high": high}
+
+    ranking = pd.DataFrame([row("all", "recalibrated", 40, 30, 50, images=128),
+                            row("all", "recalibrated", 30, -1, 61, images=32),
+                            row("weights", "recalibrated", 1, -2, 4, images=128),
+                            row("weights", "folded", -9.5, -12.7, -6.4)])
+    view = literature_view(ranking)
+    assert view["verdict"].tolist() == ["confirmed",                    # 128 images, all
+                                        "inconclusive at this power",   # 128 images, weights
+                                        "confirmed"]                    # folding is worse
+    assert "128 images" in view["evidence"].iloc[0]

@@ -141,3 +141,49 @@ def normalizer_verdicts(gaps: pd.DataFrame, answer: pd.DataFrame, scoring: str =
         "lowers noise resistance": g["verdict"],
         "answer for this target set": [answers.get((m, t), "") for m, t in
                                        zip(g["model"], g["target"], strict=True)]})
+
+
+def _recovery_verdict(low: float, high: float, worse_is_confirmed: bool = False) -> str:
+    """Confirmed when the 95 % interval of the recovery lies above 0 (below 0 when the statement
+    says the remedy is worse), contradicted when it lies on the other side, else inconclusive."""
+    if worse_is_confirmed:
+        low, high = -high, -low
+    if low > 0:
+        return "confirmed"
+    if high < 0:
+        return "contradicted"
+    return "inconclusive at this power"
+
+
+def literature_view(ranking: pd.DataFrame) -> pd.DataFrame:
+    """What the remedies' measurements say about statements of the cited literature, per target
+    set: each statement, its source, the evidence (recovery over the network as trained,
+    points, 95 % CI) and the verdict of :func:`_recovery_verdict`. Statements whose runs are
+    missing (e.g. noise-aware training not trained yet) are left out."""
+    rows = []
+
+    def add(statement: str, source: str, r: pd.Series, worse: bool = False) -> None:
+        recovery = _interval(r["recovered"], r["recovered_low"], r["recovered_high"])
+        rows.append({"statement": statement, "source": source,
+                     "noise on": TARGET_LABEL.get(r["target"], r["target"]),
+                     "evidence": f"{remedy_label(r['remedy'], r['images'], r['train_noise'])}: "
+                                 f"{recovery} points",
+                     "verdict": _recovery_verdict(r["recovered_low"], r["recovered_high"], worse)})
+
+    for _, part in ranking.groupby("target", sort=False):
+        recal = part[part["remedy"] == "recalibrated"]
+        if len(recal):
+            add("re-estimating the BN statistics after the noise restores accuracy",
+                "calibrated BN (Tsai et al., 2020, unverified); {cite:t}`joshi2020accurate`",
+                recal.loc[recal["images"].idxmax()])
+        aware = part[part["remedy"] == "noise-aware"]
+        if len(aware):
+            add("training with weight noise makes the network more robust",
+                "hardware-aware training, {cite:t}`joshi2020accurate`",
+                aware.loc[aware["recovered"].idxmax()])
+    folded = ranking[(ranking["remedy"] == "folded") & (ranking["target"] == "weights")]
+    if len(folded):
+        add("BN kept digital is more robust than BN folded into the analog weights",
+            "IBM's aihwkit practice {cite:p}`rasch2021flexible`", folded.iloc[0], worse=True)
+    return pd.DataFrame(rows, columns=["statement", "source", "noise on", "evidence",
+                                       "verdict"])
