@@ -449,8 +449,8 @@ def display_tables(table: pd.DataFrame, components: pd.DataFrame | None = None,
     record = {k: table[k].iloc[0] for k in MACHINE_LABELS if k in table}
     if record:
         out["benchmark_machine.csv"] = pd.DataFrame(
-            [(MACHINE_LABELS[k], "yes" if v is True or v == "True" else
-              "no" if v is False or v == "False" else v) for k, v in record.items()],
+            [(MACHINE_LABELS[k], {"True": "yes", "False": "no"}.get(str(v), v))
+             for k, v in record.items()],
             columns=["property", "value"])
     if components is not None:
         out["variance_components_display.csv"] = pd.DataFrame({
