@@ -164,8 +164,7 @@ def literature_view(ranking: pd.DataFrame) -> pd.DataFrame:
 
     def add(statement: str, source: str, r: pd.Series, worse: bool = False) -> None:
         recovery = _interval(r["recovered"], r["recovered_low"], r["recovered_high"])
-        rows.append({"statement": statement, "source": source,
-                     "noise on": TARGET_LABEL.get(r["target"], r["target"]),
+        rows.append({"statement": statement, "source": source, "noise on": r["target"],
                      "evidence": f"{remedy_label(r['remedy'], r['images'], r['train_noise'])}: "
                                  f"{recovery} points",
                      "verdict": _recovery_verdict(r["recovered_low"], r["recovered_high"], worse)})
