@@ -57,7 +57,7 @@ def _answer(verdicts: pd.DataFrame) -> str:
     free = verdicts[~verdicts["batch_statistics"]]["verdict"]
     lowers, keeps = Verdict.REPRODUCED.value, Verdict.CONTRADICTED.value
     if batch.empty or free.empty:
-        return "not answerable: needs normalizers with and without batch statistics"
+        return "not answerable: one kind of normalizer is missing"
     if (batch == lowers).all() and (free == keeps).all():
         return "batch statistics"
     if (batch == lowers).all() and (free == lowers).all():
