@@ -74,8 +74,9 @@ def test_provenance_line_says_what_is_not_recorded() -> None:
     old = {"cpu": "AMD EPYC 7B13", "amx": False, "avx512_bf16": False}  # an older artifact
     line = provenance_line([FULL, old, {}], "cpu", seeds=[0])
     assert "from 3 stored results (seed 0)" in line
-    assert "code commit abc123def456 (not recorded for some)" in line
-    assert "AMD EPYC 7B13, no native bf16" in line and "(not recorded for some)." in line
+    assert "code commit abc123def456," in line and "AMD EPYC 7B13, no native bf16" in line
+    assert line.endswith("; date, code commit, bnnoise version, torch and CPU not recorded "
+                         "for some (older) results.")  # said once, not after every item
     empty = provenance_line([{}], "smoke")
     assert empty == ("Computed with profile smoke from 1 stored result (seeds not recorded); "
                      "date, code commit, bnnoise version, torch and CPU not recorded.")
@@ -113,6 +114,17 @@ def test_records_under_reads_the_manifests(tmp_path: Path) -> None:
 ])
 def test_numbers_are_rounded_for_tables(value, text) -> None:
     assert format_number(value) == text
+
+
+@pytest.mark.parametrize("column, texts", [
+    ([26.0, 45.3], ["26.0", "45.3"]), ([0.1, 0.05, 0.02], ["0.10", "0.05", "0.02"]),
+    ([1.0, 2.0], ["1", "2"]), ([0.123456, 0.5, 0.001], ["0.123", "0.5", "0.001"]),
+    ([float("nan"), 2.5, 3.0], ["–", "2.5", "3.0"]),
+])
+def test_a_float_column_shows_one_number_of_decimals(column, texts) -> None:
+    table = numbered_table(pd.DataFrame({"x": column}), "A caption.", "tbl-x").data
+    cells = [line.strip("| ").strip() for line in table.splitlines()[6:6 + len(column)]]
+    assert cells == texts
 
 
 def test_numbered_tables_have_human_headers_and_no_index() -> None:
@@ -194,3 +206,19 @@ def test_pilot_choice_takes_the_best_rate_that_did_not_diverge() -> None:
     assert summary["peak_lr"].tolist() == [0.2, 0.1, 0.05]  # best final test accuracy first
     assert summary["diverged"].tolist() == [True, False, False]
     assert pilot_choice(summary) == 0.1
+
+
+def test_pilot_table_names_the_choice_and_links_every_epoch(project: Path) -> None:
+    from bnnoise.report.pilot import pilot_path, pilot_table
+
+    profile = load_profile("smoke", root=project)
+    assert "No learning-rate pilot" in pilot_table(profile, "vgg16", "none").data
+    path = pilot_path(profile, "vgg16", "none")
+    path.parent.mkdir(parents=True)
+    pd.DataFrame({"peak_lr": [0.1, 0.05], "grad_clip": [1.0, 1.0], "epoch": [2, 2],
+                  "train_loss": [1.8, 1.9], "test_acc": [0.33, 0.31],
+                  "diverged_step": [float("nan")] * 2}).to_csv(path, index=False)
+    text = pilot_table(profile, "vgg16", "none").data
+    assert "Chosen: 0.1;" in text and ":name: tbl-pilot" in text
+    assert " 0.10 |" in text and " 0.05 |" in text  # one number of decimals per column
+    assert "pilot_vgg16_none_lr.csv" in text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,6 +82,27 @@ def format_number(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+_PLAIN = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def align_decimals(values: pd.Series) -> pd.Series:
+    """Formatted numbers of one column with one number of decimals: trailing zeros dropped,
+    then, where the column needs at most two decimals, every plain number padded to the most
+    decimals in it (26 and 45.3 become 26.0 and 45.3; 0.100 and 0.0500 become 0.10 and 0.05);
+    other text is left as it is."""
+    plain = values.map(lambda v: isinstance(v, str) and bool(_PLAIN.match(v)))
+    trimmed = values.where(~plain, values.map(
+        lambda v: v.rstrip("0").rstrip(".") if isinstance(v, str) and "." in v else v))
+    decimals = trimmed[plain].map(lambda v: len(v.partition(".")[2]))
+    if decimals.empty:
+        return values
+    width = int(decimals.max())
+    if width > 2:
+        return trimmed
+    return trimmed.where(~plain, trimmed.map(
+        lambda v: f"{float(v):.{width}f}" if isinstance(v, str) and _PLAIN.match(v) else v))
+
+
 def _header(column: str, headers: Mapping[str, str]) -> str:
     if column in headers:
         return headers[column]
@@ -138,6 +160,8 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
             numeric.append(True)
             continue
         values = shown[column].map(lambda v: format_number(v, digits))
+        if pd.api.types.is_float_dtype(shown[column]):
+            values = align_decimals(values)
         label = _header(column, headers)
         partner = f"{column}{CI_SUFFIX}"
         if merge_ci and partner in shown:

@@ -3,7 +3,7 @@
 ``scripts/pilot_lr.py`` trains one network briefly at several peak learning rates (the profile's
 recipe otherwise) and writes one row per run and epoch to :func:`pilot_path`; the training
 chapter shows the last epoch of each run (:func:`pilot_summary`) and the choice it supports
-(:func:`pilot_choice`).
+(:func:`pilot_choice`) as one table (:func:`pilot_table`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from IPython.display import Markdown
 
 from bnnoise.config import Profile
+from bnnoise.report.book import download_link, numbered_table
 
 
 def pilot_path(profile: Profile, model: str, norm: str) -> Path:
@@ -37,3 +39,23 @@ def pilot_choice(summary: pd.DataFrame) -> float:
     if stable.empty:
         raise ValueError("every pilot run diverged: no learning rate to choose")
     return float(stable.sort_values("test_acc", ascending=False)["peak_lr"].iloc[0])
+
+
+def pilot_table(profile: Profile, model: str, norm: str, name: str = "tbl-pilot") -> Markdown:
+    """The pilot of ``model`` with ``norm`` as a numbered table (last epoch of each run, best
+    first; the chosen rate and the recipe's rate in the caption) with a link to every epoch of
+    every run, or a sentence when the profile has no such pilot."""
+    path = pilot_path(profile, model, norm)
+    if not path.is_file():
+        return Markdown(f"*No learning-rate pilot of {model} ({norm}) for profile "
+                        f"{profile.name}.*")
+    summary = pilot_summary(pd.read_csv(path))
+    shown = pd.DataFrame({
+        "peak learning rate": summary["peak_lr"], "gradient clip": summary["grad_clip"],
+        "epochs": summary["epoch"], "training loss": summary["train_loss"].round(3),
+        "test accuracy (%)": (100 * summary["test_acc"]).round(1),
+        "diverged": summary["diverged"].map({True: "yes", False: "no"})})
+    caption = (f"Learning-rate pilot of {model} ({norm}), last epoch of each run, best first. "
+               f"Chosen: {pilot_choice(summary):g}; the recipe's rate is {profile.recipe.lr:g}.")
+    table = numbered_table(shown, caption, name)
+    return Markdown(f"{table.data}\nEvery epoch of every run: {download_link(path, profile)}")

@@ -7,6 +7,8 @@ possible range.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
@@ -52,6 +54,15 @@ def _eta_axis(ax: Axes, etas: list[float]) -> None:
     ax.set_xlabel("noise level η")
 
 
+def _label_twos_and_fives(value: float, _position: int) -> str:
+    """Minor tick labels of a log axis at 2 and 5 times a power of ten only, so that the
+    labels of a short axis do not overlap."""
+    if value <= 0:
+        return ""
+    mantissa = value / 10 ** math.floor(math.log10(value))
+    return f"{value:g}" if round(mantissa, 6) in (2.0, 5.0) else ""
+
+
 def training_curves(history: pd.DataFrame) -> Figure:
     """Test accuracy and training loss per epoch; colour: model, line style: with/without BN."""
     data = _labelled(history).assign(test_acc_pct=100 * history["test_acc"])
@@ -64,7 +75,7 @@ def training_curves(history: pd.DataFrame) -> Figure:
         ax.set_ylabel(label)
     axes[1, 0].set_yscale("log")
     axes[1, 0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axes[1, 0].yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axes[1, 0].yaxis.set_minor_formatter(FuncFormatter(_label_twos_and_fives))
     legend_below(fig, axes[0, 0])
     return fig
 
@@ -143,6 +154,7 @@ def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target"
     sns.lineplot(data=data, x=x, y="pct", hue=hue, style=style, palette=palette, marker="o",
                  ax=ax, errorbar=None)
     ax.set(xlabel=xlabel, ylabel="avg. normalized acc. (%)", ylim=(-3, 105))
+    ax.set_xticks(sorted(data[x].unique()))  # the values measured, e.g. whole layer counts
     legend_below(fig, ax, ncol=3)
     return fig
 

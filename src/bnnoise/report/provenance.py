@@ -60,8 +60,8 @@ def _bf16(record: dict[str, Any]) -> str:
     return "no native bf16"
 
 
-def _some(text: str, missing: bool) -> str:
-    return f"{text} ({NOT_RECORDED} for some)" if missing else text
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _seeds(seeds: Iterable[int] | None) -> str | None:
@@ -88,34 +88,36 @@ def provenance_line(records: list[dict[str, Any]], profile: str,
     seed_text = _seeds(seeds)
     head = (f"Computed with profile {profile} from {results}"
             f" ({seed_text or 'seeds ' + NOT_RECORDED})")
-    known, unknown = [], []
+    known, unknown, partly = [], [], []
 
     dates, missing = _distinct(records, "created")
     if dates:
         days = sorted({d.split(" ")[0] for d in dates})
-        span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
-        head += " on " + _some(span, missing)
+        head += " on " + (days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}")
+        partly += ["date"] if missing else []
     else:
         unknown.append("date")
     for key, label in (("commit", "code commit"), ("library", "bnnoise"), ("torch", "torch")):
+        name = label if key != "library" else "bnnoise version"
         values, missing = _distinct(records, key)
         if values:
-            known.append(_some(f"{label} {', '.join(values)}", missing))
+            known.append(f"{label} {', '.join(values)}")
+            partly += [name] if missing else []
         else:
-            unknown.append(label if key != "library" else "bnnoise version")
+            unknown.append(name)
     machines = list(dict.fromkeys(f"{r['cpu']}, {_bf16(r)}" for r in records if r.get("cpu")))
     if machines:
-        known.append(_some("CPU " + "; ".join(machines),
-                           any(not r.get("cpu") for r in records)))
+        known.append("CPU " + "; ".join(machines))
+        partly += ["CPU"] if any(not r.get("cpu") for r in records) else []
     else:
         unknown.append("CPU")
     sentence = head
     if known:
         sentence += "; " + ", ".join(known)
     if unknown:
-        names = unknown[0] if len(unknown) == 1 else \
-            ", ".join(unknown[:-1]) + " and " + unknown[-1]
-        sentence += f"; {names} {NOT_RECORDED}"
+        sentence += f"; {_and(unknown)} {NOT_RECORDED}"
+    if partly:
+        sentence += f"; {_and(partly)} {NOT_RECORDED} for some (older) results"
     return sentence + "."
 
 
