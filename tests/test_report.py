@@ -120,6 +120,7 @@ def test_numbers_are_rounded_for_tables(value, text) -> None:
     ([26.0, 45.3], ["26.0", "45.3"]), ([0.1, 0.05, 0.02], ["0.10", "0.05", "0.02"]),
     ([1.0, 2.0], ["1", "2"]), ([0.123456, 0.5, 0.001], ["0.123", "0.5", "0.001"]),
     ([float("nan"), 2.5, 3.0], ["–", "2.5", "3.0"]),
+    ([220.0, 43.2, 9.64], ["220", "43.2", "9.64"]),  # never beyond three significant digits
 ])
 def test_a_float_column_shows_one_number_of_decimals(column, texts) -> None:
     table = numbered_table(pd.DataFrame({"x": column}), "A caption.", "tbl-x").data
@@ -222,3 +223,12 @@ def test_pilot_table_names_the_choice_and_links_every_epoch(project: Path) -> No
     assert "Chosen: 0.1;" in text and ":name: tbl-pilot" in text
     assert " 0.10 |" in text and " 0.05 |" in text  # one number of decimals per column
     assert "pilot_vgg16_none_lr.csv" in text
+
+
+def test_a_network_keeps_its_colour_whichever_networks_a_figure_shows() -> None:
+    from bnnoise.report.style import model_colors
+
+    every = model_colors(["resnet20", "resnet32", "resnet44", "resnet56", "vgg16"])
+    some = model_colors(["resnet56", "resnet32"])
+    assert some == {"resnet56": every["resnet56"], "resnet32": every["resnet32"]}
+    assert len(set(every.values())) == 5 and "resnet8" in model_colors(["resnet8", "x"])

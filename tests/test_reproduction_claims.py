@@ -58,9 +58,14 @@ def test_controlled_series_per_placement() -> None:
         rows.append(_row("resnet20", "bn", {3: 0.2, 7: 0.95, 11: 0.2, 15: 0.95}[k],
                          bn_layers=k, placement="last"))  # no trend: a wide interval
     table = harm_grows_controlled(pd.DataFrame(rows)).set_index("subject")
-    first = table.loc["resnet20, BN in the first k of its slots"]
+    first = table.loc["resnet20, BN in the first k of its slots (k = 0, 3, 7, 11, 15, 19)"]
     assert first["verdict"] == "reproduced" and first["estimate"] == pytest.approx(2.1, abs=0.2)
-    assert table.loc["resnet20, BN in the last k of its slots", "verdict"] != "reproduced"
+    last = table.loc["resnet20, BN in the last k of its slots (k = 0, 3, 7, 11, 15, 19)"]
+    assert last["verdict"] != "reproduced"
+    # a placement with fewer trained counts says which counts its slope rests on
+    fewer = harm_grows_controlled(pd.DataFrame([r for r in rows if not (
+        r["placement"] == "last" and r["bn_layers"] in (11, 15))]))
+    assert "resnet20, BN in the last k of its slots (k = 0, 3, 7, 19)" in set(fewer["subject"])
 
 
 def test_headline_and_robustness() -> None:

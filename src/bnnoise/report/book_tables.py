@@ -85,22 +85,26 @@ def format_number(value: Any, digits: int = 3) -> str:
 _PLAIN = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-def align_decimals(values: pd.Series) -> pd.Series:
-    """Formatted numbers of one column with one number of decimals: trailing zeros dropped,
-    then, where the column needs at most two decimals, every plain number padded to the most
-    decimals in it (26 and 45.3 become 26.0 and 45.3; 0.100 and 0.0500 become 0.10 and 0.05);
-    other text is left as it is."""
+def align_decimals(values: pd.Series, digits: int = 3) -> pd.Series:
+    """Formatted numbers of one column with as even a number of decimals as their significant
+    digits allow: trailing zeros dropped, then, where the column needs at most two decimals,
+    every plain number padded towards the most decimals in it without exceeding ``digits``
+    significant digits (26 and 45.3 become 26.0 and 45.3; 0.100 and 0.0500 become 0.10 and
+    0.05; 220 next to 9.64 stays 220); other text is left as it is."""
     plain = values.map(lambda v: isinstance(v, str) and bool(_PLAIN.match(v)))
     trimmed = values.where(~plain, values.map(
         lambda v: v.rstrip("0").rstrip(".") if isinstance(v, str) and "." in v else v))
     decimals = trimmed[plain].map(lambda v: len(v.partition(".")[2]))
-    if decimals.empty:
-        return values
-    width = int(decimals.max())
-    if width > 2:
+    if decimals.empty or decimals.max() > 2:
         return trimmed
+
+    def pad(text: str) -> str:
+        whole = len(text.lstrip("-").partition(".")[0].lstrip("0"))
+        width = max(len(text.partition(".")[2]), min(int(decimals.max()), digits - whole))
+        return f"{float(text):.{width}f}"
+
     return trimmed.where(~plain, trimmed.map(
-        lambda v: f"{float(v):.{width}f}" if isinstance(v, str) and _PLAIN.match(v) else v))
+        lambda v: pad(v) if isinstance(v, str) and _PLAIN.match(v) else v))
 
 
 def _header(column: str, headers: Mapping[str, str]) -> str:
@@ -161,7 +165,7 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
             continue
         values = shown[column].map(lambda v: format_number(v, digits))
         if pd.api.types.is_float_dtype(shown[column]):
-            values = align_decimals(values)
+            values = align_decimals(values, digits)
         label = _header(column, headers)
         partner = f"{column}{CI_SUFFIX}"
         if merge_ci and partner in shown:

@@ -122,7 +122,7 @@ def harm_grows_across_depths(average: pd.DataFrame, family: str = "resnet") -> p
         layers = means[means["norm"] == "bn"].set_index("model")["layers"].loc[pivot.index]
         d = slope(layers.to_numpy(), 100 * (pivot["none"] - pivot["bn"]).to_numpy())
         rows.append(claim_row("the harm grows with the number of BN layers (depth series)", dataset,
-                         f"{family} x {len(pivot)} depths", target, scoring, d,
+                         f"{family} \u00d7 {len(pivot)} depths", target, scoring, d,
                          "least-squares slope, t interval", GROWTH_RULE))
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -144,9 +144,10 @@ def harm_grows_controlled(average: pd.DataFrame, model: str = "resnet20") -> pd.
             d = slope(means.index.to_numpy(), 100 * means.to_numpy())
             d = Difference(-d.estimate, -d.high, -d.low)
             rows.append(claim_row("the harm grows with the number of BN layers (controlled)",
-                             dataset, f"{model}, BN in the {placement} k of its slots", target,
-                             scoring, d, f"least-squares slope over {len(means)} counts",
-                             GROWTH_RULE))
+                             dataset, f"{model}, BN in the {placement} k of its slots "
+                             f"(k = {', '.join(str(int(k)) for k in means.index)})", target,
+                             scoring, d, "least-squares slope over the trained counts k, "
+                             "t interval", GROWTH_RULE))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

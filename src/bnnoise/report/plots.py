@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
-from bnnoise.report.style import clip_band, colors_for, figure
+from bnnoise.report.style import clip_band, colors_for, figure, model_colors
 
 LEGEND_HEADINGS = {"model", "BN", "target", "placement", "η"}
 """Column names that seaborn writes into a legend as headings with empty handles."""
@@ -54,20 +54,20 @@ def _eta_axis(ax: Axes, etas: list[float]) -> None:
     ax.set_xlabel("noise level η")
 
 
-def _label_twos_and_fives(value: float, _position: int) -> str:
-    """Minor tick labels of a log axis at 2 and 5 times a power of ten only, so that the
+def _label_twos_threes_and_fives(value: float, _position: int) -> str:
+    """Minor tick labels of a log axis at 2, 3 and 5 times a power of ten only, so that the
     labels of a short axis do not overlap."""
     if value <= 0:
         return ""
     mantissa = value / 10 ** math.floor(math.log10(value))
-    return f"{value:g}" if round(mantissa, 6) in (2.0, 5.0) else ""
+    return f"{value:g}" if round(mantissa, 6) in (2.0, 3.0, 5.0) else ""
 
 
 def training_curves(history: pd.DataFrame) -> Figure:
     """Test accuracy and training loss per epoch; colour: model, line style: with/without BN."""
     data = _labelled(history).assign(test_acc_pct=100 * history["test_acc"])
     fig, axes = figure(rows=2, height_per_row=2.8, sharex=True)
-    palette = colors_for(list(data["model"]))
+    palette = model_colors(list(data["model"]))
     for ax, (column, label) in zip(axes[:, 0], [("test_acc_pct", "test accuracy (%)"),
                                                ("train_loss", "training loss")], strict=True):
         sns.lineplot(data=data, x="epoch", y=column, hue="model", style="BN", dashes=DASHES,
@@ -75,7 +75,7 @@ def training_curves(history: pd.DataFrame) -> Figure:
         ax.set_ylabel(label)
     axes[1, 0].set_yscale("log")
     axes[1, 0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axes[1, 0].yaxis.set_minor_formatter(FuncFormatter(_label_twos_and_fives))
+    axes[1, 0].yaxis.set_minor_formatter(FuncFormatter(_label_twos_threes_and_fives))
     legend_below(fig, axes[0, 0])
     return fig
 
@@ -89,7 +89,7 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
     datasets = list(dict.fromkeys(data["dataset"]))
     fig, axes = figure(rows=len(targets), cols=len(datasets), height_per_row=2.6, sharex=True,
                        sharey=True)
-    palette = colors_for(list(data["model"]))
+    palette = model_colors(list(data["model"]))
     panels = [(axes[i, j], target, dataset) for i, target in enumerate(targets)
               for j, dataset in enumerate(datasets)]
     for ax, target, dataset in panels:
@@ -119,7 +119,7 @@ def collapse_figure(check: pd.DataFrame) -> Figure:
     data = check[check["norm"] == "bn"]
     fig, axes = figure(rows=1, height_per_row=3.4)
     ax = axes[0, 0]
-    palette = colors_for(list(data["model"]))
+    palette = model_colors(list(data["model"]))
     sns.lineplot(data=data, x="eta", y="collapse_probability", hue="model", palette=palette,
                  ax=ax, errorbar=None)
     models = list(dict.fromkeys(data["model"]))
@@ -166,7 +166,7 @@ def progress_figure(progress: pd.DataFrame) -> Figure:
                                       pct=100 * progress["avg_normalized_accuracy"])
     targets = list(dict.fromkeys(data["target"]))
     fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
-    palette = colors_for(list(data["model"]))
+    palette = model_colors(list(data["model"]))
     for ax, target in zip(axes[:, 0], targets, strict=True):
         part = data[data["target"] == target]
         sns.lineplot(data=part, x="clean_pct", y="pct", hue="model", style="BN", dashes=DASHES,

@@ -82,6 +82,18 @@ def colors_for(names: list[str]) -> dict[str, tuple[float, float, float]]:
             for i, name in enumerate(dict.fromkeys(names))}
 
 
+MODEL_ORDER = ("resnet20", "resnet32", "resnet44", "resnet56", "vgg16", "vgg11", "resnet8")
+"""The networks of the book in the order of their colours, so that a network has the same
+colour in every figure, whichever networks a figure shows."""
+
+
+def model_colors(models: list[str]) -> dict[str, tuple[float, float, float]]:
+    """:func:`colors_for` by position in :data:`MODEL_ORDER` (other names after it), restricted
+    to ``models``: the same network, the same colour, in every figure of the book."""
+    colors = colors_for([*MODEL_ORDER, *sorted(set(models) - set(MODEL_ORDER))])
+    return {m: colors[m] for m in dict.fromkeys(models)}
+
+
 def clip_band(low: np.ndarray | float, high: np.ndarray | float, lower: float = 0.0,
               upper: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """An interval clipped to the possible range of its quantity (e.g. [0, 1] for accuracies),
