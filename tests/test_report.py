@@ -232,3 +232,23 @@ def test_a_network_keeps_its_colour_whichever_networks_a_figure_shows() -> None:
     some = model_colors(["resnet56", "resnet32"])
     assert some == {"resnet56": every["resnet56"], "resnet32": every["resnet32"]}
     assert len(set(every.values())) == 5 and "resnet8" in model_colors(["resnet8", "x"])
+
+
+def test_accuracy_targets_name_the_networks_that_miss_them_with_their_last_gain() -> None:
+    from bnnoise.report.results import NoiseResults
+    from bnnoise.report.views import accuracy_targets_text
+
+    key = {"dataset": "cifar10", "placement": "all", "seed": 0}
+    training = pd.DataFrame([{**key, "model": "resnet20", "norm": "bn", "clean_accuracy": 0.86},
+                             {**key, "model": "resnet20", "norm": "none",
+                              "clean_accuracy": 0.79}])
+    history = pd.DataFrame([{**key, "model": "resnet20", "norm": n, "epoch": e, "test_acc": a}
+                            for n in ("bn", "none")
+                            for e, a in zip((1, 2, 3), (0.70, 0.775, 0.79), strict=True)])
+    empty = pd.DataFrame()
+    results = NoiseResults([], training, history, empty, empty, empty, empty)
+    text = accuracy_targets_text(results).data
+    assert "Not reached: resnet20 no BN (seed 0): 79.00 %, +9.0 points" in text
+    assert "resnet20 BN" not in text
+    results.training["clean_accuracy"] = 0.9
+    assert "Every network of this run reaches it." in accuracy_targets_text(results).data

@@ -46,6 +46,33 @@ def training_view(results: NoiseResults) -> pd.DataFrame:
             {"conv/linear weights fp16": "fp16 conv/linear"})}).pipe(_drop_constant_seed)
 
 
+ACCURACY_TARGETS = {"bn": 0.85, "none": 0.80}
+"""Clean CIFAR-10 accuracy the short training budget aims at, with and without BN."""
+
+
+def accuracy_targets_text(results: NoiseResults) -> Markdown:
+    """Which CIFAR-10 networks miss :data:`ACCURACY_TARGETS`, each with its clean accuracy and
+    the test-accuracy gain of its last two epochs (points; a network still gaining is limited by
+    the budget)."""
+    t = results.training[results.training["dataset"] == "cifar10"]
+    h = results.history.sort_values("epoch")
+    aim = " and ".join(f"{100 * v:g} % {'with' if k == 'bn' else 'without'} BN"
+                       for k, v in ACCURACY_TARGETS.items())
+    misses = []
+    for r in t.itertuples():
+        if r.norm not in ACCURACY_TARGETS or r.clean_accuracy >= ACCURACY_TARGETS[r.norm]:
+            continue
+        run = h[(h["dataset"] == r.dataset) & (h["model"] == r.model) & (h["norm"] == r.norm)
+                & (h["placement"] == r.placement) & (h["seed"] == r.seed)]["test_acc"]
+        gain = 100 * (run.iloc[-1] - run.iloc[-3]) if len(run) >= 3 else float("nan")
+        misses.append(f"{r.model} {BN_LABEL.get(r.norm, r.norm)} (seed {r.seed}): "
+                      f"{100 * r.clean_accuracy:.2f} %, {gain:+.1f} points over its last two "
+                      "epochs")
+    head = f"The budget aims at a clean CIFAR-10 accuracy of at least {aim}. "
+    return Markdown(head + ("Every network of this run reaches it." if not misses else
+                            "Not reached: " + "; ".join(misses) + "."))
+
+
 def average_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
     """Average normalized accuracy (%) with its 95 % interval per model (rows) and target set
     (columns), for one scoring, with the study's number where it reported one."""
