@@ -252,3 +252,14 @@ def test_accuracy_targets_name_the_networks_that_miss_them_with_their_last_gain(
     assert "resnet20 BN" not in text
     results.training["clean_accuracy"] = 0.9
     assert "Every network of this run reaches it." in accuracy_targets_text(results).data
+
+
+def test_untrained_networks_are_listed_per_grid(project: Path) -> None:
+    from bnnoise.report.results import untrained_by_grid, untrained_text
+
+    profile = load_profile("smoke", root=project)  # a fresh store: nothing is trained
+    missing = untrained_by_grid(profile, ("main", "bn_count", "no_such_grid"))
+    assert set(missing) == {"main", "bn_count"}
+    assert not set(missing["main"]) & set(missing["bn_count"])  # a shared network once
+    text = untrained_text(profile, ("main",))
+    assert text.startswith("grid `main`, ") and missing["main"][0] in text

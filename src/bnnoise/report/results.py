@@ -80,7 +80,7 @@ def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
     """Train (or load) and sweep every model of the profile's ``grids``; summarise. With
     ``stored_only``, only the models already trained take part (a grid still in training);
     the trained models of the grids ``also_stored`` join them (grids the profile does not
-    have are skipped; see :func:`untrained` for what is left out)."""
+    have are skipped; see :func:`untrained_by_grid` for what is left out)."""
     extra = [g for g in also_stored if g in profile.grid_names and g not in grids]
     runs = [run for grid in grids
             for run in train_profile(profile, grid=grid, stored_only=stored_only)]
@@ -100,15 +100,34 @@ def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
                         summarize_sweep(draws, KEYS), average, collapse)
 
 
-def untrained(profile: Profile, grids: tuple[str, ...]) -> list[str]:
-    """The models of the profile's ``grids`` (those it has) that are not trained yet."""
+def untrained_by_grid(profile: Profile, grids: tuple[str, ...]) -> dict[str, list[str]]:
+    """For each of the profile's ``grids`` (those it has) with models not trained yet: those
+    models, in the grid's order (a model of two grids is listed under the first)."""
     store = ArtifactStore(profile.store_dir)
-    specs = [spec for grid in grids if grid in profile.grid_names
-             for spec in profile_specs(profile, grid)]
-    return list(dict.fromkeys(
-        spec.slug for spec in specs
-        if store.load("models", spec.slug, model_config(
-            spec, profile.recipe_for(spec.model, spec.norm, spec.seed))) is None))
+    seen: set[str] = set()
+    missing: dict[str, list[str]] = {}
+    for grid in grids:
+        if grid not in profile.grid_names:
+            continue
+        for spec in profile_specs(profile, grid):
+            if spec.slug in seen:
+                continue
+            seen.add(spec.slug)
+            config = model_config(spec, profile.recipe_for(spec.model, spec.norm, spec.seed))
+            if store.load("models", spec.slug, config) is None:
+                missing.setdefault(grid, []).append(spec.slug)
+    return missing
+
+
+def untrained_text(profile: Profile, grids: tuple[str, ...]) -> str:
+    """:func:`untrained_by_grid` as one sentence for a page: per grid, how many of its networks
+    are still to be trained, and which; empty when every network is trained."""
+    parts = []
+    for grid, slugs in untrained_by_grid(profile, grids).items():
+        total = len(profile_specs(profile, grid))
+        parts.append(f"grid `{grid}`, {len(slugs)} of {total} networks "
+                     f"({', '.join(slugs)})")
+    return "; ".join(parts)
 
 
 @dataclass
