@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from IPython.display import Markdown
 
 from bnnoise.report.book import numbered_table
 from bnnoise.report.plots import TARGET_LABEL
 from bnnoise.report.views import BN_LABEL, _interval
+from bnnoise.stats import Difference, Rule, Verdict
 
 REMEDY_LABEL = {"standard": "none (as trained)", "clamped": "variances clamped at 0",
                 "gain": "noise on the BN gain and shift", "folded": "BN folded into the convs",
@@ -143,16 +146,20 @@ def normalizer_verdicts(gaps: pd.DataFrame, answer: pd.DataFrame, scoring: str =
                                        zip(g["model"], g["target"], strict=True)]})
 
 
+LITERATURE_RULE = Rule(margin=0.0, unit=" points")
+"""The rule that judges a statement of the literature by the recovery it predicts: confirmed
+when the 95 % interval lies above 0, contradicted when it lies below 0, else inconclusive."""
+
+LITERATURE_VERDICT = {Verdict.REPRODUCED: "confirmed", Verdict.CONTRADICTED: "contradicted",
+                      Verdict.INCONCLUSIVE: "inconclusive at this power"}
+"""The verdicts of :data:`LITERATURE_RULE` as the literature table words them."""
+
+
 def _recovery_verdict(low: float, high: float, worse_is_confirmed: bool = False) -> str:
-    """Confirmed when the 95 % interval of the recovery lies above 0 (below 0 when the statement
-    says the remedy is worse), contradicted when it lies on the other side, else inconclusive."""
-    if worse_is_confirmed:
-        low, high = -high, -low
-    if low > 0:
-        return "confirmed"
-    if high < 0:
-        return "contradicted"
-    return "inconclusive at this power"
+    """:data:`LITERATURE_RULE` on the recovery's 95 % interval ``[low, high]``; when the
+    statement says the remedy is worse, on the interval of minus the recovery."""
+    interval = (-high, -low) if worse_is_confirmed else (low, high)
+    return LITERATURE_VERDICT[LITERATURE_RULE.verdict(Difference(math.nan, *interval))]
 
 
 def literature_view(ranking: pd.DataFrame) -> pd.DataFrame:

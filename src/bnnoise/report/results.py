@@ -2,7 +2,7 @@
 
 Each function loads (or computes, if missing and allowed) everything of one grid of a profile
 through the cached pipeline and returns tidy tables. Chapters call these and show the tables;
-the CSV files they publish are written by :func:`publish_tables`.
+each chapter writes the CSV files of the tables it shows with :func:`publish_tables`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from bnnoise.pipeline.sweeps import (
 )
 from bnnoise.report.book import save_table
 from bnnoise.report.provenance import provenance_markdown
+from bnnoise.report.study import joint_fit
 from bnnoise.report.tables import (
     average_normalized_accuracy,
     history_table,
@@ -221,13 +222,26 @@ def collapse_agreement(results: NoiseResults) -> dict[str, float]:
             "cells": len(bn), "consistent_cells": int(bn["consistent"].sum())}
 
 
-def publish_tables(results: NoiseResults, profile: Profile, prefix: str) -> list[Path]:
-    """Write the results' tidy tables as ``<prefix>_<table>.csv`` into the profile's results
-    directory; return their paths."""
-    tables = {"training": results.training, "history": results.history,
-              "draws": results.draws, "summary": results.summary, "average": results.average,
-              "collapse": results.collapse}
-    return [save_table(table, profile, f"{prefix}_{name}.csv") for name, table in tables.items()]
+TABLES = ("training", "history", "draws", "summary", "average", "collapse")
+"""The tidy tables of :class:`NoiseResults` that :func:`publish_tables` can write."""
+
+
+def publish_tables(results: NoiseResults, profile: Profile, prefix: str,
+                   names: tuple[str, ...]) -> dict[str, Path]:
+    """Write the results' tables ``names`` (of :data:`TABLES`) as ``<prefix>_<name>.csv`` into
+    the profile's results directory; return their paths by name. Each table has one producer:
+    the chapter that shows it writes it, and only that chapter."""
+    unknown = [name for name in names if name not in TABLES]
+    if unknown:
+        raise ValueError(f"unknown tables {unknown}; choose from {', '.join(TABLES)}")
+    return {name: save_table(getattr(results, name), profile, f"{prefix}_{name}.csv")
+            for name in names}
+
+
+def protocol_fit(results: NoiseResults, seed: int = 0) -> pd.DataFrame:
+    """:func:`bnnoise.report.study.joint_fit` of the curves of training seed ``seed`` (the
+    study's numbers are from one training per network)."""
+    return joint_fit(results.summary[results.summary["seed"] == seed])
 
 
 def provenance_for(results: NoiseResults | MechanismResults, profile: Profile) -> str:

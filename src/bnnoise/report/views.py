@@ -12,7 +12,7 @@ from IPython.display import Markdown
 
 from bnnoise.report.book import numbered_table
 from bnnoise.report.claims import verdict_counts
-from bnnoise.report.results import NoiseResults, collapse_adjusted, collapse_agreement
+from bnnoise.report.results import NoiseResults, collapse_adjusted
 from bnnoise.report.study import PUBLISHED
 
 BN_LABEL = {"bn": "BN", "none": "no BN"}
@@ -205,9 +205,8 @@ def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def collapse_agreement_text(results: NoiseResults) -> Markdown:
-    """:func:`collapse_agreement` in one sentence for the page."""
-    a = collapse_agreement(results)
+def collapse_agreement_text(a: dict[str, float]) -> Markdown:
+    """:func:`bnnoise.report.results.collapse_agreement` in one sentence for the page."""
     if not a["cells"]:
         return Markdown("*No network with BN in this run: nothing can collapse.*\n")
     return Markdown(

@@ -1,0 +1,145 @@
+"""Tests for review findings: diverged runs kept out of the figures, the collapse agreement, the
+dataset disagreements, the literature verdicts and one producer per table."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bnnoise.config import load_profile
+from bnnoise.report.dataset_views import disagreements
+from bnnoise.report.mechanism_views import _recovery_verdict
+from bnnoise.report.results import TABLES, collapse_agreement, protocol_fit, publish_tables
+from bnnoise.report.theory_plots import _finite_runs, short_run_curves
+
+matplotlib.use("Agg")
+
+
+def _history(diverged_loss: float = 1e6) -> pd.DataFrame:
+    """Two normalizers, two seeds, three epochs; the second seed of ``ln`` diverges in epoch 2
+    (its loss explodes, ``diverged_step`` is set from then on)."""
+    rows = []
+    for norm, seed, epoch in itertools.product(("gn8", "ln"), (0, 1), (1, 2, 3)):
+        diverges = norm == "ln" and seed == 1 and epoch >= 2
+        rows.append({"norm": norm, "batch_size": 128, "lr": 1.0, "seed": seed, "epoch": epoch,
+                     "train_loss": np.nan if diverges else 2.0 / epoch,
+                     "max_step_loss": diverged_loss if diverges else 3.0 / epoch,
+                     "test_acc": np.nan if diverges else 0.2 * epoch,
+                     "diverged_step": 40.0 if diverges else np.nan})
+    return pd.DataFrame(rows)
+
+
+def test_finite_runs_drop_every_epoch_of_a_run_that_diverged() -> None:
+    finite = _finite_runs(_history())
+    kept = set(zip(finite["norm"], finite["seed"], strict=True))
+    assert kept == {("gn8", 0), ("gn8", 1), ("ln", 0)}
+    assert len(finite) == 9  # the diverged run's epoch 1, before it diverged, goes too
+    assert len(_finite_runs(_history().drop(columns="diverged_step"))) == 12
+
+
+def test_the_largest_step_loss_panel_is_not_scaled_by_diverged_runs() -> None:
+    quantities = {"train_loss": "training loss", "max_step_loss": "largest step loss",
+                  "test_acc": "test accuracy"}
+    fig = short_run_curves(_history(diverged_loss=1e26), quantities)
+    middle = fig.axes[1]
+    assert middle.get_ylabel() == "largest step loss"
+    assert middle.get_ylim()[1] < 10  # finite runs peak at 3; a diverged one would be 1e26
+    reference = short_run_curves(_history().query("not (norm == 'ln' and seed == 1)"),
+                                 quantities)
+    assert middle.get_ylim() == pytest.approx(reference.axes[1].get_ylim())
+
+
+def _collapse(rows: list[tuple[str, int, int, float, bool]]) -> pd.DataFrame:
+    return pd.DataFrame([{"model": m, "norm": n, "eta": 0.1 * (i + 1), "draws": draws,
+                          "collapsed_draws": collapsed, "collapse_probability": p,
+                          "consistent": consistent}
+                         for i, (m, n, draws, collapsed, p, consistent) in enumerate(rows)])
+
+
+def test_collapse_agreement_pools_only_the_bn_networks() -> None:
+    collapse = _collapse([("resnet20", "bn", 10, 5, 0.5, True),
+                          ("resnet20", "bn", 10, 10, 0.9, True),
+                          ("resnet20", "bn", 10, 0, 0.6, False),
+                          ("resnet20", "none", 10, 7, 0.0, False)])
+    a = collapse_agreement(SimpleNamespace(collapse=collapse))
+    assert a["cells"] == 3 and a["consistent_cells"] == 2
+    assert a["observed"] == 15 and a["expected"] == pytest.approx(20.0)
+    sd = math.sqrt(10 * (0.5 * 0.5 + 0.9 * 0.1 + 0.6 * 0.4))
+    assert a["p_value"] == pytest.approx(2 * stats.norm.sf((20 - 15 - 0.5) / sd))
+
+
+def test_collapse_agreement_without_bn_networks_is_empty() -> None:
+    a = collapse_agreement(SimpleNamespace(collapse=_collapse(
+        [("resnet20", "none", 10, 0, 0.0, True)])))
+    assert a["cells"] == 0 and a["consistent_cells"] == 0
+
+
+def test_disagreements_list_only_comparisons_whose_verdict_differs() -> None:
+    keys = {"claim": "BN lowers noise resistance", "scoring": "wrong"}
+    verdicts = pd.DataFrame([
+        {**keys, "dataset": "cifar10", "subject": "resnet20", "target": "all",
+         "verdict": "reproduced"},
+        {**keys, "dataset": "cifar100", "subject": "resnet20", "target": "all",
+         "verdict": "contradicted"},
+        {**keys, "dataset": "cifar10", "subject": "resnet20", "target": "weights",
+         "verdict": "reproduced"},
+        {**keys, "dataset": "cifar100", "subject": "resnet20", "target": "weights",
+         "verdict": "reproduced"},
+        {**keys, "dataset": "cifar10", "subject": "vgg16", "target": "all",
+         "verdict": "reproduced"},  # no CIFAR-100 counterpart: not a disagreement
+    ])
+    differ = disagreements(verdicts, "cifar10", "cifar100")
+    assert differ.to_dict("records") == [{
+        "claim": "BN lowers noise resistance", "subject": "resnet20", "target": "all",
+        "scoring": "wrong", "verdict (CIFAR-10)": "reproduced",
+        "verdict (CIFAR-100)": "contradicted"}]
+    assert disagreements(verdicts, "cifar10", "cifar10").empty
+
+
+def _old_recovery_verdict(low: float, high: float, worse: bool = False) -> str:
+    """The hand-written rule the literature table used before it used ``stats.Rule``."""
+    if worse:
+        low, high = -high, -low
+    if low > 0:
+        return "confirmed"
+    if high < 0:
+        return "contradicted"
+    return "inconclusive at this power"
+
+
+@pytest.mark.parametrize("worse", [False, True])
+def test_recovery_verdict_is_the_margin_zero_rule(worse: bool) -> None:
+    bounds = [-5.0, -0.1, 0.0, 0.1, 5.0]
+    for low, high in itertools.product(bounds, bounds):
+        if low <= high:
+            assert _recovery_verdict(low, high, worse) == _old_recovery_verdict(low, high, worse)
+    assert _recovery_verdict(math.nan, 1.0) == "inconclusive at this power"
+
+
+def test_publish_tables_writes_only_the_named_tables(project: Path) -> None:
+    profile = load_profile("smoke", root=project)
+    results = SimpleNamespace(**{name: pd.DataFrame({"x": [i]}) for i, name in enumerate(TABLES)})
+    paths = publish_tables(results, profile, "demo", ("history",))
+    assert list(paths) == ["history"] and paths["history"].name == "demo_history.csv"
+    assert sorted(p.name for p in profile.results_dir.glob("*.csv")) == ["demo_history.csv"]
+    with pytest.raises(ValueError, match="unknown tables"):
+        publish_tables(results, profile, "demo", ("collapse_check",))
+
+
+def test_protocol_fit_uses_one_training_seed_only() -> None:
+    rows = [{"dataset": "cifar10", "model": "resnet20", "norm": norm, "target": "all",
+             "scoring": "wrong", "eta": eta, "seed": seed,
+             "normalized_accuracy": (1 - eta) if seed == 0 else 0.0}
+            for norm in ("bn", "none") for seed in (0, 1) for eta in (0.0, 0.5, 1.0)]
+    summary = pd.DataFrame(rows)
+    fit = protocol_fit(SimpleNamespace(summary=summary))
+    expected = protocol_fit(SimpleNamespace(summary=summary[summary["seed"] == 0]))
+    pd.testing.assert_frame_equal(fit, expected)
