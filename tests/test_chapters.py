@@ -71,8 +71,8 @@ def test_a_failing_chapter_reports_one_line_and_leaves_no_partial_file(
         (tmp_path / "out").glob(".partial-*"))
 
 
-def test_a_rerun_goes_to_a_run_folder_and_publish_only_takes_the_published_profile(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_publish_takes_only_the_published_profile_and_bad_values_stop_in_one_line() -> None:
+    # that a rerun goes to a run folder is tested end to end in test_safe_reruns.py
     import subprocess
     import sys
 

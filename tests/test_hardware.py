@@ -7,6 +7,7 @@ from bnnoise import hardware
 from bnnoise.config import load_profile
 from bnnoise.config.setups import NoiseProtocol, Recipe
 from bnnoise.pipeline.models import ModelSpec, model_config
+from bnnoise.store import ArtifactStore, config_device
 
 
 @pytest.mark.parametrize("gpu, expected", [(False, "cpu"), (True, "cuda")])
@@ -68,7 +69,36 @@ def test_slow_bf16_is_warned_about_with_the_expected_slowdown(monkeypatch) -> No
         hardware.check_precision("bf16", "cuda")
 
 
-def test_machine_record_names_the_gpu_only_for_gpu_runs() -> None:
+def test_machine_record_names_the_gpu_only_for_gpu_runs(monkeypatch) -> None:
     record = hardware.machine_record()
     assert {"cpu", "amx", "avx512_bf16", "threads", "torch", "python"} <= set(record)
-    assert "gpu" not in record
+    assert record["device"] == "cpu" and "gpu" not in record
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *_: "Test GPU 80GB")
+    gpu = hardware.machine_record("cuda")
+    assert gpu["device"] == "cuda" and gpu["gpu"] == "Test GPU 80GB"
+
+
+def test_config_device_reads_the_device_a_key_names() -> None:
+    spec = ModelSpec("cifar10", "resnet20", "bn")
+    assert config_device(model_config(spec, Recipe())) == "cpu"
+    assert config_device(model_config(spec, Recipe(device="cuda"))) == "cuda"
+    sweep_cell = {"model_key": "m-0123", "eta": 0.1, **NoiseProtocol(device="cuda").as_dict()}
+    assert config_device(sweep_cell) == "cuda"
+    assert config_device({"model_key": "m-0123", **NoiseProtocol().as_dict()}) == "cpu"
+
+
+def test_manifests_record_the_device_used_and_keys_stay_as_they_were(monkeypatch,
+                                                                     tmp_path) -> None:
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *_: "Test GPU 80GB")
+    store = ArtifactStore(tmp_path)
+    spec = ModelSpec("cifar10", "resnet20", "bn")
+    for recipe, device, gpu in ((Recipe(), "cpu", None),
+                                (Recipe(device="cuda"), "cuda", "Test GPU 80GB")):
+        config = model_config(spec, recipe)
+        with store.writer("models", spec.slug, config, {"data_fingerprint": "abc"}) as out:
+            (out / "model.pt").write_bytes(b"weights")
+        record = store.provenance("models", spec.slug, config)
+        assert record["device"] == device and record.get("gpu") == gpu
+        assert record["data_fingerprint"] == "abc"
+        assert store.load("models", spec.slug, config) is not None  # keyed as before
+    assert len(list((tmp_path / "models").iterdir())) == 2  # devices never share artifacts

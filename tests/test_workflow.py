@@ -1,5 +1,6 @@
 """The Snakemake workflow: a real run of the smoke profile and a dry run of the paper profile."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -38,3 +39,42 @@ def test_paper_profile_dry_run_lists_one_job_per_model_and_sweep(tmp_path: Path)
     # seeds = 24; normalizers: 6 further norms x 2 models x 3 seeds = 36
     assert counts == {"train": "156", "sweep": "156", "chapters": "1"}
     assert not (tmp_path / "data").exists()  # a dry run computes nothing
+
+
+def _jobs(dry_run_output: str) -> dict[str, list[str]]:
+    """The jobs a dry run with ``-p`` lists: each rule's job texts (resources, shell command)."""
+    jobs: dict[str, list[str]] = {}
+    rule = None
+    for line in dry_run_output.splitlines():
+        if match := re.match(r"^(?:local)?rule (\w+):", line):
+            rule = match.group(1)
+            jobs.setdefault(rule, []).append("")
+        elif line.startswith("Job stats"):
+            rule = None
+        elif rule is not None:
+            jobs[rule][-1] += line + "\n"
+    return jobs
+
+
+def test_dry_run_shows_one_device_for_every_job_and_gpus_for_auto_or_cuda(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    paper = _snakemake(tmp_path, "-n", "-p", "--config", "profile=paper")  # device: auto
+    assert paper.returncode == 0, paper.stderr[-3000:]
+    jobs = _jobs(paper.stdout)
+    assert len(jobs["device"]) == 1 and "resolve_device('auto')" in jobs["device"][0]
+    for rule in ("device", "train", "sweep", "mechanism", "chapters"):
+        for job in jobs[rule]:
+            assert re.search(r"resources: .*\bgpu=1\b", job), (rule, job)
+            if rule != "device":
+                assert "--device $(cat runs/workflow/paper/device)" in job, (rule, job)
+    assert "gpu=1" not in jobs["short_runs"][0] and "--device" not in jobs["short_runs"][0]
+    # a cuda workflow can be planned on a host without a GPU; a cpu one asks for no GPU
+    cuda = _snakemake(tmp_path, "-n", "-p", "--config", "profile=smoke", "device=cuda")
+    assert cuda.returncode == 0, cuda.stderr[-3000:]
+    assert "resolve_device('cuda')" in cuda.stdout
+    smoke = _snakemake(tmp_path, "-n", "-p", "--config", "profile=smoke")
+    assert smoke.returncode == 0 and "gpu=1" not in smoke.stdout
+    assert "resolve_device('cpu')" in smoke.stdout
+    bad = _snakemake(tmp_path, "-n", "--config", "profile=smoke", "device=tpu")
+    assert bad.returncode != 0 and "unknown device 'tpu'" in bad.stdout + bad.stderr
+    assert not (tmp_path / "data").exists() and not (tmp_path / "runs").exists()

@@ -27,13 +27,21 @@ import yaml
 
 from bnnoise.config import default_data_dir, load_profile, project_root
 from bnnoise.data import DataCache
+from bnnoise.hardware import DEVICE_CHOICES
 from bnnoise.pipeline.layers import layer_draws
 from bnnoise.pipeline.models import profile_model, profile_specs
 from bnnoise.pipeline.progress import sweep_snapshots
 from bnnoise.pipeline.remedies import noise_aware_runs, remedy_draws
 from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
 from bnnoise.pipeline.sweeps import noise_sweep
-from bnnoise.report.chapters import ChapterError, chapter_names, check_chapter, run_chapter
+from bnnoise.report.chapters import (
+    ChapterError,
+    chapter_names,
+    check_chapter,
+    check_rerun_folder,
+    published_book,
+    run_chapter,
+)
 from bnnoise.store import ArtifactStore
 
 
@@ -53,8 +61,9 @@ def _main(argv: list[str] | None = None) -> None:
     parser.add_argument("chapter", nargs="?", help="with 'chapter': a chapter name or 'all'")
     parser.add_argument("--profile", default="cpu", help="profile of params.yaml")
     parser.add_argument("--data-dir", default=None, help="dataset directory")
-    parser.add_argument("--device", default=None, choices=("auto", "cpu", "cuda"),
-                        help="with 'train'/'sweep': override the profile's device")
+    parser.add_argument("--device", default=None, choices=DEVICE_CHOICES,
+                        help="override the profile's device (train, sweep, mechanism; with "
+                             "'chapter' it joins the chapter's overrides)")
     parser.add_argument("--models", nargs="+", default=None, help="override the profile's models")
     parser.add_argument("--norms", nargs="+", default=None, help="override the profile's norms")
     parser.add_argument("--seeds", nargs="+", type=int, default=None,
@@ -72,7 +81,8 @@ def _main(argv: list[str] | None = None) -> None:
                         help="with 'chapter': a chapter parameter (VALUE is read as YAML)")
     parser.add_argument("--output-dir", default=None,
                         help="with 'chapter': where executed notebooks go (default: a new "
-                             "folder runs/<date>-<profile>/)")
+                             "folder runs/<date>-<time>-<profile>/; never book/, which only "
+                             "'publish' writes)")
     args = parser.parse_args(argv)
 
     if args.command in ("chapter", "publish"):
@@ -139,7 +149,8 @@ PUBLISHED_PROFILE = "cpu"
 
 def run_chapters(args: argparse.Namespace) -> None:
     """Execute one chapter (or all) with the profile and parameters given on the command line:
-    ``chapter`` into a run folder, ``publish`` into ``book/`` (published profile only)."""
+    ``chapter`` into a run folder (never into the published book), ``publish`` into ``book/``
+    (published profile only, as ``params.yaml`` defines it)."""
     root = project_root()
     if not args.chapter:
         raise SystemExit(f"name a chapter: {', '.join(chapter_names(root))} or all")
@@ -147,14 +158,23 @@ def run_chapters(args: argparse.Namespace) -> None:
     parameters["profile"] = args.profile
     if args.data_dir:
         parameters["data_dir"] = args.data_dir
+    if args.device:  # a profile override like any other, shown on the page with the others
+        overrides = parameters.get("overrides") or {}
+        if not isinstance(overrides, dict):
+            raise ValueError(f"overrides must be a mapping, e.g. {{lr: 0.05}}, got "
+                             f"{overrides!r}")
+        parameters["overrides"] = {**overrides, "device": args.device}
     names = chapter_names(root) if args.chapter == "all" else [args.chapter]
-    if args.command == "publish":
-        if args.profile != PUBLISHED_PROFILE or args.output_dir:
+    publish = args.command == "publish"
+    if publish:
+        if args.profile != PUBLISHED_PROFILE or args.output_dir or args.device:
             raise ValueError(f"publish writes the book's chapters from the {PUBLISHED_PROFILE} "
-                             f"profile only; use 'chapter' for other profiles or folders")
-        output_dir = root / "book"
+                             f"profile only, as params.yaml defines it (no --output-dir, no "
+                             f"--device); use 'chapter' for other profiles or folders")
+        output_dir = published_book(root)
     elif args.output_dir:
         output_dir = Path(args.output_dir)
+        check_rerun_folder(root, output_dir)  # one line naming 'publish'; nothing has run
     else:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         output_dir = root / "runs" / f"{stamp}-{args.profile}"
@@ -162,7 +182,7 @@ def run_chapters(args: argparse.Namespace) -> None:
         check_chapter(root, name, parameters)
     for name in names:
         start = time.perf_counter()
-        path = run_chapter(root, name, parameters, output_dir)
+        path = run_chapter(root, name, parameters, output_dir, publish=publish)
         print(f"{path} ({time.perf_counter() - start:.0f} s)", flush=True)
 
 

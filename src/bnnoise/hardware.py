@@ -69,10 +69,10 @@ def device_of(model: object, default: torch.device | None = None) -> torch.devic
 
 
 def machine_record(device: str = "cpu") -> dict[str, object]:
-    """The facts stored with every result: CPU model, bfloat16 capability, threads, torch, and
-    the GPU's name when the run used one."""
+    """The facts stored with every result: CPU model, bfloat16 capability, threads, torch, the
+    device the run used (``cpu`` or ``cuda``) and, on a GPU, the GPU's name."""
     cpu = getattr(torch, "cpu", None)
-    gpu = {"device": device, "gpu": torch.cuda.get_device_name()} if device == "cuda" else {}
+    gpu = {"gpu": torch.cuda.get_device_name()} if device == "cuda" else {}
     return {
         "cpu": cpu_model(),
         "amx": bool(getattr(cpu, "_is_amx_tile_supported", lambda: False)()),
@@ -80,6 +80,7 @@ def machine_record(device: str = "cpu") -> dict[str, object]:
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "python": platform.python_version(),
+        "device": device,
         **gpu,
     }
 

@@ -16,9 +16,10 @@ discarded. Reading checks every hash and that the manifest lists every file:
   how to restore it: published results are never recomputed over.
 
 Every manifest also records its provenance (not part of the key): the machine (CPU, bfloat16
-capability, threads, torch), the library version, the code commit and the date, plus what the
-caller adds (e.g. the fingerprint of the data). Results computed elsewhere are reused as they
-are: the key says *what* was computed, the provenance *where*.
+capability, threads, torch, the device used and the GPU's name on a GPU), the library version,
+the code commit and the date, plus what the caller adds (e.g. the fingerprint of the data).
+Results computed elsewhere are reused as they are: the key says *what* was computed, the
+provenance *where*.
 """
 
 from __future__ import annotations
@@ -78,12 +79,25 @@ def code_commit(root: Path) -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def provenance(extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Where and when a result is computed: machine, library version, code commit, UTC date."""
+def config_device(config: dict[str, Any]) -> str:
+    """The device an artifact was computed on, as its configuration says: results computed on
+    a GPU carry a ``device`` entry (the recipe's, or the noise protocol's at the top level);
+    CPU results carry none, so that their keys stay as they were."""
+    for key, value in config.items():
+        if key == "device" and value in ("cpu", "cuda"):
+            return str(value)
+        if isinstance(value, dict) and (found := config_device(value)) != "cpu":
+            return found
+    return "cpu"
+
+
+def provenance(extra: dict[str, Any] | None = None, device: str = "cpu") -> dict[str, Any]:
+    """Where and when a result is computed: machine (with the ``device`` used and, on a GPU,
+    its name), library version, code commit, UTC date."""
     from bnnoise import __version__
     from bnnoise.hardware import machine_record
 
-    return {**machine_record(), "library": __version__,
+    return {**machine_record(device), "library": __version__,
             "commit": code_commit(Path(__file__).resolve().parent),
             "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             **(extra or {})}
@@ -99,6 +113,15 @@ def _tracked_by_git(path: Path) -> bool:
 
 class PublishedArtifactError(RuntimeError):
     """A published (git-tracked) artifact does not verify."""
+
+
+NO_COMPUTE = "BNNOISE_NO_COMPUTE"
+"""Environment variable: when set, the store only reads; writing any new artifact raises
+:class:`StoreReadOnlyError` (the tests that re-derive the book from committed results)."""
+
+
+class StoreReadOnlyError(RuntimeError):
+    """A result would be computed and stored while :data:`NO_COMPUTE` forbids it."""
 
 
 class ArtifactStore:
@@ -168,9 +191,17 @@ class ArtifactStore:
 
         If the body raises, nothing is published. If a valid artifact with the same key exists
         by then (computed by another process), it is kept and the new copy discarded; a corrupt
-        one is first moved aside (see :meth:`load`). The manifest records :func:`provenance`.
+        one is first moved aside (see :meth:`load`). The manifest records :func:`provenance`,
+        with the device the configuration names (:func:`config_device`).
+
+        Raises:
+            StoreReadOnlyError: the environment variable :data:`NO_COMPUTE` is set.
         """
         final = self.path(kind, slug, config)
+        if os.environ.get(NO_COMPUTE):
+            raise StoreReadOnlyError(
+                f"{kind}/{final.name} is not stored and {NO_COMPUTE} is set: the committed "
+                "results do not hold it (its key changed, or it was never computed)")
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
         try:
@@ -179,7 +210,7 @@ class ArtifactStore:
             if not files:
                 raise ValueError(f"artifact {final.name} would hold no files")
             manifest = {"config": config, "files": files,
-                        "provenance": provenance(extra_provenance)}
+                        "provenance": provenance(extra_provenance, config_device(config))}
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates it private
             if final.exists() and self.load(kind, slug, config) is not None:

@@ -1,16 +1,21 @@
 """Run the book's chapter notebooks with Papermill.
 
 Source notebooks live in ``chapters/`` (unexecuted, each with a cell tagged ``parameters``). A
-reader's rerun goes to a run folder of its own (``runs/<date>-<profile>/``, with its tables in
-``results/<profile>/`` beside the notebook); only ``publish`` writes into ``book/``, what the book
-renders. Parameter values are validated before Papermill starts. The executed page shows the
-parameters it ran with (the cell Papermill injects), not the defaults; a failed run leaves no
-partial notebook behind and reports one line.
+reader's rerun goes to a run folder of its own (``runs/<date>-<time>-<profile>/``, with its
+tables in ``results/<profile>/`` beside the notebook); only publishing (``run_chapter(...,
+publish=True)``, the command line's ``publish``) writes into ``book/``, what the book renders,
+and into ``data/results/<profile>/``, the tables and figures its pages link. Parameter values
+are validated before Papermill starts. The executed page shows the parameters it ran with (the
+cell Papermill injects), not the defaults; a failed run leaves no partial notebook behind,
+reports one line, and a failed publication puts the published tables and figures back as they
+were.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,13 +36,46 @@ def chapter_parameters(root: Path, name: str) -> list[str]:
     return list(papermill.inspect_notebook(str(root / "chapters" / f"{name}.ipynb")))
 
 
-@contextmanager
-def _results_beside(output_dir: Path, root: Path) -> Iterator[None]:
-    """Outside ``book/``, a chapter's result tables go to ``<output_dir>/results/<profile>``, so
-    that a reader's rerun never overwrites the tables the book links."""
-    if output_dir.resolve() == (root / "book").resolve():
-        yield
+def published_book(root: Path) -> Path:
+    """The folder of the published chapters, which the book renders: ``<root>/book``."""
+    return root / "book"
+
+
+def published_results(root: Path) -> Path:
+    """The folder of the published tables and figures that the book's pages link:
+    ``<root>/data/results`` (one sub-folder per profile)."""
+    return root / "data" / "results"
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it (both resolved, symbolic links too)."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def check_rerun_folder(root: Path, output_dir: Path) -> None:
+    """Refuse a rerun's output folder that would write over what the book publishes: the
+    published chapters (``book/`` or a folder inside it) or, through the ``results/`` folder
+    beside the notebook, the published tables (``data/results/``).
+
+    Raises:
+        ValueError: one line that names ``publish`` as the way to replace published pages.
+    """
+    if _within(output_dir, published_book(root)):
+        where = "is (or lies inside) the published book's folder"
+    elif _within(output_dir / "results", published_results(root)):
+        where = "would put its tables over the published ones in data/results/"
+    else:
         return
+    raise ValueError(f"output folder {output_dir} {where}; a rerun never writes there (leave "
+                     f"out --output-dir for a new runs/<date>-<time>-<profile>/ folder); published "
+                     f"chapters are replaced only by: python -m bnnoise publish CHAPTER")
+
+
+@contextmanager
+def _results_of_run(output_dir: Path) -> Iterator[None]:
+    """A rerun's result tables and figures go to ``<output_dir>/results/<profile>``, beside its
+    notebook, so that it never overwrites the tables the book links."""
     previous = os.environ.get("BNNOISE_RESULTS")
     os.environ["BNNOISE_RESULTS"] = str(output_dir.resolve() / "results")
     try:
@@ -49,21 +87,66 @@ def _results_beside(output_dir: Path, root: Path) -> Iterator[None]:
             os.environ["BNNOISE_RESULTS"] = previous
 
 
-def run_chapter(root: Path, name: str, parameters: dict[str, Any], output_dir: Path) -> Path:
+@contextmanager
+def _published_results_restored_on_failure(root: Path, profile: str) -> Iterator[None]:
+    """Publishing writes a chapter's tables and figures in place, into
+    ``data/results/<profile>/`` (the page's links are computed from there while it runs). So
+    that a chapter failing midway leaves nothing behind, that folder is copied aside first and
+    put back exactly as it was (files rewritten or added by the failed run discarded) when the
+    run fails or is interrupted; the copy is removed either way. A ``BNNOISE_RESULTS`` of the
+    environment is ignored while publishing: published tables always go to ``data/results/``.
+    """
+    folder = published_results(root) / profile
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    aside = Path(tempfile.mkdtemp(prefix=f".publishing-{profile}-", dir=folder.parent))
+    saved = aside / profile
+    if folder.exists():
+        shutil.copytree(folder, saved, symlinks=True)
+    previous = os.environ.pop("BNNOISE_RESULTS", None)
+    try:
+        yield
+    except BaseException:
+        if folder.exists():
+            shutil.rmtree(folder)
+        if saved.exists():
+            os.replace(saved, folder)
+        raise
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+        if previous is not None:
+            os.environ["BNNOISE_RESULTS"] = previous
+
+
+def run_chapter(root: Path, name: str, parameters: dict[str, Any], output_dir: Path, *,
+                publish: bool = False) -> Path:
     """Execute chapter ``name`` with ``parameters``; return the executed notebook's path.
 
-    Unknown parameter names stop the run before any compute, listing the valid ones.
+    Without ``publish`` (a rerun), ``output_dir`` must lie outside the published book and its
+    tables go beside the notebook (:func:`check_rerun_folder`). With ``publish``, ``output_dir``
+    must be the book's folder; the chapter's tables and figures go to
+    ``data/results/<profile>/``, which is restored as it was if the chapter fails. Unknown
+    parameter names or invalid values stop the run before any compute, naming the valid ones.
     """
     import papermill
 
+    if publish and output_dir.resolve() != published_book(root).resolve():
+        raise ValueError(f"publishing writes into {published_book(root)} only, not {output_dir}")
+    if not publish:
+        check_rerun_folder(root, output_dir)
     check_chapter(root, name, parameters)
     output_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / f"{name}.ipynb"
     partial = output_dir / f".partial-{name}.ipynb"  # never mistaken for a finished chapter
+    results = (_published_results_restored_on_failure(root, str(parameters.get("profile", "cpu")))
+               if publish else _results_of_run(output_dir))
     try:
-        with _results_beside(output_dir, root):
+        with results:  # a failure anywhere below restores the published tables
             papermill.execute_notebook(str(root / "chapters" / f"{name}.ipynb"), str(partial),
                                        parameters=parameters, cwd=str(root), progress_bar=False)
+            notebook = nbformat.read(partial, as_version=4)
+            _show_parameters_run_with(notebook)
+            nbformat.write(notebook, partial)
+            partial.replace(output)
     except papermill.PapermillExecutionError as err:
         partial.unlink(missing_ok=True)  # a failed run leaves nothing behind
         reason = str(err.evalue).splitlines()[0] if err.evalue else ""
@@ -72,10 +155,6 @@ def run_chapter(root: Path, name: str, parameters: dict[str, Any], output_dir: P
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    notebook = nbformat.read(partial, as_version=4)
-    _show_parameters_run_with(notebook)
-    nbformat.write(notebook, partial)
-    partial.replace(output)
     return output
 
 
