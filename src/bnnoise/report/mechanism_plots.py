@@ -5,37 +5,68 @@ from __future__ import annotations
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter, NullLocator
 
-from bnnoise.report.plots import TARGET_LABEL, _labelled, legend_below
-from bnnoise.report.style import ci_errorbar, clip_band, colors_for, figure
+from bnnoise.report.plots import TARGET_LABEL, _labelled, legend_below, normalized_limits
+from bnnoise.report.style import ci_errorbar, clip_normalized, colors_for, figure
+
+ARMS = {"recalibrated": "with BN, recalibrated", "standard": "with BN, not recalibrated",
+        "none": "without BN"}
+"""Legend label of each line of :func:`recalibration_figure`, in the order of its colours."""
+
+
+def _recalibration_lines(part: pd.DataFrame) -> pd.DataFrame:
+    """Tidy rows (images, arm, pct and the band) of one target set: the recalibrated BN network
+    at each number of images, and the two references (the BN network as trained, the network
+    without BN) as flat lines over the same numbers of images."""
+    recal = part[part["deployment"] == "recalibrated"].sort_values("images")
+    low, high = clip_normalized(recal["low"], recal["high"])
+    rows = [recal.assign(arm=ARMS["recalibrated"], low=low, high=high)]
+    counts = recal["images"].unique()
+    for key, ref in (("standard", part[(part["norm"] == "bn")
+                                       & (part["deployment"] == "standard")]),
+                     ("none", part[part["norm"] == "none"])):
+        if len(ref):
+            rows.append(pd.DataFrame({"images": counts, "arm": ARMS[key],
+                                      "avg_normalized_accuracy":
+                                          ref["avg_normalized_accuracy"].iloc[0]}))
+    lines = pd.concat(rows, ignore_index=True)
+    return lines.assign(pct=100 * lines["avg_normalized_accuracy"])
 
 
 def recalibration_figure(summary: pd.DataFrame) -> Figure:
     """Average normalized accuracy of the BN network against the number of recalibration
     images, one panel per target set, with the standard deployment (no recalibration) and the
-    network without BN as horizontal references (lines: mean; bands: 95 % interval)."""
+    network without BN as flat references (lines: mean; band: 95 % interval, never below 0)."""
     targets = list(dict.fromkeys(summary["target"]))
     fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
-    palette = colors_for(["recalibrated", "standard", "without BN"])
-    for ax, target in zip(axes[:, 0], targets, strict=True):
-        part = summary[summary["target"] == target]
-        recal = part[part["deployment"] == "recalibrated"].sort_values("images")
-        ax.plot(recal["images"], 100 * recal["avg_normalized_accuracy"], marker="o",
-                color=palette["recalibrated"], label="with BN, recalibrated")
-        ax.fill_between(recal["images"], 100 * recal["low"].clip(0, 1.05),
-                        100 * recal["high"].clip(0, 1.05), color=palette["recalibrated"],
+    palette = dict(zip(ARMS.values(), colors_for(list(ARMS.values())).values(), strict=True))
+    references = {ARMS["standard"]: "", ARMS["none"]: (4, 2)}
+    panels = [(ax, _recalibration_lines(summary[summary["target"] == target]), target)
+              for ax, target in zip(axes[:, 0], targets, strict=True)]
+    for ax, lines, target in panels:
+        recal = lines[lines["arm"] == ARMS["recalibrated"]]
+        colour = palette[ARMS["recalibrated"]]
+        ax.fill_between(recal["images"], 100 * recal["low"], 100 * recal["high"], color=colour,
                         alpha=0.15, linewidth=0)
-        for name, rows, dashes in (("standard", part[(part["norm"] == "bn")
-                                                     & (part["deployment"] == "standard")], ""),
-                                   ("without BN", part[part["norm"] == "none"], (4, 2))):
-            if len(rows):
-                ax.axhline(100 * rows["avg_normalized_accuracy"].iloc[0],
-                           color=palette[name], linestyle="--" if dashes else "-",
-                           label="with BN, not recalibrated" if name == "standard" else name)
+        sns.lineplot(data=recal, x="images", y="pct", color=colour, marker="o", errorbar=None,
+                     label=ARMS["recalibrated"], ax=ax, legend=ax is axes[0, 0])
+        refs = lines[lines["arm"].isin(list(references))]
+        if len(refs):
+            sns.lineplot(data=refs, x="images", y="pct", hue="arm", style="arm",
+                         hue_order=[a for a in references if a in set(refs["arm"])],
+                         palette=palette, dashes=references, errorbar=None, ax=ax,
+                         legend=ax is axes[0, 0])
+        counts = sorted(recal["images"].unique())
         ax.set_xscale("log", base=2)
-        ax.set(title=f"noise on {TARGET_LABEL.get(target, target)}", ylim=(-3, 105),
+        if counts:
+            ax.xaxis.set_major_locator(FixedLocator(counts))
+            ax.xaxis.set_major_formatter(FixedFormatter([f"{c:g}" for c in counts]))
+            ax.xaxis.set_minor_locator(NullLocator())
+        ax.set(title=f"noise on {TARGET_LABEL.get(target, target)}",
                xlabel="recalibration images", ylabel="avg. normalized acc. (%)")
+    axes[0, 0].set_ylim(*normalized_limits(*(lines[column] for _, lines, _ in panels
+                                             for column in ("avg_normalized_accuracy", "high"))))
     legend_below(fig, axes[0, 0], ncol=3)
     return fig
 
@@ -51,10 +82,12 @@ def layer_figure(draws: pd.DataFrame) -> Figure:
     for ax, target in zip(axes[:, 0], targets, strict=True):
         sns.lineplot(data=data[data["target"] == target], x="layer", y="pct", hue="BN",
                      style="η", palette=palette, marker="o", ax=ax,
-                     errorbar=ci_errorbar(0, 100), legend=ax is axes[0, 0])
+                     errorbar=ci_errorbar(lower=0.0), legend=ax is axes[0, 0])
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)} of one layer",
                xlabel="layer (forward order: stem, residual blocks, classifier)",
-               ylabel="normalized acc. (%)", ylim=(-3, 105))
+               ylabel="normalized acc. (%)")
+    drawn_top = max(ax.get_ylim()[1] for ax in axes[:, 0])  # the bands' upper ends, in %
+    axes[0, 0].set_ylim(-3, max(drawn_top, normalized_limits(draws["normalized_accuracy"])[1]))
     legend_below(fig, axes[0, 0], ncol=4)
     return fig
 
@@ -85,30 +118,40 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
 
 def normalizer_figure(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
     """Average normalized accuracy per normalizer (rows, best first) with its 95 % interval
-    (over seeds where there are several), one colour per target set; filled markers for
-    normalizers with batch statistics."""
+    (over seeds where there are several; never below 0), one colour per target set; filled
+    markers for normalizers with batch statistics, open markers for the others."""
     s = summary[summary["scoring"] == scoring]
     order = (s[s["target"] == s["target"].iloc[-1]]
              .sort_values("avg_normalized_accuracy", ascending=False)["norm"].tolist())
     targets = list(dict.fromkeys(s["target"]))
-    palette = colors_for(targets)
-    fig, axes = figure(rows=1, height_per_row=0.45 * len(order) + 1.2)
-    ax = axes[0, 0]
     offsets = {t: (i - (len(targets) - 1) / 2) * 0.22 for i, t in enumerate(targets)}
-    for target in targets:
-        part = s[s["target"] == target].set_index("norm").loc[order]
-        y = [order.index(n) + offsets[target] for n in part.index]
-        low, high = clip_band(part["low"], part["high"])
-        mean = 100 * part["avg_normalized_accuracy"]
-        ax.errorbar(mean, y, xerr=[mean - 100 * low, 100 * high - mean], fmt="none",
-                    ecolor=palette[target], elinewidth=1.5)
-        for batch, marker_face in ((True, palette[target]), (False, "white")):
-            chosen = part["batch_statistics"] == batch
-            ax.scatter(mean[chosen], [v for v, c in zip(y, chosen, strict=True) if c],
-                       color=marker_face, edgecolors=palette[target], s=50, zorder=3,
-                       label=TARGET_LABEL.get(target, target) if batch else None)
+    low, high = clip_normalized(s["low"], s["high"])
+    data = s.assign(pct=100 * s["avg_normalized_accuracy"], low_pct=100 * low,
+                    high_pct=100 * high,
+                    target_set=s["target"].map(TARGET_LABEL).fillna(s["target"]),
+                    row=[order.index(n) + offsets[t] for n, t in zip(s["norm"], s["target"],
+                                                                      strict=True)])
+    labels = list(dict.fromkeys(data["target_set"]))
+    palette = colors_for(labels)
+    fig, axes = figure(rows=1, height_per_row=0.45 * len(order) + 1.6)
+    ax = axes[0, 0]
+    for label, part in data.groupby("target_set", sort=False):
+        ax.errorbar(part["pct"], part["row"], xerr=[part["pct"] - part["low_pct"],
+                                                    part["high_pct"] - part["pct"]],
+                    fmt="none", ecolor=palette[label], elinewidth=1.5, zorder=2)
+    kinds = [b for b in (True, False) if (data["batch_statistics"].astype(bool) == b).any()]
+    for batch in kinds:
+        chosen = data[data["batch_statistics"].astype(bool) == batch]
+        sns.scatterplot(data=chosen, x="pct", y="row", hue="target_set", hue_order=labels,
+                        palette=palette, s=50, linewidth=1.2, zorder=3, ax=ax,
+                        legend=batch == kinds[0])
+        points = ax.collections[-1]  # edges in the hue colour; open markers white inside
+        points.set_edgecolor(points.get_facecolor())
+        if not batch:
+            points.set_facecolor("white")
     ax.set_yticks(range(len(order)), order)
-    ax.invert_yaxis()
-    ax.set(xlabel="avg. normalized acc. (%)", xlim=(-3, 105), ylabel="normalizer")
-    legend_below(fig, ax, ncol=3)
+    ax.set_ylim(len(order) - 0.5, -0.5)  # best first, at the top
+    ax.set(xlabel="avg. normalized acc. (%)", ylabel="normalizer",
+           xlim=normalized_limits(s["avg_normalized_accuracy"], high))
+    legend_below(fig, ax, ncol=2)
     return fig

@@ -2,31 +2,38 @@
 
 Every figure uses the book's style (:mod:`bnnoise.report.style`): full width, readable at 100 %,
 one colour per model, solid lines with BN and dashed lines without, intervals clipped to the
-possible range.
+possible range (normalized accuracy: never below 0 %, and free to exceed 100 %, since a noisy
+network can beat its clean one on the test images; :data:`bnnoise.report.style.NORMALIZED_RANGE`).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
-from bnnoise.report.style import clip_band, colors_for, figure, model_colors
+from bnnoise.report.style import clip_band, clip_normalized, colors_for, figure, model_colors
 
-LEGEND_HEADINGS = {"model", "BN", "target", "placement", "η"}
-"""Column names that seaborn writes into a legend as headings with empty handles."""
+
+def _is_heading(handle: object) -> bool:
+    """Whether a legend handle is one of seaborn's sub-legend headings (the name of a column,
+    e.g. "model"): a line without width and without marker, which draws nothing. A value that
+    happens to equal a column's name (e.g. "BN" in a column "BN") keeps its entry."""
+    return (isinstance(handle, Line2D) and handle.get_linewidth() == 0
+            and handle.get_marker() in ("", " ", "None", None))
 
 
 def legend_below(fig: Figure, ax: Axes, ncol: int = 4) -> None:
     """One legend below the figure, without seaborn's empty heading entries; the axes' own
     legend is removed."""
     handles, labels = ax.get_legend_handles_labels()
-    kept = [(h, lab) for h, lab in zip(handles, labels, strict=True)
-            if lab not in LEGEND_HEADINGS]
+    kept = [(h, lab) for h, lab in zip(handles, labels, strict=True) if not _is_heading(h)]
     if ax.get_legend() is not None:
         ax.get_legend().remove()
     if kept:
@@ -37,6 +44,23 @@ NORM_LABEL = {"bn": "with BN", "none": "without BN"}
 DASHES = {"with BN": "", "without BN": (4, 2)}
 TARGET_LABEL = {"all": "every array (all)", "trainable": "learnable parameters (trainable)",
                 "weights": "conv/linear weights (weights)"}
+
+
+def normalized_limits(*values: object) -> tuple[float, float]:
+    """Axis limits (in %) for normalized accuracies given as fractions: from just below 0 to
+    just above 100 %, or above the highest value (e.g. a band's upper end) when that is higher,
+    so that no band is cut off by the axis."""
+    flat = np.concatenate([np.empty(0), *(np.asarray(v, dtype=float).ravel() for v in values)])
+    flat = flat[np.isfinite(flat)]
+    return -3.0, (max(105.0, 100 * float(flat.max()) + 3) if flat.size else 105.0)
+
+
+def normalized_ceiling(curve: pd.DataFrame) -> float:
+    """The largest normalized accuracy a curve can reach, 1 / clean accuracy (every test image
+    right under noise), read from its rows as normalized accuracy over accuracy; infinite when
+    no row has a non-zero accuracy."""
+    rows = curve[curve["accuracy"] > 0]
+    return float((rows["normalized_accuracy"] / rows["accuracy"]).max()) if len(rows) else np.inf
 
 
 def _labelled(table: pd.DataFrame) -> pd.DataFrame:
@@ -81,24 +105,29 @@ def training_curves(history: pd.DataFrame) -> Figure:
 
 
 def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
-    """Normalized accuracy versus eta with 95 % intervals (clipped to [0, 100] %), one row of
-    panels per target set and, when the summary holds two datasets, one column per dataset;
-    for one scoring of non-finite outputs; log x axis."""
+    """Normalized accuracy versus eta with 95 % intervals (between 0 and the curve's
+    :func:`normalized_ceiling`), one row of panels per target set and, when the summary holds
+    two datasets, one column per dataset; for one scoring of non-finite outputs; log x axis."""
     data = _labelled(summary[(summary["scoring"] == scoring) & (summary["eta"] > 0)])
     targets = list(dict.fromkeys(data["target"]))
     datasets = list(dict.fromkeys(data["dataset"]))
     fig, axes = figure(rows=len(targets), cols=len(datasets), height_per_row=2.6, sharex=True,
                        sharey=True)
     palette = model_colors(list(data["model"]))
+    half = data["normalized_accuracy_ci95"].fillna(0)
+    ceiling = pd.concat(pd.Series(normalized_ceiling(curve), index=curve.index) for _, curve
+                        in data.groupby(["dataset", "target", "model", "BN"], sort=False))
+    limits = normalized_limits(np.minimum(data["normalized_accuracy"] + half, ceiling))
     panels = [(axes[i, j], target, dataset) for i, target in enumerate(targets)
               for j, dataset in enumerate(datasets)]
     for ax, target, dataset in panels:
         part = data[(data["target"] == target) & (data["dataset"] == dataset)]
         for (model, _), curve in part.groupby(["model", "BN"], sort=False):
-            low, high = clip_band(curve["normalized_accuracy"]
-                                  - curve["normalized_accuracy_ci95"].fillna(0),
-                                  curve["normalized_accuracy"]
-                                  + curve["normalized_accuracy_ci95"].fillna(0))
+            low, high = clip_normalized(curve["normalized_accuracy"]
+                                        - curve["normalized_accuracy_ci95"].fillna(0),
+                                        curve["normalized_accuracy"]
+                                        + curve["normalized_accuracy_ci95"].fillna(0))
+            high = np.minimum(high, ceiling[curve.index])
             ax.fill_between(curve["eta"], 100 * low, 100 * high, color=palette[model],
                             alpha=0.08, linewidth=0)
         sns.lineplot(data=part.assign(pct=100 * part["normalized_accuracy"]), x="eta", y="pct",
@@ -107,7 +136,7 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
         ax.set_title(f"{dataset}, noise on {target}" if len(datasets) > 1
                      else f"noise on {TARGET_LABEL.get(target, target)}")
         ax.set_ylabel("normalized acc. (%)")
-        ax.set_ylim(-3, 105)
+        ax.set_ylim(*limits)
         _eta_axis(ax, sorted(data["eta"].unique()))
     legend_below(fig, axes[0, 0])
     return fig
@@ -123,13 +152,16 @@ def collapse_figure(check: pd.DataFrame) -> Figure:
     sns.lineplot(data=data, x="eta", y="collapse_probability", hue="model", palette=palette,
                  ax=ax, errorbar=None)
     models = list(dict.fromkeys(data["model"]))
-    for model, part in data.groupby("model", sort=False):
-        shift = 1.0 + 0.04 * (models.index(model) - (len(models) - 1) / 2)
-        ax.errorbar(part["eta"] * shift, part["sampled_rate"],
-                    yerr=[part["sampled_rate"] - part["rate_low"],
-                          part["rate_high"] - part["sampled_rate"]],
-                    fmt="o", color=palette[model], capsize=3, markersize=4,
+    shift = data["model"].map(lambda m: 1.0 + 0.04 * (models.index(m) - (len(models) - 1) / 2))
+    low, high = clip_band(data["rate_low"], data["rate_high"])  # probabilities: [0, 1]
+    points = data.assign(shifted_eta=data["eta"] * shift, low=low, high=high)
+    for model, part in points.groupby("model", sort=False):
+        ax.errorbar(part["shifted_eta"], part["sampled_rate"],
+                    yerr=[part["sampled_rate"] - part["low"], part["high"] - part["sampled_rate"]],
+                    fmt="none", ecolor=palette[model], capsize=3,
                     label="sampled rate, 95 % CI" if model == models[0] else None)
+    sns.scatterplot(data=points, x="shifted_eta", y="sampled_rate", hue="model",
+                    palette=palette, s=25, linewidth=0, zorder=3, legend=False, ax=ax)
     ax.set(ylabel="P(collapse)", ylim=(-0.03, 1.03))
     _eta_axis(ax, sorted(data["eta"].unique()))
     legend_below(fig, ax)
@@ -138,10 +170,10 @@ def collapse_figure(check: pd.DataFrame) -> Figure:
 
 def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target",
                    style: str | None = None) -> Figure:
-    """Average normalized accuracy (with its 95 % interval, clipped) against ``x``, one colour
-    per ``hue`` value; e.g. against the number of BN layers."""
+    """Average normalized accuracy (with its 95 % interval, never below 0) against ``x``, one
+    colour per ``hue`` value; e.g. against the number of BN layers."""
     data = table.assign(pct=100 * table["avg_normalized_accuracy"])
-    low, high = clip_band(table["low"], table["high"])
+    low, high = clip_normalized(table["low"], table["high"])
     data = data.assign(low_pct=100 * low, high_pct=100 * high)
     fig, axes = figure(rows=1, height_per_row=3.6)
     ax = axes[0, 0]
@@ -153,7 +185,8 @@ def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target"
                         alpha=0.12, linewidth=0)
     sns.lineplot(data=data, x=x, y="pct", hue=hue, style=style, palette=palette, marker="o",
                  ax=ax, errorbar=None)
-    ax.set(xlabel=xlabel, ylabel="avg. normalized acc. (%)", ylim=(-3, 105))
+    ax.set(xlabel=xlabel, ylabel="avg. normalized acc. (%)",
+           ylim=normalized_limits(table["avg_normalized_accuracy"], high))
     ax.set_xticks(sorted(data[x].unique()))  # the values measured, e.g. whole layer counts
     legend_below(fig, ax, ncol=3)
     return fig
@@ -174,6 +207,6 @@ def progress_figure(progress: pd.DataFrame) -> Figure:
                      legend=ax is axes[0, 0])
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)}",
                xlabel="clean test accuracy (%)", ylabel="avg. normalized acc. (%)",
-               ylim=(-3, 105))
+               ylim=normalized_limits(progress["avg_normalized_accuracy"]))
     legend_below(fig, axes[0, 0])
     return fig

@@ -9,11 +9,15 @@ Every figure of the book is drawn after :func:`use_book_style` and created with 
   titles, i.e. 15-17 px on the page: as large as the body text;
 * at most two panels per row: stack panels rather than shrink them.
 
-Intervals of bounded quantities (accuracies, shares) are clipped to their possible range with
-:func:`clip_band` before they are drawn.
+Intervals are clipped to the possible range of their quantity with :func:`clip_band` before they
+are drawn: accuracies and shares to [0, 1] (:data:`ACCURACY_RANGE`), normalized accuracies
+(noisy over clean accuracy) to [0, inf) (:data:`NORMALIZED_RANGE`, :func:`clip_normalized`),
+since a noisy network can beat its clean one on the test images.
 """
 
 from __future__ import annotations
+
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -94,14 +98,31 @@ def model_colors(models: list[str]) -> dict[str, tuple[float, float, float]]:
     return {m: colors[m] for m in dict.fromkeys(models)}
 
 
+ACCURACY_RANGE = (0.0, 1.0)
+"""Possible range of an accuracy or any other share (a fraction)."""
+
+NORMALIZED_RANGE = (0.0, math.inf)
+"""Possible range of a normalized accuracy (noisy accuracy / clean accuracy, a fraction): never
+below 0, and above 1 whenever a noisy network beats its clean one on the test images. Its upper
+end, 1 / clean accuracy, differs from network to network, so no upper bound is imposed: a band
+clipped at 1 could end below its own point."""
+
+
 def clip_band(low: np.ndarray | float, high: np.ndarray | float, lower: float = 0.0,
               upper: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """An interval clipped to the possible range of its quantity (e.g. [0, 1] for accuracies),
-    so that a confidence band never claims impossible values."""
+    """An interval clipped to the range [``lower``, ``upper``] of its quantity ([0, 1] by
+    default, for accuracies; normalized accuracies: :func:`clip_normalized`), so that a
+    confidence band does not reach values its quantity cannot take."""
     if lower > upper:
         raise ValueError(f"lower bound {lower} above upper bound {upper}")
     return (np.clip(np.asarray(low, dtype=float), lower, upper),
             np.clip(np.asarray(high, dtype=float), lower, upper))
+
+
+def clip_normalized(low: np.ndarray | float, high: np.ndarray | float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """An interval of a normalized accuracy clipped to :data:`NORMALIZED_RANGE` (below at 0)."""
+    return clip_band(low, high, *NORMALIZED_RANGE)
 
 
 def legend_below(fig: Figure, axes: Axes, ncol: int = 4, title: str | None = None) -> None:

@@ -18,10 +18,10 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
-from bnnoise.report.style import ci_errorbar, colors_for, figure
+from bnnoise.report.style import ACCURACY_RANGE, ci_errorbar, colors_for, figure
 
 BOUNDS: dict[str, tuple[float, float]] = {
-    "test_acc": (0.0, 1.0), "dead_fraction": (0.0, 1.0), "cosine_similarity": (0.0, 1.0),
+    "test_acc": ACCURACY_RANGE, "dead_fraction": ACCURACY_RANGE, "cosine_similarity": (0.0, 1.0),
     "train_loss": (0.0, math.inf), "max_step_loss": (0.0, math.inf),
     "stable_rank": (1.0, math.inf), "grad_ratio": (0.0, math.inf),
     "standardized_mean": (-math.inf, math.inf),
