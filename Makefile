@@ -56,7 +56,7 @@ lint: env
 # under nbval from the committed results (never training), the book build and the browser check.
 test: lint
 	$(PY) -m pytest tests
-	BNNOISE_NO_TRAINING=1 $(PY) -m pytest book/*.ipynb --nbval-lax --nbval-cell-timeout=600
+	BNNOISE_NO_COMPUTE=1 $(PY) -m pytest book/*.ipynb --nbval-lax --nbval-cell-timeout=600
 	$(MAKE) check-pages
 
 DATA_ARG = $(if $(DATA_DIR),--data-dir $(DATA_DIR))

@@ -4,7 +4,13 @@ import pytest
 
 from bnnoise.config.setups import Recipe
 from bnnoise.pipeline.models import ModelSpec, model_config
-from bnnoise.store import ArtifactStore, PublishedArtifactError, config_hash
+from bnnoise.store import (
+    NO_COMPUTE,
+    ArtifactStore,
+    PublishedArtifactError,
+    StoreReadOnlyError,
+    config_hash,
+)
 
 
 def test_every_parameter_changes_the_model_key() -> None:
@@ -100,6 +106,18 @@ def test_an_empty_artifact_is_refused(tmp_path) -> None:
     with pytest.raises(ValueError, match="would hold no files"), store.writer("k", "t", {}):
         pass
     assert store.load("k", "t", {}) is None
+
+
+def test_a_read_only_store_loads_but_never_computes(tmp_path, monkeypatch) -> None:
+    store = ArtifactStore(tmp_path)
+    with store.writer("kind", "thing", {"a": 1}) as out:
+        (out / "x.txt").write_text("stored")
+    monkeypatch.setenv(NO_COMPUTE, "1")
+    assert store.load("kind", "thing", {"a": 1}) is not None  # reading stays allowed
+    with pytest.raises(StoreReadOnlyError, match="BNNOISE_NO_COMPUTE is set"), \
+            store.writer("kind", "thing", {"a": 2}) as out:
+        (out / "x.txt").write_text("new")
+    assert store.load("kind", "thing", {"a": 2}) is None
 
 
 def test_manifests_record_provenance(tmp_path) -> None:

@@ -31,6 +31,11 @@ def test_bad_parameters_stop_before_any_compute(project, overrides, message) -> 
         load_profile("smoke", root=project, **overrides)
 
 
+def test_a_shorter_training_keeps_the_snapshots_within_its_epochs(project) -> None:
+    assert load_profile("cpu", root=project).snapshot_epochs == (2, 4, 6, 8)
+    assert load_profile("cpu", root=project, epochs=5).snapshot_epochs == (2, 4)
+
+
 def test_unknown_profile(project) -> None:
     with pytest.raises(ValueError, match="valid: smoke, cpu, paper"):
         load_profile("gpu", root=project)

@@ -120,31 +120,21 @@ def _mechanism(raw: dict[str, Any]) -> MechanismSetup:
     return MechanismSetup(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
 
 
-def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profile:
-    """Read profile ``name`` from ``params.yaml`` and apply overrides; validate everything.
+_PROFILE_KEYS = ("datasets", "models", "norms", "seeds", "device")
+"""Overrides that replace a top-level entry of the profile."""
 
-    Overrides whose value is ``None`` are ignored, so a chapter can pass all of its parameters.
-    Accepted keys: ``datasets``, ``models``, ``norms``, ``data_dir``, ``device`` (``auto``,
-    ``cpu`` or ``cuda``; the profile's ``device`` entry, default ``cpu``), ``mechanism`` (a
-    mapping of :class:`~bnnoise.config.mechanism.MechanismSetup` fields), any field of
-    :class:`~bnnoise.training.Recipe` (e.g. ``epochs``) and any field of
-    :class:`~bnnoise.noise.NoiseProtocol` (e.g. ``etas``, ``draws``, ``targets``).
 
-    Raises:
-        ValueError: unknown profile, unknown key, or an invalid value, with the valid choices.
+def _apply_overrides(raw: dict[str, Any], overrides: dict[str, Any], data_dir: Path) -> Path:
+    """Apply reader overrides to the raw profile ``raw`` in place; return the data directory.
+
+    ``None`` values are ignored. An unknown key stops with the list of valid keys.
     """
-    root = root or project_root()
-    profiles = yaml.safe_load((root / PARAMS_FILE).read_text())["profiles"]
-    if name not in profiles:
-        raise ValueError(f"unknown profile {name!r}; valid: {', '.join(profiles)}")
-    raw = copy.deepcopy(profiles[name])
     recipe_fields = set(Recipe.__dataclass_fields__)
     noise_fields = set(NoiseProtocol.__dataclass_fields__)
-    data_dir = default_data_dir(root)
     for key, value in overrides.items():
         if value is None:
             continue
-        if key in ("datasets", "models", "norms", "seeds", "device"):
+        if key in _PROFILE_KEYS:
             raw[key] = value
         elif key == "data_dir":
             data_dir = Path(value)
@@ -157,10 +147,13 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         elif key in noise_fields:
             raw["noise"][key] = value
         else:
-            valid = sorted({"datasets", "models", "norms", "seeds", "data_dir", "device",
-                            "mechanism"}
-                           | recipe_fields | noise_fields)
+            valid = sorted({*_PROFILE_KEYS, "data_dir", "mechanism"} | recipe_fields | noise_fields)
             raise ValueError(f"unknown parameter {key!r}; valid: {', '.join(valid)}")
+    return data_dir
+
+
+def _names(raw: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The profile's datasets, models and normalizers, each checked against the valid names."""
     datasets = as_tuple(raw["datasets"], "datasets")
     for d in datasets:
         if d not in DATASETS:
@@ -171,45 +164,84 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     norms = as_tuple(raw["norms"], "norms")
     for n in norms:
         parse_norm(n)
-    propagation, short_runs = ({k: tuple(v) if isinstance(v, list) else v
-                                for k, v in raw.get(section, {}).items()}
-                               for section in ("propagation", "short_runs"))
-    device = resolve_device(str(raw.get("device", "cpu")))
-    noise = {**raw["noise"], "device": device}
-    noise["etas"] = tuple(float(e) for e in noise["etas"])
-    noise["targets"] = as_tuple(noise["targets"], "targets")
-    recipe = Recipe(**raw["recipe"], device=device)
-    overrides_ = []
+    return datasets, models, norms
+
+
+def _recipe_overrides(raw: dict[str, Any], recipe: Recipe) -> tuple[RecipeOverride, ...]:
+    """The profile's ``recipe_overrides``, each checked by applying it to ``recipe``."""
+    overrides = []
     for entry in raw.get("recipe_overrides") or []:
         entry = dict(entry)
         override = RecipeOverride(as_tuple(entry.pop("models"), "recipe_overrides.models"),
                                   as_tuple(entry.pop("norms"), "recipe_overrides.norms"),
                                   {}, str(entry.pop("reason", "")))
         replace(recipe, **entry)  # unknown fields or invalid values stop here
-        overrides_.append(replace(override, changes=entry))
-    series = tuple((str(k), Grid.from_dict(v, f"series {k}"))
-                   for k, v in (raw.get("series") or {}).items())
-    seeds = tuple(int(s) for s in as_tuple(raw.get("seeds", [0]), "seeds"))
-    noise_protocol = NoiseProtocol(**noise)
-    progress_changes = dict(raw.get("progress_protocol") or {})
-    unknown = sorted(set(progress_changes) - noise_fields)
+        overrides.append(replace(override, changes=entry))
+    return tuple(overrides)
+
+
+def _progress_noise(raw: dict[str, Any], noise: NoiseProtocol) -> NoiseProtocol | None:
+    """The snapshots' noise protocol: ``noise`` with the changes of ``progress_protocol``."""
+    changes = dict(raw.get("progress_protocol") or {})
+    noise_fields = set(NoiseProtocol.__dataclass_fields__)
+    unknown = sorted(set(changes) - noise_fields)
     if unknown:
         raise ValueError(f"progress_protocol: unknown entry {', '.join(unknown)}; valid: "
                          f"{', '.join(sorted(noise_fields))}")
-    for key, value in progress_changes.items():
+    for key, value in changes.items():
         if key in ("etas", "targets"):
-            progress_changes[key] = tuple(float(e) if key == "etas" else str(e)
-                                          for e in as_tuple(value, f"progress_protocol.{key}"))
-    progress_noise = replace(noise_protocol, **progress_changes) if progress_changes else None
+            changes[key] = tuple(float(e) if key == "etas" else str(e)
+                                 for e in as_tuple(value, f"progress_protocol.{key}"))
+    return replace(noise, **changes) if changes else None
+
+
+def _setup_section(raw: dict[str, Any], section: str) -> dict[str, Any]:
+    """A setup section of the profile (``propagation``, ``short_runs``), lists as tuples."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.get(section, {}).items()}
+
+
+def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profile:
+    """Read profile ``name`` from ``params.yaml`` and apply overrides; validate everything.
+
+    Overrides whose value is ``None`` are ignored, so a chapter can pass all of its parameters.
+    Accepted keys: ``datasets``, ``models``, ``norms``, ``seeds``, ``data_dir``, ``device``
+    (``auto``, ``cpu`` or ``cuda``; the profile's ``device`` entry, default ``cpu``),
+    ``mechanism`` (a mapping of :class:`~bnnoise.config.mechanism.MechanismSetup` fields), any
+    field of :class:`~bnnoise.config.setups.Recipe` (e.g. ``epochs``) and any field of
+    :class:`~bnnoise.config.setups.NoiseProtocol` (e.g. ``etas``, ``draws``, ``targets``).
+
+    Raises:
+        ValueError: unknown profile, unknown key, or an invalid value, with the valid choices.
+    """
+    root = root or project_root()
+    profiles = yaml.safe_load((root / PARAMS_FILE).read_text())["profiles"]
+    if name not in profiles:
+        raise ValueError(f"unknown profile {name!r}; valid: {', '.join(profiles)}")
+    raw = copy.deepcopy(profiles[name])
+    data_dir = _apply_overrides(raw, overrides, default_data_dir(root))
+    datasets, models, norms = _names(raw)
+    device = resolve_device(str(raw.get("device", "cpu")))
+    noise = {**raw["noise"], "device": device}
+    noise["etas"] = tuple(float(e) for e in noise["etas"])
+    noise["targets"] = as_tuple(noise["targets"], "targets")
+    noise_protocol = NoiseProtocol(**noise)
+    recipe = Recipe(**raw["recipe"], device=device)
     snapshots = tuple(int(e) for e in raw.get("snapshot_epochs") or ())
-    if any(not 1 <= e <= recipe.epochs for e in snapshots):
-        raise ValueError(f"snapshot_epochs must lie in 1..{recipe.epochs}, got {list(snapshots)}")
+    if any(e < 1 for e in snapshots):
+        raise ValueError(f"snapshot_epochs must be >= 1, got {list(snapshots)}")
+    # a shorter training (e.g. an ``epochs`` override) keeps the snapshots within its budget
+    snapshots = tuple(e for e in snapshots if e <= recipe.epochs)
     return Profile(
         name=name, description=" ".join(str(raw.get("description", "")).split()),
         datasets=datasets, models=models, norms=norms,
         recipe=recipe, noise=noise_protocol,
-        propagation=PropagationSetup(**propagation), short_runs=ShortRunSetup(**short_runs),
-        root=root, data_dir=data_dir, seeds=seeds, recipe_overrides=tuple(overrides_),
-        snapshot_epochs=snapshots, series=series, device=device, progress_noise=progress_noise,
+        propagation=PropagationSetup(**_setup_section(raw, "propagation")),
+        short_runs=ShortRunSetup(**_setup_section(raw, "short_runs")),
+        root=root, data_dir=data_dir,
+        seeds=tuple(int(s) for s in as_tuple(raw.get("seeds", [0]), "seeds")),
+        recipe_overrides=_recipe_overrides(raw, recipe), snapshot_epochs=snapshots,
+        series=tuple((str(k), Grid.from_dict(v, f"series {k}"))
+                     for k, v in (raw.get("series") or {}).items()),
+        device=device, progress_noise=_progress_noise(raw, noise_protocol),
         mechanism=_mechanism(raw.get("mechanism") or {}),
     )

@@ -33,7 +33,7 @@ from bnnoise.pipeline.stored_weights import (
     needs_half_storage,
     weights_in_half,
 )
-from bnnoise.store import ArtifactStore, atomic_write_bytes
+from bnnoise.store import NO_COMPUTE, ArtifactStore, atomic_write_bytes
 from bnnoise.training import TRAINING_VERSION, TrainingHooks, train
 
 
@@ -144,7 +144,8 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
 
     Raises:
         FileNotFoundError: the model is not stored and the environment variable
-            ``BNNOISE_NO_TRAINING`` is set (analyses and tests that must never train).
+            ``BNNOISE_NO_TRAINING`` or ``BNNOISE_NO_COMPUTE`` is set (analyses and tests that
+            must never train).
     """
     recipe = replace(recipe, seed=spec.seed)
     config = model_config(spec, recipe)
@@ -152,8 +153,9 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     if stored is not None:
         return stored
 
-    if os.environ.get("BNNOISE_NO_TRAINING"):
-        raise FileNotFoundError(f"{spec.slug} is not trained yet (BNNOISE_NO_TRAINING is set); "
+    if os.environ.get("BNNOISE_NO_TRAINING") or os.environ.get(NO_COMPUTE):
+        raise FileNotFoundError(f"{spec.slug} is not trained yet (BNNOISE_NO_TRAINING or "
+                                f"{NO_COMPUTE} is set); "
                                 "train it with `make campaign` or `make train`")
     check_precision(recipe.precision, recipe.device)
     dataset = data(spec.dataset)
