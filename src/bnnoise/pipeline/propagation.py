@@ -20,7 +20,7 @@ import torch
 
 from bnnoise.config import Profile
 from bnnoise.config.setups import PropagationSetup
-from bnnoise.data import DataCache, Dataset, normalize, num_classes_of
+from bnnoise.data import DataCache, Dataset, fingerprint, normalize, num_classes_of
 from bnnoise.nets.models import build_model
 from bnnoise.store import ArtifactStore
 from bnnoise.theory.claims import Check, Checks
@@ -58,7 +58,9 @@ def group_size_setup(profile: Profile, **changes: Any) -> PropagationSetup:
 
 def propagation_batch(dataset: Dataset, batch_size: int, seed: int = 0
                       ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A fixed random batch of normalized training images (the same for every network)."""
+    """A fixed random batch of normalized training images (the same for every network),
+    picked by position in the training set, whose order is the official one in torchvision's
+    archives and in the offline copy alike; the manifests record the data fingerprint."""
     g = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(dataset.y_train), generator=g)[:batch_size]
     return normalize(dataset.x_train[idx], dataset).contiguous(), dataset.y_train[idx]
@@ -95,12 +97,14 @@ def _measure(profile: Profile, setup: PropagationSetup, progress: bool
         path = store.load("propagation", slug, config)
         if path is None:
             if batch is None:
-                batch = propagation_batch(data(setup.dataset), setup.batch_size)
+                dataset = data(setup.dataset)
+                batch = propagation_batch(dataset, setup.batch_size)
+                record = {"data_fingerprint": fingerprint(dataset)}
             torch.manual_seed(labels["seed"])
             model = build_model(labels["model"], num_classes_of(setup.dataset), labels["norm"],
                                 zero_init_residual=labels["residual_init"] == "zero")
             table = layer_statistics(model, *batch)
-            with store.writer("propagation", slug, config) as out:
+            with store.writer("propagation", slug, config, record) as out:
                 table.to_csv(out / "layers.csv", index=False)
             path = store.load("propagation", slug, config)
             if progress:

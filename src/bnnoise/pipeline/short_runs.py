@@ -26,7 +26,7 @@ import torch
 
 from bnnoise.config import Profile
 from bnnoise.config.setups import Recipe, ShortRunSetup
-from bnnoise.data import DataCache, Dataset, normalize, stratified_subset
+from bnnoise.data import DataCache, Dataset, fingerprint, normalize, stratified_subset
 from bnnoise.nets.models import build_model
 from bnnoise.nets.norms import parse_norm
 from bnnoise.pipeline.short_run_results import (
@@ -61,7 +61,12 @@ class ShortRun:
 
 
 def _subsets(dataset: Dataset, setup: ShortRunSetup) -> tuple[Dataset, torch.Tensor]:
-    """The training/test subset the runs use, and the normalized held-out probe batch."""
+    """The training/test subset the runs use, and the normalized held-out probe batch.
+
+    The picks are positions within each class (not image content, which the noise sweeps use):
+    the same images for every copy of CIFAR that keeps the official order within each class,
+    as torchvision's archives and the offline copy described in the data appendix both do (the
+    latter groups its test set by class). The manifest records the data fingerprint."""
     train_idx = stratified_subset(dataset.y_train, setup.train_per_class, seed=0)
     test_idx = stratified_subset(dataset.y_test, setup.test_per_class, seed=0)
     probe_idx = stratified_subset(dataset.y_test, setup.probe_per_class, seed=1)
@@ -103,7 +108,8 @@ def short_run(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norm
            f"e{recipe.epochs}-seed{recipe.seed}"
     path = store.load("short_runs", slug, config)
     if path is None:
-        subset, probe = _subsets(data(setup.dataset), setup)
+        dataset = data(setup.dataset)
+        subset, probe = _subsets(dataset, setup)
         torch.manual_seed(recipe.seed)
         model = build_model(setup.model, subset.num_classes, norm)
         at_init = channel_statistics(model, probe).assign(stage="init")
@@ -124,7 +130,8 @@ def short_run(store: ArtifactStore, data: DataSource, setup: ShortRunSetup, norm
                    "train_images": len(subset.y_train), "test_images": len(subset.y_test),
                    "probe_images": len(probe), "torch": torch.__version__,
                    "threads": torch.get_num_threads()}
-        with store.writer("short_runs", slug, config) as out:
+        with store.writer("short_runs", slug, config,
+                          {"data_fingerprint": fingerprint(dataset)}) as out:
             history.to_csv(out / "history.csv", index=False)
             channels.to_csv(out / "channels.csv", index=False)
             (out / "summary.json").write_text(json.dumps(summary, indent=1))
