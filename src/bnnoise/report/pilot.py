@@ -15,6 +15,7 @@ from IPython.display import Markdown
 
 from bnnoise.config import Profile
 from bnnoise.report.book import download_link, numbered_table
+from bnnoise.report.provenance import script_table_markdown
 
 
 def pilot_path(profile: Profile, model: str, norm: str) -> Path:
@@ -57,5 +58,6 @@ def pilot_table(profile: Profile, model: str, norm: str, name: str = "tbl-pilot"
         "diverged": summary["diverged"].map({True: "yes", False: "no"})})
     caption = (f"Learning-rate pilot of {model} ({norm}), last epoch of each run, best first. "
                f"Chosen: {pilot_choice(summary):g}; the recipe's rate is {profile.recipe.lr:g}.")
-    table = numbered_table(shown, caption, name)
+    table = numbered_table(shown, caption, name,
+                           provenance=script_table_markdown(path, "scripts/pilot_lr.py"))
     return Markdown(f"{table.data}\nEvery epoch of every run: {download_link(path, profile)}")

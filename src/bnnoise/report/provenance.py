@@ -11,6 +11,7 @@ recorded", never guessed.
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -126,4 +127,21 @@ def provenance_markdown(records: list[dict[str, Any]], profile: str,
     """:func:`provenance_line` as a small, italic MyST block for the page (class
     ``provenance``), to be placed under a figure or table."""
     line = provenance_line(records, profile, seeds).replace("*", r"\*")
+    return f":::{{container}} provenance small text-muted\n*{line}*\n:::\n"
+
+
+def script_table_markdown(path: Path, script: str) -> str:
+    """The provenance block of a table written by a script rather than from stored artifacts
+    (e.g. the learning-rate pilot): the script, and the date and commit that added the table
+    to the repository, read from git; the machine is not recorded for such tables."""
+    try:
+        log = subprocess.run(["git", "-C", str(path.parent), "log", "-1", "--format=%cs %h",
+                              "--", path.name], capture_output=True, text=True, check=True)
+        date, commit = log.stdout.split() if log.stdout.strip() else (None, None)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        date, commit = None, None
+    committed = (f"committed on {date} in {commit}" if date
+                 else f"not committed (commit {NOT_RECORDED})")
+    line = (f"Written by {script}; the table was {committed}; CPU, torch and bnnoise version "
+            f"{NOT_RECORDED}.")
     return f":::{{container}} provenance small text-muted\n*{line}*\n:::\n"
