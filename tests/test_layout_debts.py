@@ -19,6 +19,7 @@ from bnnoise.report.dataset_views import disagreements
 from bnnoise.report.mechanism_views import _recovery_verdict
 from bnnoise.report.results import TABLES, collapse_agreement, protocol_fit, publish_tables
 from bnnoise.report.theory_plots import _finite_runs, short_run_curves
+from bnnoise.report.views import collapse_agreement_text
 
 matplotlib.use("Agg")
 
@@ -74,6 +75,16 @@ def test_collapse_agreement_pools_only_the_bn_networks() -> None:
     assert a["observed"] == 15 and a["expected"] == pytest.approx(20.0)
     sd = math.sqrt(10 * (0.5 * 0.5 + 0.9 * 0.1 + 0.6 * 0.4))
     assert a["p_value"] == pytest.approx(2 * stats.norm.sf((20 - 15 - 0.5) / sd))
+    assert a["largest_gap_eta"] == pytest.approx(0.3)  # 0 observed where 6 were expected
+    assert (a["largest_gap_observed"], a["largest_gap_expected"]) == pytest.approx((0, 6))
+
+
+def test_collapse_agreement_text_interprets_a_rejected_pooled_test() -> None:
+    base = {"cells": 40, "consistent_cells": 40, "observed": 93, "expected": 85.8,
+            "largest_gap_eta": 0.3, "largest_gap_observed": 16, "largest_gap_expected": 10.0}
+    rejected = collapse_agreement_text({**base, "p_value": 0.04}).data
+    assert "most at eta = 0.3 (16 observed, 10.0 expected), with every cell" in rejected
+    assert "5 % level" not in collapse_agreement_text({**base, "p_value": 0.3}).data
 
 
 def test_collapse_agreement_without_bn_networks_is_empty() -> None:

@@ -214,12 +214,20 @@ def collapse_adjusted(results: NoiseResults) -> pd.DataFrame:
 
 def collapse_agreement(results: NoiseResults) -> dict[str, float]:
     """The pooled test of the exact collapse probability against every sampled draw of the BN
-    models: observed and expected collapses, p-value, and the share of (model, eta) cells whose
-    Clopper-Pearson interval holds the exact probability."""
+    models: observed and expected collapses, p-value, the share of (model, eta) cells whose
+    Clopper-Pearson interval holds the exact probability, and the eta whose pooled count lies
+    furthest from its expectation."""
     bn = results.collapse[results.collapse["norm"] != "none"]
     observed, expected, p_value = pooled_collapse_test(bn)
+    by_eta = (bn.assign(expected=bn["draws"] * bn["collapse_probability"])
+              .groupby("eta")[["collapsed_draws", "expected"]].sum())
+    gap = (by_eta["collapsed_draws"] - by_eta["expected"]).abs()
+    worst = gap.idxmax() if len(gap) else float("nan")
     return {"observed": observed, "expected": expected, "p_value": p_value,
-            "cells": len(bn), "consistent_cells": int(bn["consistent"].sum())}
+            "cells": len(bn), "consistent_cells": int(bn["consistent"].sum()),
+            "largest_gap_eta": float(worst),
+            "largest_gap_observed": float(by_eta["collapsed_draws"].get(worst, 0.0)),
+            "largest_gap_expected": float(by_eta["expected"].get(worst, 0.0))}
 
 
 TABLES = ("training", "history", "draws", "summary", "average", "collapse")

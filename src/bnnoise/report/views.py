@@ -126,14 +126,15 @@ def scoring_view(results: NoiseResults) -> pd.DataFrame:
 def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None
                 ) -> Markdown:
     """The rows of one claim (those whose claim starts with ``claim``) as a numbered table:
-    subject, reading, estimate with its interval, verdict; the rule in the caption."""
+    subject, reading, estimate with its interval (one decimal, two when the interval is
+    narrower than 2, e.g. slopes per BN layer), verdict; the rule in the caption."""
     rows = verdicts[verdicts["claim"].str.startswith(claim)]
     if rows.empty:
         return Markdown("*No comparison for this claim in this run (its models are not part of "
                         "the run's grids).* \n")
     shown = pd.DataFrame({
         "subject": rows["subject"], "target": rows["target"], "scoring": rows["scoring"],
-        "estimate (95 % CI)": [_interval(v, lo, hi) for v, lo, hi in
+        "estimate (95 % CI)": [_interval(v, lo, hi, 1 if hi - lo >= 2 else 2) for v, lo, hi in
                                zip(rows["estimate"], rows["low"], rows["high"], strict=True)],
         "verdict": rows["verdict"]})
     if "published" in rows and rows["published"].notna().any():
@@ -214,7 +215,16 @@ def collapse_agreement_text(a: dict[str, float]) -> Markdown:
         f"probability lies inside the sampled rate's 95 % interval in {a['consistent_cells']}; "
         f"pooled over every draw, {a['observed']:.0f} draws collapsed where "
         f"{a['expected']:.1f} were expected (two-sided p = {a['p_value']:.2f}, independent "
-        f"draws, normal approximation of the Poisson-binomial count).\n")
+        f"draws, normal approximation of the Poisson-binomial count)."
+        + (f" The pooled count departs from the expectation at the 5 % level, most at "
+           f"eta = {a['largest_gap_eta']:g} ({a['largest_gap_observed']:.0f} observed, "
+           f"{a['largest_gap_expected']:.1f} expected), with "
+           + ("every cell" if a["consistent_cells"] == a["cells"]
+              else f"{a['consistent_cells']} of {a['cells']} cells")
+           + " consistent on its own: a small difference spread over the cells, which this "
+           "number of draws cannot tell from chance (one test among several on this page)."
+           if a["p_value"] < 0.05 else "")
+        + "\n")
 
 
 def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
