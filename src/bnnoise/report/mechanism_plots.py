@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter, NullLocator
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
-from bnnoise.report.plots import TARGET_LABEL, _labelled, legend_below, normalized_limits
-from bnnoise.report.style import ci_errorbar, clip_normalized, colors_for, figure
+from bnnoise.report.plots import (
+    TARGET_LABEL,
+    _is_heading,
+    _label_twos_threes_and_fives,
+    _labelled,
+    legend_below,
+    normalized_ceiling,
+    normalized_limits,
+)
+from bnnoise.report.style import clip_normalized, colors_for, figure
+from bnnoise.stats import mean_ci
 
 ARMS = {"recalibrated": "with BN, recalibrated", "standard": "with BN, not recalibrated",
         "none": "without BN"}
@@ -71,31 +83,74 @@ def recalibration_figure(summary: pd.DataFrame) -> Figure:
     return fig
 
 
+def _draws_nothing(handle: object) -> bool:
+    """Whether a legend handle is a seaborn sub-legend heading: :func:`plots._is_heading` for
+    lines, or (scatter plots) a line without marker and without line style."""
+    return _is_heading(handle) or (
+        isinstance(handle, Line2D) and handle.get_marker() in ("", " ", "None", None)
+        and handle.get_linestyle() in ("None", "none", "", " "))
+
+
+def _legend_below(fig: Figure, ax: Axes, ncol: int = 4) -> None:
+    """As :func:`plots.legend_below`, also without the headings of scatter plots."""
+    handles, labels = ax.get_legend_handles_labels()
+    kept = [(h, lab) for h, lab in zip(handles, labels, strict=True) if not _draws_nothing(h)]
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    if kept:
+        fig.legend(*zip(*kept, strict=True), loc="outside lower center",
+                   ncol=min(ncol, len(kept)), frameon=False)
+
+
+def layer_bands(draws: pd.DataFrame) -> pd.DataFrame:
+    """Per network, target set, eta and layer unit: the mean normalized accuracy over the
+    draws (%) and its 95 % interval, clipped below at 0 and above at the network's ceiling:
+    1 / clean accuracy (:func:`plots.normalized_ceiling`) when the draws carry ``accuracy``,
+    else the highest normalized accuracy any draw of that network reached."""
+    if "accuracy" in draws:
+        ceiling = {norm: normalized_ceiling(part) for norm, part in draws.groupby("norm")}
+    else:
+        ceiling = draws.groupby("norm")["normalized_accuracy"].max().to_dict()
+    rows = []
+    for (norm, target, eta, layer), part in draws.groupby(["norm", "target", "eta", "layer"]):
+        values = part["normalized_accuracy"].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        mean, half = mean_ci(values) if len(values) else (np.nan, np.nan)
+        low, high = clip_normalized(mean - half, mean + half)
+        rows.append({"norm": norm, "target": target, "eta": eta, "layer": layer,
+                     "pct": 100 * mean, "low": 100 * float(low),
+                     "high": 100 * min(float(high), ceiling[norm])})
+    return pd.DataFrame(rows)
+
+
 def layer_figure(draws: pd.DataFrame) -> Figure:
     """Normalized accuracy with noise in one layer unit at a time (x: the unit, in forward
-    order), one panel per target set; colour: with/without BN, marker: eta."""
-    data = _labelled(draws).assign(pct=100 * draws["normalized_accuracy"],
-                                   η=draws["eta"].map(lambda e: f"η = {e:g}"))
-    targets = list(dict.fromkeys(data["target"]))
+    order), one panel per target set; colour: with/without BN, line style: eta; bands: 95 %
+    intervals over the draws within [0, ceiling] (:func:`layer_bands`)."""
+    bands = layer_bands(draws)
+    data = _labelled(bands).assign(η=bands["eta"].map(lambda e: f"η = {e:g}"))
+    targets = list(dict.fromkeys(draws["target"]))
     fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
-    palette = colors_for(list(data["BN"]))
+    palette = colors_for(list(dict.fromkeys(data["BN"])))
     for ax, target in zip(axes[:, 0], targets, strict=True):
-        sns.lineplot(data=data[data["target"] == target], x="layer", y="pct", hue="BN",
-                     style="η", palette=palette, marker="o", ax=ax,
-                     errorbar=ci_errorbar(lower=0.0), legend=ax is axes[0, 0])
+        part = data[data["target"] == target]
+        for (label, _), line in part.groupby(["BN", "η"], sort=False):
+            ax.fill_between(line["layer"], line["low"], line["high"], color=palette[label],
+                            alpha=0.15, linewidth=0)
+        sns.lineplot(data=part, x="layer", y="pct", hue="BN", style="η", palette=palette,
+                     marker="o", errorbar=None, ax=ax, legend=ax is axes[0, 0])
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)} of one layer",
                xlabel="layer (forward order: stem, residual blocks, classifier)",
                ylabel="normalized acc. (%)")
-    drawn_top = max(ax.get_ylim()[1] for ax in axes[:, 0])  # the bands' upper ends, in %
-    axes[0, 0].set_ylim(-3, max(drawn_top, normalized_limits(draws["normalized_accuracy"])[1]))
+    axes[0, 0].set_ylim(*normalized_limits(data["high"] / 100, data["pct"] / 100))
     legend_below(fig, axes[0, 0], ncol=4)
     return fig
 
 
 def perturbation_figure(draws: pd.DataFrame) -> Figure:
     """Accuracy lost with noise in one layer against the measured relative perturbation of that
-    layer's output (means over draws, log x), one panel per target set; colour: with/without
-    BN, marker: eta."""
+    layer's output (means over draws, log x ticked at 1, 2, 3 and 5 times powers of ten), one
+    panel per target set; colour: with/without BN, marker: eta."""
     keys = ["norm", "target", "eta", "layer"]
     means = draws.groupby(keys, as_index=False)[["normalized_accuracy", "perturbation"]].mean()
     data = _labelled(means).assign(lost=100 * (1 - means["normalized_accuracy"]),
@@ -108,11 +163,12 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
                         hue="BN", style="η", palette=palette, s=60, ax=ax,
                         legend=ax is axes[0, 0])
         ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(NullFormatter())  # decades only: no overlapping labels
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(_label_twos_threes_and_fives))
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)} of one layer",
                xlabel="relative perturbation of the layer's output",
                ylabel="accuracy lost (% of clean)")
-    legend_below(fig, axes[0, 0], ncol=4)
+    _legend_below(fig, axes[0, 0], ncol=4)
     return fig
 
 

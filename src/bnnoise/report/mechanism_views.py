@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
+from bnnoise.pipeline.remedies import RECOVERY_RULE
 from bnnoise.report.book import numbered_table
 from bnnoise.report.plots import TARGET_LABEL
 from bnnoise.report.views import BN_LABEL, _interval
@@ -18,6 +20,37 @@ REMEDY_LABEL = {"standard": "none (as trained)", "clamped": "variances clamped a
 VERDICT_LABEL = {"reproduced": "helps", "contradicted": "does not help (< 2 points)",
                  "inconclusive at this power": "inconclusive", "": "reference",
                  "identical to standard": "no change: no BN array gets noise"}
+"""The verdicts of :data:`bnnoise.pipeline.remedies.RECOVERY_RULE` as the ranking words them
+(a contradicted remedy that loses more than the margin is labelled by :func:`verdict_label`)."""
+
+HURTS = "hurts"
+"""The label of a remedy whose recovery's 95 % interval lies below minus the margin."""
+
+VERDICT_RULE = (
+    f"helps: the 95 % interval of the recovery lies above 0; does not help: it lies below "
+    f"+{RECOVERY_RULE.margin:g} points without lying above 0; {HURTS}: it lies below "
+    f"−{RECOVERY_RULE.margin:g} points; otherwise inconclusive")
+"""The ranking's verdict rule in words, for its caption."""
+
+GAP_NOTE = ("A share of the gap above 100 % means the remedy lifts the BN network above the "
+            "network without BN; a negative share means it widens the gap.")
+"""What the column "gap to no BN closed" means beyond 0 and 100 %, for the caption."""
+
+
+def verdict_label(verdict: str, recovered_high: float,
+                  margin: float = RECOVERY_RULE.margin) -> str:
+    """The ranking's label of a verdict (:data:`VERDICT_LABEL`); a contradicted remedy whose
+    recovery's interval ends below ``-margin`` points is labelled :data:`HURTS`."""
+    if verdict == "contradicted" and recovered_high < -margin:
+        return HURTS
+    return VERDICT_LABEL.get(verdict, verdict)
+
+
+def _percent(value: float) -> str:
+    """A whole percentage with a typographic minus sign; an en dash when undefined."""
+    if not math.isfinite(value):
+        return "–"
+    return f"{round(value):d}".replace("-", "−")
 
 
 def remedy_label(remedy: str, images: int, train_noise: float = 0.0) -> str:
@@ -41,8 +74,9 @@ def ranking_view(ranking: pd.DataFrame, target: str) -> pd.DataFrame:
         "recovered (points)": [_interval(v, lo, hi) for v, lo, hi in
                                zip(r["recovered"], r["recovered_low"], r["recovered_high"],
                                    strict=True)],
-        "gap to no BN closed (%)": (100 * r["gap_closed"]).round(0).astype("Int64"),
-        "verdict": r["verdict"].map(VERDICT_LABEL)})
+        "gap to no BN closed (%)": [_percent(100 * v) for v in r["gap_closed"]],
+        "verdict": [verdict_label(v, hi) for v, hi in
+                    zip(r["verdict"], r["recovered_high"], strict=True)]})
 
 
 def cost_view(ranking: pd.DataFrame) -> pd.DataFrame:
@@ -65,6 +99,24 @@ def remedy_tables(ranking: pd.DataFrame, caption: str, provenance: str | None = 
     parts.append(numbered_table(cost_view(ranking), "What each remedy costs in deployment.",
                                 "tbl-remedy-costs").data)
     return Markdown("\n".join(parts))
+
+
+def noise_aware_note(ranking: pd.DataFrame, models: tuple[str, ...],
+                     levels: tuple[float, ...]) -> Markdown:
+    """Which levels of noise-aware training the ranking holds for ``models`` and which it does
+    not yet (their networks are not trained), read from the ranking itself."""
+    if not levels:
+        return Markdown("The profile trains no networks with noise-aware training.\n")
+    aware = (ranking[ranking["remedy"] == "noise-aware"] if "remedy" in ranking
+             else pd.DataFrame(columns=["model", "train_noise"]))
+    missing = [f"{model} at {level:g} x std" for model in models for level in levels
+               if not ((aware["model"] == model)
+                       & np.isclose(aware["train_noise"], level)).any()]
+    if not missing:
+        return Markdown("Noise-aware training is ranked at every level of the profile ("
+                        + ", ".join(f"{level:g} x std" for level in levels) + ").\n")
+    return Markdown("Not yet in the ranking, because its networks are not trained: "
+                    f"noise-aware training of {', '.join(missing)}.\n")
 
 
 def prediction_view(prediction: pd.DataFrame) -> pd.DataFrame:

@@ -24,6 +24,10 @@ ANSWER_RULE = (
 )
 """How the per-normalizer verdicts answer the question, per target set and scoring."""
 
+UNANSWERABLE = "not answerable"
+"""How :func:`normalizer_answer` begins an answer it cannot give (one kind of normalizer
+missing)."""
+
 
 def uses_batch_statistics(norm: str) -> bool:
     """Whether the normalizer ``norm`` (a name of :func:`bnnoise.nets.norms.parse_norm`)
@@ -57,7 +61,7 @@ def _answer(verdicts: pd.DataFrame) -> str:
     free = verdicts[~verdicts["batch_statistics"]]["verdict"]
     lowers, keeps = Verdict.REPRODUCED.value, Verdict.CONTRADICTED.value
     if batch.empty or free.empty:
-        return "not answerable: one kind of normalizer is missing"
+        return f"{UNANSWERABLE}: one kind of normalizer is missing"
     if (batch == lowers).all() and (free == keeps).all():
         return "batch statistics"
     if (batch == lowers).all() and (free == lowers).all():
@@ -105,3 +109,22 @@ def normalizer_summary(average: pd.DataFrame, training: pd.DataFrame) -> pd.Data
                      "high": high, "interval": interval,
                      "batch_statistics": uses_batch_statistics(key[2])})
     return pd.DataFrame(rows).merge(clean, on=keys, how="left")
+
+
+def normalizer_status(answer: pd.DataFrame, reference: str = "tbl-normalizer-verdicts") -> str:
+    """One sentence for the page on what the comparison of normalizers answers so far (from
+    :func:`normalizer_answer`): for how many target sets it gives an answer, or, while none,
+    what it will answer once the grid's networks are trained; ``reference`` is the table."""
+    table = f"{{numref}}`{reference}`"
+    answered = answer[~answer["answer"].str.startswith(UNANSWERABLE)] if len(answer) else answer
+    targets = list(dict.fromkeys(answer["target"])) if len(answer) else []
+    if len(answered):
+        done = list(dict.fromkeys(answered["target"]))
+        return (f"The comparison of normalizers with and without batch statistics under the "
+                f"same noise ({table}) answers its question for {len(done)} of {len(targets)} "
+                f"target sets ({', '.join(done)}).")
+    return (f"The comparison of normalizers with and without batch statistics under the same "
+            f"noise ({table}) answers nothing yet: until both kinds of normalizer are trained, "
+            f"every row reads \"{UNANSWERABLE}\". Once they are, it will say for each target "
+            f"set whether batch statistics, normalization as such, or neither costs noise "
+            f"resistance.")
