@@ -108,9 +108,10 @@ def test_records_under_reads_the_manifests(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("value, text", [
-    (0.123456, "0.123"), (12.3456, "12.3"), (1234.5, "1234"), (0.00012345, "1.23e-4"),
-    (3, "3"), (2.0, "2"), (float("nan"), "–"), (None, "–"), (True, "yes"), (1.2e27, "1.20e27"),
-    (float("inf"), "∞"), (25000, "25\u2009000"),
+    (0.123456, "0.123"), (12.3456, "12.3"), (1234.5, "1234"),
+    (0.00012345, "1.23\u00a0×\u00a010⁻⁴"), (3, "3"), (2.0, "2"), (float("nan"), "–"),
+    (None, "–"), (True, "yes"), (1.2e27, "1.20\u00a0×\u00a010²⁷"), (float("inf"), "∞"),
+    (25000, "25\u2009000"),
 ])
 def test_numbers_are_rounded_for_tables(value, text) -> None:
     assert format_number(value) == text

@@ -49,17 +49,32 @@ PARAMETER_LABELS: dict[str, str] = {
     "high_lr": "high peak learning rate", "high_lr_epochs": "epochs at the high learning rate",
     "singularity_norms": "normalizers of the singularity runs",
     "micro_batch": "micro-batch size (images)", "label_smoothing": "label smoothing",
-    "grad_clip": "gradient clipping (norm)", "etas": "noise levels eta", "draws": "draws per eta",
+    "grad_clip": "gradient clipping (norm)", "etas": "noise levels η", "draws": "draws per η",
     "eval_per_class": "test images per class", "targets": "noise targets",
     "scale": "noise scale reference", "kind": "noise kind", "seed": "seed",
     "layers": "layers with noise (regex)", "evaluation": "evaluation", "profile": "profile",
 }
 """Human names of configuration parameters (others are shown with spaces for underscores)."""
 
+UNSET_WORDING: dict[str, str] = {"layers": "all (no filter)"}
+"""Unset (``None``) parameters for which "none" would mislead, and what they mean instead."""
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits as the page prints it, "8.4 × 10⁷" (no-break
+    spaces around the times sign, so that a table cell never wraps inside a number)."""
+    mantissa, exponent = f"{value:.{max(digits, 1) - 1}e}".split("e")
+    power = str(int(exponent)).translate(_SUPERSCRIPT)
+    return f"{mantissa.replace('-', '−')}\u00a0×\u00a010{power}"
+
 
 def format_number(value: Any, digits: int = 3) -> str:
     """A number for a table: integers as they are, floats to ``digits`` significant digits in
-    plain notation (scientific only below 0.001 or from 10^6 on), missing values as "–"."""
+    plain notation (scientific, as :func:`scientific`, only below 0.001 or from 10^6 on),
+    missing values as "–"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, bool | np.bool_):
@@ -75,8 +90,7 @@ def format_number(value: Any, digits: int = 3) -> str:
         if v.is_integer() and abs(v) < 1e6:
             return str(int(v))
         if abs(v) < 1e-3 or abs(v) >= 1e6:
-            mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
-            return f"{mantissa}e{int(exponent)}"
+            return scientific(v, digits)
         decimals = max(0, digits - 1 - math.floor(math.log10(abs(v))))
         return f"{v:.{decimals}f}"
     return str(value)
@@ -226,7 +240,8 @@ def configuration_rows(obj: Any, sections: tuple[str, ...] = ("recipe", "noise")
             continue
         section, _, field = key.rpartition(".")
         label = PARAMETER_LABELS.get(field, field.replace("_", " "))
-        rows.append((f"{section}: {label}" if section else label, _value(value)))
+        shown = UNSET_WORDING[field] if value is None and field in UNSET_WORDING else _value(value)
+        rows.append((f"{section}: {label}" if section else label, shown))
     return rows
 
 

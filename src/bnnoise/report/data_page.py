@@ -150,9 +150,24 @@ def _link(root: Path, name: str, profile: str, published: bool) -> str:
     return f"{{download}}`{name} <../data/results/{profile}/{name}>`"
 
 
-def _chapter(chapter: ChapterMap, published: bool) -> str:
+def _chapter(chapter: ChapterMap, published: bool, code: bool = True) -> str:
+    """A link to a published chapter; else its title and name (plain text in a heading)."""
+    name = f"`{chapter.name}`" if code else chapter.name
     return (f"[{chapter.title}]({chapter.name}.ipynb)" if published
-            else f"{chapter.title} (`{chapter.name}`, not yet published)")
+            else f"{chapter.title} ({name}, not yet published)")
+
+
+TABLE_WIDTHS = (28, 48, 24)
+"""Relative widths of the columns of the page's list of tables (file, one row per, writer)."""
+
+
+def _list_table(rows: list[tuple[str, str, str]]) -> list[str]:
+    """A MyST list table with a header row and :data:`TABLE_WIDTHS`."""
+    lines = [":::{list-table}", ":header-rows: 1",
+             f":widths: {' '.join(map(str, TABLE_WIDTHS))}", ""]
+    for row in [("table", "one row per", "written by"), *rows]:
+        lines += [f"{'* -' if i == 0 else '  -'} {cell}" for i, cell in enumerate(row)]
+    return [*lines, ":::"]
 
 
 def _wrap(text: str, prefix: str = "") -> list[str]:
@@ -176,24 +191,18 @@ def data_page(root: Path) -> str:
         *_wrap("Generated from the chapter sources (chapters/*.ipynb) by `python -m "
                "bnnoise.report.data_page`: edit the chapters or that module, not this page.",
                "% "), "",
-        *_wrap(INTRO.format(profile=profile)), "",
-        "| table | one row per | written by |", "|---|---|---|"]
+        *_wrap(INTRO.format(profile=profile)), ""]
     titles = {c.name: c for c in chapters}
+    table = [(_link(root, name, profile, c.name in published), ROWS.get(name, ""),
+              _chapter(c, c.name in published)) for c in chapters for name in c.writes]
+    table += [(_link(root, name, profile, shown_in in published), rows,
+               f"{writer}, shown in {_chapter(titles[shown_in], shown_in in published)}")
+              for name, (rows, writer, shown_in) in OUTSIDE_CHAPTERS.items()]
+    lines += [*_list_table(table), "", "## Where each figure and table comes from", "",
+              *_wrap(MAP_INTRO)]
     for chapter in chapters:
         shown = chapter.name in published
-        for name in chapter.writes:
-            lines.append(f"| {_link(root, name, profile, shown)} | {ROWS.get(name, '')} | "
-                         f"{_chapter(chapter, shown)} |")
-    for name, (rows, writer, shown_in) in OUTSIDE_CHAPTERS.items():
-        shown = shown_in in published
-        lines.append(f"| {_link(root, name, profile, shown)} | {rows} | {writer}, shown in "
-                     f"{_chapter(titles[shown_in], shown)} |")
-    lines += [
-        "", "## Where each figure and table comes from", "",
-        *_wrap(MAP_INTRO)]
-    for chapter in chapters:
-        shown = chapter.name in published
-        lines += ["", f"### {_chapter(chapter, shown)}", ""]
+        lines += ["", f"### {_chapter(chapter, shown, code=False)}", ""]
         for item in chapter.items:
             calls = " ← ".join(f"`{step}`" for step in item.computed_by.split(" <- ")
                                if step) or "(no library call)"

@@ -16,6 +16,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
 from bnnoise.report.style import clip_band, clip_normalized, colors_for, figure, model_colors
@@ -192,9 +193,26 @@ def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target"
     return fig
 
 
+EPOCH_LABEL_SIDE = {"with BN": 1, "without BN": -1}
+"""Whether a line's first epoch number is written above (1) or below (-1) its point; the next
+ones alternate, so that close points of one line and the two arms' labels stay apart."""
+
+
+def _label_epochs(ax: Axes, part: pd.DataFrame, palette: dict) -> None:
+    """The epoch number of each point of ``part`` in small text beside its marker."""
+    points = part.groupby(["model", "BN", "epoch"], sort=False)[["clean_pct", "pct"]].mean()
+    for (model, bn), line in points.groupby(level=["model", "BN"], sort=False):
+        for i, ((_, _, epoch), (x, y)) in enumerate(line.iterrows()):
+            side = EPOCH_LABEL_SIDE.get(bn, 1) * (-1) ** i
+            ax.annotate(f"{int(epoch)}", (x, y), xytext=(3, 5 if side > 0 else -13),
+                        textcoords="offset points", fontsize=9, color=palette[model],
+                        gid="epoch", path_effects=[withStroke(linewidth=2, foreground="white")])
+
+
 def progress_figure(progress: pd.DataFrame) -> Figure:
     """Average normalized accuracy against clean accuracy along training (one point per stored
-    epoch), one panel per target set, colour: model, marker style: with/without BN."""
+    epoch, labelled with its epoch number), one panel per target set, colour: model, marker
+    style: with/without BN."""
     data = _labelled(progress).assign(clean_pct=100 * progress["clean_accuracy"],
                                       pct=100 * progress["avg_normalized_accuracy"])
     targets = list(dict.fromkeys(data["target"]))
@@ -205,6 +223,7 @@ def progress_figure(progress: pd.DataFrame) -> Figure:
         sns.lineplot(data=part, x="clean_pct", y="pct", hue="model", style="BN", dashes=DASHES,
                      palette=palette, marker="o", sort=False, ax=ax, errorbar=None,
                      legend=ax is axes[0, 0])
+        _label_epochs(ax, part, palette)
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)}",
                xlabel="clean test accuracy (%)", ylabel="avg. normalized acc. (%)",
                ylim=normalized_limits(progress["avg_normalized_accuracy"]))

@@ -98,6 +98,24 @@ def model_colors(models: list[str]) -> dict[str, tuple[float, float, float]]:
     return {m: colors[m] for m in dict.fromkeys(models)}
 
 
+NORM_ORDER = ("bn", "ln", "gn4", "in", "none", "wn", "sws")
+"""The normalizers of the propagation figures in the order of their colours."""
+
+NORM_PALETTE_ORDER = (0, 2, 1, 4, 7, 9, 3, 5, 6, 8)
+"""Palette colours of :func:`norm_colors`: the seven most distinct first (blue, green,
+orange, pink, grey, light blue, vermillion), so that no two of :data:`NORM_ORDER` get the
+palette's near-identical oranges and browns; light pink and yellow last."""
+
+
+def norm_colors(norms: list[str]) -> dict[str, tuple[float, float, float]]:
+    """A clearly distinct palette colour per normalizer, by position in :data:`NORM_ORDER`
+    (other names after it), restricted to ``norms``."""
+    order = [*NORM_ORDER, *sorted(set(norms) - set(NORM_ORDER))]
+    colors = {n: PALETTE[NORM_PALETTE_ORDER[i % len(NORM_PALETTE_ORDER)]]
+              for i, n in enumerate(order)}
+    return {n: colors[n] for n in dict.fromkeys(norms)}
+
+
 ACCURACY_RANGE = (0.0, 1.0)
 """Possible range of an accuracy or any other share (a fraction)."""
 

@@ -18,7 +18,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
-from bnnoise.report.style import ACCURACY_RANGE, ci_errorbar, colors_for, figure
+from bnnoise.report.style import ACCURACY_RANGE, ci_errorbar, colors_for, figure, norm_colors
 
 BOUNDS: dict[str, tuple[float, float]] = {
     "test_acc": ACCURACY_RANGE, "dead_fraction": ACCURACY_RANGE, "cosine_similarity": (0.0, 1.0),
@@ -43,8 +43,9 @@ def propagation_curves(layers: pd.DataFrame, quantity: str = "activation_varianc
                        label: str = "activation variance", log: bool = True,
                        xlabel: str = "layer (block or unit output)") -> Figure:
     """A per-layer quantity versus depth, one line per normalizer (mean over seeds, the seeds'
-    range shaded; dashed: no activation normalizer); one stacked panel per (model, residual
-    initialisation)."""
+    range shaded; dashed: no activation normalizer; each normalizer its own distinct colour,
+    :func:`bnnoise.report.style.norm_colors`); one stacked panel per (model, residual
+    initialisation), spaced so that a title clears the x-label of the panel above."""
     panels = list(dict.fromkeys(zip(layers["model"], layers["residual_init"], strict=True)))
     fig, axes = figure(rows=len(panels), cols=1, height_per_row=3.0 if len(panels) > 1 else 3.6)
     norms = list(dict.fromkeys(layers["norm"]))
@@ -55,11 +56,12 @@ def propagation_curves(layers: pd.DataFrame, quantity: str = "activation_varianc
         part = data[(data["model"] == model) & (data["residual_init"] == init)]
         styles = {"style": "kind", "style_order": kinds} if len(kinds) > 1 else {}
         sns.lineplot(part, x="layer", y=quantity, hue="norm", hue_order=norms,
-                     palette=colors_for(norms), estimator="mean", errorbar=("pi", 100),
+                     palette=norm_colors(norms), estimator="mean", errorbar=("pi", 100),
                      ax=ax, legend=ax is axes[0, 0], **styles)
         title = model if not model.startswith("resnet") else f"{model}, {init} initialisation"
         ax.set(title=title, xlabel=xlabel, ylabel=label, yscale="log" if log else "linear")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.get_layout_engine().set(h_pad=0.1, hspace=0.06)  # titles clear the x-label above
     _move_legend(fig, axes[0, 0], ncol=4)
     return fig
 

@@ -187,23 +187,22 @@ def adjusted_view(results: NoiseResults) -> pd.DataFrame:
 
 
 def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
-    """:func:`bnnoise.report.study.joint_fit` for the page: one reading per row, its eta_max,
-    the rms residual and each published number's residual (points)."""
-    residuals = [c for c in fit if c.startswith("residual ")]
+    """:func:`bnnoise.report.study.joint_fit` for the page, best first: one reading per row in
+    three short columns (grid "dense" from 0 or "ours" truncated, target set, scoring), its
+    eta_max ("end": all of our grid), the rms residual and each number's residual (points)."""
+    fit = fit.sort_values("rmse", kind="stable")
+    ends = (fit["family"] == "grid") & (fit["eta_max"] >= fit["eta_max"].max() - 1e-9)
     shown = pd.DataFrame({
-        "reading (grid, target, scoring)": [f"{f}, {t}, {s}" for f, t, s in
-                                            zip(fit["family"], fit["target"], fit["scoring"],
-                                                strict=True)],
-        "η_max": [f"{e:.3g}" + (" (grid end)" if e >= fit["eta_max"].max() - 1e-9 and f == "grid"
-                                 else "") for e, f in zip(fit["eta_max"], fit["family"],
-                                                          strict=True)],
-        "numbers fitted": fit["numbers"], "rms (points)": fit["rmse"].map(lambda v: f"{v:.1f}")})
-    for c in residuals:
-        if fit[c].notna().any():
-            model, norm = c.removeprefix("residual ").split()
-            shown[f"{model} {'BN' if norm == 'bn' else 'no BN'}"] = fit[c].map(
-                lambda v: f"{v:+.1f}".replace("-", "−"))
-    return shown
+        "grid": fit["family"].replace({"uniform": "dense", "grid": "ours"}),
+        "target": fit["target"], "scoring": fit["scoring"],
+        "ηₘₐₓ": [f"{e:.3g}" + ("\u00a0(end)" if end else "")
+                  for e, end in zip(fit["eta_max"], ends, strict=True)],
+        "fitted": fit["numbers"], "rms": fit["rmse"].map(lambda v: f"{v:.1f}")})
+    for c in (c for c in fit if c.startswith("residual ") and fit[c].notna().any()):
+        model, norm = c.removeprefix("residual ").split()
+        shown[f"{model} {'BN' if norm == 'bn' else 'no BN'}"] = fit[c].map(
+            lambda v: f"{v:+.1f}".replace("-", "−"))
+    return shown.reset_index(drop=True)
 
 
 def collapse_agreement_text(a: dict[str, float]) -> Markdown:

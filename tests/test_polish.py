@@ -1,0 +1,61 @@
+"""Small presentation rules of the book's tables and figures."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from bnnoise.report.book_tables import configuration_rows, scientific
+from bnnoise.report.data_page import _list_table
+from bnnoise.report.plots import progress_figure
+from bnnoise.report.style import NORM_ORDER, PALETTE, norm_colors
+from bnnoise.report.views import fit_view
+
+
+def test_an_unset_layer_filter_reads_as_all_layers() -> None:
+    rows = dict(configuration_rows({"noise.layers": None, "noise.targets": None}))
+    assert rows["noise: layers with noise (regex)"] == "all (no filter)"
+    assert rows["noise: noise targets"] == "none"
+    assert dict(configuration_rows({"noise.layers": "conv"}))[
+        "noise: layers with noise (regex)"] == "conv"
+
+
+def test_large_and_small_numbers_read_as_powers_of_ten() -> None:
+    assert scientific(8.37e7, 2) == "8.4\u00a0×\u00a010⁷"
+    assert scientific(-1.234e-5) == "−1.23\u00a0×\u00a010⁻⁵"
+
+
+def test_every_point_of_the_progress_figure_names_its_epoch() -> None:
+    rows = [{"model": "resnet32", "norm": norm, "seed": 0, "epoch": epoch, "target": target,
+             "clean_accuracy": 0.4 + 0.05 * epoch, "avg_normalized_accuracy": 0.6}
+            for norm in ("bn", "none") for epoch in (2, 4, 10) for target in ("all", "weights")]
+    fig = progress_figure(pd.DataFrame(rows))
+    for ax in fig.axes[:2]:
+        labels = sorted(int(t.get_text()) for t in ax.texts if t.get_gid() == "epoch")
+        assert labels == [2, 2, 4, 4, 10, 10]
+    plt.close(fig)
+
+
+def test_the_fit_view_splits_the_reading_into_short_columns_best_first() -> None:
+    fit = pd.DataFrame({"family": ["grid", "uniform"], "target": ["all", "weights"],
+                        "scoring": ["wrong", "argmax"], "eta_max": [1.0, 0.86],
+                        "numbers": [4, 4], "rmse": [24.6, 18.6],
+                        "residual resnet44 bn": [5.7, -14.2]})
+    view = fit_view(fit)
+    assert list(view.columns[:6]) == ["grid", "target", "scoring", "ηₘₐₓ", "fitted", "rms"]
+    assert list(view["grid"]) == ["dense", "ours"] and list(view["rms"]) == ["18.6", "24.6"]
+    assert list(view["ηₘₐₓ"]) == ["0.86", "1\u00a0(end)"]
+    assert list(view["resnet44 BN"]) == ["−14.2", "+5.7"]
+
+
+def test_the_normalizers_of_the_propagation_figure_get_distinct_colours() -> None:
+    colors = norm_colors(list(NORM_ORDER))
+    assert len(set(colors.values())) == len(NORM_ORDER)
+    assert PALETTE[5] not in colors.values()  # the brown next to the oranges
+    assert norm_colors(["in", "bn"]) == {"in": colors["in"], "bn": colors["bn"]}
+
+
+def test_the_data_page_lists_its_tables_with_column_widths() -> None:
+    lines = _list_table([("`a.csv`", "rows", "chapter")])
+    assert lines[:3] == [":::{list-table}", ":header-rows: 1", ":widths: 28 48 24"]
+    assert "* - `a.csv`" in lines and lines[-1] == ":::"
