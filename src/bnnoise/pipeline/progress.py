@@ -16,7 +16,7 @@ from bnnoise.config import Profile
 from bnnoise.config.setups import NoiseProtocol
 from bnnoise.data import DataCache
 from bnnoise.pipeline.models import TrainedModel, load_snapshot, snapshot_epochs
-from bnnoise.pipeline.sweeps import RUN_COLUMNS, noise_sweep, run_key
+from bnnoise.pipeline.sweeps import RUN_COLUMNS, is_swept, noise_sweep, run_key
 from bnnoise.stats import mean_ci
 from bnnoise.store import ArtifactStore
 
@@ -56,6 +56,22 @@ def sweep_snapshots(store: ArtifactStore, run: TrainedModel, protocol: NoiseProt
                       "clean_accuracy": clean, "avg_normalized_accuracy": float(value)}
                      for draw, value in per_draw.items()]
     return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+
+
+def swept_runs(profile: Profile, runs: list[TrainedModel]) -> list[TrainedModel]:
+    """The runs whose noise sweep (the profile's ``noise``) and, where they keep snapshots,
+    whose snapshots' sweeps (its ``progress_protocol``) are all stored: what a page built from
+    stored results can show without computing (a model trained but not yet swept waits)."""
+    store = ArtifactStore(profile.store_dir)
+
+    def complete(run: TrainedModel) -> bool:
+        if not is_swept(store, run, profile.noise):
+            return False
+        snapshots = snapshot_runs(store, run)
+        return (profile.progress_noise is None or len(snapshots) < 2
+                or all(is_swept(store, model, profile.progress_noise) for _, model in snapshots))
+
+    return [run for run in runs if complete(run)]
 
 
 def progress_draws(profile: Profile, runs: list[TrainedModel]) -> pd.DataFrame:

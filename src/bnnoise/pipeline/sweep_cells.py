@@ -167,6 +167,21 @@ def calibration_images(dataset: Dataset, count: int, seed: int = 0) -> torch.Ten
     return normalize(dataset.x_train[content_order(dataset.x_train, seed)[:count]], dataset)
 
 
+def _cell_key(trained: TrainedModel, protocol: NoiseProtocol, target: str, eta: float,
+              deployment: Deployment) -> tuple[str, dict]:
+    config = sweep_config(trained, protocol, target, eta, deployment)
+    slug = f"{trained.spec.slug}-{config['target']}-eta{eta:g}"
+    if deployment != STANDARD:
+        slug += f"-{deployment.name}{deployment.images or ''}"
+    return slug, config
+
+
+def stored_cell(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProtocol,
+                target: str, eta: float, deployment: Deployment = STANDARD) -> Path | None:
+    """The stored cell of one canonical target set and eta, or ``None``; never computes."""
+    return store.load("sweeps", *_cell_key(trained, protocol, target, eta, deployment))
+
+
 def sweep_cell_path(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProtocol,
                     target: str, eta: float, data: DataCache, subset: list,
                     deployment: Deployment = STANDARD) -> Path:
@@ -177,10 +192,7 @@ def sweep_cell_path(store: ArtifactStore, trained: TrainedModel, protocol: Noise
     fingerprint differs from the one the model was trained on (another copy of CIFAR) is
     computed with a warning and records both fingerprints.
     """
-    config = sweep_config(trained, protocol, target, eta, deployment)
-    slug = f"{trained.spec.slug}-{config['target']}-eta{eta:g}"
-    if deployment != STANDARD:
-        slug += f"-{deployment.name}{deployment.images or ''}"
+    slug, config = _cell_key(trained, protocol, target, eta, deployment)
     path = store.load("sweeps", slug, config)
     if path is None:
         if not subset:

@@ -20,6 +20,7 @@ from bnnoise.pipeline.sweep_cells import (
     cell_hits,
     evaluation_subset,
     noisy_network,
+    stored_cell,
     sweep_cell_path,
     sweep_config,
 )
@@ -70,6 +71,17 @@ def noise_sweep(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProt
         clean = table[table["eta"] == 0].set_index("target")[scoring]
         table[f"normalized_{scoring}"] = table[scoring] / table["target"].map(clean)
     return table[SWEEP_COLUMNS]
+
+
+def is_swept(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProtocol,
+             deployment: Deployment = STANDARD) -> bool:
+    """Whether every cell of the model's sweep over ``protocol`` is stored (nothing computed):
+    pages that show only stored results take a trained model once it is swept."""
+    network = noisy_network(trained, deployment)
+    return all(stored_cell(store, trained, protocol, canonical, eta,
+                           deployment if eta > 0 else STANDARD) is not None
+               for canonical, _ in canonical_targets(network, protocol).values()
+               for eta in (0.0, *protocol.etas))
 
 
 def sweep_profile(profile: Profile, runs: list[TrainedModel], progress: bool = False

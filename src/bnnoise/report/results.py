@@ -17,12 +17,11 @@ from bnnoise.noise.collapse import collapse_adjusted_average, collapse_check, po
 from bnnoise.pipeline.layers import layer_draws, sensitivity_prediction
 from bnnoise.pipeline.models import (
     TrainedModel,
-    model_config,
     profile_model,
     profile_specs,
     train_profile,
 )
-from bnnoise.pipeline.progress import progress_draws, progress_summary
+from bnnoise.pipeline.progress import progress_draws, progress_summary, swept_runs
 from bnnoise.pipeline.remedies import (
     noise_aware_runs,
     remedy_draws,
@@ -44,7 +43,6 @@ from bnnoise.report.tables import (
     summarize_sweep,
     training_table,
 )
-from bnnoise.store import ArtifactStore
 
 KEYS = [*RUN_COLUMNS, "target"]
 """The columns that name one curve: a trained model and a target set."""
@@ -79,14 +77,16 @@ def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
                   stored_only: bool = False, also_stored: tuple[str, ...] = ()
                   ) -> NoiseResults:
     """Train (or load) and sweep every model of the profile's ``grids``; summarise. With
-    ``stored_only``, only the models already trained take part (a grid still in training);
-    the trained models of the grids ``also_stored`` join them (grids the profile does not
-    have are skipped; see :func:`untrained_by_grid` for what is left out)."""
+    ``stored_only``, only the models already trained and swept take part (a grid still in
+    training); those of the grids ``also_stored`` join them (grids the profile does not have
+    are skipped; see :func:`untrained_by_grid` for what is left out)."""
     extra = [g for g in also_stored if g in profile.grid_names and g not in grids]
     runs = [run for grid in grids
             for run in train_profile(profile, grid=grid, stored_only=stored_only)]
-    runs += [run for grid in extra for run in train_profile(profile, grid=grid,
-                                                             stored_only=True)]
+    if stored_only:
+        runs = swept_runs(profile, runs)
+    runs += swept_runs(profile, [run for grid in extra
+                                 for run in train_profile(profile, grid=grid, stored_only=True)])
     if not runs:
         raise ValueError(f"no model of the grids {', '.join(grids)} of profile {profile.name} "
                          "is trained yet")
@@ -102,21 +102,20 @@ def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
 
 
 def untrained_by_grid(profile: Profile, grids: tuple[str, ...]) -> dict[str, list[str]]:
-    """For each of the profile's ``grids`` (those it has) with models not trained yet: those
-    models, in the grid's order (a model of two grids is listed under the first)."""
-    store = ArtifactStore(profile.store_dir)
+    """For each of the profile's ``grids`` (those it has) with models not yet trained and swept
+    (:func:`bnnoise.pipeline.progress.swept_runs`): those models, in the grid's order (a model
+    of two grids is listed under the first)."""
     seen: set[str] = set()
     missing: dict[str, list[str]] = {}
     for grid in grids:
         if grid not in profile.grid_names:
             continue
+        done = {run.spec.slug for run in
+                swept_runs(profile, train_profile(profile, grid=grid, stored_only=True))}
         for spec in profile_specs(profile, grid):
-            if spec.slug in seen:
-                continue
-            seen.add(spec.slug)
-            config = model_config(spec, profile.recipe_for(spec.model, spec.norm, spec.seed))
-            if store.load("models", spec.slug, config) is None:
+            if spec.slug not in seen and spec.slug not in done:
                 missing.setdefault(grid, []).append(spec.slug)
+            seen.add(spec.slug)
     return missing
 
 
@@ -126,8 +125,8 @@ def untrained_text(profile: Profile, grids: tuple[str, ...]) -> str:
     parts = []
     for grid, slugs in untrained_by_grid(profile, grids).items():
         total = len(profile_specs(profile, grid))
-        parts.append(f"grid `{grid}`, {len(slugs)} of {total} networks "
-                     f"({', '.join(slugs)})")
+        parts.append(f"grid `{grid}`, {len(slugs)} of {total} networks still to be trained "
+                     f"or swept ({', '.join(slugs)})")
     return "; ".join(parts)
 
 

@@ -1,0 +1,25 @@
+"""Pages built from stored results take a trained model only once its sweeps are stored."""
+
+from bnnoise.config import load_profile
+from bnnoise.data import DataCache
+from bnnoise.pipeline.models import ModelSpec, trained_model
+from bnnoise.pipeline.progress import swept_runs
+from bnnoise.pipeline.sweeps import is_swept, noise_sweep
+from bnnoise.store import ArtifactStore
+
+
+def test_a_trained_model_joins_stored_pages_once_swept(project, monkeypatch) -> None:
+    profile = load_profile("smoke", root=project, epochs=1, draws=1, targets=["weights"],
+                           etas=[0.5])
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    run = trained_model(store, ModelSpec("synthetic10", "resnet8", "bn"), profile.recipe, data)
+    assert not is_swept(store, run, profile.noise)  # checking computes nothing
+    assert not list(store.root.glob("sweeps/*"))
+    assert swept_runs(profile, [run]) == []
+    noise_sweep(store, run, profile.noise, data)
+    assert is_swept(store, run, profile.noise)
+    assert [r.key for r in swept_runs(profile, [run])] == [run.key]
+    monkeypatch.setenv("BNNOISE_NO_COMPUTE", "1")  # a wider grid is not swept yet
+    wider = load_profile("smoke", root=project, epochs=1, draws=1, targets=["weights"],
+                         etas=[0.5, 1.0])
+    assert not is_swept(store, run, wider.noise)
