@@ -1,4 +1,4 @@
-"""Pages built from stored results take a trained model only once its sweeps are stored."""
+"""Pages built from a read-only store take a trained model only once its sweeps are stored."""
 
 from bnnoise.config import load_profile
 from bnnoise.data import DataCache
@@ -15,11 +15,14 @@ def test_a_trained_model_joins_stored_pages_once_swept(project, monkeypatch) -> 
     run = trained_model(store, ModelSpec("synthetic10", "resnet8", "bn"), profile.recipe, data)
     assert not is_swept(store, run, profile.noise)  # checking computes nothing
     assert not list(store.root.glob("sweeps/*"))
-    assert swept_runs(profile, [run]) == []
+    assert [r.key for r in swept_runs(profile, [run])] == [run.key]  # may still compute
+    monkeypatch.setenv("BNNOISE_NO_COMPUTE", "1")
+    assert swept_runs(profile, [run]) == []  # read-only: it waits for its sweep
+    monkeypatch.delenv("BNNOISE_NO_COMPUTE")
     noise_sweep(store, run, profile.noise, data)
     assert is_swept(store, run, profile.noise)
-    assert [r.key for r in swept_runs(profile, [run])] == [run.key]
-    monkeypatch.setenv("BNNOISE_NO_COMPUTE", "1")  # a wider grid is not swept yet
+    monkeypatch.setenv("BNNOISE_NO_COMPUTE", "1")
+    assert [r.key for r in swept_runs(profile, [run])] == [run.key]  # a wider grid is not:
     wider = load_profile("smoke", root=project, epochs=1, draws=1, targets=["weights"],
                          etas=[0.5, 1.0])
     assert not is_swept(store, run, wider.noise)

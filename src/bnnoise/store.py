@@ -124,6 +124,11 @@ class StoreReadOnlyError(RuntimeError):
     """A result would be computed and stored while :data:`NO_COMPUTE` forbids it."""
 
 
+def read_only() -> bool:
+    """Whether :data:`NO_COMPUTE` is set: the store reads, and nothing may be computed."""
+    return bool(os.environ.get(NO_COMPUTE))
+
+
 class ArtifactStore:
     """Keyed, atomic, verified storage of results under one root directory."""
 
@@ -198,7 +203,7 @@ class ArtifactStore:
             StoreReadOnlyError: the environment variable :data:`NO_COMPUTE` is set.
         """
         final = self.path(kind, slug, config)
-        if os.environ.get(NO_COMPUTE):
+        if read_only():
             raise StoreReadOnlyError(
                 f"{kind}/{final.name} is not stored and {NO_COMPUTE} is set: the committed "
                 "results do not hold it (its key changed, or it was never computed)")

@@ -18,7 +18,7 @@ from bnnoise.data import DataCache
 from bnnoise.pipeline.models import TrainedModel, load_snapshot, snapshot_epochs
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, is_swept, noise_sweep, run_key
 from bnnoise.stats import mean_ci
-from bnnoise.store import ArtifactStore
+from bnnoise.store import ArtifactStore, read_only
 
 PROGRESS_COLUMNS = [*RUN_COLUMNS, "epoch", "target", "draw", "clean_accuracy",
                     "avg_normalized_accuracy"]
@@ -59,9 +59,14 @@ def sweep_snapshots(store: ArtifactStore, run: TrainedModel, protocol: NoiseProt
 
 
 def swept_runs(profile: Profile, runs: list[TrainedModel]) -> list[TrainedModel]:
-    """The runs whose noise sweep (the profile's ``noise``) and, where they keep snapshots,
-    whose snapshots' sweeps (its ``progress_protocol``) are all stored: what a page built from
-    stored results can show without computing (a model trained but not yet swept waits)."""
+    """The runs a page built from stored results can show. While the store may compute, all of
+    them (missing sweeps are computed when the page needs them); when it only reads
+    (:func:`bnnoise.store.read_only`, as for the published pages and their tests), those whose
+    noise sweep (the profile's ``noise``) and, where they keep snapshots, whose snapshots'
+    sweeps (its ``progress_protocol``) are all stored: a model trained but not yet swept waits.
+    """
+    if not read_only():
+        return list(runs)
     store = ArtifactStore(profile.store_dir)
 
     def complete(run: TrainedModel) -> bool:

@@ -20,7 +20,7 @@ from bnnoise.noise.deployments import STANDARD
 from bnnoise.pipeline.models import TrainedModel, model_config, profile_specs, trained_model
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, is_swept, noise_sweep, run_key
 from bnnoise.stats import Difference, Rule, mean_ci, welch_difference
-from bnnoise.store import ArtifactStore
+from bnnoise.store import ArtifactStore, read_only
 
 REMEDY_COLUMNS = [*RUN_COLUMNS, "deployment", "images", "train_noise", "target", "draw",
                   "avg_normalized_accuracy", "nonfinite_fraction"]
@@ -53,7 +53,7 @@ def noise_aware_runs(profile: Profile, progress: bool = False, stored_only: bool
                      ) -> list[tuple[float, TrainedModel]]:
     """The mechanism's models (with and without BN) trained again with weight noise, once per
     level of ``mechanism.train_noise``, with their levels: trained first if missing, or, with
-    ``stored_only``, only those already trained and swept."""
+    ``stored_only``, only those already trained (and, in a read-only store, swept)."""
     store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
     runs = []
     for spec in profile_specs(profile):
@@ -65,8 +65,9 @@ def noise_aware_runs(profile: Profile, progress: bool = False, stored_only: bool
             if stored_only and store.load("models", spec.slug, model_config(spec, recipe)) is None:
                 continue
             run = trained_model(store, spec, recipe, data, progress)
-            if stored_only and not is_swept(store, run, profile.mechanism.protocol(profile.noise)):
-                continue  # trained, not yet swept: it joins once its sweep is stored
+            if (stored_only and read_only()
+                    and not is_swept(store, run, profile.mechanism.protocol(profile.noise))):
+                continue  # read-only store: a trained model joins once its sweep is stored
             runs.append((level, run))
     return runs
 

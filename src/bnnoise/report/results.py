@@ -77,9 +77,9 @@ def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
                   stored_only: bool = False, also_stored: tuple[str, ...] = ()
                   ) -> NoiseResults:
     """Train (or load) and sweep every model of the profile's ``grids``; summarise. With
-    ``stored_only``, only the models already trained and swept take part (a grid still in
-    training); those of the grids ``also_stored`` join them (grids the profile does not have
-    are skipped; see :func:`untrained_by_grid` for what is left out)."""
+    ``stored_only``, only the models already trained (in a read-only store: and swept) take
+    part (a grid still in training); those of the grids ``also_stored`` join them (grids the
+    profile does not have are skipped; see :func:`untrained_by_grid` for what is left out)."""
     extra = [g for g in also_stored if g in profile.grid_names and g not in grids]
     runs = [run for grid in grids
             for run in train_profile(profile, grid=grid, stored_only=stored_only)]
