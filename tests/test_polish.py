@@ -45,7 +45,7 @@ def test_the_fit_view_splits_the_reading_into_short_columns_best_first() -> None
     assert list(view.columns[:6]) == ["grid", "target", "scoring", "ηₘₐₓ", "fitted", "rms"]
     assert list(view["grid"]) == ["dense", "ours"] and list(view["rms"]) == ["18.6", "24.6"]
     assert list(view["ηₘₐₓ"]) == ["0.86", "1\u00a0(end)"]
-    assert list(view["resnet44 BN"]) == ["−14.2", "+5.7"]
+    assert list(view["R44 BN"]) == ["−14.2", "+5.7"]
 
 
 def test_the_normalizers_of_the_propagation_figure_get_distinct_colours() -> None:

@@ -189,7 +189,8 @@ def adjusted_view(results: NoiseResults) -> pd.DataFrame:
 def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
     """:func:`bnnoise.report.study.joint_fit` for the page, best first: one reading per row in
     three short columns (grid "dense" from 0 or "ours" truncated, target set, scoring), its
-    eta_max ("end": all of our grid), the rms residual and each number's residual (points)."""
+    eta_max ("end": all of our grid), the rms residual and each number's residual (points),
+    headed by the network's short name (R44: ResNet44, V16: VGG16) and BN or no BN."""
     fit = fit.sort_values("rmse", kind="stable")
     ends = (fit["family"] == "grid") & (fit["eta_max"] >= fit["eta_max"].max() - 1e-9)
     shown = pd.DataFrame({
@@ -200,7 +201,8 @@ def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
         "fitted": fit["numbers"], "rms": fit["rmse"].map(lambda v: f"{v:.1f}")})
     for c in (c for c in fit if c.startswith("residual ") and fit[c].notna().any()):
         model, norm = c.removeprefix("residual ").split()
-        shown[f"{model} {'BN' if norm == 'bn' else 'no BN'}"] = fit[c].map(
+        short = model.replace("resnet", "R").replace("vgg", "V")  # R44: ResNet44, V16: VGG16
+        shown[f"{short} {'BN' if norm == 'bn' else 'no BN'}"] = fit[c].map(
             lambda v: f"{v:+.1f}".replace("-", "−"))
     return shown.reset_index(drop=True)
 
