@@ -5,14 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
 from bnnoise.report.plots import (
     TARGET_LABEL,
-    _is_heading,
     _label_twos_threes_and_fives,
     _labelled,
     legend_below,
@@ -83,25 +80,6 @@ def recalibration_figure(summary: pd.DataFrame) -> Figure:
     return fig
 
 
-def _draws_nothing(handle: object) -> bool:
-    """Whether a legend handle is a seaborn sub-legend heading: :func:`plots._is_heading` for
-    lines, or (scatter plots) a line without marker and without line style."""
-    return _is_heading(handle) or (
-        isinstance(handle, Line2D) and handle.get_marker() in ("", " ", "None", None)
-        and handle.get_linestyle() in ("None", "none", "", " "))
-
-
-def _legend_below(fig: Figure, ax: Axes, ncol: int = 4) -> None:
-    """As :func:`plots.legend_below`, also without the headings of scatter plots."""
-    handles, labels = ax.get_legend_handles_labels()
-    kept = [(h, lab) for h, lab in zip(handles, labels, strict=True) if not _draws_nothing(h)]
-    if ax.get_legend() is not None:
-        ax.get_legend().remove()
-    if kept:
-        fig.legend(*zip(*kept, strict=True), loc="outside lower center",
-                   ncol=min(ncol, len(kept)), frameon=False)
-
-
 def layer_bands(draws: pd.DataFrame) -> pd.DataFrame:
     """Per network, target set, eta and layer unit: the mean normalized accuracy over the
     draws (%) and its 95 % interval, clipped below at 0 and above at the network's ceiling:
@@ -168,7 +146,7 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)} of one layer",
                xlabel="relative perturbation of the layer's output",
                ylabel="accuracy lost (% of clean)")
-    _legend_below(fig, axes[0, 0], ncol=4)
+    legend_below(fig, axes[0, 0], ncol=4)
     return fig
 
 

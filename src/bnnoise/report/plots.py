@@ -24,10 +24,12 @@ from bnnoise.report.style import clip_band, clip_normalized, colors_for, figure,
 
 def _is_heading(handle: object) -> bool:
     """Whether a legend handle is one of seaborn's sub-legend headings (the name of a column,
-    e.g. "model"): a line without width and without marker, which draws nothing. A value that
-    happens to equal a column's name (e.g. "BN" in a column "BN") keeps its entry."""
-    return (isinstance(handle, Line2D) and handle.get_linewidth() == 0
-            and handle.get_marker() in ("", " ", "None", None))
+    e.g. "model"): a line without marker and without width or line style (the headings of line
+    and of scatter plots), which draws nothing. A value that happens to equal a column's name
+    (e.g. "BN" in a column "BN") keeps its entry."""
+    return (isinstance(handle, Line2D) and handle.get_marker() in ("", " ", "None", None)
+            and (handle.get_linewidth() == 0
+                 or handle.get_linestyle() in ("None", "none", "", " ")))
 
 
 def legend_below(fig: Figure, ax: Axes, ncol: int = 4) -> None:
