@@ -83,7 +83,7 @@ def test_collapse_agreement_text_interprets_a_rejected_pooled_test() -> None:
     base = {"cells": 40, "consistent_cells": 40, "observed": 93, "expected": 85.8,
             "largest_gap_eta": 0.3, "largest_gap_observed": 16, "largest_gap_expected": 10.0}
     rejected = collapse_agreement_text({**base, "p_value": 0.04}).data
-    assert "most at eta = 0.3 (16 observed, 10.0 expected), with every cell" in rejected
+    assert "most at η = 0.3 (16 observed, 10.0 expected), with every cell" in rejected
     assert "5 % level" not in collapse_agreement_text({**base, "p_value": 0.3}).data
 
 

@@ -57,7 +57,7 @@ def test_ranking_measures_recovery_against_the_standard_deployment() -> None:
     ranking = remedy_ranking(table).set_index("remedy")
     assert list(ranking.index) == ["recalibrated", "noise-aware", "clamped", "standard", "gain"]
     assert ranking.loc["noise-aware", "gap_closed"] == pytest.approx(0.5)  # vs standard no BN
-    assert "weight noise of 0.3 x std" in ranking.loc["noise-aware", "cost"]
+    assert "weight noise of 0.3 × std" in ranking.loc["noise-aware", "cost"]
     assert ranking.loc["gain", "verdict"] == "identical to standard"
     assert ranking.loc["recalibrated", "recovered"] == pytest.approx(30.0)
     assert ranking.loc["recalibrated", "gap_closed"] == pytest.approx(0.75)

@@ -32,7 +32,7 @@ REMEDY_COSTS = {
     "folded": "none at inference: BN merged into the convolutions before programming",
     "recalibrated": "{images} unlabelled training images forwarded through the programmed "
                     "network, BN statistics re-estimated and kept digital",
-    "noise-aware": "a new training run with weight noise of {train_noise:g} x std in every "
+    "noise-aware": "a new training run with weight noise of {train_noise:g} × std in every "
                    "step",
 }
 """What each remedy costs in deployment, in words (shown beside the ranking)."""

@@ -57,7 +57,7 @@ def remedy_label(remedy: str, images: int, train_noise: float = 0.0) -> str:
     """A remedy's name on the page (with its recalibration images or training noise)."""
     label = REMEDY_LABEL.get(remedy, remedy)
     if train_noise:
-        return f"{label}, {train_noise:g} x std"
+        return f"{label}, {train_noise:g} × std"
     return f"{label}, {images} images" if images else label
 
 
@@ -109,12 +109,12 @@ def noise_aware_note(ranking: pd.DataFrame, models: tuple[str, ...],
         return Markdown("The profile trains no networks with noise-aware training.\n")
     aware = (ranking[ranking["remedy"] == "noise-aware"] if "remedy" in ranking
              else pd.DataFrame(columns=["model", "train_noise"]))
-    missing = [f"{model} at {level:g} x std" for model in models for level in levels
+    missing = [f"{model} at {level:g} × std" for model in models for level in levels
                if not ((aware["model"] == model)
                        & np.isclose(aware["train_noise"], level)).any()]
     if not missing:
         return Markdown("Noise-aware training is ranked at every level of the profile ("
-                        + ", ".join(f"{level:g} x std" for level in levels) + ").\n")
+                        + ", ".join(f"{level:g} × std" for level in levels) + ").\n")
     return Markdown("Not yet in the ranking, because its networks are not trained: "
                     f"noise-aware training of {', '.join(missing)}.\n")
 

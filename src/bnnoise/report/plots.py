@@ -201,20 +201,23 @@ ones alternate, so that close points of one line and the two arms' labels stay a
 
 
 def _label_epochs(ax: Axes, part: pd.DataFrame, palette: dict) -> None:
-    """The epoch number of each point of ``part`` in small text beside its marker."""
+    """The epoch number of the first and the last point of each line of ``part`` beside its
+    marker (every point would crowd lines that run close together)."""
     points = part.groupby(["model", "BN", "epoch"], sort=False)[["clean_pct", "pct"]].mean()
     for (model, bn), line in points.groupby(level=["model", "BN"], sort=False):
         for i, ((_, _, epoch), (x, y)) in enumerate(line.iterrows()):
+            if 0 < i < len(line) - 1:
+                continue
             side = EPOCH_LABEL_SIDE.get(bn, 1) * (-1) ** i
-            ax.annotate(f"{int(epoch)}", (x, y), xytext=(3, 5 if side > 0 else -13),
-                        textcoords="offset points", fontsize=9, color=palette[model],
+            ax.annotate(f"{int(epoch)}", (x, y), xytext=(3, 5 if side > 0 else -15),
+                        textcoords="offset points", fontsize=11, color=palette[model],
                         gid="epoch", path_effects=[withStroke(linewidth=2, foreground="white")])
 
 
 def progress_figure(progress: pd.DataFrame) -> Figure:
     """Average normalized accuracy against clean accuracy along training (one point per stored
-    epoch, labelled with its epoch number), one panel per target set, colour: model, marker
-    style: with/without BN."""
+    epoch; the first and last point of each line labelled with its epoch), one panel per target
+    set, colour: model, marker style: with/without BN."""
     data = _labelled(progress).assign(clean_pct=100 * progress["clean_accuracy"],
                                       pct=100 * progress["avg_normalized_accuracy"])
     targets = list(dict.fromkeys(data["target"]))

@@ -212,13 +212,13 @@ def collapse_agreement_text(a: dict[str, float]) -> Markdown:
     if not a["cells"]:
         return Markdown("*No network with BN in this run: nothing can collapse.*\n")
     return Markdown(
-        f"Over all {a['cells']} (model, eta) cells of the networks with BN, the exact "
+        f"Over all {a['cells']} (model, η) cells of the networks with BN, the exact "
         f"probability lies inside the sampled rate's 95 % interval in {a['consistent_cells']}; "
         f"pooled over every draw, {a['observed']:.0f} draws collapsed where "
         f"{a['expected']:.1f} were expected (two-sided p = {a['p_value']:.2f}, independent "
         f"draws, normal approximation of the Poisson-binomial count)."
         + (f" The pooled count departs from the expectation at the 5 % level, most at "
-           f"eta = {a['largest_gap_eta']:g} ({a['largest_gap_observed']:.0f} observed, "
+           f"η = {a['largest_gap_eta']:g} ({a['largest_gap_observed']:.0f} observed, "
            f"{a['largest_gap_expected']:.1f} expected), with "
            + ("every cell" if a["consistent_cells"] == a["cells"]
               else f"{a['consistent_cells']} of {a['cells']} cells")
