@@ -164,7 +164,7 @@ TABLE_WIDTHS = (28, 48, 24)
 def _list_table(rows: list[tuple[str, str, str]]) -> list[str]:
     """A MyST list table with a header row and :data:`TABLE_WIDTHS`."""
     lines = [":::{list-table}", ":header-rows: 1",
-             f":widths: {' '.join(map(str, TABLE_WIDTHS))}", ""]
+             f":widths: {' '.join(map(str, TABLE_WIDTHS))}", ":width: 100%", ""]
     for row in [("table", "one row per", "written by"), *rows]:
         lines += [f"{'* -' if i == 0 else '  -'} {cell}" for i, cell in enumerate(row)]
     return [*lines, ":::"]
