@@ -104,7 +104,7 @@ def remedy_tables(ranking: pd.DataFrame, caption: str, provenance: str | None = 
 def noise_aware_note(ranking: pd.DataFrame, models: tuple[str, ...],
                      levels: tuple[float, ...]) -> Markdown:
     """Which levels of noise-aware training the ranking holds for ``models`` and which it does
-    not yet (their networks are not trained), read from the ranking itself."""
+    not yet (their networks are not yet trained and swept), read from the ranking itself."""
     if not levels:
         return Markdown("The profile trains no networks with noise-aware training.\n")
     aware = (ranking[ranking["remedy"] == "noise-aware"] if "remedy" in ranking
@@ -115,7 +115,7 @@ def noise_aware_note(ranking: pd.DataFrame, models: tuple[str, ...],
     if not missing:
         return Markdown("Noise-aware training is ranked at every level of the profile ("
                         + ", ".join(f"{level:g} × std" for level in levels) + ").\n")
-    return Markdown("Not yet in the ranking, because its networks are not trained: "
+    return Markdown("Not yet in the ranking, because its networks are not yet trained and swept: "
                     f"noise-aware training of {', '.join(missing)}.\n")
 
 
