@@ -126,7 +126,12 @@ def provenance_markdown(records: list[dict[str, Any]], profile: str,
                         seeds: list[int] | None = None) -> str:
     """:func:`provenance_line` as a small, italic MyST block for the page (class
     ``provenance``), to be placed under a figure or table."""
-    line = provenance_line(records, profile, seeds).replace("*", r"\*")
+    return _block(provenance_line(records, profile, seeds))
+
+
+def _block(line: str) -> str:
+    """A provenance sentence as the small, italic MyST block placed under figures and tables."""
+    line = line.replace("*", r"\*")
     return f":::{{container}} provenance small text-muted\n*{line}*\n:::\n"
 
 
@@ -144,4 +149,4 @@ def script_table_markdown(path: Path, script: str) -> str:
                  else f"not committed (commit {NOT_RECORDED})")
     line = (f"Written by {script}; the table was {committed}; CPU, torch and bnnoise version "
             f"{NOT_RECORDED}.")
-    return f":::{{container}} provenance small text-muted\n*{line}*\n:::\n"
+    return _block(line)
