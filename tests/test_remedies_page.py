@@ -60,7 +60,8 @@ def test_ranking_view_uses_one_minus_sign_and_says_hurts() -> None:
 def test_noise_aware_note_names_the_levels_not_yet_ranked() -> None:
     ranking = _ranking()
     note = noise_aware_note(ranking, ("resnet20",), (0.1, 0.3)).data
-    assert "not yet trained and swept" in note and "resnet20 at 0.1 × std" in note and "0.3 × std" in note
+    assert "not yet trained and swept" in note
+    assert "resnet20 at 0.1 × std" in note and "0.3 × std" in note
     aware = remedy_ranking(pd.DataFrame(
         _draws("bn", "standard", [0.70, 0.69, 0.71])
         + _draws("bn", "noise-aware", [0.72, 0.73, 0.71], train_noise=0.1)))
