@@ -36,6 +36,27 @@ def test_a_shorter_training_keeps_the_snapshots_within_its_epochs(project) -> No
     assert load_profile("cpu", root=project, epochs=5).snapshot_epochs == (2, 4)
 
 
+def test_a_grid_without_snapshots_keeps_none_unless_another_grid_trains_the_same_network(
+        project) -> None:
+    from bnnoise.pipeline.models import snapshots_for
+
+    profile = load_profile("cpu", root=project)
+    assert not profile.grid("normalizers").snapshots and profile.grid("seeds").snapshots
+    assert snapshots_for(profile, ModelSpec("cifar10", "resnet20", "gn4", seed=1)) == ()
+    assert snapshots_for(profile, ModelSpec("cifar100", "resnet20", "bn")) == ()
+    # ResNet20 with BN, seed 1, is in the normalizers grid and in the seeds grid, which keeps them
+    assert snapshots_for(profile, ModelSpec("cifar10", "resnet20", "bn", seed=1)) == (2, 4, 6, 8)
+    assert snapshots_for(profile, ModelSpec("cifar10", "resnet32", "bn")) == (2, 4, 6, 8)
+
+
+def test_a_grid_refuses_a_snapshots_entry_that_is_not_a_boolean() -> None:
+    from bnnoise.config.grids import Grid
+
+    with pytest.raises(ValueError, match="series x.snapshots must be true or false"):
+        Grid.from_dict({"datasets": ["cifar10"], "models": ["resnet20"], "norms": ["bn"],
+                        "snapshots": "no"}, "series x")
+
+
 def test_unknown_profile(project) -> None:
     with pytest.raises(ValueError, match="valid: smoke, cpu, paper"):
         load_profile("gpu", root=project)

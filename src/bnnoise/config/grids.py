@@ -22,7 +22,8 @@ def as_tuple(value: Any, what: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Grid:
     """A set of models a profile trains: every (dataset, model, norm, seed) combination, and,
-    for a partial-normalization series, every (``bn_layers``, ``placement``) combination."""
+    for a partial-normalization series, every (``bn_layers``, ``placement``) combination.
+    ``snapshots`` false: its networks keep no epoch snapshots (no training-progress sweeps)."""
 
     datasets: tuple[str, ...]
     models: tuple[str, ...]
@@ -30,6 +31,7 @@ class Grid:
     seeds: tuple[int, ...] = (0,)
     bn_layers: tuple[int, ...] | None = None
     placements: tuple[str, ...] = ("first",)
+    snapshots: bool = True
 
     def __post_init__(self) -> None:
         for d in self.datasets:
@@ -58,11 +60,15 @@ class Grid:
         if unknown:
             raise ValueError(f"{what}: unknown entry {', '.join(unknown)}; valid: "
                              f"{', '.join(sorted(fields))}")
-        values = {k: as_tuple(v, f"{what}.{k}") for k, v in raw.items() if v is not None}
+        snapshots = raw.get("snapshots", True)
+        if not isinstance(snapshots, bool):
+            raise ValueError(f"{what}.snapshots must be true or false, got {snapshots!r}")
+        values: dict[str, Any] = {k: as_tuple(v, f"{what}.{k}") for k, v in raw.items()
+                                  if v is not None and k != "snapshots"}
         for k in ("seeds", "bn_layers"):
             if k in values:
                 values[k] = tuple(int(v) for v in values[k])
-        return cls(**values)
+        return cls(**values, snapshots=snapshots)
 
 
 @dataclass(frozen=True)

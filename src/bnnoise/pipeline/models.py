@@ -235,12 +235,21 @@ def profile_specs(profile: Profile, grid: str = "main") -> list[ModelSpec]:
     return grid_specs(profile.grid(grid))
 
 
+def snapshots_for(profile: Profile, spec: ModelSpec) -> tuple[int, ...]:
+    """The epochs whose weights a training of ``spec`` keeps: the profile's ``snapshot_epochs``
+    if one of the grids that train ``spec`` keeps snapshots, else none."""
+    grids = (profile.grid(name) for name in profile.grid_names)
+    keeps = any(grid.snapshots and spec in grid_specs(grid) for grid in grids)
+    return profile.snapshot_epochs if keeps else ()
+
+
 def profile_model(profile: Profile, spec: ModelSpec, data: DataCache | None = None,
                   progress: bool = False) -> TrainedModel:
-    """Train (or load) one model of a profile with its recipe and the profile's snapshots."""
+    """Train (or load) one model of a profile with its recipe and snapshots."""
     return trained_model(ArtifactStore(profile.store_dir), spec,
                          profile.recipe_for(spec.model, spec.norm, spec.seed),
-                         data or DataCache(profile.data_dir), progress, profile.snapshot_epochs)
+                         data or DataCache(profile.data_dir), progress,
+                         snapshots_for(profile, spec))
 
 
 def train_profile(profile: Profile, progress: bool = False, grid: str = "main",
