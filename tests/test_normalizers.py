@@ -49,3 +49,18 @@ def test_gaps_are_none_minus_normalizer_over_seeds_when_both_have_two() -> None:
 
 def test_a_grid_without_the_unnormalized_network_gives_no_gap() -> None:
     assert normalizer_gaps(pd.DataFrame([_row("bn", 0.5), _row("gn4", 0.6)])).empty
+
+
+def test_robust_bn_differences_are_variant_minus_standard_bn() -> None:
+    from bnnoise.report.normalizers import robust_bn_differences
+
+    table = pd.DataFrame([_row("bn", v, s) for s, v in enumerate([0.50, 0.54])]
+                         + [_row("l1bn", v, s) for s, v in enumerate([0.60, 0.62])]
+                         + [_row("topkbn", 0.40)] + [_row("none", 0.9)])
+    diff = robust_bn_differences(table).set_index("norm")
+    assert list(diff.index) == ["l1bn", "topkbn"]
+    assert diff.loc["l1bn", "estimate"] == pytest.approx(9.0)
+    assert diff.loc["l1bn", "interval"] == "seeds (2 vs 2)"
+    assert diff.loc["topkbn", "estimate"] == pytest.approx(-12.0)
+    assert diff.loc["topkbn", "high"] < 0  # one seed each: the standard errors' interval
+    assert robust_bn_differences(pd.DataFrame([_row("bn", 0.5)])).empty

@@ -139,3 +139,16 @@ def test_literature_verdicts_follow_the_sign_of_the_recovery() -> None:
                                         "inconclusive at this power",   # 128 images, weights
                                         "confirmed"]                    # folding is worse
     assert "128 images" in view["evidence"].iloc[0]
+    robust = pd.DataFrame([
+        {"target": "all", "scoring": "wrong", "norm": "l1bn", "estimate": -5.0, "low": -8.0,
+         "high": -2.0, "interval": "seeds (2 vs 2)"},
+        {"target": "all", "scoring": "argmax", "norm": "l1bn", "estimate": 5.0, "low": 2.0,
+         "high": 8.0, "interval": "seeds (2 vs 2)"},
+        {"target": "weights", "scoring": "wrong", "norm": "topkbn", "estimate": 3.0, "low": 1.0,
+         "high": 5.0, "interval": "draws and images, one seed"}])
+    view = literature_view(ranking, robust).iloc[3:]
+    assert view["statement"].tolist() == [
+        "L1 BatchNorm is more noise resistant than standard BN",
+        "TopK BatchNorm is more noise resistant than standard BN"]
+    assert view["verdict"].tolist() == ["contradicted", "confirmed"]
+    assert "topkbn minus bn: 3.0 (1.0–5.0) points" in view["evidence"].iloc[1]

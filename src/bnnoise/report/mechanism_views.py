@@ -10,6 +10,7 @@ from IPython.display import Markdown
 
 from bnnoise.pipeline.remedies import RECOVERY_RULE
 from bnnoise.report.book import numbered_table
+from bnnoise.report.normalizers import ROBUST_BN
 from bnnoise.report.plots import TARGET_LABEL
 from bnnoise.report.views import BN_LABEL, _interval
 from bnnoise.stats import Difference, Rule, Verdict
@@ -214,11 +215,14 @@ def _recovery_verdict(low: float, high: float, worse_is_confirmed: bool = False)
     return LITERATURE_VERDICT[LITERATURE_RULE.verdict(Difference(math.nan, *interval))]
 
 
-def literature_view(ranking: pd.DataFrame) -> pd.DataFrame:
-    """What the remedies' measurements say about statements of the cited literature, per target
-    set: each statement, its source, the evidence (recovery over the network as trained,
-    points, 95 % CI) and the verdict of :func:`_recovery_verdict`. Statements whose runs are
-    missing (e.g. noise-aware training not trained yet) are left out."""
+def literature_view(ranking: pd.DataFrame, robust_bn: pd.DataFrame | None = None,
+                    scoring: str = "wrong") -> pd.DataFrame:
+    """What the measurements say about statements of the cited literature, per target set: each
+    statement, its source, the evidence (points, 95 % CI) and the verdict of
+    :func:`_recovery_verdict`. The remedies' evidence is their recovery over the network as
+    trained (``ranking``); the robust BN variants' is their difference to standard BN
+    (``robust_bn``, from :func:`bnnoise.report.normalizers.robust_bn_differences`, non-finite
+    outputs scored ``scoring``). Statements whose runs are missing are left out."""
     rows = []
 
     def add(statement: str, source: str, r: pd.Series, worse: bool = False) -> None:
@@ -243,5 +247,13 @@ def literature_view(ranking: pd.DataFrame) -> pd.DataFrame:
     if len(folded):
         add("BN kept digital is more robust than BN folded into the analog weights",
             "IBM's aihwkit practice {cite:p}`rasch2021flexible`", folded.iloc[0], worse=True)
+    if robust_bn is not None:
+        for _, r in robust_bn[robust_bn["scoring"] == scoring].iterrows():
+            rows.append({
+                "statement": f"{ROBUST_BN[r['norm']]} is more noise resistant than standard BN",
+                "source": "{cite:t}`fagbohungbe2022l1`", "noise on": r["target"],
+                "evidence": f"{r['norm']} minus bn: {_interval(r['estimate'], r['low'], r['high'])}"
+                            f" points (interval over {r['interval']})",
+                "verdict": _recovery_verdict(r["low"], r["high"])})
     return pd.DataFrame(rows, columns=["statement", "source", "noise on", "evidence",
                                        "verdict"])
