@@ -99,6 +99,7 @@ def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
         assert f"| {norm} " in text  # a row of the normalizer table
     assert "not answerable" not in text  # both kinds of normalizer are there
     assert "L1 BatchNorm is more noise resistant than standard BN" in text  # the companion paper
+    assert "BN trajectory there (%)" in text and "No training trajectory yet" not in text
 
 
 def test_cifar100_chapter_puts_both_datasets_side_by_side_on_smoke(

@@ -198,3 +198,31 @@ def test_collapse_figure_points_are_seaborn(seaborn_calls: list[str]) -> None:
     fig = P.collapse_figure(check)
     assert seaborn_calls == ["lineplot", "scatterplot"]
     assert fig.axes[0].get_ylim() == pytest.approx((-0.03, 1.03))
+
+
+def test_matched_accuracy_figure_puts_every_network_over_both_trajectories(
+        seaborn_calls: list[str]) -> None:
+    progress = pd.DataFrame([{**RUN, "norm": norm, "epoch": e, "target": t,
+                              "clean_accuracy": c, "avg_normalized_accuracy": a}
+                             for norm, path in (("bn", [(2, 0.5, 0.9), (10, 0.86, 0.6)]),
+                                                ("none", [(2, 0.4, 0.95), (10, 0.8, 0.8)]))
+                             for e, c, a in path for t in ("all", "weights")])
+    finals = pd.DataFrame([{**RUN, "norm": norm, "target": t, "clean_accuracy": 0.8,
+                            "avg_normalized_accuracy": 0.7}
+                           for norm in ("gn4", "bn", "ln") for t in ("all", "weights")])
+    fig = M.matched_accuracy_figure(finals, progress, ("all", "weights"))
+    assert seaborn_calls.count("lineplot") == 2 and seaborn_calls.count("scatterplot") == 2
+    assert [ax.get_title() for ax in fig.axes[:2]] == [
+        "noise on every array (all)", "noise on conv/linear weights (weights)"]
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert {"gn4", "bn", "ln", "batch statistics", "no batch statistics",
+            "BN, along training", "no norm., along training"} <= set(texts)
+
+
+def test_matched_accuracy_figure_without_trajectories_shows_the_networks(
+        seaborn_calls: list[str]) -> None:
+    finals = pd.DataFrame([{**RUN, "norm": "gn4", "target": t, "clean_accuracy": 0.8,
+                            "avg_normalized_accuracy": 0.7} for t in ("all", "weights")])
+    fig = M.matched_accuracy_figure(finals, pd.DataFrame(), ("all", "weights"))
+    assert len(fig.axes) == 2
+    assert seaborn_calls == ["scatterplot", "scatterplot"]  # no trajectory drawn

@@ -1,6 +1,7 @@
 """Is it batch statistics or normalization as such? (bnnoise.report.normalizers) on constructed
 tables."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -64,3 +65,49 @@ def test_robust_bn_differences_are_variant_minus_standard_bn() -> None:
     assert diff.loc["topkbn", "estimate"] == pytest.approx(-12.0)
     assert diff.loc["topkbn", "high"] < 0  # one seed each: the standard errors' interval
     assert robust_bn_differences(pd.DataFrame([_row("bn", 0.5)])).empty
+
+
+def _progress(norm, points, target="weights", seed=1):
+    """A training trajectory: (epoch, clean accuracy, average normalized accuracy) triples."""
+    return [{"dataset": "cifar10", "model": "resnet20", "norm": norm, "bn_layers": 0,
+             "placement": "all", "seed": seed, "epoch": e, "target": target,
+             "clean_accuracy": c, "avg_normalized_accuracy": a} for e, c, a in points]
+
+
+def test_final_points_take_the_clean_accuracy_of_the_sweep_subset() -> None:
+    from bnnoise.report.normalizers import final_points
+
+    average = pd.DataFrame([_row("gn4", 0.7), _row("gn4", 0.6, target="all")])
+    summary = pd.DataFrame([{**_row("gn4", 0.0), "eta": eta, "accuracy": acc}
+                            for eta, acc in ((0.0, 0.81), (0.1, 0.7))])
+    finals = final_points(summary, average)
+    assert finals[["norm", "target", "clean_accuracy", "avg_normalized_accuracy"]].values.tolist() \
+        == [["gn4", "weights", 0.81, 0.7]]  # no clean row for target all: left out
+
+
+def test_trajectories_are_interpolated_at_the_clean_accuracy_and_never_extrapolated() -> None:
+    from bnnoise.report.normalizers import at_matched_accuracy
+
+    progress = pd.DataFrame(_progress("bn", [(2, 0.5, 0.9), (4, 0.7, 0.7), (10, 0.86, 0.6)])
+                            + _progress("none", [(2, 0.4, 0.95), (10, 0.8, 0.8)])
+                            + _progress("none", [(2, 0.5, 0.85), (10, 0.8, 0.7)], seed=2))
+    finals = pd.DataFrame([{"dataset": "cifar10", "model": "resnet20", "norm": norm, "seed": 0,
+                            "target": "weights", "clean_accuracy": clean,
+                            "avg_normalized_accuracy": 0.7}
+                           for norm, clean in (("gn4", 0.6), ("gn4+ws", 0.84))])
+    matched = at_matched_accuracy(finals, progress).set_index("norm")
+    assert matched.loc["gn4", "bn_trajectory"] == pytest.approx(0.8)
+    # none: mean over seeds per epoch, (0.45, 0.9) to (0.8, 0.75)
+    assert matched.loc["gn4", "none_trajectory"] == pytest.approx(0.9 - 0.15 * 0.15 / 0.35)
+    assert matched.loc["gn4+ws", "bn_trajectory"] == pytest.approx(0.6 + 0.1 * 0.02 / 0.16)
+    assert np.isnan(matched.loc["gn4+ws", "none_trajectory"])  # beyond its last epoch
+
+
+def test_without_any_trajectory_every_reading_is_empty() -> None:
+    from bnnoise.report.normalizers import at_matched_accuracy
+
+    finals = pd.DataFrame([{"dataset": "cifar10", "model": "resnet20", "norm": "gn4", "seed": 0,
+                            "target": "all", "clean_accuracy": 0.8,
+                            "avg_normalized_accuracy": 0.7}])
+    matched = at_matched_accuracy(finals, pd.DataFrame())
+    assert matched[["bn_trajectory", "none_trajectory"]].isna().all().all()

@@ -62,6 +62,10 @@ ROWS = {
                                  "normalized accuracy with its 95 % interval, seeds",
     "mechanism_normalizer_gaps.csv": "normalizer, target set and scoring: no normalization minus "
                                      "the normalizer (points, 95 % interval), verdict, rule",
+    "mechanism_normalizers_matched.csv": "trained network of the normalizers grid and target set: "
+                                         "clean and average normalized accuracy, the BN and "
+                                         "no-normalization training trajectories at that "
+                                         "clean accuracy",
     "mechanism_robust_bn.csv": "L1 or TopK BatchNorm, target set and scoring: the variant minus "
                                "standard BN (points, 95 % interval, what it is over)",
     "propagation_layers.csv": "network, normalizer, initialisation, seed and layer: activation "

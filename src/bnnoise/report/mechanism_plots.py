@@ -189,3 +189,51 @@ def normalizer_figure(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
            xlim=normalized_limits(s["avg_normalized_accuracy"], high))
     legend_below(fig, ax, ncol=2)
     return fig
+
+
+TRAJECTORY_LABEL = {"bn": "BN, along training", "none": "no norm., along training"}
+"""Legend label of each reference trajectory of :func:`matched_accuracy_figure`."""
+
+
+def matched_accuracy_figure(finals: pd.DataFrame, progress: pd.DataFrame,
+                            targets: tuple[str, ...] = ("all", "weights")) -> Figure:
+    """Average normalized accuracy against clean accuracy (test subset), one panel per target
+    set of ``targets`` (those of the training-progress protocol): the trained networks of every
+    normalizer (points, one per seed; marker: with or without batch statistics) over the
+    training trajectories of the same model with BN and without normalization (lines, one
+    point per stored epoch, mean over seeds)."""
+    from bnnoise.report.normalizers import uses_batch_statistics
+
+    points = finals[finals["target"].isin(targets)]
+    points = points.assign(clean_pct=100 * points["clean_accuracy"],
+                           pct=100 * points["avg_normalized_accuracy"],
+                           kind=points["norm"].map(lambda n: "batch statistics"
+                                                   if uses_batch_statistics(n)
+                                                   else "no batch statistics"))
+    paths = (progress[progress["norm"].isin(TRAJECTORY_LABEL)
+                      & progress["model"].isin(points["model"])] if len(progress)
+             else pd.DataFrame(columns=["norm", "epoch", "target", "clean_accuracy",
+                                        "avg_normalized_accuracy"]))
+    paths = (paths.groupby(["norm", "epoch", "target"], as_index=False)
+             [["clean_accuracy", "avg_normalized_accuracy"]].mean())
+    paths = paths.assign(clean_pct=100 * paths["clean_accuracy"],
+                         pct=100 * paths["avg_normalized_accuracy"],
+                         trajectory=paths["norm"].map(TRAJECTORY_LABEL))
+    norms = list(dict.fromkeys(points["norm"]))
+    fig, axes = figure(rows=len(targets), height_per_row=3.0, sharex=True, sharey=True)
+    for ax, target in zip(axes[:, 0], targets, strict=True):
+        first = ax is axes[0, 0]
+        path = paths[paths["target"] == target]
+        if len(path):
+            sns.lineplot(data=path, x="clean_pct", y="pct", style="trajectory", color="0.45",
+                         marker=".", sort=False, errorbar=None, ax=ax, legend=first)
+        sns.scatterplot(data=points[points["target"] == target], x="clean_pct", y="pct",
+                        hue="norm", hue_order=norms, palette=colors_for(norms), style="kind",
+                        markers={"batch statistics": "o", "no batch statistics": "s"},
+                        s=60, zorder=3, ax=ax, legend=first)
+        ax.set(title=f"noise on {TARGET_LABEL.get(target, target)}",
+               xlabel="clean test accuracy (%)", ylabel="avg. normalized acc. (%)",
+               ylim=normalized_limits(pd.concat([points["avg_normalized_accuracy"],
+                                                 paths["avg_normalized_accuracy"]])))
+    legend_below(fig, axes[0, 0], ncol=3)
+    return fig

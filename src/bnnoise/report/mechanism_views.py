@@ -257,3 +257,19 @@ def literature_view(ranking: pd.DataFrame, robust_bn: pd.DataFrame | None = None
                 "verdict": _recovery_verdict(r["low"], r["high"])})
     return pd.DataFrame(rows, columns=["statement", "source", "noise on", "evidence",
                                        "verdict"])
+
+
+def matched_view(matched: pd.DataFrame) -> pd.DataFrame:
+    """:func:`bnnoise.report.normalizers.at_matched_accuracy` as the page shows it: per target
+    set and trained network, its clean and average normalized accuracy and the two training
+    trajectories' values at that clean accuracy (%, "–" where a trajectory never gets there)."""
+    def pct(values: pd.Series) -> list[str]:
+        return ["–" if math.isnan(v) else f"{100 * v:.1f}" for v in values]
+
+    m = matched.sort_values(["target", "norm", "seed"], kind="stable")
+    return pd.DataFrame({
+        "noise on": m["target"], "normalizer": m["norm"], "seed": m["seed"],
+        "clean acc. (%)": pct(m["clean_accuracy"]),
+        "avg. normalized acc. (%)": pct(m["avg_normalized_accuracy"]),
+        "BN trajectory there (%)": pct(m["bn_trajectory"]),
+        "no-norm. trajectory there (%)": pct(m["none_trajectory"])})

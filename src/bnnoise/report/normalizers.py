@@ -10,6 +10,7 @@ answered per target set and scoring by :data:`ANSWER_RULE`, fixed before the run
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from bnnoise.nets.norms import parse_norm
@@ -154,3 +155,57 @@ def normalizer_status(answer: pd.DataFrame, reference: str = "tbl-normalizer-ver
             f"every row reads \"{UNANSWERABLE}\". Once they are, it will say for each target "
             f"set whether batch statistics, normalization as such, or neither costs noise "
             f"resistance.")
+
+
+def final_points(summary: pd.DataFrame, average: pd.DataFrame, scoring: str = "wrong"
+                 ) -> pd.DataFrame:
+    """Per trained network (dataset, model, norm, seed) and target set: its clean accuracy on
+    the sweep's test subset (the ``eta`` = 0 row of ``summary``, as the training-progress points
+    measure it) and its average normalized accuracy (``average``, non-finite outputs scored
+    ``scoring``)."""
+    keys = ["dataset", "model", "norm", "seed", "target"]
+    full = average[(average["placement"] == "all") & (average["scoring"] == scoring)]
+    clean = summary[(summary["placement"] == "all") & (summary["scoring"] == scoring)
+                    & (summary["eta"] == 0)].rename(columns={"accuracy": "clean_accuracy"})
+    return full[[*keys, "avg_normalized_accuracy"]].merge(
+        clean[[*keys, "clean_accuracy"]], on=keys, how="inner")
+
+
+def at_matched_accuracy(finals: pd.DataFrame, progress: pd.DataFrame,
+                        references: tuple[str, ...] = ("bn", "none")) -> pd.DataFrame:
+    """Per network of ``finals`` (:func:`final_points`) and target set: the average normalized
+    accuracy of each reference run's training trajectory (``progress``, from
+    :func:`bnnoise.pipeline.progress.progress_summary`: the same model with ``bn`` or ``none``,
+    mean over its seeds' epochs) at the network's clean accuracy, by linear interpolation
+    between the two nearest epochs; empty (NaN) where the trajectory never reaches that clean
+    accuracy (no extrapolation). Descriptive: single runs, no interval."""
+    rows = []
+    for _, net in finals.iterrows():
+        row = {k: net[k] for k in ("dataset", "model", "norm", "seed", "target",
+                                   "clean_accuracy", "avg_normalized_accuracy")}
+        for ref in references:
+            if progress.empty:  # no run keeps snapshots yet
+                row[f"{ref}_trajectory"] = float("nan")
+                continue
+            path = progress[(progress["dataset"] == net["dataset"])
+                            & (progress["model"] == net["model"]) & (progress["norm"] == ref)
+                            & (progress["placement"] == "all")
+                            & (progress["target"] == net["target"])]
+            row[f"{ref}_trajectory"] = _interpolate(path, net["clean_accuracy"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["dataset", "model", "norm", "seed", "target",
+                                       "clean_accuracy", "avg_normalized_accuracy",
+                                       *(f"{ref}_trajectory" for ref in references)])
+
+
+def _interpolate(path: pd.DataFrame, clean: float) -> float:
+    """The trajectory's average normalized accuracy at clean accuracy ``clean`` (its epochs
+    averaged over seeds, ordered by clean accuracy); NaN outside its range."""
+    if path.empty:
+        return float("nan")
+    by_epoch = path.groupby("epoch")[["clean_accuracy", "avg_normalized_accuracy"]].mean()
+    by_epoch = by_epoch.sort_values("clean_accuracy")
+    x, y = by_epoch["clean_accuracy"].to_numpy(), by_epoch["avg_normalized_accuracy"].to_numpy()
+    if not x[0] <= clean <= x[-1]:
+        return float("nan")
+    return float(np.interp(clean, x, y))
