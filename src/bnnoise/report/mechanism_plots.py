@@ -8,6 +8,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
+from bnnoise.report.normalizers import uses_batch_statistics
 from bnnoise.report.plots import (
     TARGET_LABEL,
     _label_twos_threes_and_fives,
@@ -202,8 +203,6 @@ def matched_accuracy_figure(finals: pd.DataFrame, progress: pd.DataFrame,
     normalizer (points, one per seed; marker: with or without batch statistics) over the
     training trajectories of the same model with BN and without normalization (lines, one
     point per stored epoch, mean over seeds)."""
-    from bnnoise.report.normalizers import uses_batch_statistics
-
     points = finals[finals["target"].isin(targets)]
     points = points.assign(clean_pct=100 * points["clean_accuracy"],
                            pct=100 * points["avg_normalized_accuracy"],
