@@ -111,3 +111,16 @@ def test_without_any_trajectory_every_reading_is_empty() -> None:
                             "avg_normalized_accuracy": 0.7}])
     matched = at_matched_accuracy(finals, pd.DataFrame())
     assert matched[["bn_trajectory", "none_trajectory"]].isna().all().all()
+
+
+def test_mean_trajectories_average_the_seeds_of_fully_normalized_runs_only() -> None:
+    from bnnoise.report.normalizers import mean_trajectories
+
+    partial = [{**row, "placement": "first", "avg_normalized_accuracy": 0.0}
+               for row in _progress("bn", [(2, 0.3, 0.3)])]
+    progress = pd.DataFrame(_progress("bn", [(2, 0.5, 0.9)], seed=0)
+                            + _progress("bn", [(2, 0.7, 0.7)], seed=1) + partial)
+    paths = mean_trajectories(progress)
+    assert paths[["norm", "epoch", "clean_accuracy", "avg_normalized_accuracy"]].values.tolist() \
+        == [["bn", 2, pytest.approx(0.6), pytest.approx(0.8)]]
+    assert mean_trajectories(pd.DataFrame()).empty

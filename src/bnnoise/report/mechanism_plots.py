@@ -8,7 +8,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
-from bnnoise.report.normalizers import uses_batch_statistics
+from bnnoise.report.normalizers import mean_trajectories, uses_batch_statistics
 from bnnoise.report.plots import (
     TARGET_LABEL,
     _label_twos_threes_and_fives,
@@ -201,20 +201,16 @@ def matched_accuracy_figure(finals: pd.DataFrame, progress: pd.DataFrame,
     """Average normalized accuracy against clean accuracy (test subset), one panel per target
     set of ``targets`` (those of the training-progress protocol): the trained networks of every
     normalizer (points, one per seed; marker: with or without batch statistics) over the
-    training trajectories of the same model with BN and without normalization (lines, one
-    point per stored epoch, mean over seeds)."""
+    training trajectories of the same model with BN and without normalization (lines,
+    :func:`bnnoise.report.normalizers.mean_trajectories`)."""
     points = finals[finals["target"].isin(targets)]
     points = points.assign(clean_pct=100 * points["clean_accuracy"],
                            pct=100 * points["avg_normalized_accuracy"],
                            kind=points["norm"].map(lambda n: "batch statistics"
                                                    if uses_batch_statistics(n)
                                                    else "no batch statistics"))
-    paths = (progress[progress["norm"].isin(TRAJECTORY_LABEL)
-                      & progress["model"].isin(points["model"])] if len(progress)
-             else pd.DataFrame(columns=["norm", "epoch", "target", "clean_accuracy",
-                                        "avg_normalized_accuracy"]))
-    paths = (paths.groupby(["norm", "epoch", "target"], as_index=False)
-             [["clean_accuracy", "avg_normalized_accuracy"]].mean())
+    paths = mean_trajectories(progress)
+    paths = paths[paths["norm"].isin(TRAJECTORY_LABEL) & paths["model"].isin(points["model"])]
     paths = paths.assign(clean_pct=100 * paths["clean_accuracy"],
                          pct=100 * paths["avg_normalized_accuracy"],
                          trajectory=paths["norm"].map(TRAJECTORY_LABEL))

@@ -171,26 +171,39 @@ def final_points(summary: pd.DataFrame, average: pd.DataFrame, scoring: str = "w
         clean[[*keys, "clean_accuracy"]], on=keys, how="inner")
 
 
+TRAJECTORY_KEYS = ["dataset", "model", "norm", "target", "epoch"]
+"""What identifies one point of a seed-averaged training trajectory."""
+
+
+def mean_trajectories(progress: pd.DataFrame) -> pd.DataFrame:
+    """Training trajectories of the fully normalized runs (``placement`` "all") of ``progress``
+    (:func:`bnnoise.pipeline.progress.progress_summary`): per (dataset, model, norm, target,
+    epoch), clean and average normalized accuracy, each the mean over the seeds that keep
+    snapshots."""
+    columns = [*TRAJECTORY_KEYS, "clean_accuracy", "avg_normalized_accuracy"]
+    if progress.empty:  # no run keeps snapshots yet
+        return pd.DataFrame(columns=columns)
+    full = progress[progress["placement"] == "all"]
+    return full.groupby(TRAJECTORY_KEYS, as_index=False)[columns[-2:]].mean()
+
+
 def at_matched_accuracy(finals: pd.DataFrame, progress: pd.DataFrame,
                         references: tuple[str, ...] = ("bn", "none")) -> pd.DataFrame:
     """Per network of ``finals`` (:func:`final_points`) and target set: the average normalized
-    accuracy of each reference run's training trajectory (``progress``, from
-    :func:`bnnoise.pipeline.progress.progress_summary`: the same model with ``bn`` or ``none``,
-    mean over its seeds' epochs) at the network's clean accuracy, by linear interpolation
-    between the two nearest epochs; empty (NaN) where the trajectory never reaches that clean
-    accuracy (no extrapolation). Descriptive: single runs, no interval."""
+    accuracy of each reference run's training trajectory (:func:`mean_trajectories` of
+    ``progress``: the same model with ``bn`` or ``none``) at the network's clean accuracy, by
+    linear interpolation between the two nearest epochs; empty (NaN) where the trajectory never
+    reaches that clean accuracy (no extrapolation). Descriptive: no interval."""
+    trajectories = mean_trajectories(progress)
     rows = []
     for _, net in finals.iterrows():
         row = {k: net[k] for k in ("dataset", "model", "norm", "seed", "target",
                                    "clean_accuracy", "avg_normalized_accuracy")}
         for ref in references:
-            if progress.empty:  # no run keeps snapshots yet
-                row[f"{ref}_trajectory"] = float("nan")
-                continue
-            path = progress[(progress["dataset"] == net["dataset"])
-                            & (progress["model"] == net["model"]) & (progress["norm"] == ref)
-                            & (progress["placement"] == "all")
-                            & (progress["target"] == net["target"])]
+            path = trajectories[(trajectories["dataset"] == net["dataset"])
+                                & (trajectories["model"] == net["model"])
+                                & (trajectories["norm"] == ref)
+                                & (trajectories["target"] == net["target"])]
             row[f"{ref}_trajectory"] = _interpolate(path, net["clean_accuracy"])
         rows.append(row)
     return pd.DataFrame(rows, columns=["dataset", "model", "norm", "seed", "target",
@@ -199,13 +212,13 @@ def at_matched_accuracy(finals: pd.DataFrame, progress: pd.DataFrame,
 
 
 def _interpolate(path: pd.DataFrame, clean: float) -> float:
-    """The trajectory's average normalized accuracy at clean accuracy ``clean`` (its epochs
-    averaged over seeds, ordered by clean accuracy); NaN outside its range."""
+    """The trajectory ``path`` (one row per epoch) at clean accuracy ``clean``, its epochs
+    ordered by clean accuracy; NaN outside its range."""
     if path.empty:
         return float("nan")
-    by_epoch = path.groupby("epoch")[["clean_accuracy", "avg_normalized_accuracy"]].mean()
-    by_epoch = by_epoch.sort_values("clean_accuracy")
-    x, y = by_epoch["clean_accuracy"].to_numpy(), by_epoch["avg_normalized_accuracy"].to_numpy()
+    by_clean = path.sort_values("clean_accuracy")
+    x = by_clean["clean_accuracy"].to_numpy(dtype=float)
+    y = by_clean["avg_normalized_accuracy"].to_numpy(dtype=float)
     if not x[0] <= clean <= x[-1]:
         return float("nan")
     return float(np.interp(clean, x, y))
