@@ -86,14 +86,19 @@ def test_publish_takes_only_the_published_profile_and_bad_values_stop_in_one_lin
     assert "Traceback" not in result.stderr
 
 
+def printed_text(notebook: Path) -> str:
+    """Everything an executed notebook shows as Markdown or plain text, one output a line."""
+    return "\n".join(str(o.get("data", {}).get("text/markdown", o.get("text", "")))
+                     for c in nbformat.read(notebook, as_version=4).cells
+                     for o in c.get("outputs", []))
+
+
 def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BNNOISE_ROOT", str(project))
     output = run_chapter(ROOT, "09_remedies", {"profile": "smoke", "train_missing": True},
                          tmp_path / "out")
-    text = "\n".join(str(o.get("data", {}).get("text/markdown", o.get("text", "")))
-                     for c in nbformat.read(output, as_version=4).cells
-                     for o in c.get("outputs", []))
+    text = printed_text(output)
     assert "Every normalizer of the grid is trained and shown." in text
     for norm in ("gn4+ws", "l1bn", "gn4"):
         assert f"| {norm} " in text  # a row of the normalizer table
@@ -107,8 +112,6 @@ def test_cifar100_chapter_puts_both_datasets_side_by_side_on_smoke(
     monkeypatch.setenv("BNNOISE_ROOT", str(project))
     output = run_chapter(ROOT, "10_cifar100", {"profile": "smoke", "train_missing": True},
                          tmp_path / "out")
-    text = "\n".join(str(o.get("data", {}).get("text/markdown", o.get("text", "")))
-                     for c in nbformat.read(output, as_version=4).cells
-                     for o in c.get("outputs", []))
+    text = printed_text(output)
     assert "synthetic10 clean acc. (%)" in text and "synthetic100 clean acc. (%)" in text
     assert ":name: tbl-chance" in text and "| synthetic100 | resnet8 |       100 |" in text
