@@ -115,3 +115,7 @@ def test_cifar100_chapter_puts_both_datasets_side_by_side_on_smoke(
     text = printed_text(output)
     assert "synthetic10 clean acc. (%)" in text and "synthetic100 clean acc. (%)" in text
     assert ":name: tbl-chance" in text and "| synthetic100 | resnet8 |       100 |" in text
+    # the claims page, run after it on the same store, gets a column per dataset
+    claims = printed_text(run_chapter(ROOT, "00_claims", {"profile": "smoke"}, tmp_path / "out"))
+    assert ":name: tbl-claims-datasets" in claims
+    assert "synthetic100 (R/C/I)" in claims and "verdicts that differ on synthetic100" in claims

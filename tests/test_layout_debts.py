@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from bnnoise.config import load_profile
-from bnnoise.report.dataset_views import disagreements
+from bnnoise.report.dataset_views import claims_by_dataset_view, disagreements
 from bnnoise.report.mechanism_views import _recovery_verdict
 from bnnoise.report.results import TABLES, collapse_agreement, protocol_fit, publish_tables
 from bnnoise.report.theory_plots import _finite_runs, short_run_curves
@@ -113,6 +113,28 @@ def test_disagreements_list_only_comparisons_whose_verdict_differs() -> None:
         "scoring": "wrong", "verdict (CIFAR-10)": "reproduced",
         "verdict (CIFAR-100)": "contradicted"}]
     assert disagreements(verdicts, "cifar10", "cifar10").empty
+
+
+def test_claims_by_dataset_count_verdicts_per_dataset_and_the_ones_that_differ() -> None:
+    keys = {"claim": "BN lowers noise resistance", "scoring": "wrong"}
+    verdicts = pd.DataFrame([
+        {**keys, "dataset": "cifar10", "subject": "resnet20", "target": "all",
+         "verdict": "reproduced"},
+        {**keys, "dataset": "cifar10", "subject": "vgg16", "target": "all",
+         "verdict": "inconclusive at this power"},
+        {**keys, "dataset": "cifar100", "subject": "resnet20", "target": "all",
+         "verdict": "contradicted"},
+        {"claim": "networks without BN stay robust", "scoring": "wrong", "dataset": "cifar10",
+         "subject": "resnet20", "target": "all", "verdict": "contradicted"},
+    ])
+    view = claims_by_dataset_view(verdicts)
+    assert view.to_dict("records") == [
+        {"claim": "BN lowers noise resistance", "CIFAR-10 (R/C/I)": "1/0/1",
+         "CIFAR-100 (R/C/I)": "0/1/0", "verdicts that differ on CIFAR-100": 1},
+        {"claim": "networks without BN stay robust", "CIFAR-10 (R/C/I)": "0/1/0",
+         "CIFAR-100 (R/C/I)": "–", "verdicts that differ on CIFAR-100": 0}]
+    one = claims_by_dataset_view(verdicts[verdicts["dataset"] == "cifar10"])
+    assert list(one.columns) == ["claim", "CIFAR-10 (R/C/I)"]
 
 
 def _old_recovery_verdict(low: float, high: float, worse: bool = False) -> str:

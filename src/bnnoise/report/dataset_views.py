@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bnnoise.data import num_classes_of
+from bnnoise.report.claims import verdict_counts
 from bnnoise.report.results import NoiseResults
 from bnnoise.report.study import chance_reading
 from bnnoise.report.views import BN_LABEL, _interval
@@ -84,3 +85,24 @@ def disagreements(verdicts: pd.DataFrame, reference: str, other: str) -> pd.Data
     b = verdicts[verdicts["dataset"] == other][[*keys, "verdict"]]
     both = a.merge(b, on=keys, suffixes=(f" ({_label(reference)})", f" ({_label(other)})"))
     return both[both.iloc[:, -2] != both.iloc[:, -1]].reset_index(drop=True)
+
+
+def claims_by_dataset_view(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim, one column per dataset: how many comparisons, over every reading of
+    the protocol, reproduce / contradict / leave the claim inconclusive (``R/C/I``), and how many
+    comparisons measured on both the first and another dataset get a different verdict there
+    (:func:`disagreements`)."""
+    kinds = ["reproduced", "contradicted", "inconclusive at this power"]
+    counts = (verdict_counts(verdicts).groupby(["claim", "dataset"], sort=False)[kinds]
+              .sum().reset_index())
+    counts["cell"] = [f"{r}/{c}/{i}" for r, c, i in counts[kinds].itertuples(index=False)]
+    datasets = list(dict.fromkeys(verdicts["dataset"]))
+    wide = counts.pivot_table(index="claim", columns="dataset", values="cell", aggfunc="first",
+                              sort=False).reset_index()
+    view = pd.DataFrame({"claim": wide["claim"],
+                         **{f"{_label(d)} (R/C/I)": wide[d].fillna("–") for d in datasets}})
+    for other in datasets[1:]:
+        differ = disagreements(verdicts, datasets[0], other)["claim"].value_counts()
+        view[f"verdicts that differ on {_label(other)}"] = (
+            view["claim"].map(differ).fillna(0).astype(int))
+    return view.reset_index(drop=True)
