@@ -38,6 +38,8 @@ ROWS = {
                                 "standard error and 95 % interval (draws and test images), grid",
     "reproduction_progress.csv": "model, stored epoch, target set and draw of the lighter "
                                  "progress protocol: clean and average normalized accuracy",
+    "reproduction_seed_spread.csv": "model and target set with replicate training seeds: "
+                                    "between-seed and between-draw standard deviations, F test",
     "reproduction_collapse.csv": "BN model and noise level: exact collapse probability, sampled "
                                  "collapses, Clopper-Pearson interval",
     "collapse_adjusted.csv": "BN model and scoring: average under target all from the draws and "
