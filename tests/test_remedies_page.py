@@ -78,7 +78,11 @@ def test_normalizer_status_says_what_is_still_open() -> None:
     text = normalizer_status(answer)
     assert "answers nothing yet" in text and "{numref}`tbl-normalizer-verdicts`" in text
     answer.loc[2, "answer"] = "batch statistics"
-    assert "for 1 of 2 target sets (weights)" in normalizer_status(answer)
+    assert ("can be made for 1 of 2 target sets (weights) and decides the question for 1 of "
+            "them (weights)") in normalizer_status(answer)
+    answer.loc[2, "answer"] = "mixed or inconclusive"  # answerable, but not decided
+    text = normalizer_status(answer)
+    assert "decides the question for 0 of them" in text and "mixed or inconclusive" in text
 
 
 def _layer_draws(accuracy: bool) -> pd.DataFrame:

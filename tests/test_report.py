@@ -21,6 +21,7 @@ from bnnoise.report.book import (
 )
 from bnnoise.report.provenance import provenance_line, provenance_markdown, records_under
 from bnnoise.report.style import FULL_WIDTH, PALETTE, clip_band, figure, use_book_style
+from bnnoise.report.views import claim_table
 from bnnoise.store import ArtifactStore
 
 FULL = {"cpu": "Intel(R) Xeon(R) Platinum 8480+", "amx": True, "avx512_bf16": True,
@@ -264,3 +265,15 @@ def test_untrained_networks_are_listed_per_grid(project: Path) -> None:
     assert not set(missing["main"]) & set(missing["bn_count"])  # a shared network once
     text = untrained_text(profile, ("main",))
     assert text.startswith("grid `main`, ") and missing["main"][0] in text
+
+
+def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
+    row = {"claim": "BN lowers noise resistance", "target": "all", "scoring": "wrong",
+           "estimate": 20.0, "low": 10.0, "high": 30.0, "verdict": "reproduced", "rule": "r"}
+    verdicts = pd.DataFrame([{**row, "subject": "resnet20", "interval": "seeds (3 vs 3)"},
+                             {**row, "subject": "vgg16", "interval": "draws and images, one seed"}])
+    mixed = claim_table(verdicts, "BN lowers", "tbl-x").data
+    assert "Interval: per row" in mixed and "| interval over" in mixed
+    assert "| seeds (3 vs 3)" in mixed and "| draws and images, one seed" in mixed
+    single = claim_table(verdicts.iloc[:1], "BN lowers", "tbl-x").data
+    assert "Interval: seeds (3 vs 3)." in single and "interval over" not in single

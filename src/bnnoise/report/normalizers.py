@@ -29,6 +29,9 @@ UNANSWERABLE = "not answerable"
 """How :func:`normalizer_answer` begins an answer it cannot give (one kind of normalizer
 missing)."""
 
+MIXED = "mixed or inconclusive"
+"""The answer when the verdicts fit none of the three decided patterns."""
+
 
 def uses_batch_statistics(norm: str) -> bool:
     """Whether the normalizer ``norm`` (a name of :func:`bnnoise.nets.norms.parse_norm`)
@@ -95,7 +98,7 @@ def _answer(verdicts: pd.DataFrame) -> str:
         return "normalization as such"
     if (batch == keeps).all() and (free == keeps).all():
         return "neither"
-    return "mixed or inconclusive"
+    return MIXED
 
 
 def normalizer_answer(gaps: pd.DataFrame) -> pd.DataFrame:
@@ -147,9 +150,12 @@ def normalizer_status(answer: pd.DataFrame, reference: str = "tbl-normalizer-ver
     targets = list(dict.fromkeys(answer["target"])) if len(answer) else []
     if len(answered):
         done = list(dict.fromkeys(answered["target"]))
+        decided = list(dict.fromkeys(answered.loc[answered["answer"] != MIXED, "target"]))
         return (f"The comparison of normalizers with and without batch statistics under the "
-                f"same noise ({table}) answers its question for {len(done)} of {len(targets)} "
-                f"target sets ({', '.join(done)}).")
+                f"same noise ({table}) can be made for {len(done)} of {len(targets)} target "
+                f"sets ({', '.join(done)}) and decides the question for {len(decided)} of them"
+                + (f" ({', '.join(decided)})." if decided else
+                   f": every reading is \"{MIXED}\" at this power."))
     return (f"The comparison of normalizers with and without batch statistics under the same "
             f"noise ({table}) answers nothing yet: until both kinds of normalizer are trained, "
             f"every row reads \"{UNANSWERABLE}\". Once they are, it will say for each target "

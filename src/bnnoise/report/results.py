@@ -7,6 +7,7 @@ each chapter writes the CSV files of the tables it shows with :func:`publish_tab
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,8 +252,12 @@ def protocol_fit(results: NoiseResults, seed: int = 0) -> pd.DataFrame:
     return joint_fit(results.summary[results.summary["seed"] == seed])
 
 
-def provenance_for(results: NoiseResults | MechanismResults, profile: Profile) -> str:
+def provenance_for(results: NoiseResults | MechanismResults
+                   | Sequence[NoiseResults | MechanismResults], profile: Profile) -> str:
     """The provenance line (:func:`bnnoise.report.provenance.provenance_markdown`) of every
-    figure and table drawn from ``results``: the records of the trained models."""
-    return provenance_markdown([run.provenance for run in results.runs], profile.name,
-                               sorted({run.spec.seed for run in results.runs}))
+    figure and table drawn from ``results`` (one set of results, or several for a table that
+    combines them): the records of the trained models, each counted once."""
+    parts = results if isinstance(results, Sequence) else (results,)
+    runs = list({repr(run.spec): run for part in parts for run in part.runs}.values())
+    return provenance_markdown([run.provenance for run in runs], profile.name,
+                               sorted({run.spec.seed for run in runs}))

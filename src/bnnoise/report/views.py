@@ -139,8 +139,14 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
         "verdict": rows["verdict"]})
     if "published" in rows and rows["published"].notna().any():
         shown.insert(3, "published", rows["published"].round(2))
+    intervals = rows["interval"].unique()
+    if len(intervals) > 1:  # e.g. over seeds for some models, over draws for one-seed models
+        shown.insert(shown.columns.get_loc("estimate (95 % CI)") + 1, "interval over",
+                     rows["interval"])
     caption = (f"{rows['claim'].iloc[0][0].upper()}{rows['claim'].iloc[0][1:]}: "
-               f"{rows['rule'].iloc[0]}. Interval: {rows['interval'].iloc[0]}.")
+               f"{rows['rule'].iloc[0]}. Interval: "
+               + (f"{intervals[0]}." if len(intervals) == 1
+                  else "per row (column 'interval over')."))
     return numbered_table(shown, caption, name, provenance=provenance)
 
 
