@@ -15,7 +15,11 @@ import pytest
 from scipy import stats
 
 from bnnoise.config import load_profile
-from bnnoise.report.dataset_views import claims_by_dataset_view, disagreements
+from bnnoise.report.dataset_views import (
+    claims_by_dataset_view,
+    disagreements,
+    no_disagreement_text,
+)
 from bnnoise.report.mechanism_views import _recovery_verdict
 from bnnoise.report.results import TABLES, collapse_agreement, protocol_fit, publish_tables
 from bnnoise.report.theory_plots import _finite_runs, short_run_curves
@@ -176,3 +180,12 @@ def test_protocol_fit_uses_one_training_seed_only() -> None:
     fit = protocol_fit(SimpleNamespace(summary=summary))
     expected = protocol_fit(SimpleNamespace(summary=summary[summary["seed"] == 0]))
     pd.testing.assert_frame_equal(fit, expected)
+
+
+def test_no_disagreement_text_says_why_nothing_differs() -> None:
+    verdicts = pd.DataFrame({"dataset": ["cifar10"], "verdict": ["reproduced"]})
+    assert "only one dataset" in no_disagreement_text(verdicts, ["cifar10"])
+    assert "judged on CIFAR-100 yet" in no_disagreement_text(verdicts, ["cifar10", "cifar100"])
+    both = pd.DataFrame({"dataset": ["cifar10", "cifar100"], "verdict": ["reproduced"] * 2})
+    assert "No comparison has a different verdict" in no_disagreement_text(
+        both, ["cifar10", "cifar100"])

@@ -87,6 +87,18 @@ def disagreements(verdicts: pd.DataFrame, reference: str, other: str) -> pd.Data
     return both[both.iloc[:, -2] != both.iloc[:, -1]].reset_index(drop=True)
 
 
+def no_disagreement_text(verdicts: pd.DataFrame, datasets: list[str]) -> str:
+    """The sentence shown instead of :func:`disagreements` when it is empty: why no comparison
+    differs (one dataset only, no comparison on the second dataset yet, or full agreement)."""
+    if len(datasets) < 2:
+        return "*No comparison between datasets: only one dataset is trained.*"
+    other = datasets[1]
+    if not (verdicts["dataset"] == other).any():
+        return (f"*No claim can be judged on {_label(other)} yet: its trained networks do not "
+                f"yet form a comparison (most claims need a model with and without BN).*")
+    return "*No comparison has a different verdict on the two datasets.*"
+
+
 def claims_by_dataset_view(verdicts: pd.DataFrame) -> pd.DataFrame:
     """One row per claim, one column per dataset: how many comparisons, over every reading of
     the protocol, reproduce / contradict / leave the claim inconclusive (``R/C/I``), and how many
