@@ -59,7 +59,7 @@ from bnnoise.nets.folding import FoldedBatchNorm
 from bnnoise.nets.models import build_model
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import draw_seed, select_tensors
-from bnnoise.pipeline.models import ModelSpec, profile_specs, stored_model
+from bnnoise.pipeline.models import ModelSpec, profile_specs, recipe_of, stored_model
 from bnnoise.pipeline.sweeps import noise_sweep
 from bnnoise.report.tables import average_normalized_accuracy, summarize_sweep
 from bnnoise.sampling import draws_needed, standard_error, variance_components
@@ -326,7 +326,7 @@ def equal_precision_rows(args: argparse.Namespace, profile, cifar: Dataset,
     sweep cell of both, from the variance components of the trained ResNet20 (BN)."""
     spec = ModelSpec("cifar10", "resnet20", "bn")
     trained = stored_model(ArtifactStore(profile.store_dir), spec,
-                           profile.recipe_for(spec.model, spec.norm, spec.seed))
+                           recipe_of(profile, spec))
     if trained is None:
         raise SystemExit(f"{spec.slug} of profile {profile.name} is not trained: train it first "
                          f"(bnnoise train --profile {profile.name}) or use --skip-data")
@@ -377,7 +377,7 @@ def fast_evaluation_check(profile) -> pd.DataFrame:
     keys = ["model", "norm", "target"]
     tables = []
     for spec in profile_specs(profile):
-        trained = stored_model(store, spec, profile.recipe_for(spec.model, spec.norm, spec.seed))
+        trained = stored_model(store, spec, recipe_of(profile, spec))
         if trained is None:
             print(f"fast evaluation check: {spec.slug} is not trained, left out")
             continue

@@ -57,7 +57,14 @@ def test_autocast_follows_device_and_precision() -> None:
 
 def test_slow_bf16_is_warned_about_with_the_expected_slowdown(monkeypatch) -> None:
     monkeypatch.setattr(hardware, "native_bf16", lambda: False)
+    monkeypatch.setattr(hardware, "vector_unit", lambda: "AVX512")
     with pytest.warns(UserWarning, match="about 2.2x slower than fp32"):
+        hardware.check_precision("bf16")
+    monkeypatch.setattr(hardware, "vector_unit", lambda: "AVX2")
+    with pytest.warns(UserWarning, match="about 11.6x slower than fp32"):
+        hardware.check_precision("bf16")
+    monkeypatch.setattr(hardware, "vector_unit", lambda: "DEFAULT")
+    with pytest.warns(UserWarning, match="not measured"):
         hardware.check_precision("bf16")
     monkeypatch.setattr(hardware, "native_bf16", lambda: True)
     import warnings

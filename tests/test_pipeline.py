@@ -291,3 +291,24 @@ def test_a_model_swept_on_another_copy_of_its_data_warns_and_records_both(projec
                for p in (store.root / "sweeps").glob("*/manifest.json")]
     assert {r["model_data_fingerprint"] for r in records} == {"0123456789abcdef"}
     assert all(r["data_fingerprint"] != "0123456789abcdef" for r in records)
+
+
+def test_a_recipe_exception_changes_only_the_datasets_models_and_norms_it_names(project) -> None:
+    from bnnoise.pipeline.models import model_config, recipe_of
+
+    profile = load_profile("cpu", root=project)
+    cifar100_vgg = ModelSpec("cifar100", "vgg16", "none")
+    assert recipe_of(profile, cifar100_vgg).precision == "fp32"
+    assert recipe_of(profile, ModelSpec("cifar10", "vgg16", "none")).precision == "bf16"
+    assert recipe_of(profile, ModelSpec("cifar100", "resnet44", "none")).precision == "bf16"
+    # the exception enters the artifact key, so an fp32 network never loads a bf16 one
+    bf16 = model_config(cifar100_vgg, profile.recipe)
+    assert model_config(cifar100_vgg, recipe_of(profile, cifar100_vgg)) != bf16
+    assert "cifar100" in profile.recipe_overrides[0].describe()
+
+
+def test_a_recipe_exception_with_an_unknown_dataset_stops_at_load() -> None:
+    from bnnoise.config.grids import RecipeOverride
+
+    with pytest.raises(ValueError, match="unknown dataset 'cifar1000'; valid"):
+        RecipeOverride(("vgg16",), ("bn",), {"precision": "fp32"}, datasets=("cifar1000",))

@@ -1,8 +1,9 @@
 """What machine a result was computed on, which device runs it, and whether a precision is fast.
 
 CPUs differ in their bfloat16 support: with AMX or AVX-512-BF16, bfloat16 autocast trains CIFAR
-networks about twice as fast as fp32; without them, bfloat16 is emulated and about 2.2 times
-*slower* (measured for ResNet20 and VGG16 on two AVX-512 cores: 191 vs 420 and 33 vs 58 images/s).
+networks about twice as fast as fp32; without them, bfloat16 is emulated: about 2.2 times *slower*
+on AVX-512 (measured for ResNet20 and VGG16 on two cores: 191 vs 420 and 33 vs 58 images/s), and
+more than ten times slower on AVX2 (ResNet44 training steps on two cores: 17 vs 197 images/s).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import torch
 
-BF16_SLOWDOWN_WITHOUT_NATIVE = 2.2
-"""Measured fp32-to-bf16 training-time ratio on CPUs without native bfloat16 (see above)."""
+BF16_SLOWDOWN_WITHOUT_NATIVE = {"AVX512": 2.2, "AVX2": 11.6}
+"""Measured fp32-to-bf16 training-time ratio on CPUs without native bfloat16, by the vector
+unit PyTorch uses (:func:`vector_unit`; see above)."""
 
 
 def cpu_model() -> str:
@@ -77,6 +79,7 @@ def machine_record(device: str = "cpu") -> dict[str, object]:
         "cpu": cpu_model(),
         "amx": bool(getattr(cpu, "_is_amx_tile_supported", lambda: False)()),
         "avx512_bf16": bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()),
+        "vector_unit": vector_unit(),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "python": platform.python_version(),
@@ -85,10 +88,20 @@ def machine_record(device: str = "cpu") -> dict[str, object]:
     }
 
 
+def vector_unit() -> str:
+    """The widest vector instruction set PyTorch's CPU kernels use here (``AVX512``, ``AVX2``,
+    ...), as :func:`torch.backends.cpu.get_cpu_capability` reports it."""
+    return torch.backends.cpu.get_cpu_capability().upper()
+
+
 def check_precision(precision: str, device: str = "cpu") -> None:
     """Warn when ``precision`` is known to be slow on this machine, with the expected slowdown."""
     if precision == "bf16" and device == "cpu" and not native_bf16():
+        unit = vector_unit()
+        slowdown = BF16_SLOWDOWN_WITHOUT_NATIVE.get(unit)
+        expect = (f"expect training about {slowdown}x slower than fp32" if slowdown
+                  else "expect training slower than fp32 (not measured on this vector unit)")
         warnings.warn(
-            f"bfloat16 is emulated on this CPU ({cpu_model()}: no AMX / AVX-512-BF16); expect "
-            f"training about {BF16_SLOWDOWN_WITHOUT_NATIVE}x slower than fp32. The profile keeps "
-            "one precision for all its models, so results stay comparable.", stacklevel=2)
+            f"bfloat16 is emulated on this CPU ({cpu_model()}, {unit}: no AMX / AVX-512-BF16); "
+            f"{expect}. The model's recipe fixes its precision (its artifact key holds it), so "
+            "it is trained as the recipe says.", stacklevel=2)

@@ -81,11 +81,11 @@ class Profile:
     def grid_names(self) -> tuple[str, ...]:
         return ("main", *(name for name, _ in self.series))
 
-    def recipe_for(self, model: str, norm: str, seed: int = 0) -> Recipe:
+    def recipe_for(self, dataset: str, model: str, norm: str, seed: int = 0) -> Recipe:
         """The recipe of one model: the profile's, with the overrides that apply, and ``seed``."""
         changes: dict[str, Any] = {}
         for override in self.recipe_overrides:
-            if override.applies(model, norm):
+            if override.applies(dataset, model, norm):
                 changes.update(override.changes)
         return replace(self.recipe, **changes, seed=seed)
 
@@ -172,9 +172,12 @@ def _recipe_overrides(raw: dict[str, Any], recipe: Recipe) -> tuple[RecipeOverri
     overrides = []
     for entry in raw.get("recipe_overrides") or []:
         entry = dict(entry)
+        datasets = entry.pop("datasets", None)
         override = RecipeOverride(as_tuple(entry.pop("models"), "recipe_overrides.models"),
                                   as_tuple(entry.pop("norms"), "recipe_overrides.norms"),
-                                  {}, str(entry.pop("reason", "")))
+                                  {}, str(entry.pop("reason", "")),
+                                  None if datasets is None
+                                  else as_tuple(datasets, "recipe_overrides.datasets"))
         replace(recipe, **entry)  # unknown fields or invalid values stop here
         overrides.append(replace(override, changes=entry))
     return tuple(overrides)

@@ -73,13 +73,34 @@ class Grid:
 
 @dataclass(frozen=True)
 class RecipeOverride:
-    """A stated exception to the profile's recipe for some models and norms (e.g. a learning
-    rate that the unnormalized VGG16 needs), found by a pilot and named in the book."""
+    """A stated exception to the profile's recipe for some models and norms (e.g. a precision
+    that only some networks can afford), named in the book where their numbers appear.
+
+    ``datasets`` None: the exception holds on every dataset."""
 
     models: tuple[str, ...]
     norms: tuple[str, ...]
     changes: dict[str, Any]
     reason: str = ""
+    datasets: tuple[str, ...] | None = None
 
-    def applies(self, model: str, norm: str) -> bool:
-        return model in self.models and norm in self.norms
+    def __post_init__(self) -> None:
+        for d in self.datasets or ():
+            if d not in DATASETS:
+                raise ValueError(f"recipe_overrides: unknown dataset {d!r}; valid: "
+                                 f"{', '.join(DATASETS)}")
+        for m in self.models:
+            validate_model_name(m)
+        for n in self.norms:
+            parse_norm(n)
+
+    def applies(self, dataset: str, model: str, norm: str) -> bool:
+        return (model in self.models and norm in self.norms
+                and (self.datasets is None or dataset in self.datasets))
+
+    def describe(self) -> str:
+        """One sentence: which networks the exception changes, to what, and why."""
+        changes = ", ".join(f"{k} {v}" for k, v in self.changes.items())
+        where = f" on {', '.join(self.datasets)}" if self.datasets else ""
+        return (f"{', '.join(self.models)} ({', '.join(self.norms)}){where}: {changes}"
+                + (f", because {self.reason.strip()}" if self.reason.strip() else "") + ".")

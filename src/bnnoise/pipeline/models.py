@@ -243,11 +243,16 @@ def snapshots_for(profile: Profile, spec: ModelSpec) -> tuple[int, ...]:
     return profile.snapshot_epochs if keeps else ()
 
 
+def recipe_of(profile: Profile, spec: ModelSpec) -> Recipe:
+    """The recipe the profile trains ``spec`` with: its recipe, the stated exceptions that
+    apply to the spec's dataset, model and norm, and the spec's seed."""
+    return profile.recipe_for(spec.dataset, spec.model, spec.norm, spec.seed)
+
+
 def profile_model(profile: Profile, spec: ModelSpec, data: DataCache | None = None,
                   progress: bool = False) -> TrainedModel:
     """Train (or load) one model of a profile with its recipe and snapshots."""
-    return trained_model(ArtifactStore(profile.store_dir), spec,
-                         profile.recipe_for(spec.model, spec.norm, spec.seed),
+    return trained_model(ArtifactStore(profile.store_dir), spec, recipe_of(profile, spec),
                          data or DataCache(profile.data_dir), progress,
                          snapshots_for(profile, spec))
 
@@ -258,7 +263,7 @@ def train_profile(profile: Profile, progress: bool = False, grid: str = "main",
     those already trained and leave the others out."""
     if stored_only:
         store = ArtifactStore(profile.store_dir)
-        stored = (stored_model(store, spec, profile.recipe_for(spec.model, spec.norm, spec.seed))
+        stored = (stored_model(store, spec, recipe_of(profile, spec))
                   for spec in profile_specs(profile, grid))
         return [run for run in stored if run is not None]
     data = DataCache(profile.data_dir)

@@ -17,7 +17,13 @@ import pandas as pd
 from bnnoise.config import Profile
 from bnnoise.data import DataCache
 from bnnoise.noise.deployments import STANDARD
-from bnnoise.pipeline.models import TrainedModel, model_config, profile_specs, trained_model
+from bnnoise.pipeline.models import (
+    TrainedModel,
+    model_config,
+    profile_specs,
+    recipe_of,
+    trained_model,
+)
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, is_swept, noise_sweep, run_key
 from bnnoise.stats import Difference, Rule, mean_ci, welch_difference
 from bnnoise.store import ArtifactStore, read_only
@@ -60,7 +66,7 @@ def noise_aware_runs(profile: Profile, progress: bool = False, stored_only: bool
         if spec.model not in profile.mechanism.models:
             continue
         for level in profile.mechanism.train_noise:
-            recipe = replace(profile.recipe_for(spec.model, spec.norm, spec.seed),
+            recipe = replace(recipe_of(profile, spec),
                              train_noise=level)
             if stored_only and store.load("models", spec.slug, model_config(spec, recipe)) is None:
                 continue
