@@ -277,3 +277,12 @@ def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
     assert "| seeds (3 vs 3)" in mixed and "| draws and images, one seed" in mixed
     single = claim_table(verdicts.iloc[:1], "BN lowers", "tbl-x").data
     assert "Interval: seeds (3 vs 3)." in single and "interval over" not in single
+
+
+def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Path) -> None:
+    from bnnoise.report.results import recipe_exceptions_text
+
+    profile = load_profile("cpu", root=project)
+    text = recipe_exceptions_text(profile, ("cifar100",))
+    assert text.startswith("vgg16 (bn, none) on cifar100: precision fp32, because ")
+    assert recipe_exceptions_text(profile, ("main", "seeds", "no_such_grid")) == ""

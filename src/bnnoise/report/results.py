@@ -131,6 +131,15 @@ def untrained_text(profile: Profile, grids: tuple[str, ...]) -> str:
     return "; ".join(parts)
 
 
+def recipe_exceptions_text(profile: Profile, grids: tuple[str, ...]) -> str:
+    """The profile's stated exceptions to its recipe that change a network of ``grids`` (those it
+    has), one sentence each; empty when every network of them follows the recipe."""
+    specs = [spec for grid in grids if grid in profile.grid_names
+             for spec in profile_specs(profile, grid)]
+    return " ".join(override.describe() for override in profile.recipe_overrides
+                    if any(override.applies(s.dataset, s.model, s.norm) for s in specs))
+
+
 @dataclass
 class ProgressResults:
     """Noise resistance along training (the runs' epoch snapshots and final models, swept with
