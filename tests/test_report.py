@@ -286,3 +286,21 @@ def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Pat
     text = recipe_exceptions_text(profile, ("cifar100",))
     assert text.startswith("vgg16 (bn, none) on cifar100: precision fp32, because ")
     assert recipe_exceptions_text(profile, ("main", "seeds", "no_such_grid")) == ""
+
+
+def test_glance_view_has_one_column_per_target_set_and_both_scorings_in_each_cell() -> None:
+    from bnnoise.report.views import glance_view
+    rows = []
+    for dataset in ("cifar10", "cifar100"):
+        for target in ("all", "weights"):
+            for scoring in ("argmax", "wrong"):
+                rows.append({"claim": "BN lowers noise resistance", "dataset": dataset,
+                             "target": target, "scoring": scoring, "verdict": "reproduced"})
+    rows.append({"claim": "at matched clean accuracy", "dataset": "cifar10", "target": "all",
+                 "scoring": "wrong", "verdict": "contradicted"})
+    wide = glance_view(pd.DataFrame(rows))
+    assert list(wide.columns) == ["claim", "dataset", "all", "weights"]
+    assert list(wide["dataset"]) == ["CIFAR-10", "CIFAR-100", "CIFAR-10"]
+    assert wide.loc[0, "all"] == "1/0/0 · 1/0/0"
+    matched = wide.iloc[2]
+    assert matched["all"] == "– · 0/1/0" and matched["weights"] == "– · –"

@@ -109,7 +109,8 @@ class Profile:
         """The effective configuration, for display next to results."""
         return {"profile": self.name, "datasets": list(self.datasets),
                 "models": list(self.models), "norms": list(self.norms),
-                "recipe": self.recipe.as_dict(), "noise": self.noise.as_dict()}
+                "recipe": self.recipe.as_dict(), "noise": self.noise.as_dict(),
+                "recipe_overrides": [o.describe() for o in self.recipe_overrides]}
 
 
 def _mechanism(raw: dict[str, Any]) -> MechanismSetup:

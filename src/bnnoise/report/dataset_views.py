@@ -12,9 +12,7 @@ from bnnoise.data import num_classes_of
 from bnnoise.report.claims import verdict_counts
 from bnnoise.report.results import NoiseResults
 from bnnoise.report.study import chance_reading
-from bnnoise.report.views import BN_LABEL, _interval
-
-DATASET_LABEL = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+from bnnoise.report.views import BN_LABEL, DATASET_LABEL, _interval
 
 
 def _label(dataset: str) -> str:

@@ -16,6 +16,7 @@ from bnnoise.report.results import NoiseResults, collapse_adjusted
 from bnnoise.report.study import PUBLISHED
 
 BN_LABEL = {"bn": "BN", "none": "no BN"}
+DATASET_LABEL = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 
 
 def _interval(value: float, low: float, high: float, digits: int = 1) -> str:
@@ -236,19 +237,26 @@ def collapse_agreement_text(a: dict[str, float]) -> Markdown:
 
 def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
     """The claims at a glance: one row per claim (and dataset, when there are several), one
-    column per reading (target set / scoring), each cell "R / C / I": how many comparisons
-    reproduce, contradict or leave the claim undecided."""
+    column per target set; each cell gives "R/C/I" (how many comparisons reproduce,
+    contradict or leave the claim undecided) with non-finite outputs scored by ``argmax``,
+    then with them scored wrong, separated by " · ", and "–" for a reading not measured."""
     counts = verdict_counts(verdicts)
-    counts["reading"] = counts["target"] + " / " + counts["scoring"]
     counts["cell"] = [f"{r}/{c}/{i}" for r, c, i in zip(
         counts["reproduced"], counts["contradicted"], counts["inconclusive at this power"],
         strict=True)]
-    order = list(dict.fromkeys(verdicts["claim"]))
     index = ["claim", "dataset"] if verdicts["dataset"].nunique() > 1 else ["claim"]
-    wide = counts.pivot_table(index=index, columns="reading", values="cell", aggfunc="first")
-    wide = wide.reset_index()
+    by_scoring = counts.pivot_table(index=[*index, "target"], columns="scoring",
+                                    values="cell", aggfunc="first")
+    by_scoring = by_scoring.reindex(columns=["argmax", "wrong"]).fillna("–")
+    by_scoring["cell"] = by_scoring["argmax"] + " · " + by_scoring["wrong"]
+    wide = by_scoring["cell"].unstack("target")
+    wide = wide.reindex(columns=[t for t in ("all", "trainable", "weights") if t in wide])
+    wide = wide.fillna("– · –").reset_index()
+    order = list(dict.fromkeys(verdicts["claim"]))
     wide = wide.iloc[wide["claim"].map(order.index).argsort(kind="stable")]
-    return wide.rename_axis(columns=None).fillna("–")
+    if "dataset" in wide:
+        wide["dataset"] = wide["dataset"].map(DATASET_LABEL).fillna(wide["dataset"])
+    return wide.rename_axis(columns=None).reset_index(drop=True)
 
 
 def spread_table(spread: pd.DataFrame, caption: str, name: str, provenance: str | None = None
