@@ -55,8 +55,8 @@ lint: env
 # Every test: lint, unit tests and every chapter with the smoke profile, the published chapters
 # under nbval from the committed results (never training), the book build and the browser check.
 test: lint
-	$(PY) -m pytest tests
-	BNNOISE_NO_COMPUTE=1 $(PY) -m pytest book/*.ipynb --nbval-lax --nbval-cell-timeout=600
+	$(PY) -m pytest tests --durations=15
+	BNNOISE_NO_COMPUTE=1 $(PY) -m pytest book/*.ipynb --nbval-lax --nbval-cell-timeout=600 --durations=15
 	$(MAKE) check-pages
 
 DATA_ARG = $(if $(DATA_DIR),--data-dir $(DATA_DIR))
