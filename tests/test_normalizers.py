@@ -124,3 +124,16 @@ def test_mean_trajectories_average_the_seeds_of_fully_normalized_runs_only() -> 
     assert paths[["norm", "epoch", "clean_accuracy", "avg_normalized_accuracy"]].values.tolist() \
         == [["bn", 2, pytest.approx(0.6), pytest.approx(0.8)]]
     assert mean_trajectories(pd.DataFrame()).empty
+
+
+def test_normalizer_summary_interval_over_seeds_stops_at_zero() -> None:
+    from bnnoise.report.normalizers import normalizer_summary
+    average = pd.DataFrame({
+        "dataset": "cifar10", "model": "resnet20", "norm": "bn", "target": "all",
+        "scoring": "wrong", "placement": "all", "seed": [0, 1],
+        "avg_normalized_accuracy": [0.05, 0.9], "low": [0.0, 0.8], "high": [0.1, 1.0]})
+    training = pd.DataFrame({"dataset": "cifar10", "model": "resnet20", "norm": "bn",
+                             "seed": [0, 1], "clean_accuracy": [0.85, 0.86]})
+    row = normalizer_summary(average, training).iloc[0]
+    assert row["seeds"] == 2 and row["avg_normalized_accuracy"] == pytest.approx(0.475)
+    assert row["low"] == 0.0 and row["high"] > 1.0  # a noisy network may beat its clean one

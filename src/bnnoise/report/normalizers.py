@@ -15,6 +15,7 @@ import pandas as pd
 
 from bnnoise.nets.norms import parse_norm
 from bnnoise.report.claims import BN_GAP_RULE, COLUMNS, arm_difference, claim_row
+from bnnoise.report.style import clip_normalized
 from bnnoise.stats import Verdict, mean_ci
 
 ANSWER_RULE = (
@@ -121,7 +122,8 @@ def normalizer_answer(gaps: pd.DataFrame) -> pd.DataFrame:
 def normalizer_summary(average: pd.DataFrame, training: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, normalizer, target, scoring): training seeds, mean clean accuracy and
     mean average normalized accuracy over the seeds, with a 95 % interval over the seeds when
-    there are two or more, else the single run's interval (draws and test images)."""
+    there are two or more (clipped at 0: an average of accuracies cannot be negative), else the
+    single run's interval (draws and test images)."""
     keys = ["dataset", "model", "norm"]
     clean = training.groupby(keys, as_index=False)["clean_accuracy"].mean()
     rows = []
@@ -130,7 +132,8 @@ def normalizer_summary(average: pd.DataFrame, training: pd.DataFrame) -> pd.Data
         values = part["avg_normalized_accuracy"].to_numpy()
         if len(values) >= 2:
             mean, half = mean_ci(values)
-            low, high, interval = mean - half, mean + half, f"seeds ({len(values)})"
+            low, high = (float(bound) for bound in clip_normalized(mean - half, mean + half))
+            interval = f"seeds ({len(values)})"
         else:
             mean, low, high = values[0], part["low"].iloc[0], part["high"].iloc[0]
             interval = "draws and images, one seed"
