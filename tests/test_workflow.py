@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "workflow" / "Snakefile"
 
@@ -29,16 +31,31 @@ def test_smoke_workflow_trains_and_sweeps_every_model_once(tmp_path: Path) -> No
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_paper_profile_dry_run_lists_one_job_per_model_and_sweep(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
-    run = _snakemake(tmp_path, "-n", "--config", "profile=paper")
+@pytest.fixture(scope="module")
+def paper_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder holding only the parameters file (dry runs must leave it so)."""
+    project = tmp_path_factory.mktemp("paper")
+    shutil.copy(ROOT / "params.yaml", project / "params.yaml")
+    return project
+
+
+@pytest.fixture(scope="module")
+def paper_dry_run(paper_project: Path) -> subprocess.CompletedProcess:
+    """One dry run of the paper profile (device: auto) with its shell commands, shared by the
+    tests below: planning the paper profile's 300-odd jobs is the slow part of these tests."""
+    return _snakemake(paper_project, "-n", "-p", "--config", "profile=paper")
+
+
+def test_paper_profile_dry_run_lists_one_job_per_model_and_sweep(
+        paper_project: Path, paper_dry_run: subprocess.CompletedProcess) -> None:
+    run = paper_dry_run
     assert run.returncode == 0, run.stderr[-3000:]
     counts = dict(line.split() for line in run.stdout.splitlines()
                   if line.split()[:1] and line.split()[0] in ("train", "sweep", "chapters"))
     # main: 8 models x 2 norms x 2 datasets x 3 seeds = 96; bn_count: 8 partial ResNet20s x 3
     # seeds = 24; normalizers: 6 further norms x 2 models x 3 seeds = 36
     assert counts == {"train": "156", "sweep": "156", "chapters": "1"}
-    assert not (tmp_path / "data").exists()  # a dry run computes nothing
+    assert not (paper_project / "data").exists()  # a dry run computes nothing
 
 
 def _jobs(dry_run_output: str) -> dict[str, list[str]]:
@@ -56,9 +73,10 @@ def _jobs(dry_run_output: str) -> dict[str, list[str]]:
     return jobs
 
 
-def test_dry_run_shows_one_device_for_every_job_and_gpus_for_auto_or_cuda(tmp_path: Path) -> None:
+def test_dry_run_shows_one_device_for_every_job_and_gpus_for_auto_or_cuda(
+        tmp_path: Path, paper_dry_run: subprocess.CompletedProcess) -> None:
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
-    paper = _snakemake(tmp_path, "-n", "-p", "--config", "profile=paper")  # device: auto
+    paper = paper_dry_run  # device: auto
     assert paper.returncode == 0, paper.stderr[-3000:]
     jobs = _jobs(paper.stdout)
     assert len(jobs["device"]) == 1 and "resolve_device('auto')" in jobs["device"][0]
