@@ -54,9 +54,12 @@ lint: env
 
 # Every test: lint, unit tests and every chapter with the smoke profile, the published chapters
 # under nbval from the committed results (never training), the book build and the browser check.
+# One pytest worker per core (pytest-xdist), one thread each (OMP_NUM_THREADS also reaches the
+# chapters' kernels); nbval keeps each notebook on one worker.
 test: lint
-	$(PY) -m pytest tests --durations=15
-	BNNOISE_NO_COMPUTE=1 $(PY) -m pytest book/*.ipynb --nbval-lax --nbval-cell-timeout=600 --durations=15
+	OMP_NUM_THREADS=1 $(PY) -m pytest tests -n auto --durations=15
+	OMP_NUM_THREADS=1 BNNOISE_NO_COMPUTE=1 $(PY) -m pytest book/*.ipynb -n auto --dist loadscope \
+	  --nbval-lax --nbval-cell-timeout=600 --durations=15
 	$(MAKE) check-pages
 
 DATA_ARG = $(if $(DATA_DIR),--data-dir $(DATA_DIR))

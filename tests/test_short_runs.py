@@ -13,7 +13,7 @@ from bnnoise.store import ArtifactStore
 SMOKE = ShortRunSetup(dataset="synthetic10", model="resnet8", train_per_class=8,
                       test_per_class=4, probe_per_class=2, epochs=2, batch_size=16, lr=0.05,
                       seeds=(0,), group_norms=("in", "ln"), singularity_norms=("bn",),
-                      micro_batch=4)
+                      micro_batch=4, precision="fp32")
 
 
 def _data(name: str):

@@ -7,7 +7,8 @@ from bnnoise.config.setups import Recipe
 from bnnoise.nets.models import build_model
 from bnnoise.training import TrainingHooks, augment, lr_at, train
 
-RECIPE = Recipe(epochs=3, batch_size=32, lr=0.05, warmup_epochs=0.5, grad_clip=1.0, seed=3)
+RECIPE = Recipe(epochs=3, batch_size=32, lr=0.05, warmup_epochs=0.5, grad_clip=1.0, seed=3,
+                precision="fp32")  # bf16 is emulated, and slow, on many CPUs
 
 
 def _fresh():
@@ -48,10 +49,11 @@ def test_checkpoint_of_another_recipe_is_refused(tiny_data, tmp_path) -> None:
         train(_fresh(), tiny_data, other, checkpoint=ckpt)
 
 
-def test_training_learns_the_synthetic_task(tiny_data) -> None:
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_training_learns_the_synthetic_task(tiny_data, precision: str) -> None:
     model = _fresh()
     history = train(model, tiny_data, Recipe(epochs=6, batch_size=32, lr=0.05, seed=0,
-                                             warmup_epochs=1))
+                                             warmup_epochs=1, precision=precision))
     assert history[-1]["train_loss"] < history[0]["train_loss"]
 
 
