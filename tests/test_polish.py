@@ -25,14 +25,20 @@ def test_large_and_small_numbers_read_as_powers_of_ten() -> None:
     assert scientific(-1.234e-5) == "−1.23\u00a0×\u00a010⁻⁵"
 
 
-def test_the_first_and_last_point_of_each_progress_line_name_their_epoch() -> None:
+def test_the_first_point_of_each_progress_line_is_hollow_the_last_large_and_both_named() -> None:
     rows = [{"model": "resnet32", "norm": norm, "seed": 0, "epoch": epoch, "target": target,
              "clean_accuracy": 0.4 + 0.05 * epoch, "avg_normalized_accuracy": 0.6}
-            for norm in ("bn", "none") for epoch in (2, 4, 10) for target in ("all", "weights")]
+            for norm in ("bn", "none") for epoch in (10, 2, 4) for target in ("all", "weights")]
     fig = progress_figure(pd.DataFrame(rows))
     for ax in fig.axes[:2]:
-        labels = sorted(int(t.get_text()) for t in ax.texts if t.get_gid() == "epoch")
-        assert labels == [2, 2, 10, 10]
+        first = [c for c in ax.collections if c.get_gid() == "first-epoch"]
+        last = [c for c in ax.collections if c.get_gid() == "last-epoch"]
+        assert len(first) == len(last) == 2  # one per line: with and without BN
+        assert all(c.get_offsets()[0][0] == 100 * (0.4 + 0.05 * 2) for c in first)
+        assert all(c.get_offsets()[0][0] == 100 * (0.4 + 0.05 * 10) for c in last)
+        assert all(tuple(c.get_facecolor()[0][:3]) == (1.0, 1.0, 1.0) for c in first)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "epoch 2" in labels and "epoch 10" in labels
     plt.close(fig)
 
 

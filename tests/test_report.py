@@ -234,6 +234,12 @@ def test_a_network_keeps_its_colour_whichever_networks_a_figure_shows() -> None:
     some = model_colors(["resnet56", "resnet32"])
     assert some == {"resnet56": every["resnet56"], "resnet32": every["resnet32"]}
     assert len(set(every.values())) == 5 and "resnet8" in model_colors(["resnet8", "x"])
+    # no two alike: the palette's orange and vermillion (0.2 apart in RGB) never meet
+    import itertools
+
+    import numpy as np
+    gaps = [np.linalg.norm(np.subtract(a, b)) for a, b in itertools.combinations(every.values(), 2)]
+    assert min(gaps) > 0.25
 
 
 def test_accuracy_targets_name_the_networks_that_miss_them_with_their_last_gain() -> None:

@@ -16,7 +16,6 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
 from bnnoise.report.style import clip_band, clip_normalized, colors_for, figure, model_colors
@@ -195,29 +194,30 @@ def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target"
     return fig
 
 
-EPOCH_LABEL_SIDE = {"with BN": 1, "without BN": -1}
-"""Whether a line's first epoch number is written above (1) or below (-1) its point; the next
-ones alternate, so that close points of one line and the two arms' labels stay apart."""
-
-
-def _label_epochs(ax: Axes, part: pd.DataFrame, palette: dict) -> None:
-    """The epoch number of the first and the last point of each line of ``part`` beside its
-    marker (every point would crowd lines that run close together)."""
+def _mark_epochs(ax: Axes, part: pd.DataFrame, palette: dict) -> None:
+    """The first point of each line of ``part`` hollow, its last one enlarged, and a legend entry
+    for each naming the epochs (numbers beside the points would overlap where lines meet)."""
     points = part.groupby(["model", "BN", "epoch"], sort=False)[["clean_pct", "pct"]].mean()
-    for (model, bn), line in points.groupby(level=["model", "BN"], sort=False):
-        for i, ((_, _, epoch), (x, y)) in enumerate(line.iterrows()):
-            if 0 < i < len(line) - 1:
-                continue
-            side = EPOCH_LABEL_SIDE.get(bn, 1) * (-1) ** i
-            ax.annotate(f"{int(epoch)}", (x, y), xytext=(3, 5 if side > 0 else -15),
-                        textcoords="offset points", fontsize=11, color=palette[model],
-                        gid="epoch", path_effects=[withStroke(linewidth=2, foreground="white")])
+    firsts, lasts = set(), set()
+    for (model, _), line in points.groupby(level=["model", "BN"], sort=False):
+        line = line.sort_index(level="epoch")
+        epochs = line.index.get_level_values("epoch")
+        firsts.add(int(epochs[0]))
+        lasts.add(int(epochs[-1]))
+        ax.scatter(*line.iloc[0], s=70, facecolor="white", edgecolor=palette[model],
+                   linewidth=1.8, zorder=4, gid="first-epoch")
+        ax.scatter(*line.iloc[-1], s=110, color=palette[model], edgecolor="white",
+                   linewidth=0.8, zorder=4, gid="last-epoch")
+    first = f"epoch {firsts.pop()}" if len(firsts) == 1 else "first stored epoch"
+    last = f"epoch {lasts.pop()}" if len(lasts) == 1 else "final epoch"
+    ax.scatter([], [], s=70, facecolor="white", edgecolor="0.25", linewidth=1.8, label=first)
+    ax.scatter([], [], s=110, color="0.25", label=last)
 
 
 def progress_figure(progress: pd.DataFrame) -> Figure:
     """Average normalized accuracy against clean accuracy along training (one point per stored
-    epoch; the first and last point of each line labelled with its epoch), one panel per target
-    set, colour: model, marker style: with/without BN."""
+    epoch; the first point of each line hollow, the last enlarged), one panel per target set,
+    colour: model, solid/dashed: with/without BN."""
     data = _labelled(progress).assign(clean_pct=100 * progress["clean_accuracy"],
                                       pct=100 * progress["avg_normalized_accuracy"])
     targets = list(dict.fromkeys(data["target"]))
@@ -228,7 +228,7 @@ def progress_figure(progress: pd.DataFrame) -> Figure:
         sns.lineplot(data=part, x="clean_pct", y="pct", hue="model", style="BN", dashes=DASHES,
                      palette=palette, marker="o", sort=False, ax=ax, errorbar=None,
                      legend=ax is axes[0, 0])
-        _label_epochs(ax, part, palette)
+        _mark_epochs(ax, part, palette)
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)}",
                xlabel="clean test accuracy (%)", ylabel="avg. normalized acc. (%)",
                ylim=normalized_limits(progress["avg_normalized_accuracy"]))

@@ -91,10 +91,19 @@ MODEL_ORDER = ("resnet20", "resnet32", "resnet44", "resnet56", "vgg16", "vgg11",
 colour in every figure, whichever networks a figure shows."""
 
 
+MODEL_PALETTE_ORDER = (0, 1, 2, 4, 7, 9, 5, 3, 6, 8)
+"""Palette colours of :func:`model_colors`, by position in :data:`MODEL_ORDER`: the five networks
+of the main grid get blue, orange, green, purple and grey, no two of them alike (the palette's
+vermillion, next to its orange, comes late)."""
+
+
 def model_colors(models: list[str]) -> dict[str, tuple[float, float, float]]:
-    """:func:`colors_for` by position in :data:`MODEL_ORDER` (other names after it), restricted
-    to ``models``: the same network, the same colour, in every figure of the book."""
-    colors = colors_for([*MODEL_ORDER, *sorted(set(models) - set(MODEL_ORDER))])
+    """A colour for each network by its position in :data:`MODEL_ORDER` (other names after it)
+    and :data:`MODEL_PALETTE_ORDER`, restricted to ``models``: the same network, the same colour,
+    in every figure of the book."""
+    names = [*MODEL_ORDER, *sorted(set(models) - set(MODEL_ORDER))]
+    colors = {name: PALETTE[MODEL_PALETTE_ORDER[i % len(MODEL_PALETTE_ORDER)]]
+              for i, name in enumerate(names)}
     return {m: colors[m] for m in dict.fromkeys(models)}
 
 
