@@ -16,6 +16,19 @@ def test_every_chapter_declares_profile_data_dir_and_overrides() -> None:
         assert {"profile", "overrides", "data_dir"} <= set(params), name
 
 
+def test_check_cells_are_removed_and_figure_and_table_cells_fold_their_code() -> None:
+    for name in chapter_names(ROOT):
+        notebook = nbformat.read(ROOT / "chapters" / f"{name}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            tags = cell.metadata.get("tags", [])
+            if "NBVAL_CHECK_OUTPUT" in cell.source and "print(" in cell.source:
+                assert "remove-cell" in tags, (name, cell.source[:60])  # a copy for nbval only
+            elif cell.cell_type == "code" and any(
+                    call in cell.source for call in ("publish_figure(", "numbered_table(")):
+                assert tags and {"hide-input", "remove-input", "remove-cell"} & set(tags), (
+                    name, cell.source[:60])
+
+
 @pytest.mark.parametrize("name", chapter_names(ROOT))
 def test_chapter_runs_with_the_smoke_profile(name: str, project: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:

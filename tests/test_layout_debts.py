@@ -134,9 +134,9 @@ def test_claims_by_dataset_count_verdicts_per_dataset_and_the_ones_that_differ()
     view = claims_by_dataset_view(verdicts)
     assert view.to_dict("records") == [
         {"claim": "BN lowers noise resistance", "CIFAR-10 (R/C/I)": "1/0/1",
-         "CIFAR-100 (R/C/I)": "0/1/0", "verdicts that differ on CIFAR-100": 1},
+         "CIFAR-100 (R/C/I)": "0/1/0", "verdicts that differ on CIFAR-100": "1"},
         {"claim": "networks without BN stay robust", "CIFAR-10 (R/C/I)": "0/1/0",
-         "CIFAR-100 (R/C/I)": "–", "verdicts that differ on CIFAR-100": 0}]
+         "CIFAR-100 (R/C/I)": "–", "verdicts that differ on CIFAR-100": "–"}]  # unmeasured
     one = claims_by_dataset_view(verdicts[verdicts["dataset"] == "cifar10"])
     assert list(one.columns) == ["claim", "CIFAR-10 (R/C/I)"]
 

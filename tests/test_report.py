@@ -275,14 +275,19 @@ def test_untrained_networks_are_listed_per_grid(project: Path) -> None:
 
 def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
     row = {"claim": "BN lowers noise resistance", "target": "all", "scoring": "wrong",
-           "estimate": 20.0, "low": 10.0, "high": 30.0, "verdict": "reproduced", "rule": "r"}
+           "estimate": 20.0, "low": 10.0, "high": 30.0, "verdict": "reproduced", "rule": "r",
+           "dataset": "cifar10"}
     verdicts = pd.DataFrame([{**row, "subject": "resnet20", "interval": "seeds (3 vs 3)"},
                              {**row, "subject": "vgg16", "interval": "draws and images, one seed"}])
     mixed = claim_table(verdicts, "BN lowers", "tbl-x").data
     assert "Interval: per row" in mixed and "| interval over" in mixed
     assert "| seeds (3 vs 3)" in mixed and "| draws and images, one seed" in mixed
+    assert "| dataset" not in mixed  # one dataset: no column for it
     single = claim_table(verdicts.iloc[:1], "BN lowers", "tbl-x").data
     assert "Interval: seeds (3 vs 3)." in single and "interval over" not in single
+    both = claim_table(verdicts.assign(dataset=["cifar10", "cifar100"]), "BN lowers",
+                       "tbl-x").data
+    assert "| dataset" in both and "| CIFAR-100 " in both
 
 
 def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Path) -> None:

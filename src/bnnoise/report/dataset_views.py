@@ -101,7 +101,7 @@ def claims_by_dataset_view(verdicts: pd.DataFrame) -> pd.DataFrame:
     """One row per claim, one column per dataset: how many comparisons, over every reading of
     the protocol, reproduce / contradict / leave the claim inconclusive (``R/C/I``), and how many
     comparisons measured on both the first and another dataset get a different verdict there
-    (:func:`disagreements`)."""
+    (:func:`disagreements`; "–" where the claim is not measured on the other dataset)."""
     kinds = ["reproduced", "contradicted", "inconclusive at this power"]
     counts = (verdict_counts(verdicts).groupby(["claim", "dataset"], sort=False)[kinds]
               .sum().reset_index())
@@ -113,6 +113,8 @@ def claims_by_dataset_view(verdicts: pd.DataFrame) -> pd.DataFrame:
                          **{f"{_label(d)} (R/C/I)": wide[d].fillna("–") for d in datasets}})
     for other in datasets[1:]:
         differ = disagreements(verdicts, datasets[0], other)["claim"].value_counts()
-        view[f"verdicts that differ on {_label(other)}"] = (
-            view["claim"].map(differ).fillna(0).astype(int))
+        measured = wide[other].notna()
+        view[f"verdicts that differ on {_label(other)}"] = [  # "–": not measured there
+            str(int(differ.get(claim, 0))) if seen else "–"
+            for claim, seen in zip(view["claim"], measured, strict=True)]
     return view.reset_index(drop=True)

@@ -127,8 +127,9 @@ def scoring_view(results: NoiseResults) -> pd.DataFrame:
 def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None
                 ) -> Markdown:
     """The rows of one claim (those whose claim starts with ``claim``) as a numbered table:
-    subject, reading, estimate with its interval (one decimal, two when the interval is
-    narrower than 2, e.g. slopes per BN layer), verdict; the rule in the caption."""
+    dataset (when the rows span several), subject, reading, estimate with its interval (one
+    decimal, two when the interval is narrower than 2, e.g. slopes per BN layer), verdict; the
+    rule in the caption."""
     rows = verdicts[verdicts["claim"].str.startswith(claim)]
     if rows.empty:
         return Markdown("*No comparison for this claim in this run (its models are not part of "
@@ -138,6 +139,8 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
         "estimate (95 % CI)": [_interval(v, lo, hi, 1 if hi - lo >= 2 else 2) for v, lo, hi in
                                zip(rows["estimate"], rows["low"], rows["high"], strict=True)],
         "verdict": rows["verdict"]})
+    if rows["dataset"].nunique() > 1:  # e.g. CIFAR-10 and CIFAR-100 rows of one claim
+        shown.insert(0, "dataset", rows["dataset"].map(lambda d: DATASET_LABEL.get(d, d)))
     if "published" in rows and rows["published"].notna().any():
         shown.insert(3, "published", rows["published"].round(2))
     intervals = rows["interval"].unique()
