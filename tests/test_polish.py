@@ -65,3 +65,18 @@ def test_the_data_page_lists_its_tables_with_column_widths() -> None:
     lines = _list_table([("`a.csv`", "rows", "chapter")])
     assert lines[:3] == [":::{list-table}", ":header-rows: 1", ":widths: 28 48 24"]
     assert "* - `a.csv`" in lines and lines[-1] == ":::"
+
+
+def test_the_collapse_figure_has_a_panel_per_dataset_and_one_colour_per_network() -> None:
+    from bnnoise.report.plots import collapse_figure
+
+    rows = [{"dataset": dataset, "model": model, "norm": "bn", "eta": eta,
+             "collapse_probability": eta, "sampled_rate": eta, "rate_low": 0.0, "rate_high": 1.0}
+            for dataset in ("cifar10", "cifar100") for model in ("resnet20", "vgg16")
+            for eta in (0.1, 0.5)]
+    fig = collapse_figure(pd.DataFrame(rows), panels="dataset")
+    assert [ax.get_title() for ax in fig.axes] == ["CIFAR-10", "CIFAR-100"]
+    colours = [{tuple(line.get_color()) for line in ax.get_lines()  # the probability curves
+                if line.get_label().startswith("_child")} for ax in fig.axes]
+    assert colours[0] == colours[1] and len(colours[0]) == 2
+    plt.close(fig)

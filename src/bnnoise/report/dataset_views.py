@@ -12,7 +12,8 @@ from bnnoise.data import num_classes_of
 from bnnoise.report.claims import verdict_counts
 from bnnoise.report.results import NoiseResults
 from bnnoise.report.study import chance_reading
-from bnnoise.report.views import BN_LABEL, DATASET_LABEL, _interval
+from bnnoise.report.style import DATASET_LABEL
+from bnnoise.report.views import BN_LABEL, _interval
 
 
 def _label(dataset: str) -> str:

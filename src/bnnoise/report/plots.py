@@ -18,7 +18,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
-from bnnoise.report.style import clip_band, clip_normalized, colors_for, figure, model_colors
+from bnnoise.report.style import (
+    DATASET_LABEL,
+    clip_band,
+    clip_normalized,
+    colors_for,
+    figure,
+    model_colors,
+)
 
 
 def _is_heading(handle: object) -> bool:
@@ -144,15 +151,28 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
     return fig
 
 
-def collapse_figure(check: pd.DataFrame) -> Figure:
+def collapse_figure(check: pd.DataFrame, panels: str | None = None) -> Figure:
     """Exact collapse probability (lines) and sampled collapse rates with Clopper-Pearson
-    intervals (points) versus eta, one colour per model with BN."""
+    intervals (points) versus eta, one colour per model with BN; one panel per value of the
+    column ``panels`` (e.g. ``"dataset"``) if given, else one panel."""
     data = check[check["norm"] == "bn"]
-    fig, axes = figure(rows=1, height_per_row=3.4)
-    ax = axes[0, 0]
+    groups = list(dict.fromkeys(data[panels])) if panels else [None]
+    fig, axes = figure(rows=len(groups), height_per_row=3.4, sharex=True)
     palette = model_colors(list(data["model"]))
+    for ax, group in zip(axes[:, 0], groups, strict=True):
+        part = data if group is None else data[data[panels] == group]
+        _collapse_panel(ax, part, palette, legend=ax is axes[0, 0])
+        if group is not None:
+            ax.set_title(DATASET_LABEL.get(group, group))
+    legend_below(fig, axes[0, 0])
+    return fig
+
+
+def _collapse_panel(ax: Axes, data: pd.DataFrame, palette: dict, legend: bool) -> None:
+    """One panel of :func:`collapse_figure`: the rates are shifted a little along eta per
+    model, so that their intervals do not hide each other."""
     sns.lineplot(data=data, x="eta", y="collapse_probability", hue="model", palette=palette,
-                 ax=ax, errorbar=None)
+                 ax=ax, errorbar=None, legend=legend)
     models = list(dict.fromkeys(data["model"]))
     shift = data["model"].map(lambda m: 1.0 + 0.04 * (models.index(m) - (len(models) - 1) / 2))
     low, high = clip_band(data["rate_low"], data["rate_high"])  # probabilities: [0, 1]
@@ -161,13 +181,11 @@ def collapse_figure(check: pd.DataFrame) -> Figure:
         ax.errorbar(part["shifted_eta"], part["sampled_rate"],
                     yerr=[part["sampled_rate"] - part["low"], part["high"] - part["sampled_rate"]],
                     fmt="none", ecolor=palette[model], capsize=3,
-                    label="sampled rate, 95 % CI" if model == models[0] else None)
+                    label="sampled rate, 95 % CI" if legend and model == models[0] else None)
     sns.scatterplot(data=points, x="shifted_eta", y="sampled_rate", hue="model",
                     palette=palette, s=25, linewidth=0, zorder=3, legend=False, ax=ax)
     ax.set(ylabel="P(collapse)", ylim=(-0.03, 1.03))
     _eta_axis(ax, sorted(data["eta"].unique()))
-    legend_below(fig, ax)
-    return fig
 
 
 def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target",

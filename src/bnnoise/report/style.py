@@ -86,6 +86,10 @@ def colors_for(names: list[str]) -> dict[str, tuple[float, float, float]]:
             for i, name in enumerate(dict.fromkeys(names))}
 
 
+DATASET_LABEL = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+"""How the book writes the datasets' names (others as they are)."""
+
+
 MODEL_ORDER = ("resnet20", "resnet32", "resnet44", "resnet56", "vgg16", "vgg11", "resnet8")
 """The networks of the book in the order of their colours, so that a network has the same
 colour in every figure, whichever networks a figure shows."""

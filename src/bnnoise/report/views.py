@@ -14,11 +14,9 @@ from bnnoise.report.book import numbered_table
 from bnnoise.report.claims import verdict_counts
 from bnnoise.report.results import NoiseResults, collapse_adjusted
 from bnnoise.report.study import PUBLISHED
+from bnnoise.report.style import DATASET_LABEL
 
 BN_LABEL = {"bn": "BN", "none": "no BN"}
-DATASET_LABEL = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
-
-
 def _interval(value: float, low: float, high: float, digits: int = 1) -> str:
     """``value (low–high)``, or ``value (low to high)`` when a bound is negative; minus signs
     are typographic."""
