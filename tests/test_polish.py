@@ -80,3 +80,11 @@ def test_the_collapse_figure_has_a_panel_per_dataset_and_one_colour_per_network(
                 if line.get_label().startswith("_child")} for ax in fig.axes]
     assert colours[0] == colours[1] and len(colours[0]) == 2
     plt.close(fig)
+
+
+def test_an_estimate_that_rounds_to_zero_has_no_minus_sign() -> None:
+    from bnnoise.report.views import _interval
+
+    assert _interval(-0.001, -0.36, 0.35, 2) == "0.00 (−0.36 to 0.35)"
+    assert _interval(-1.25, -2.0, -0.5) == "−1.2 (−2.0 to −0.5)"
+    assert _interval(5.0, 1.0, 9.0) == "5.0 (1.0–9.0)"

@@ -19,7 +19,8 @@ from bnnoise.report.style import DATASET_LABEL
 BN_LABEL = {"bn": "BN", "none": "no BN"}
 def _interval(value: float, low: float, high: float, digits: int = 1) -> str:
     """``value (low–high)``, or ``value (low to high)`` when a bound is negative; minus signs
-    are typographic."""
+    are typographic, and a number that rounds to zero has none."""
+    value, low, high = (round(x, digits) + 0.0 for x in (value, low, high))  # -0.0 -> 0.0
     sep = " to " if low < 0 or high < 0 else "–"
     text = f"{value:.{digits}f} ({low:.{digits}f}{sep}{high:.{digits}f})"
     return text.replace("-", "−")
