@@ -300,7 +300,8 @@ def test_a_recipe_exception_changes_only_the_datasets_models_and_norms_it_names(
     cifar100_vgg = ModelSpec("cifar100", "vgg16", "none")
     assert recipe_of(profile, cifar100_vgg).precision == "fp32"
     assert recipe_of(profile, ModelSpec("cifar10", "vgg16", "none")).precision == "bf16"
-    assert recipe_of(profile, ModelSpec("cifar100", "resnet44", "none")).precision == "bf16"
+    assert recipe_of(profile, ModelSpec("cifar100", "resnet44", "none")).precision == "fp32"
+    assert recipe_of(profile, ModelSpec("cifar100", "resnet20", "bn")).precision == "bf16"
     # the exception enters the artifact key, so an fp32 network never loads a bf16 one
     bf16 = model_config(cifar100_vgg, profile.recipe)
     assert model_config(cifar100_vgg, recipe_of(profile, cifar100_vgg)) != bf16
