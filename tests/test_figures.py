@@ -72,6 +72,13 @@ def test_normalized_bands_are_cut_at_zero_and_never_below_their_point() -> None:
     assert (low >= 0).all() and (low <= points).all() and (high >= points).all()
 
 
+def test_noise_levels_are_labelled_at_one_two_and_five_times_a_power_of_ten() -> None:
+    grid = [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
+    assert P.eta_tick_labels(grid) == ["0.02", "0.05", "0.1", "0.2", "", "0.5", "", "1"]
+    assert P.eta_tick_labels([0.3, 0.7]) == ["0.3", "0.7"]  # too few 1-2-5 levels: all labelled
+    assert P.eta_tick_labels([0.1, 0.3]) == ["0.1", "0.3"]
+
+
 def test_axis_limits_make_room_for_bands_above_100_percent() -> None:
     assert P.normalized_limits([0.2, 0.9]) == (-3.0, 105.0)
     assert P.normalized_limits([0.5], [1.1, np.nan, np.inf]) == pytest.approx((-3.0, 113.0))

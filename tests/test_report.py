@@ -177,6 +177,16 @@ def test_published_figures_are_saved_and_linked_from_the_notebook(
                      profile) == "results/smoke/x.csv"
 
 
+def test_short_labels_and_header_hyphens_never_wrap() -> None:
+    table = pd.DataFrame({"dataset": ["CIFAR-100"], "norm": ["no BN"],
+                          "note": ["a sentence long enough to wrap"], "CIFAR-10 acc": [1.5]})
+    text = numbered_table(table, "c", "t").data
+    assert "CIFAR\u2011100" in text and "no\u00a0BN" in text  # short cells: no break at all
+    assert "a sentence long enough to wrap" in text  # long cells wrap at their spaces
+    assert "CIFAR\u201110 acc" in text.splitlines()[4]  # headers: at spaces only
+    assert "-" not in text.splitlines()[4]
+
+
 def test_numbered_tables_in_percent_and_distinct_headers() -> None:
     table = pd.DataFrame({"norm": ["gn4"], "dead_fraction": [0.2859],
                           "dead_fraction_ci95": [0.3613], "diverged_a": [0], "diverged_b": [2]})
@@ -287,7 +297,7 @@ def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
     assert "Interval: seeds (3 vs 3)." in single and "interval over" not in single
     both = claim_table(verdicts.assign(dataset=["cifar10", "cifar100"]), "BN lowers",
                        "tbl-x").data
-    assert "| dataset" in both and "| CIFAR-100 " in both
+    assert "| dataset" in both and "| CIFAR\u2011100 " in both
 
 
 def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Path) -> None:
@@ -295,7 +305,7 @@ def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Pat
 
     profile = load_profile("cpu", root=project)
     text = recipe_exceptions_text(profile, ("cifar100",))
-    assert text.startswith("vgg16 (bn, none) on cifar100: precision fp32, because ")
+    assert text.startswith("resnet44, vgg16 (bn, none) on cifar100: precision fp32, because ")
     assert recipe_exceptions_text(profile, ("main", "seeds", "no_such_grid")) == ""
 
 

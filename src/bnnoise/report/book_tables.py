@@ -1,7 +1,8 @@
 """The book's two styles of table, rendered as MyST Markdown.
 
 * :func:`numbered_table` renders a table the book numbers, with human headers (:data:`HEADERS`)
-  and rounded numbers (:func:`format_number`), narrow enough for the 704 px text column;
+  and rounded numbers (:func:`format_number`), narrow enough for the 704 px text column, and
+  short labels that never wrap (:func:`unbreakable`);
 * :func:`configuration_table` is the one style of configuration table (parameter | value), for a
   profile or any setup dataclass, with human parameter names (:data:`PARAMETER_LABELS`).
 
@@ -121,12 +122,25 @@ def align_decimals(values: pd.Series, digits: int = 3) -> pd.Series:
         lambda v: pad(v) if isinstance(v, str) and _PLAIN.match(v) else v))
 
 
+SHORT_CELL = 12
+"""Text cells up to this many characters never wrap (e.g. "no BN", "CIFAR-100")."""
+
+
+def unbreakable(text: str) -> str:
+    """``text`` with no-break spaces and non-breaking hyphens, so that a browser never wraps
+    it inside a narrow column ("CIFAR-100" must not become "CIFAR-" over "100")."""
+    return text.replace(" ", "\u00a0").replace("-", "\u2011")
+
+
 def _header(column: str, headers: Mapping[str, str]) -> str:
+    """The header of ``column``; hyphens never break (a header may wrap at its spaces)."""
     if column in headers:
-        return headers[column]
-    if column.endswith(CI_SUFFIX):
-        return "± 95 % CI"
-    return HEADERS.get(column, column.replace("_", " "))
+        label = headers[column]
+    elif column.endswith(CI_SUFFIX):
+        label = "± 95 % CI"
+    else:
+        label = HEADERS.get(column, column.replace("_", " "))
+    return label.replace("-", "\u2011")
 
 
 def numbered_table(table: pd.DataFrame, caption: str, name: str,
@@ -187,9 +201,12 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
             values = pd.Series([m if c == "–" or m == "–" else f"{m}\u00a0±\u00a0{c}"
                                 for m, c in zip(values, ci, strict=True)])
             label = headers.get(column, label)
+        is_numeric = (pd.api.types.is_numeric_dtype(shown[column])
+                      and not pd.api.types.is_bool_dtype(shown[column]))
+        if not is_numeric:
+            values = values.map(lambda v: unbreakable(v) if len(v) <= SHORT_CELL else v)
         columns.append((label, values))
-        numeric.append(pd.api.types.is_numeric_dtype(shown[column])
-                       and not pd.api.types.is_bool_dtype(shown[column]))
+        numeric.append(is_numeric)
     labels = [label for label, _ in columns]
     if len(set(labels)) < len(labels):
         duplicates = sorted({label for label in labels if labels.count(label) > 1})

@@ -78,13 +78,25 @@ def _labelled(table: pd.DataFrame) -> pd.DataFrame:
 
 def _eta_axis(ax: Axes, etas: list[float]) -> None:
     """A log axis for the noise level, ticked at the grid's values (eta = 0, the clean model,
-    is 100 % by definition and not drawn)."""
+    is 100 % by definition and not drawn), labelled as :func:`eta_tick_labels` says."""
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(FixedLocator(etas))
-    ax.xaxis.set_major_formatter(FixedFormatter([f"{e:g}" for e in etas]))
+    ax.xaxis.set_major_formatter(FixedFormatter(eta_tick_labels(etas)))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlim(min(etas) / 1.25, max(etas) * 1.25)
     ax.set_xlabel("noise level η")
+
+
+def eta_tick_labels(etas: list[float]) -> list[str]:
+    """Tick labels of the noise levels ``etas`` (all positive) on a log axis: the levels at 1, 2
+    and 5 times a power of ten, so that close levels such as 0.5 and 0.7 do not print over each
+    other; the others stay ticked but unlabelled. All levels are labelled when fewer than two
+    of them are at 1, 2 or 5 times a power of ten."""
+    def one_two_five(value: float) -> bool:
+        return round(value / 10 ** math.floor(math.log10(value)), 6) in (1.0, 2.0, 5.0)
+
+    labels = [f"{e:g}" if one_two_five(e) else "" for e in etas]
+    return labels if sum(map(bool, labels)) >= 2 else [f"{e:g}" for e in etas]
 
 
 def _label_twos_threes_and_fives(value: float, _position: int) -> str:
