@@ -233,3 +233,10 @@ def test_matched_accuracy_figure_without_trajectories_shows_the_networks(
     fig = M.matched_accuracy_figure(finals, pd.DataFrame(), ("all", "weights"))
     assert len(fig.axes) == 2
     assert seaborn_calls == ["scatterplot", "scatterplot"]  # no trajectory drawn
+
+
+def test_noise_curves_of_two_datasets_name_them_in_the_panel_titles() -> None:
+    one = _noise_summary()
+    fig = P.noise_curves(pd.concat([one, one.assign(dataset="cifar100")], ignore_index=True))
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["CIFAR-10, noise on all",
+                                                       "CIFAR-100, noise on all"]

@@ -154,8 +154,8 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
         sns.lineplot(data=part.assign(pct=100 * part["normalized_accuracy"]), x="eta", y="pct",
                      hue="model", style="BN", dashes=DASHES, palette=palette, marker="o",
                      markersize=4, ax=ax, legend=ax is axes[0, 0], errorbar=None)
-        ax.set_title(f"{dataset}, noise on {target}" if len(datasets) > 1
-                     else f"noise on {TARGET_LABEL.get(target, target)}")
+        ax.set_title(f"{DATASET_LABEL.get(dataset, dataset)}, noise on {target}"
+                     if len(datasets) > 1 else f"noise on {TARGET_LABEL.get(target, target)}")
         ax.set_ylabel("normalized acc. (%)")
         ax.set_ylim(*limits)
         _eta_axis(ax, sorted(data["eta"].unique()))

@@ -40,7 +40,7 @@ def training_view(results: NoiseResults) -> pd.DataFrame:
         "model": t["model"], "BN": t["norm"].map(BN_LABEL).fillna(t["norm"]),
         "seed": t["seed"], "BN layers": t["bn_layers"],
         "parameters": t["parameters"], "epochs": t["epochs"],
-        "clean accuracy (%)": (100 * t["clean_accuracy"]).round(2),
+        "clean acc. (%)": (100 * t["clean_accuracy"]).round(2),
         "training (min)": (t["train_seconds"] / 60).round(1),
         "stored weights": t["stored_weights"].replace(
             {"conv/linear weights fp16": "fp16 conv/linear"})}).pipe(_drop_constant_seed)
