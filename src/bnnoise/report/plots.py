@@ -92,11 +92,14 @@ def eta_tick_labels(etas: list[float]) -> list[str]:
     and 5 times a power of ten, so that close levels such as 0.5 and 0.7 do not print over each
     other; the others stay ticked but unlabelled. All levels are labelled when fewer than two
     of them are at 1, 2 or 5 times a power of ten."""
-    def one_two_five(value: float) -> bool:
-        return round(value / 10 ** math.floor(math.log10(value)), 6) in (1.0, 2.0, 5.0)
-
-    labels = [f"{e:g}" if one_two_five(e) else "" for e in etas]
+    labels = [f"{e:g}" if _mantissa(e) in (1.0, 2.0, 5.0) else "" for e in etas]
     return labels if sum(map(bool, labels)) >= 2 else [f"{e:g}" for e in etas]
+
+
+def _mantissa(value: float) -> float:
+    """``value`` (positive) divided by the power of ten below it, rounded to 6 decimals: 5.0
+    for 0.5, 7.0 for 0.7."""
+    return round(value / 10 ** math.floor(math.log10(value)), 6)
 
 
 def _label_twos_threes_and_fives(value: float, _position: int) -> str:
@@ -104,8 +107,7 @@ def _label_twos_threes_and_fives(value: float, _position: int) -> str:
     labels of a short axis do not overlap."""
     if value <= 0:
         return ""
-    mantissa = value / 10 ** math.floor(math.log10(value))
-    return f"{value:g}" if round(mantissa, 6) in (2.0, 3.0, 5.0) else ""
+    return f"{value:g}" if _mantissa(value) in (2.0, 3.0, 5.0) else ""
 
 
 def training_curves(history: pd.DataFrame) -> Figure:
