@@ -12,12 +12,8 @@ from bnnoise.data import num_classes_of
 from bnnoise.report.claims import verdict_counts
 from bnnoise.report.results import NoiseResults
 from bnnoise.report.study import chance_reading
-from bnnoise.report.style import DATASET_LABEL
+from bnnoise.report.style import dataset_label
 from bnnoise.report.views import BN_LABEL, _interval
-
-
-def _label(dataset: str) -> str:
-    return DATASET_LABEL.get(dataset, dataset)
 
 
 def _full(table: pd.DataFrame) -> pd.DataFrame:
@@ -32,7 +28,7 @@ def clean_accuracy_view(results: NoiseResults) -> pd.DataFrame:
                          aggfunc="first", sort=False).reset_index())
     datasets = [d for d in dict.fromkeys(t["dataset"])]
     return pd.DataFrame({"model": wide["model"], "BN": wide["norm"].map(BN_LABEL),
-                         **{f"{_label(d)} clean acc. (%)": wide[d] for d in datasets}})
+                         **{f"{dataset_label(d)} clean acc. (%)": wide[d] for d in datasets}})
 
 
 def average_by_dataset_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
@@ -47,7 +43,7 @@ def average_by_dataset_view(results: NoiseResults, scoring: str = "wrong") -> pd
     datasets = list(dict.fromkeys(a["dataset"]))
     return pd.DataFrame({"model": wide["model"], "BN": wide["norm"].map(BN_LABEL),
                          "noise on": wide["target"],
-                         **{f"{_label(d)} (%)": wide[d].fillna("–") for d in datasets}})
+                         **{f"{dataset_label(d)} (%)": wide[d].fillna("–") for d in datasets}})
 
 
 def chance_view(results: NoiseResults) -> pd.DataFrame:
@@ -67,7 +63,7 @@ def chance_view(results: NoiseResults) -> pd.DataFrame:
         pair = averages.loc[(r.dataset, r.model)] if (r.dataset, r.model) in averages.index \
             else {}
         rows.append({
-            "dataset": _label(r.dataset), "model": r.model, "classes": classes,
+            "dataset": dataset_label(r.dataset), "model": r.model, "classes": classes,
             "clean acc. (%)": round(100 * r.clean_accuracy, 1),
             "collapsed draw, argmax (% of clean)": round(
                 100 * chance_reading(r.clean_accuracy, classes), 1),
@@ -82,7 +78,8 @@ def disagreements(verdicts: pd.DataFrame, reference: str, other: str) -> pd.Data
     keys = ["claim", "subject", "target", "scoring"]
     a = verdicts[verdicts["dataset"] == reference][[*keys, "verdict"]]
     b = verdicts[verdicts["dataset"] == other][[*keys, "verdict"]]
-    both = a.merge(b, on=keys, suffixes=(f" ({_label(reference)})", f" ({_label(other)})"))
+    both = a.merge(b, on=keys, suffixes=(f" ({dataset_label(reference)})",
+                                         f" ({dataset_label(other)})"))
     return both[both.iloc[:, -2] != both.iloc[:, -1]].reset_index(drop=True)
 
 
@@ -93,8 +90,8 @@ def no_disagreement_text(verdicts: pd.DataFrame, datasets: list[str]) -> str:
         return "*No comparison between datasets: only one dataset is trained.*"
     other = datasets[1]
     if not (verdicts["dataset"] == other).any():
-        return (f"*No claim can be judged on {_label(other)} yet: its trained networks do not "
-                f"yet form a comparison (most claims need a model with and without BN).*")
+        return (f"*No claim can be judged on {dataset_label(other)} yet: its trained networks "
+                f"do not yet form a comparison (most claims need a model with and without BN).*")
     return "*No comparison has a different verdict on the two datasets.*"
 
 
@@ -111,11 +108,11 @@ def claims_by_dataset_view(verdicts: pd.DataFrame) -> pd.DataFrame:
     wide = counts.pivot_table(index="claim", columns="dataset", values="cell", aggfunc="first",
                               sort=False).reset_index()
     view = pd.DataFrame({"claim": wide["claim"],
-                         **{f"{_label(d)} (R/C/I)": wide[d].fillna("–") for d in datasets}})
+                         **{f"{dataset_label(d)} (R/C/I)": wide[d].fillna("–") for d in datasets}})
     for other in datasets[1:]:
         differ = disagreements(verdicts, datasets[0], other)["claim"].value_counts()
         measured = wide[other].notna()
-        view[f"verdicts that differ on {_label(other)}"] = [  # "–": not measured there
+        view[f"verdicts that differ on {dataset_label(other)}"] = [  # "–": not measured there
             str(int(differ.get(claim, 0))) if seen else "–"
             for claim, seen in zip(view["claim"], measured, strict=True)]
     return view.reset_index(drop=True)

@@ -19,10 +19,10 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
 from bnnoise.report.style import (
-    DATASET_LABEL,
     clip_band,
     clip_normalized,
     colors_for,
+    dataset_label,
     figure,
     model_colors,
 )
@@ -156,7 +156,7 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
         sns.lineplot(data=part.assign(pct=100 * part["normalized_accuracy"]), x="eta", y="pct",
                      hue="model", style="BN", dashes=DASHES, palette=palette, marker="o",
                      markersize=4, ax=ax, legend=ax is axes[0, 0], errorbar=None)
-        ax.set_title(f"{DATASET_LABEL.get(dataset, dataset)}, noise on {target}"
+        ax.set_title(f"{dataset_label(dataset)}, noise on {target}"
                      if len(datasets) > 1 else f"noise on {TARGET_LABEL.get(target, target)}")
         ax.set_ylabel("normalized acc. (%)")
         ax.set_ylim(*limits)
@@ -177,7 +177,7 @@ def collapse_figure(check: pd.DataFrame, panels: str | None = None) -> Figure:
         part = data if group is None else data[data[panels] == group]
         _collapse_panel(ax, part, palette, legend=ax is axes[0, 0])
         if group is not None:
-            ax.set_title(DATASET_LABEL.get(group, group))
+            ax.set_title(dataset_label(group))
     legend_below(fig, axes[0, 0])
     return fig
 

@@ -14,9 +14,11 @@ from bnnoise.report.book import numbered_table
 from bnnoise.report.claims import verdict_counts
 from bnnoise.report.results import NoiseResults, collapse_adjusted
 from bnnoise.report.study import PUBLISHED
-from bnnoise.report.style import DATASET_LABEL
+from bnnoise.report.style import dataset_label
 
 BN_LABEL = {"bn": "BN", "none": "no BN"}
+
+
 def _interval(value: float, low: float, high: float, digits: int = 1) -> str:
     """``value (low–high)``, or ``value (low to high)`` when a bound is negative; minus signs
     are typographic, and a number that rounds to zero has none."""
@@ -139,7 +141,7 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
                                zip(rows["estimate"], rows["low"], rows["high"], strict=True)],
         "verdict": rows["verdict"]})
     if rows["dataset"].nunique() > 1:  # e.g. CIFAR-10 and CIFAR-100 rows of one claim
-        shown.insert(0, "dataset", rows["dataset"].map(lambda d: DATASET_LABEL.get(d, d)))
+        shown.insert(0, "dataset", rows["dataset"].map(dataset_label))
     if "published" in rows and rows["published"].notna().any():
         shown.insert(3, "published", rows["published"].round(2))
     intervals = rows["interval"].unique()
@@ -257,7 +259,7 @@ def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
     order = list(dict.fromkeys(verdicts["claim"]))
     wide = wide.iloc[wide["claim"].map(order.index).argsort(kind="stable")]
     if "dataset" in wide:
-        wide["dataset"] = wide["dataset"].map(DATASET_LABEL).fillna(wide["dataset"])
+        wide["dataset"] = wide["dataset"].map(dataset_label)
     return wide.rename_axis(columns=None).reset_index(drop=True)
 
 
