@@ -49,6 +49,88 @@ def test_a_grid_without_snapshots_keeps_none_unless_another_grid_trains_the_same
     assert snapshots_for(profile, ModelSpec("cifar10", "resnet32", "bn")) == (2, 4, 6, 8)
 
 
+def test_training_length_is_a_grid_axis_that_leaves_the_recipe_length_keys_alone(
+        project) -> None:
+    from bnnoise.pipeline.models import model_config, profile_specs, recipe_of, snapshots_for
+
+    profile = load_profile("cpu", root=project)
+    pilot = profile_specs(profile, "length_pilot")
+    assert [s.slug for s in pilot] == ["cifar10-resnet20-bn-ep30", "cifar10-resnet20-bn-ep40",
+                                       "cifar10-resnet20-bn-ep60"]
+    recipe = recipe_of(profile, pilot[2])
+    assert (recipe.epochs, recipe.precision, recipe.lr) == (60, "fp32", profile.recipe.lr)
+    assert snapshots_for(profile, pilot[2]) == (10, 20, 30, 40, 50)
+    assert snapshots_for(profile, pilot[0]) == (10, 20)
+    plain = ModelSpec("cifar10", "resnet20", "bn")
+    assert recipe_of(profile, plain) == replace(profile.recipe, seed=0)
+    keys = {store_key(model_config(s, recipe_of(profile, s))) for s in (*pilot, plain)}
+    assert len(keys) == 4
+    # the 10-epoch network's key as published (its model is in the committed store)
+    assert store_key(model_config(plain, recipe_of(profile, plain))) == "74c8855b6f9b7057"
+
+
+def store_key(config) -> str:
+    from bnnoise.store import config_hash
+
+    return config_hash(config)
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"epochs": [0]}, "epochs must be a non-empty list of integers >= 1"),
+    ({"snapshot_every": "ten"}, "series x.snapshot_every must be an integer"),
+    ({"recipe": ["fp32"]}, "series x.recipe must be a mapping"),
+    ({"recipe": {"epochs": 5}}, "may not change epochs or seed"),
+])
+def test_a_grid_refuses_bad_training_length_entries(entry, message) -> None:
+    from bnnoise.config.grids import Grid
+
+    with pytest.raises(ValueError, match=message):
+        Grid.from_dict({"datasets": ["cifar10"], "models": ["resnet20"], "norms": ["bn"],
+                        **entry}, "series x")
+
+
+def test_a_grid_recipe_change_must_name_a_recipe_field(project) -> None:
+    import yaml
+
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["profiles"]["smoke"]["series"]["length_pilot"]["recipe"] = {"precison": "fp32"}
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(ValueError, match="series length_pilot.recipe: unknown field precison; "
+                                         "valid: batch_size"):
+        load_profile("smoke", root=project)
+
+
+def test_a_small_network_trains_in_the_committable_resume_folder_and_records_its_machines(
+        project, monkeypatch) -> None:
+    from bnnoise.pipeline import models as pipeline_models
+    from bnnoise.pipeline.models import profile_specs
+
+    profile = load_profile("smoke", root=project)
+    store = ArtifactStore(profile.store_dir)
+    spec = profile_specs(profile, "length_pilot")[0]  # 3 epochs, a snapshot every 2
+    real_train = pipeline_models.train
+    seen = {}
+
+    def killed_after_two(model, dataset, recipe, checkpoint, hooks):
+        real_train(model, dataset, recipe, checkpoint, hooks, stop_after_epochs=2)
+        seen["files"] = sorted(p.relative_to(store.root).as_posix()
+                               for p in (store.root / "resume").rglob("*.pt"))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline_models, "train", killed_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline_models.profile_model(profile, spec)
+    name = store.path("models", spec.slug,
+                      pipeline_models.model_config(spec, profile.recipe)).name
+    assert seen["files"] == [f"resume/{name}-epochs/epoch002.pt", f"resume/{name}.pt"]
+    monkeypatch.setattr(pipeline_models, "train", real_train)
+    trained = pipeline_models.profile_model(profile, spec)
+    assert trained.key == name and len(trained.history) == 3
+    assert trained.summary["snapshot_epochs"] == [2]
+    assert [m["from_epoch"] for m in trained.summary["trained_on"]] == [1]
+    assert not list((store.root / "resume").rglob("*.pt"))  # nothing left to commit
+
+
 def test_a_grid_refuses_a_snapshots_entry_that_is_not_a_boolean() -> None:
     from bnnoise.config.grids import Grid
 
@@ -144,8 +226,8 @@ def test_snapshots_are_stored_in_half_precision_and_reload(project) -> None:
     early = load_snapshot(trained, store, 1)
     assert not torch.equal(early.fc.weight, trained.model.fc.weight)
     assert trained.summary["data_fingerprint"] and trained.summary["cpu"]
-    assert not (store.root / "checkpoints").exists() or not any(
-        (store.root / "checkpoints").iterdir())
+    for folder in ("checkpoints", "resume"):
+        assert not (store.root / folder).exists() or not any((store.root / folder).iterdir())
 
 
 def test_snapshots_of_an_interrupted_run_survive_a_resume_that_does_not_ask_for_them(
@@ -201,7 +283,8 @@ def test_series_grid_maps_its_endpoints_to_the_plain_models(project) -> None:
     assert slugs[0] == "synthetic10-resnet8-none"
     assert "synthetic10-resnet8-bn-bnlast3" in slugs and "synthetic10-resnet8-bn-bn3" in slugs
     assert slugs[-1] == "synthetic10-resnet8-bn"  # 7 of 7 slots: the fully normalized model
-    with pytest.raises(ValueError, match="grid .x. in profile smoke; valid: main, bn_count"):
+    with pytest.raises(ValueError,
+                       match="grid .x. in profile smoke; valid: main, length_pilot, bn_count"):
         load_profile("smoke", root=project).grid("x")
 
 

@@ -325,3 +325,23 @@ def test_glance_view_has_one_column_per_target_set_and_both_scorings_in_each_cel
     assert wide.loc[0, "all"] == "1/0/0 · 1/0/0"
     matched = wide.iloc[2]
     assert matched["all"] == "– · 0/1/0" and matched["weights"] == "– · –"
+
+
+@pytest.mark.parametrize("accuracies, chosen", [
+    ({30: 0.905, 40: 0.912, 60: 0.915}, 40),   # 40 is within 0.5 points of 60
+    ({30: 0.911, 40: 0.912, 60: 0.915}, 30),
+    ({30: 0.900, 40: 0.909, 60: 0.915}, 60),   # 0.6 points short: only the longest qualifies
+    ({30: 0.920, 40: 0.912, 60: 0.915}, 30),   # a shorter run better than the longest
+])
+def test_the_training_length_rule_takes_the_shortest_run_close_to_the_longest(
+        accuracies, chosen) -> None:
+    from bnnoise.report.pilot import length_choice
+
+    assert length_choice(accuracies) == chosen
+
+
+def test_the_training_length_rule_needs_a_pilot() -> None:
+    from bnnoise.report.pilot import length_choice
+
+    with pytest.raises(ValueError, match="no pilot run"):
+        length_choice({})

@@ -11,7 +11,9 @@
   step), and the update is applied to the clean weights, as in hardware-aware training.
 * A checkpoint (model, optimizer, random-generator state, history) is written atomically after
   every epoch; :func:`train` resumes from it and, given the seed, ends with the same weights as an
-  uninterrupted run.
+  uninterrupted run. The checkpoint also lists the machines the run has trained on and from
+  which epoch (:func:`trained_on`): a run may move to another machine between two epochs and
+  continue there from the same state.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from tqdm import tqdm
 from bnnoise.config.setups import Recipe
 from bnnoise.data import Dataset, normalize
 from bnnoise.evaluation import accuracy
-from bnnoise.hardware import autocast
+from bnnoise.hardware import autocast, machine_record
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import draw_seed, select_tensors
 from bnnoise.store import atomic_write_bytes
@@ -107,15 +109,32 @@ def _optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
 
 def _resume(checkpoint: Path, recipe: Recipe, model: nn.Module,
             optimizer: torch.optim.Optimizer, generator: torch.Generator
-            ) -> list[dict[str, float]]:
-    """Load model, optimizer and generator state from ``checkpoint``; return its history."""
+            ) -> tuple[list[dict[str, float]], list[dict[str, Any]]]:
+    """Load model, optimizer and generator state from ``checkpoint``; return its history and
+    the machines it was trained on (:func:`trained_on`)."""
     state = torch.load(checkpoint, weights_only=False, map_location=recipe.device)
     if state["recipe"] != recipe.as_dict():
         raise ValueError(f"checkpoint {checkpoint} was written by another recipe")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     generator.set_state(state["generator"])
-    return state["history"]
+    return state["history"], state.get("machines", [])
+
+
+def trained_on(checkpoint: Path) -> list[dict[str, Any]]:
+    """The machines a checkpointed run has trained on, in order: one entry per stretch of
+    epochs, ``from_epoch`` (the first epoch trained there) and the machine's record
+    (:func:`bnnoise.hardware.machine_record`). More than one entry: the run was resumed on
+    another machine (or with another thread count or torch version)."""
+    return torch.load(checkpoint, weights_only=False, map_location="cpu").get("machines", [])
+
+
+def _machines_now(machines: list[dict[str, Any]], first_epoch: int, device: str
+                  ) -> list[dict[str, Any]]:
+    """``machines`` with this machine appended if it is not the one the run last trained on."""
+    here = machine_record(device)
+    last = {k: v for k, v in machines[-1].items() if k != "from_epoch"} if machines else None
+    return machines if last == here else [*machines, {"from_epoch": first_epoch, **here}]
 
 
 def _diverged(history: list[dict[str, float]]) -> bool:
@@ -191,11 +210,12 @@ class _Run:
         return injected_noise(select_tensors(self.model, "weights"), self.recipe.train_noise,
                               draw_seed(self.recipe.seed, self.recipe.train_noise, step))
 
-    def save(self, checkpoint: Path, history: list[dict[str, float]]) -> None:
+    def save(self, checkpoint: Path, history: list[dict[str, float]],
+             machines: list[dict[str, Any]]) -> None:
         _save_checkpoint(checkpoint, {
             "recipe": self.recipe.as_dict(), "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(), "generator": self.generator.get_state(),
-            "history": history,
+            "history": history, "machines": machines,
         })
 
 
@@ -237,8 +257,10 @@ def train(
     run = _Run(model, data, recipe, _optimizer(model, recipe),
                torch.Generator().manual_seed(recipe.seed), n // recipe.batch_size)
     history: list[dict[str, float]] = []
+    machines: list[dict[str, Any]] = []
     if checkpoint is not None and checkpoint.exists():
-        history = _resume(checkpoint, recipe, model, run.optimizer, run.generator)
+        history, machines = _resume(checkpoint, recipe, model, run.optimizer, run.generator)
+    machines = _machines_now(machines, len(history) + 1, recipe.device)
     if _diverged(history) and not stop_on_divergence:
         raise FloatingPointError(f"checkpoint {checkpoint} holds a diverged run")
     last_epoch = min(recipe.epochs, stop_after_epochs or recipe.epochs)
@@ -251,7 +273,7 @@ def train(
         if hooks.snapshot is not None and not diverged:
             hooks.snapshot(epoch + 1, model)
         if checkpoint is not None:
-            run.save(checkpoint, history)
+            run.save(checkpoint, history, machines)
         if hooks.progress is not None:
             hooks.progress(row)
         if diverged and not stop_on_divergence:

@@ -199,6 +199,20 @@ def _progress_noise(raw: dict[str, Any], noise: NoiseProtocol) -> NoiseProtocol 
     return replace(noise, **changes) if changes else None
 
 
+def _series(raw: dict[str, Any], recipe: Recipe) -> tuple[tuple[str, Grid], ...]:
+    """The profile's named grids, each grid's ``recipe`` changes checked on ``recipe``."""
+    series = []
+    for name, entry in (raw.get("series") or {}).items():
+        grid = Grid.from_dict(entry, f"series {name}")
+        unknown = sorted(set(dict(grid.recipe)) - set(Recipe.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"series {name}.recipe: unknown field {', '.join(unknown)}; valid: "
+                             f"{', '.join(sorted(Recipe.__dataclass_fields__))}")
+        replace(recipe, **dict(grid.recipe))  # invalid values stop here
+        series.append((str(name), grid))
+    return tuple(series)
+
+
 def _setup_section(raw: dict[str, Any], section: str) -> dict[str, Any]:
     """A setup section of the profile (``propagation``, ``short_runs``), lists as tuples."""
     return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.get(section, {}).items()}
@@ -244,8 +258,7 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         root=root, data_dir=data_dir,
         seeds=tuple(int(s) for s in as_tuple(raw.get("seeds", [0]), "seeds")),
         recipe_overrides=_recipe_overrides(raw, recipe), snapshot_epochs=snapshots,
-        series=tuple((str(k), Grid.from_dict(v, f"series {k}"))
-                     for k, v in (raw.get("series") or {}).items()),
+        series=_series(raw, recipe),
         device=device, progress_noise=_progress_noise(raw, noise_protocol),
         mechanism=_mechanism(raw.get("mechanism") or {}),
     )

@@ -23,7 +23,13 @@ def as_tuple(value: Any, what: str) -> tuple[str, ...]:
 class Grid:
     """A set of models a profile trains: every (dataset, model, norm, seed) combination, and,
     for a partial-normalization series, every (``bn_layers``, ``placement``) combination.
-    ``snapshots`` false: its networks keep no epoch snapshots (no training-progress sweeps)."""
+    ``snapshots`` false: its networks keep no epoch snapshots (no training-progress sweeps).
+
+    Training length is an axis too: ``epochs`` (e.g. ``[30, 40, 60]``) trains every network
+    for each of these numbers of epochs instead of the recipe's, with the grid's ``recipe``
+    changes (field -> value pairs, e.g. the precision) on top of the profile's recipe; such a
+    grid keeps a snapshot every ``snapshot_every`` epochs (if set) instead of the profile's
+    ``snapshot_epochs``. Networks of the recipe's own length keep their artifact keys."""
 
     datasets: tuple[str, ...]
     models: tuple[str, ...]
@@ -32,8 +38,20 @@ class Grid:
     bn_layers: tuple[int, ...] | None = None
     placements: tuple[str, ...] = ("first",)
     snapshots: bool = True
+    epochs: tuple[int, ...] | None = None
+    recipe: tuple[tuple[str, Any], ...] = ()
+    snapshot_every: int | None = None
 
     def __post_init__(self) -> None:
+        if self.epochs is not None and (not self.epochs or min(self.epochs) < 1):
+            raise ValueError(f"epochs must be a non-empty list of integers >= 1, got "
+                             f"{list(self.epochs)}")
+        if self.snapshot_every is not None and self.snapshot_every < 1:
+            raise ValueError(f"snapshot_every must be an integer >= 1, got "
+                             f"{self.snapshot_every}")
+        if "epochs" in dict(self.recipe) or "seed" in dict(self.recipe):
+            raise ValueError("a grid's recipe may not change epochs or seed (use the grid's "
+                             "epochs and seeds entries)")
         for d in self.datasets:
             if d not in DATASETS:
                 raise ValueError(f"unknown dataset {d!r}; valid: {', '.join(DATASETS)}")
@@ -63,12 +81,21 @@ class Grid:
         snapshots = raw.get("snapshots", True)
         if not isinstance(snapshots, bool):
             raise ValueError(f"{what}.snapshots must be true or false, got {snapshots!r}")
+        recipe = raw.get("recipe") or {}
+        if not isinstance(recipe, dict):
+            raise ValueError(f"{what}.recipe must be a mapping of recipe fields, e.g. "
+                             f"{{precision: fp32}}, got {recipe!r}")
+        every = raw.get("snapshot_every")
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int)):
+            raise ValueError(f"{what}.snapshot_every must be an integer, got {every!r}")
         values: dict[str, Any] = {k: as_tuple(v, f"{what}.{k}") for k, v in raw.items()
-                                  if v is not None and k != "snapshots"}
-        for k in ("seeds", "bn_layers"):
+                                  if v is not None
+                                  and k not in ("snapshots", "recipe", "snapshot_every")}
+        for k in ("seeds", "bn_layers", "epochs"):
             if k in values:
                 values[k] = tuple(int(v) for v in values[k])
-        return cls(**values, snapshots=snapshots)
+        return cls(**values, snapshots=snapshots, recipe=tuple(sorted(recipe.items())),
+                   snapshot_every=every)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from bnnoise.pipeline.stored_weights import (
     weights_in_half,
 )
 from bnnoise.store import NO_COMPUTE, ArtifactStore, atomic_write_bytes
-from bnnoise.training import TRAINING_VERSION, TrainingHooks, train
+from bnnoise.training import TRAINING_VERSION, TrainingHooks, train, trained_on
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class ModelSpec:
 
     ``bn_layers`` (with ``placement`` ``"first"`` or ``"last"``) keeps the normalization in only
     that many of the network's convolution slots (see :func:`bnnoise.nets.models.build_model`).
+    ``epochs`` trains that many epochs instead of the recipe's (the training-length axis), with
+    the further ``recipe`` changes (field -> value pairs) of its grid; see
+    :meth:`training_recipe`.
     """
 
     dataset: str
@@ -51,13 +54,22 @@ class ModelSpec:
     bn_layers: int | None = None
     placement: str = "first"
     seed: int = 0
+    epochs: int | None = None
+    recipe: tuple[tuple[str, Any], ...] = ()
 
     @property
     def slug(self) -> str:
         bn = "" if self.bn_layers is None else (
             f"-bn{self.bn_layers}" if self.placement == "first" else f"-bnlast{self.bn_layers}")
+        epochs = "" if self.epochs is None else f"-ep{self.epochs}"
         seed = f"-seed{self.seed}" if self.seed else ""
-        return f"{self.dataset}-{self.model}-{self.norm}{bn}{seed}"
+        return f"{self.dataset}-{self.model}-{self.norm}{bn}{epochs}{seed}"
+
+    def training_recipe(self, recipe: Recipe) -> Recipe:
+        """``recipe`` as this network trains with it: its seed, its grid's changes and, if set,
+        its number of epochs."""
+        epochs = {} if self.epochs is None else {"epochs": self.epochs}
+        return replace(recipe, **dict(self.recipe), **epochs, seed=self.seed)
 
     def build(self) -> nn.Module:
         """The untrained network (initialised from PyTorch's global generator)."""
@@ -68,11 +80,12 @@ class ModelSpec:
 def model_config(spec: ModelSpec, recipe: Recipe) -> dict[str, Any]:
     """Everything a trained model depends on: its artifact key.
 
-    The training seed is the recipe's (``spec.seed``); the placement enters only for a partial
-    normalization, so that keys of fully normalized models stay as they were.
+    The recipe is :meth:`ModelSpec.training_recipe` (the spec's seed, length and grid changes);
+    the placement enters only for a partial normalization, so that keys of fully normalized
+    models stay as they were.
     """
     config = {"dataset": spec.dataset, "model": spec.model, "norm": spec.norm,
-              "bn_layers": spec.bn_layers, "recipe": replace(recipe, seed=spec.seed).as_dict(),
+              "bn_layers": spec.bn_layers, "recipe": spec.training_recipe(recipe).as_dict(),
               "training_version": TRAINING_VERSION}
     if spec.bn_layers is not None:
         config["placement"] = spec.placement
@@ -89,6 +102,20 @@ class TrainedModel:
     summary: dict[str, Any]
     key: str
     provenance: dict[str, Any] = field(default_factory=dict)
+
+
+RESUME_LIMIT = 10_000_000
+"""Checkpoints up to this many bytes (weights and momentum: every CIFAR ResNet, about 5 MB for
+ResNet44) go to the store's ``resume/`` folder, which git tracks: committed when work on a
+machine ends, they let the next machine continue the training from the same state. Larger ones
+(VGG16: about 120 MB) stay in the machine's own ``checkpoints/`` folder, which git ignores."""
+
+
+def checkpoint_folder(store: ArtifactStore, model: nn.Module) -> Path:
+    """Where a training of ``model`` keeps its epoch checkpoint and snapshots while it runs:
+    ``resume/`` (committable, see :data:`RESUME_LIMIT`) or ``checkpoints/`` (this machine's)."""
+    state_bytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+    return store.root / ("resume" if 2 * state_bytes <= RESUME_LIMIT else "checkpoints")
 
 
 SNAPSHOT_PARAMETER_LIMIT = 2_000_000
@@ -123,9 +150,9 @@ def load_snapshot(trained: TrainedModel, store: ArtifactStore, epoch: int) -> nn
 
 
 def stored_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe) -> TrainedModel | None:
-    """The trained model if the store holds it (``spec.seed`` replaces ``recipe.seed``), else
-    ``None``; never trains."""
-    path = store.load("models", spec.slug, model_config(spec, replace(recipe, seed=spec.seed)))
+    """The trained model if the store holds it (trained with ``spec.training_recipe(recipe)``),
+    else ``None``; never trains."""
+    path = store.load("models", spec.slug, model_config(spec, recipe))
     return None if path is None else _load_trained(path, spec)
 
 
@@ -147,7 +174,7 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
             ``BNNOISE_NO_TRAINING`` or ``BNNOISE_NO_COMPUTE`` is set (analyses and tests that
             must never train).
     """
-    recipe = replace(recipe, seed=spec.seed)
+    recipe = spec.training_recipe(recipe)
     config = model_config(spec, recipe)
     stored = stored_model(store, spec, recipe)
     if stored is not None:
@@ -162,8 +189,9 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     torch.manual_seed(recipe.seed)
     model = spec.build()
     name = store.path("models", spec.slug, config).name
-    checkpoint = store.root / "checkpoints" / f"{name}.pt"
-    snapshot_dir = store.root / "checkpoints" / f"{name}-epochs"
+    folder = checkpoint_folder(store, model)
+    checkpoint = folder / f"{name}.pt"
+    snapshot_dir = folder / f"{name}-epochs"
     keep = set(snapshots) - {recipe.epochs}
     if model_facts(model).parameters >= SNAPSHOT_PARAMETER_LIMIT:
         keep = set()
@@ -199,6 +227,7 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
         "stored_weights": "conv/linear weights fp16" if half else "fp32",
         "snapshot_epochs": sorted(keep),
         "data_fingerprint": fingerprint(dataset), **machine_record(recipe.device),
+        "trained_on": trained_on(checkpoint),
     }
     with store.writer("models", spec.slug, config,
                       {"data_fingerprint": summary["data_fingerprint"]}) as out:
@@ -213,7 +242,8 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
 
 
 def grid_specs(grid: Grid) -> list[ModelSpec]:
-    """The models of a grid, dataset-major, then model, norm, partial count, placement, seed.
+    """The models of a grid, dataset-major, then model, norm, partial count, placement, seed,
+    training length.
 
     In a partial-normalization series, 0 normalized slots is the unnormalized network and all
     slots the fully normalized one (identical networks and initialisations, see the tests of
@@ -221,12 +251,14 @@ def grid_specs(grid: Grid) -> list[ModelSpec]:
     """
     specs = []
     for dataset, model, norm in itertools.product(grid.datasets, grid.models, grid.norms):
-        for k, placement, seed in itertools.product(grid.bn_layers or (None,), grid.placements,
-                                                    grid.seeds):
+        for k, placement, seed, epochs in itertools.product(
+                grid.bn_layers or (None,), grid.placements, grid.seeds, grid.epochs or (None,)):
+            length = {"epochs": epochs, "recipe": grid.recipe}
             if k is None or 0 < k < normalization_slots(model):
-                specs.append(ModelSpec(dataset, model, norm, k, placement, seed))
+                specs.append(ModelSpec(dataset, model, norm, k, placement, seed, **length))
             else:
-                specs.append(ModelSpec(dataset, model, "none" if k == 0 else norm, seed=seed))
+                specs.append(ModelSpec(dataset, model, "none" if k == 0 else norm, seed=seed,
+                                       **length))
     return list(dict.fromkeys(specs))
 
 
@@ -236,17 +268,23 @@ def profile_specs(profile: Profile, grid: str = "main") -> list[ModelSpec]:
 
 
 def snapshots_for(profile: Profile, spec: ModelSpec) -> tuple[int, ...]:
-    """The epochs whose weights a training of ``spec`` keeps: the profile's ``snapshot_epochs``
-    if one of the grids that train ``spec`` keeps snapshots, else none."""
-    grids = (profile.grid(name) for name in profile.grid_names)
-    keeps = any(grid.snapshots and spec in grid_specs(grid) for grid in grids)
-    return profile.snapshot_epochs if keeps else ()
+    """The epochs whose weights a training of ``spec`` keeps: every ``snapshot_every`` epochs
+    (before the last) if a grid that trains ``spec`` says so, else the profile's
+    ``snapshot_epochs`` if one of those grids keeps snapshots, else none."""
+    grids = [grid for name in profile.grid_names
+             if spec in grid_specs(grid := profile.grid(name)) and grid.snapshots]
+    every = [grid.snapshot_every for grid in grids if grid.snapshot_every]
+    if every:
+        epochs = spec.training_recipe(profile.recipe).epochs
+        return tuple(range(min(every), epochs, min(every)))
+    return profile.snapshot_epochs if grids else ()
 
 
 def recipe_of(profile: Profile, spec: ModelSpec) -> Recipe:
     """The recipe the profile trains ``spec`` with: its recipe, the stated exceptions that
-    apply to the spec's dataset, model and norm, and the spec's seed."""
-    return profile.recipe_for(spec.dataset, spec.model, spec.norm, spec.seed)
+    apply to the spec's dataset, model and norm, then the spec's seed, grid changes and length
+    (:meth:`ModelSpec.training_recipe`)."""
+    return spec.training_recipe(profile.recipe_for(spec.dataset, spec.model, spec.norm))
 
 
 def profile_model(profile: Profile, spec: ModelSpec, data: DataCache | None = None,

@@ -1,9 +1,15 @@
-"""Learning-rate pilots: which peak learning rate a network's recipe uses, and why.
+"""Pilots: which peak learning rate a network's recipe uses, how long the converged tier
+trains, and why.
 
 ``scripts/pilot_lr.py`` trains one network briefly at several peak learning rates (the profile's
 recipe otherwise) and writes one row per run and epoch to :func:`pilot_path`; the training
 chapter shows the last epoch of each run (:func:`pilot_summary`) and the choice it supports
 (:func:`pilot_choice`) as one table (:func:`pilot_table`).
+
+The training-length pilot is the profile's ``length_pilot`` grid (ResNet20 with BN trained for
+30, 40 and 60 epochs, stored like every model); :func:`length_choice` is the rule that turns its
+clean accuracies into the converged tier's number of epochs. The rule was written down and
+committed before the first pilot run finished.
 """
 
 from __future__ import annotations
@@ -61,3 +67,25 @@ def pilot_table(profile: Profile, model: str, norm: str, name: str = "tbl-pilot"
     table = numbered_table(shown, caption, name,
                            provenance=script_table_markdown(path, "scripts/pilot_lr.py"))
     return Markdown(f"{table.data}\nEvery epoch of every run: {download_link(path, profile)}")
+
+
+LENGTH_TOLERANCE = 0.005
+"""How close (as a fraction of the test set: 0.5 points) a shorter training must come to the
+longest pilot run's clean accuracy to be chosen instead."""
+
+
+def length_choice(clean_accuracy: dict[int, float], tolerance: float = LENGTH_TOLERANCE) -> int:
+    """The converged tier's number of epochs: the smallest pilot length whose clean accuracy
+    (full test set, fp32, the stored model's) lies within ``tolerance`` of the longest run's.
+
+    Args:
+        clean_accuracy: clean test accuracy (a fraction) of each pilot length, every length of
+            the pilot present.
+
+    Raises:
+        ValueError: no pilot run was given.
+    """
+    if not clean_accuracy:
+        raise ValueError("no pilot run: the training length cannot be chosen")
+    longest = clean_accuracy[max(clean_accuracy)]
+    return min(epochs for epochs, acc in clean_accuracy.items() if acc >= longest - tolerance)
