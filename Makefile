@@ -56,7 +56,7 @@ lint: env
 # under nbval from the committed results (never training), the book build and the browser check.
 # One pytest worker per core (pytest-xdist), one thread each (OMP_NUM_THREADS also reaches the
 # chapters' kernels); nbval keeps each notebook on one worker. The pages write the tables they
-# derive to $(REDERIVED), which must agree with the published ones (bnnoise.report.rederive).
+# derive to $(REDERIVED), which must agree with the published ones (bnnoise.build.rederive).
 REDERIVED = $(abspath $(BUILD_DIR))/rederived
 
 test: lint
@@ -64,7 +64,7 @@ test: lint
 	rm -rf $(REDERIVED)
 	OMP_NUM_THREADS=1 BNNOISE_NO_COMPUTE=1 BNNOISE_RESULTS=$(REDERIVED) $(PY) -m pytest book/*.ipynb \
 	  -n auto --dist loadscope --nbval-lax --nbval-cell-timeout=600 --durations=15
-	$(PY) -m bnnoise.report.rederive data/results/cpu $(REDERIVED)/cpu
+	$(PY) -m bnnoise.build.rederive data/results/cpu $(REDERIVED)/cpu
 	$(MAKE) check-pages
 
 DATA_ARG = $(if $(DATA_DIR),--data-dir $(DATA_DIR))

@@ -50,6 +50,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
+from bnnoise.analysis.summaries import average_normalized_accuracy, summarize_sweep
 from bnnoise.config import load_profile
 from bnnoise.config.setups import Recipe
 from bnnoise.data import CHANNEL_STATS, DataCache, Dataset, normalize, stratified_subset
@@ -59,9 +60,9 @@ from bnnoise.nets.folding import FoldedBatchNorm
 from bnnoise.nets.models import build_model
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import draw_seed, select_tensors
-from bnnoise.pipeline.models import ModelSpec, profile_specs, recipe_of, stored_model
+from bnnoise.pipeline.specs import ModelSpec, profile_specs, recipe_of
 from bnnoise.pipeline.sweeps import noise_sweep
-from bnnoise.report.tables import average_normalized_accuracy, summarize_sweep
+from bnnoise.pipeline.trained import stored_model
 from bnnoise.sampling import draws_needed, standard_error, variance_components
 from bnnoise.store import ArtifactStore
 from bnnoise.training import lr_at, train

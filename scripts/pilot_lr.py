@@ -6,7 +6,7 @@ Each run trains on a fixed class-stratified subset of the training set (``--per-
 per class) for ``--epochs`` epochs with the profile's recipe, only the peak learning rate
 changed, and reports the training loss and the test accuracy on 2000 test images per epoch.
 The table goes to ``data/results/<profile>/pilot_<model>_<norm>_lr.csv``; the training chapter
-shows it and the learning rate it supports (:mod:`bnnoise.report.pilot`).
+shows it and the learning rate it supports (:mod:`bnnoise.analysis.pilots`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
+from bnnoise.analysis.pilots import pilot_path
 from bnnoise.config import load_profile
 from bnnoise.data import load_dataset, stratified_subset
 from bnnoise.nets.models import build_model
-from bnnoise.report.pilot import pilot_path
 from bnnoise.training import train
 
 

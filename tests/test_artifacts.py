@@ -3,7 +3,7 @@ import json
 import pytest
 
 from bnnoise.config.setups import Recipe
-from bnnoise.pipeline.models import ModelSpec, model_config
+from bnnoise.pipeline.specs import ModelSpec, model_config
 from bnnoise.store import (
     NO_COMPUTE,
     ArtifactStore,

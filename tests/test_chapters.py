@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bnnoise.report.chapters import chapter_names, chapter_parameters, run_chapter
+from bnnoise.build.runner import chapter_names, chapter_parameters, run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +73,7 @@ def test_bad_values_stop_before_papermill_and_leave_nothing(parameters: dict, me
 
 def test_a_failing_chapter_reports_one_line_and_leaves_no_partial_file(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bnnoise.report.chapters import ChapterError
+    from bnnoise.build.runner import ChapterError
 
     monkeypatch.setenv("BNNOISE_ROOT", str(project))
     monkeypatch.setenv("BNNOISE_NO_TRAINING", "1")  # nothing trained in the scratch store

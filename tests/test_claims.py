@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bnnoise.stats import Rule, Verdict
-from bnnoise.theory.claims import (
+from bnnoise.theory.literature import (
     Checks,
     all_of,
     combine,

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from bnnoise.nets.deployment import deployed, has_reparametrized_weights, is_reparametrized
+from bnnoise.nets.effective_weights import deployed, has_reparametrized_weights, is_reparametrized
 from bnnoise.nets.models import build_model
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import select_tensors

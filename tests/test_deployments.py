@@ -17,8 +17,9 @@ from bnnoise.noise.deployments import (
 )
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import select_tensors
-from bnnoise.pipeline.models import ModelSpec, trained_model
+from bnnoise.pipeline.specs import ModelSpec
 from bnnoise.pipeline.sweeps import noise_sweep
+from bnnoise.pipeline.trained import trained_model
 from bnnoise.store import ArtifactStore
 
 

@@ -14,9 +14,9 @@ import seaborn as sns
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
 
-from bnnoise.report import mechanism_plots as M
-from bnnoise.report import plots as P
-from bnnoise.report.style import (
+from bnnoise.figures import mechanism_figures as M
+from bnnoise.figures import noise_figures as P
+from bnnoise.figures.style import (
     ACCURACY_RANGE,
     NORMALIZED_RANGE,
     PALETTE,

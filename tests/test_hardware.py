@@ -6,7 +6,7 @@ import torch
 from bnnoise import hardware
 from bnnoise.config import load_profile
 from bnnoise.config.setups import NoiseProtocol, Recipe
-from bnnoise.pipeline.models import ModelSpec, model_config
+from bnnoise.pipeline.specs import ModelSpec, model_config
 from bnnoise.store import ArtifactStore, config_device
 
 

@@ -14,16 +14,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from bnnoise.analysis.results import TABLES, collapse_agreement, protocol_fit, publish_tables
 from bnnoise.config import load_profile
-from bnnoise.report.dataset_views import (
+from bnnoise.figures.theory_figures import _finite_runs, short_run_curves
+from bnnoise.pages.dataset_tables import (
     claims_by_dataset_view,
     disagreements,
     no_disagreement_text,
 )
-from bnnoise.report.mechanism_views import _recovery_verdict
-from bnnoise.report.results import TABLES, collapse_agreement, protocol_fit, publish_tables
-from bnnoise.report.theory_plots import _finite_runs, short_run_curves
-from bnnoise.report.views import collapse_agreement_text
+from bnnoise.pages.mechanism_tables import _recovery_verdict
+from bnnoise.pages.noise_tables import collapse_agreement_text
 
 matplotlib.use("Agg")
 

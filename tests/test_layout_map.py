@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from bnnoise.report.data_page import (
+from bnnoise.build.data_page import (
     OUTSIDE_CHAPTERS,
     PAGE,
     ROWS,
@@ -16,7 +16,7 @@ from bnnoise.report.data_page import (
     main,
     published_chapters,
 )
-from bnnoise.report.layout import book_map, chapter_map
+from bnnoise.build.layout import book_map, chapter_map
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,10 +36,10 @@ def test_chapter_map_reads_figures_tables_and_written_csvs(tmp_path: Path) -> No
     path = _chapter(tmp_path / "42_demo.ipynb", [
         ("markdown", "# A demo chapter", []),
         ("code", 'profile = "cpu"\nscoring = "wrong"', ["parameters"]),
-        ("code", "from bnnoise.report import results as R\n"
-                 "from bnnoise.report import views as V\n"
-                 "from bnnoise.report.book import numbered_table, publish_figure, save_table\n"
-                 "from bnnoise.report.plots import noise_curves\n"
+        ("code", "from bnnoise.analysis import results as R\n"
+                 "from bnnoise.pages import noise_tables as V\n"
+                 "from bnnoise.pages.elements import numbered_table, publish_figure, save_table\n"
+                 "from bnnoise.figures.noise_figures import noise_curves\n"
                  "results = R.noise_results(cfg)\n"
                  'tables = R.publish_tables(results, cfg, "demo", ("summary", "average"))\n'
                  'extra = save_table(results.average, cfg, "extra.csv")', []),
@@ -55,18 +55,18 @@ def test_chapter_map_reads_figures_tables_and_written_csvs(tmp_path: Path) -> No
     assert chapter.writes == ("demo_summary.csv", "demo_average.csv", "extra.csv")
     figure, table, claim = chapter.items
     assert (figure.kind, figure.label, figure.data) == ("figure", "fig-demo", "demo_summary.csv")
-    assert figure.computed_by == ("report.plots.noise_curves <- "
-                                  "report.results.noise_results(…).summary")
+    assert figure.computed_by == ("figures.noise_figures.noise_curves <- "
+                                  "analysis.results.noise_results(…).summary")
     assert (table.kind, table.label) == ("table", "tbl-demo")
-    assert table.computed_by == "report.views.average_view <- report.results.noise_results"
-    assert (claim.label, claim.computed_by) == ("tbl-claim", "report.views.claim_table")
+    assert table.computed_by == "pages.noise_tables.average_view <- analysis.results.noise_results"
+    assert (claim.label, claim.computed_by) == ("tbl-claim", "pages.noise_tables.claim_table")
 
 
 def test_tables_rendered_inside_a_library_function_are_found_in_its_source(
         tmp_path: Path) -> None:
     path = _chapter(tmp_path / "43_demo.ipynb", [
-        ("code", "from bnnoise.report.mechanism_views import remedy_tables\n"
-                 "from bnnoise.report.pilot import pilot_table\n"
+        ("code", "from bnnoise.pages.mechanism_tables import remedy_tables\n"
+                 "from bnnoise.analysis.pilots import pilot_table\n"
                  'remedy_tables(ranking, "Caption.")\npilot_table(cfg, "vgg16", "none")', []),
     ])
     labels = [item.label for item in chapter_map(path).items]
@@ -110,5 +110,5 @@ def test_links_follow_the_published_profile() -> None:
 def test_the_data_page_is_up_to_date_with_the_chapters(monkeypatch) -> None:
     monkeypatch.setenv("BNNOISE_ROOT", str(ROOT))
     assert (ROOT / PAGE).read_text() == data_page(ROOT), (
-        "book/data.md is out of date: run python -m bnnoise.report.data_page")
+        "book/data.md is out of date: run python -m bnnoise.build.data_page")
     assert main(["--check"]) == 0

@@ -1,11 +1,15 @@
-"""Is it batch statistics or normalization as such? (bnnoise.report.normalizers) on constructed
-tables."""
+"""Is it batch statistics or normalization as such? (bnnoise.analysis.normalizer_comparison)
+on constructed tables."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from bnnoise.report.normalizers import normalizer_answer, normalizer_gaps, uses_batch_statistics
+from bnnoise.analysis.normalizer_comparison import (
+    normalizer_answer,
+    normalizer_gaps,
+    uses_batch_statistics,
+)
 
 
 def _row(norm, avg, seed=0, se=0.005, target="weights"):
@@ -53,7 +57,7 @@ def test_a_grid_without_the_unnormalized_network_gives_no_gap() -> None:
 
 
 def test_robust_bn_differences_are_variant_minus_standard_bn() -> None:
-    from bnnoise.report.normalizers import robust_bn_differences
+    from bnnoise.analysis.normalizer_comparison import robust_bn_differences
 
     table = pd.DataFrame([_row("bn", v, s) for s, v in enumerate([0.50, 0.54])]
                          + [_row("l1bn", v, s) for s, v in enumerate([0.60, 0.62])]
@@ -75,7 +79,7 @@ def _progress(norm, points, target="weights", seed=1):
 
 
 def test_final_points_take_the_clean_accuracy_of_the_sweep_subset() -> None:
-    from bnnoise.report.normalizers import final_points
+    from bnnoise.analysis.normalizer_comparison import final_points
 
     average = pd.DataFrame([_row("gn4", 0.7), _row("gn4", 0.6, target="all")])
     summary = pd.DataFrame([{**_row("gn4", 0.0), "eta": eta, "accuracy": acc}
@@ -86,7 +90,7 @@ def test_final_points_take_the_clean_accuracy_of_the_sweep_subset() -> None:
 
 
 def test_trajectories_are_interpolated_at_the_clean_accuracy_and_never_extrapolated() -> None:
-    from bnnoise.report.normalizers import at_matched_accuracy
+    from bnnoise.analysis.normalizer_comparison import at_matched_accuracy
 
     progress = pd.DataFrame(_progress("bn", [(2, 0.5, 0.9), (4, 0.7, 0.7), (10, 0.86, 0.6)])
                             + _progress("none", [(2, 0.4, 0.95), (10, 0.8, 0.8)])
@@ -104,7 +108,7 @@ def test_trajectories_are_interpolated_at_the_clean_accuracy_and_never_extrapola
 
 
 def test_without_any_trajectory_every_reading_is_empty() -> None:
-    from bnnoise.report.normalizers import at_matched_accuracy
+    from bnnoise.analysis.normalizer_comparison import at_matched_accuracy
 
     finals = pd.DataFrame([{"dataset": "cifar10", "model": "resnet20", "norm": "gn4", "seed": 0,
                             "target": "all", "clean_accuracy": 0.8,
@@ -114,7 +118,7 @@ def test_without_any_trajectory_every_reading_is_empty() -> None:
 
 
 def test_mean_trajectories_average_the_seeds_of_fully_normalized_runs_only() -> None:
-    from bnnoise.report.normalizers import mean_trajectories
+    from bnnoise.analysis.normalizer_comparison import mean_trajectories
 
     partial = [{**row, "placement": "first", "avg_normalized_accuracy": 0.0}
                for row in _progress("bn", [(2, 0.3, 0.3)])]
@@ -127,7 +131,7 @@ def test_mean_trajectories_average_the_seeds_of_fully_normalized_runs_only() -> 
 
 
 def test_normalizer_summary_interval_over_seeds_stops_at_zero() -> None:
-    from bnnoise.report.normalizers import normalizer_summary
+    from bnnoise.analysis.normalizer_comparison import normalizer_summary
     average = pd.DataFrame({
         "dataset": "cifar10", "model": "resnet20", "norm": "bn", "target": "all",
         "scoring": "wrong", "placement": "all", "seed": [0, 1],

@@ -4,11 +4,12 @@ from dataclasses import replace
 
 import pytest
 
+from bnnoise.analysis.summaries import average_normalized_accuracy, summarize_sweep
 from bnnoise.config import load_profile
 from bnnoise.data import DataCache
-from bnnoise.pipeline.models import ModelSpec, trained_model
+from bnnoise.pipeline.specs import ModelSpec
 from bnnoise.pipeline.sweeps import noise_sweep, sweep_config
-from bnnoise.report.tables import average_normalized_accuracy, summarize_sweep
+from bnnoise.pipeline.trained import trained_model
 from bnnoise.stats import mean_ci
 from bnnoise.store import ArtifactStore
 
@@ -38,7 +39,7 @@ def test_a_shorter_training_keeps_the_snapshots_within_its_epochs(project) -> No
 
 def test_a_grid_without_snapshots_keeps_none_unless_another_grid_trains_the_same_network(
         project) -> None:
-    from bnnoise.pipeline.models import snapshots_for
+    from bnnoise.pipeline.specs import snapshots_for
 
     profile = load_profile("cpu", root=project)
     assert not profile.grid("normalizers").snapshots and profile.grid("seeds").snapshots
@@ -51,7 +52,7 @@ def test_a_grid_without_snapshots_keeps_none_unless_another_grid_trains_the_same
 
 def test_training_length_is_a_grid_axis_that_leaves_the_recipe_length_keys_alone(
         project) -> None:
-    from bnnoise.pipeline.models import model_config, profile_specs, recipe_of, snapshots_for
+    from bnnoise.pipeline.specs import model_config, profile_specs, recipe_of, snapshots_for
 
     profile = load_profile("cpu", root=project)
     pilot = profile_specs(profile, "length_pilot")
@@ -102,8 +103,8 @@ def test_a_grid_recipe_change_must_name_a_recipe_field(project) -> None:
 
 def test_a_small_network_trains_in_the_committable_resume_folder_and_records_its_machines(
         project, monkeypatch) -> None:
-    from bnnoise.pipeline import models as pipeline_models
-    from bnnoise.pipeline.models import profile_specs
+    from bnnoise.pipeline import trained as pipeline_models
+    from bnnoise.pipeline.specs import profile_specs
 
     profile = load_profile("smoke", root=project)
     store = ArtifactStore(profile.store_dir)
@@ -214,7 +215,7 @@ def test_unknown_evaluation_is_refused(project) -> None:
 def test_snapshots_are_stored_in_half_precision_and_reload(project) -> None:
     import torch
 
-    from bnnoise.pipeline.models import load_snapshot, profile_model, snapshot_epochs
+    from bnnoise.pipeline.trained import load_snapshot, profile_model, snapshot_epochs
 
     profile = load_profile("smoke", root=project)
     trained = profile_model(profile, ModelSpec("synthetic10", "resnet8", "bn"))
@@ -232,8 +233,8 @@ def test_snapshots_are_stored_in_half_precision_and_reload(project) -> None:
 
 def test_snapshots_of_an_interrupted_run_survive_a_resume_that_does_not_ask_for_them(
         project, monkeypatch) -> None:
-    from bnnoise.pipeline import models as pipeline_models
-    from bnnoise.pipeline.models import snapshot_epochs
+    from bnnoise.pipeline import trained as pipeline_models
+    from bnnoise.pipeline.trained import snapshot_epochs
 
     profile = load_profile("smoke", root=project, epochs=2)
     store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
@@ -261,8 +262,8 @@ def test_large_models_store_half_precision_weights_and_are_evaluated_as_stored(
         project, monkeypatch) -> None:
     import torch
 
-    from bnnoise.pipeline import models as pipeline_models
     from bnnoise.pipeline import stored_weights
+    from bnnoise.pipeline import trained as pipeline_models
 
     monkeypatch.setattr(stored_weights, "STORE_FP32_LIMIT", 1000)  # make ResNet8 "large"
     profile = load_profile("smoke", root=project, epochs=1)
@@ -276,7 +277,7 @@ def test_large_models_store_half_precision_weights_and_are_evaluated_as_stored(
 
 
 def test_series_grid_maps_its_endpoints_to_the_plain_models(project) -> None:
-    from bnnoise.pipeline.models import profile_specs
+    from bnnoise.pipeline.specs import profile_specs
 
     specs = profile_specs(load_profile("smoke", root=project), "bn_count")
     slugs = [s.slug for s in specs]
@@ -326,8 +327,8 @@ def test_collapse_and_both_scorings_of_nonfinite_outputs_are_recorded(project) -
 
 
 def test_progress_table_sweeps_every_snapshot_and_the_final_model(project) -> None:
-    from bnnoise.pipeline.models import profile_model
     from bnnoise.pipeline.progress import progress_draws, progress_summary
+    from bnnoise.pipeline.trained import profile_model
 
     profile = load_profile("smoke", root=project, etas=[0.5])
     assert profile.progress_noise.draws == 2 and profile.progress_noise.etas == (0.5,)
@@ -377,7 +378,7 @@ def test_a_model_swept_on_another_copy_of_its_data_warns_and_records_both(projec
 
 
 def test_a_recipe_exception_changes_only_the_datasets_models_and_norms_it_names(project) -> None:
-    from bnnoise.pipeline.models import model_config, recipe_of
+    from bnnoise.pipeline.specs import model_config, recipe_of
 
     profile = load_profile("cpu", root=project)
     cifar100_vgg = ModelSpec("cifar100", "vgg16", "none")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bnnoise.report.book_tables import configuration_rows, scientific
-from bnnoise.report.data_page import _list_table
-from bnnoise.report.plots import progress_figure
-from bnnoise.report.style import NORM_ORDER, PALETTE, norm_colors
-from bnnoise.report.views import fit_view
+from bnnoise.build.data_page import _list_table
+from bnnoise.figures.noise_figures import progress_figure
+from bnnoise.figures.style import NORM_ORDER, PALETTE, norm_colors
+from bnnoise.pages.markdown_tables import configuration_rows, scientific
+from bnnoise.pages.noise_tables import fit_view
 
 
 def test_an_unset_layer_filter_reads_as_all_layers() -> None:
@@ -68,7 +68,7 @@ def test_the_data_page_lists_its_tables_with_column_widths() -> None:
 
 
 def test_the_collapse_figure_has_a_panel_per_dataset_and_one_colour_per_network() -> None:
-    from bnnoise.report.plots import collapse_figure
+    from bnnoise.figures.noise_figures import collapse_figure
 
     rows = [{"dataset": dataset, "model": model, "norm": "bn", "eta": eta,
              "collapse_probability": eta, "sampled_rate": eta, "rate_low": 0.0, "rate_high": 1.0}
@@ -83,7 +83,7 @@ def test_the_collapse_figure_has_a_panel_per_dataset_and_one_colour_per_network(
 
 
 def test_an_estimate_that_rounds_to_zero_has_no_minus_sign() -> None:
-    from bnnoise.report.views import _interval
+    from bnnoise.pages.noise_tables import _interval
 
     assert _interval(-0.001, -0.36, 0.35, 2) == "0.00 (−0.36 to 0.35)"
     assert _interval(-1.25, -2.0, -0.5) == "−1.2 (−2.0 to −0.5)"

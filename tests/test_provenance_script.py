@@ -3,7 +3,7 @@
 import subprocess
 from pathlib import Path
 
-from bnnoise.report.provenance import NOT_RECORDED, script_table_markdown
+from bnnoise.pages.provenance import NOT_RECORDED, script_table_markdown
 
 
 def _git(repo: Path, *args: str) -> None:

@@ -30,7 +30,8 @@ def test_every_committed_artifact_verifies_under_its_own_key(path: Path) -> None
 
 def test_published_models_reload_without_training(monkeypatch: pytest.MonkeyPatch) -> None:
     from bnnoise.config import load_profile
-    from bnnoise.pipeline.models import profile_model, profile_specs
+    from bnnoise.pipeline.specs import profile_specs
+    from bnnoise.pipeline.trained import profile_model
 
     monkeypatch.setenv("BNNOISE_NO_TRAINING", "1")  # raises if anything would be trained
     profile = load_profile("cpu", root=ROOT)

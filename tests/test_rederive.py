@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bnnoise.report.rederive import main, table_differences
+from bnnoise.build.rederive import main, table_differences
 
 TABLE = "model,norm,avg,verdict\nresnet20,bn,0.512345,\nresnet20,none,0.8,holds\n"  # a gap: NaN
 

@@ -15,8 +15,8 @@ from bnnoise.pipeline.layers import (
     relative_perturbation,
     sensitivity_prediction,
 )
-from bnnoise.pipeline.models import train_profile
 from bnnoise.pipeline.remedies import remedy_draws, remedy_ranking
+from bnnoise.pipeline.trained import train_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,7 @@ def test_mechanism_sweeps_run_on_the_smoke_profile(tmp_path: Path, monkeypatch) 
 
 
 def test_findings_and_views_take_every_number_from_the_ranking() -> None:
-    from bnnoise.report.mechanism_views import findings, ranking_view
+    from bnnoise.pages.mechanism_tables import findings, ranking_view
 
     table = pd.DataFrame(_draws("none", "standard", [0.80, 0.81, 0.79])
                          + _draws("bn", "standard", [0.400, 0.401, 0.399])
@@ -114,7 +114,7 @@ def test_findings_and_views_take_every_number_from_the_ranking() -> None:
     assert "BN kept digital with noise on the convolution weights only, 60.0 %" in text
     view = ranking_view(ranking, "all")
     assert list(view["verdict"][:2]) == ["helps", "reference"]
-    from bnnoise.report.mechanism_views import remedy_tables
+    from bnnoise.pages.mechanism_tables import remedy_tables
 
     text = remedy_tables(ranking, "Remedies.").data
     assert "tbl-remedies-all" in text and "tbl-remedies-weights" in text
@@ -124,7 +124,7 @@ def test_findings_and_views_take_every_number_from_the_ranking() -> None:
 def test_literature_verdicts_follow_the_sign_of_the_recovery() -> None:
     import pandas as pd
 
-    from bnnoise.report.mechanism_views import literature_view
+    from bnnoise.pages.mechanism_tables import literature_view
 
     def row(target, remedy, rec, low, high, images=0, train_noise=0.0):
         return {"target": target, "remedy": remedy, "images": images, "train_noise": train_noise,

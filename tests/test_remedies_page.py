@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 
-from bnnoise.pipeline.remedies import remedy_ranking
-from bnnoise.report import mechanism_plots as M
-from bnnoise.report.mechanism_views import (
+from bnnoise.analysis.normalizer_comparison import normalizer_status
+from bnnoise.figures import mechanism_figures as M
+from bnnoise.pages.mechanism_tables import (
     HURTS,
     VERDICT_RULE,
     noise_aware_note,
     ranking_view,
     verdict_label,
 )
-from bnnoise.report.normalizers import normalizer_status
+from bnnoise.pipeline.remedies import remedy_ranking
 
 
 def _draws(norm, deployment, values, images=0, target="weights", train_noise=0.0):

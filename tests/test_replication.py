@@ -1,10 +1,10 @@
-"""Between-seed against between-draw spread (bnnoise.report.replication) on constructed draws."""
+"""Between-seed against between-draw spread (bnnoise.analysis.replication) on constructed draws."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from bnnoise.report.replication import seed_and_draw_spread
+from bnnoise.analysis.replication import seed_and_draw_spread
 
 
 def _draws(seed_effects: list[float], draw_sd: float, draws: int = 40, rng_seed: int = 0):
@@ -40,7 +40,7 @@ def test_one_seed_gives_no_row() -> None:
 
 
 def test_the_page_shows_a_table_with_replicates_and_a_sentence_without() -> None:
-    from bnnoise.report.views import spread_table
+    from bnnoise.pages.noise_tables import spread_table
 
     table = spread_table(seed_and_draw_spread(_draws([-0.1, 0.1], draw_sd=0.02)), "Spread.",
                          "tbl-x").data

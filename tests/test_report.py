@@ -11,7 +11,8 @@ import pytest
 
 from bnnoise.config import load_profile
 from bnnoise.config.setups import ShortRunSetup
-from bnnoise.report.book import (
+from bnnoise.figures.style import FULL_WIDTH, PALETTE, clip_band, figure, use_book_style
+from bnnoise.pages.elements import (
     configuration_rows,
     configuration_table,
     format_number,
@@ -19,9 +20,8 @@ from bnnoise.report.book import (
     numbered_table,
     publish_figure,
 )
-from bnnoise.report.provenance import provenance_line, provenance_markdown, records_under
-from bnnoise.report.style import FULL_WIDTH, PALETTE, clip_band, figure, use_book_style
-from bnnoise.report.views import claim_table
+from bnnoise.pages.noise_tables import claim_table
+from bnnoise.pages.provenance import provenance_line, provenance_markdown, records_under
 from bnnoise.store import ArtifactStore
 
 FULL = {"cpu": "Intel(R) Xeon(R) Platinum 8480+", "amx": True, "avx512_bf16": True,
@@ -203,7 +203,7 @@ def test_pilot_choice_takes_the_best_rate_that_did_not_diverge() -> None:
 
     import pandas as pd
 
-    from bnnoise.report.pilot import pilot_choice, pilot_summary
+    from bnnoise.analysis.pilots import pilot_choice, pilot_summary
 
     runs = pd.DataFrame([
         {"peak_lr": 0.2, "epoch": 1, "test_acc": 0.30, "train_loss": 2.0, "diverged_step": 7},
@@ -222,7 +222,7 @@ def test_pilot_choice_takes_the_best_rate_that_did_not_diverge() -> None:
 
 
 def test_pilot_table_names_the_choice_and_links_every_epoch(project: Path) -> None:
-    from bnnoise.report.pilot import pilot_path, pilot_table
+    from bnnoise.analysis.pilots import pilot_path, pilot_table
 
     profile = load_profile("smoke", root=project)
     assert "No learning-rate pilot" in pilot_table(profile, "vgg16", "none").data
@@ -238,7 +238,7 @@ def test_pilot_table_names_the_choice_and_links_every_epoch(project: Path) -> No
 
 
 def test_a_network_keeps_its_colour_whichever_networks_a_figure_shows() -> None:
-    from bnnoise.report.style import model_colors
+    from bnnoise.figures.style import model_colors
 
     every = model_colors(["resnet20", "resnet32", "resnet44", "resnet56", "vgg16"])
     some = model_colors(["resnet56", "resnet32"])
@@ -253,8 +253,8 @@ def test_a_network_keeps_its_colour_whichever_networks_a_figure_shows() -> None:
 
 
 def test_accuracy_targets_name_the_networks_that_miss_them_with_their_last_gain() -> None:
-    from bnnoise.report.results import NoiseResults
-    from bnnoise.report.views import accuracy_targets_text
+    from bnnoise.analysis.results import NoiseResults
+    from bnnoise.pages.noise_tables import accuracy_targets_text
 
     key = {"dataset": "cifar10", "placement": "all", "seed": 0}
     training = pd.DataFrame([{**key, "model": "resnet20", "norm": "bn", "clean_accuracy": 0.86},
@@ -273,7 +273,7 @@ def test_accuracy_targets_name_the_networks_that_miss_them_with_their_last_gain(
 
 
 def test_untrained_networks_are_listed_per_grid(project: Path) -> None:
-    from bnnoise.report.results import untrained_by_grid, untrained_text
+    from bnnoise.analysis.results import untrained_by_grid, untrained_text
 
     profile = load_profile("smoke", root=project)  # a fresh store: nothing is trained
     missing = untrained_by_grid(profile, ("main", "bn_count", "no_such_grid"))
@@ -301,7 +301,7 @@ def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
 
 
 def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Path) -> None:
-    from bnnoise.report.results import recipe_exceptions_text
+    from bnnoise.analysis.results import recipe_exceptions_text
 
     profile = load_profile("cpu", root=project)
     text = recipe_exceptions_text(profile, ("cifar100",))
@@ -310,7 +310,7 @@ def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Pat
 
 
 def test_glance_view_has_one_column_per_target_set_and_both_scorings_in_each_cell() -> None:
-    from bnnoise.report.views import glance_view
+    from bnnoise.pages.noise_tables import glance_view
     rows = []
     for dataset in ("cifar10", "cifar100"):
         for target in ("all", "weights"):
@@ -335,13 +335,13 @@ def test_glance_view_has_one_column_per_target_set_and_both_scorings_in_each_cel
 ])
 def test_the_training_length_rule_takes_the_shortest_run_close_to_the_longest(
         accuracies, chosen) -> None:
-    from bnnoise.report.pilot import length_choice
+    from bnnoise.analysis.pilots import length_choice
 
     assert length_choice(accuracies) == chosen
 
 
 def test_the_training_length_rule_needs_a_pilot() -> None:
-    from bnnoise.report.pilot import length_choice
+    from bnnoise.analysis.pilots import length_choice
 
     with pytest.raises(ValueError, match="no pilot run"):
         length_choice({})

@@ -1,9 +1,9 @@
-"""The study's claim verdicts (bnnoise.report.claims) on constructed tables."""
+"""The study's claim verdicts (bnnoise.analysis.claims) on constructed tables."""
 
 import pandas as pd
 import pytest
 
-from bnnoise.report.claims import (
+from bnnoise.analysis.claims import (
     all_claims,
     bn_gap_at_matched_accuracy,
     bn_lowers_resistance,

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from bnnoise import cli
-from bnnoise.report.chapters import run_chapter
+from bnnoise.build.runner import run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "03_signal_propagation"  # the quickest chapter on smoke: no training, about 20 s
@@ -120,7 +120,7 @@ def _midway_chapter(project: Path) -> str:
                                   "fail = True", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(
             "import pandas as pd\n\nfrom bnnoise.config import load_profile\n"
-            "from bnnoise.report.book import save_table\n\n"
+            "from bnnoise.pages.elements import save_table\n\n"
             "cfg = load_profile(profile, data_dir=data_dir, **overrides)\n"
             'save_table(pd.DataFrame({"value": [2]}), cfg, "propagation_layers.csv")\n'
             'save_table(pd.DataFrame({"value": [3]}), cfg, "added.csv")'),

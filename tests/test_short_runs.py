@@ -90,7 +90,7 @@ def _history(values: dict[tuple[str, int, float], list[float]], quantity: str,
 
 
 def test_final_values_blank_out_diverged_runs() -> None:
-    from bnnoise.theory.runs import final_values
+    from bnnoise.theory.short_run_claims import final_values
 
     history = pd.concat([_history({("ln", 128, 1.0): [2.3, 7e26]}, "max_step_loss",
                                   {("ln", 128, 1.0): [False, True]}).assign(epoch=1),
@@ -103,7 +103,7 @@ def test_final_values_blank_out_diverged_runs() -> None:
 
 def test_speed_check_verdicts() -> None:
     from bnnoise.stats import Verdict
-    from bnnoise.theory.runs import speed_check
+    from bnnoise.theory.short_run_claims import speed_check
 
     def check(ln: list[float]):
         history = _history({("in", 128, 0.1): [1.5, 1.52, 1.49],
@@ -121,7 +121,7 @@ def test_speed_check_verdicts() -> None:
 
 def test_stability_check_counts_diverged_runs() -> None:
     from bnnoise.stats import Verdict
-    from bnnoise.theory.runs import stability_check
+    from bnnoise.theory.short_run_claims import stability_check
 
     def check(in_div: list[bool], ln_div: list[bool]):
         n = len(in_div)
@@ -137,7 +137,7 @@ def test_stability_check_counts_diverged_runs() -> None:
 
 def test_singularity_checks_and_missing_normalizers() -> None:
     from bnnoise.stats import Verdict
-    from bnnoise.theory.runs import singularity_checks
+    from bnnoise.theory.short_run_claims import singularity_checks
 
     dead = {("bn", 128, 0.1): [0.0, 0.0, 0.0], ("ln", 128, 0.1): [0.2, 0.25, 0.22],
             ("gn4", 128, 0.1): [0.1, 0.12, 0.11], ("gn4+ws", 128, 0.1): [0.0, 0.01, 0.0]}
@@ -157,7 +157,7 @@ def test_singularity_checks_and_missing_normalizers() -> None:
 
 def test_grouping_check_pools_normalizers_by_how_they_group_channels() -> None:
     from bnnoise.stats import Verdict
-    from bnnoise.theory.runs import channel_grouping, grouping_check
+    from bnnoise.theory.short_run_claims import channel_grouping, grouping_check
 
     assert [channel_grouping(n) for n in ("bn", "in", "gn1", "gn4", "ln", "bcn4+ws", "none")
             ] == ["alone", "alone", "alone", "grouped", "grouped", None, None]

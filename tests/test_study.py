@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bnnoise.report.study import (
+from bnnoise.analysis.study import (
     PUBLISHED,
     chance_reading,
     joint_fit,

@@ -2,9 +2,10 @@
 
 from bnnoise.config import load_profile
 from bnnoise.data import DataCache
-from bnnoise.pipeline.models import ModelSpec, trained_model
 from bnnoise.pipeline.progress import swept_runs
+from bnnoise.pipeline.specs import ModelSpec
 from bnnoise.pipeline.sweeps import is_swept, noise_sweep
+from bnnoise.pipeline.trained import trained_model
 from bnnoise.store import ArtifactStore
 
 

@@ -43,21 +43,21 @@ def test_resume_after_interruption_gives_the_same_weights(tiny_data, tmp_path) -
 
 def test_a_run_moved_to_another_machine_records_both_and_ends_as_if_uninterrupted(
         tiny_data, tmp_path, monkeypatch) -> None:
-    from bnnoise import training
+    from bnnoise import checkpoints
 
     reference = _fresh()
     train(reference, tiny_data, RECIPE)
     ckpt = tmp_path / "run.pt"
     train(_fresh(), tiny_data, RECIPE, checkpoint=ckpt, stop_after_epochs=1)
-    assert [m["from_epoch"] for m in training.trained_on(ckpt)] == [1]
+    assert [m["from_epoch"] for m in checkpoints.trained_on(ckpt)] == [1]
     train(_fresh(), tiny_data, RECIPE, checkpoint=ckpt, stop_after_epochs=2)  # same machine
-    assert len(training.trained_on(ckpt)) == 1
-    real = training.machine_record
-    monkeypatch.setattr(training, "machine_record",
+    assert len(checkpoints.trained_on(ckpt)) == 1
+    real = checkpoints.machine_record
+    monkeypatch.setattr(checkpoints, "machine_record",
                         lambda device: {**real(device), "cpu": "another CPU"})
     resumed = _fresh()
     train(resumed, tiny_data, RECIPE, checkpoint=ckpt)  # the checkpoint travelled
-    machines = training.trained_on(ckpt)
+    machines = checkpoints.trained_on(ckpt)
     assert [(m["from_epoch"], m["cpu"]) for m in machines] == [
         (1, real("cpu")["cpu"]), (3, "another CPU")]
     for (k, va), vb in zip(reference.state_dict().items(), resumed.state_dict().values(),

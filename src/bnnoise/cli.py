@@ -25,16 +25,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from bnnoise.config import default_data_dir, load_profile, project_root
-from bnnoise.data import DataCache
-from bnnoise.hardware import DEVICE_CHOICES
-from bnnoise.pipeline.layers import layer_draws
-from bnnoise.pipeline.models import profile_model, profile_specs
-from bnnoise.pipeline.progress import sweep_snapshots
-from bnnoise.pipeline.remedies import noise_aware_runs, remedy_draws
-from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
-from bnnoise.pipeline.sweeps import noise_sweep
-from bnnoise.report.chapters import (
+from bnnoise.build.runner import (
     ChapterError,
     chapter_names,
     check_chapter,
@@ -42,6 +33,16 @@ from bnnoise.report.chapters import (
     published_book,
     run_chapter,
 )
+from bnnoise.config import default_data_dir, load_profile, project_root
+from bnnoise.data import DataCache
+from bnnoise.hardware import DEVICE_CHOICES
+from bnnoise.pipeline.layers import layer_draws
+from bnnoise.pipeline.progress import sweep_snapshots
+from bnnoise.pipeline.remedies import noise_aware_runs, remedy_draws
+from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
+from bnnoise.pipeline.specs import profile_specs
+from bnnoise.pipeline.sweeps import noise_sweep
+from bnnoise.pipeline.trained import profile_model
 from bnnoise.store import ArtifactStore
 
 

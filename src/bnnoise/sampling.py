@@ -96,7 +96,7 @@ def image_variance(noisy: list[np.ndarray], clean: np.ndarray, population: int) 
     linearised variance of the ratio over images, ``var(u_i - R c_i) / (n c^2)`` times the
     finite-population correction ``1 - n / population``, with ``u_i`` the image's hit rate over
     etas and draws. The draw term (the variance of the per-draw averages) is added by the
-    caller (:func:`bnnoise.report.tables.average_normalized_accuracy`).
+    caller (:func:`bnnoise.analysis.summaries.average_normalized_accuracy`).
     """
     stacked, c = _grid_stack(noisy, clean)
     n = stacked.shape[2]

@@ -12,14 +12,13 @@
 * A checkpoint (model, optimizer, random-generator state, history) is written atomically after
   every epoch; :func:`train` resumes from it and, given the seed, ends with the same weights as an
   uninterrupted run. The checkpoint also lists the machines the run has trained on and from
-  which epoch (:func:`trained_on`): a run may move to another machine between two epochs and
-  continue there from the same state.
+  which epoch (:mod:`bnnoise.checkpoints`): a run may move to another machine between two
+  epochs and continue there from the same state.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import math
 import sys
 import time
@@ -32,13 +31,13 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from bnnoise.checkpoints import machines_now, resume, save_checkpoint
 from bnnoise.config.setups import Recipe
 from bnnoise.data import Dataset, normalize
 from bnnoise.evaluation import accuracy
-from bnnoise.hardware import autocast, machine_record
+from bnnoise.hardware import autocast
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import draw_seed, select_tensors
-from bnnoise.store import atomic_write_bytes
 
 TRAINING_VERSION = 1
 """Bumped whenever the training code changes its results; it enters every trained model's key."""
@@ -70,12 +69,6 @@ def lr_at(step: int, total_steps: int, warmup_steps: int, peak: float) -> float:
     return peak * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 @dataclass(frozen=True)
 class TrainingHooks:
     """What a training run reports and keeps besides the weights.
@@ -105,36 +98,6 @@ def _optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
          {"params": no_decay, "weight_decay": 0.0}],
         lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.momentum > 0,
     )
-
-
-def _resume(checkpoint: Path, recipe: Recipe, model: nn.Module,
-            optimizer: torch.optim.Optimizer, generator: torch.Generator
-            ) -> tuple[list[dict[str, float]], list[dict[str, Any]]]:
-    """Load model, optimizer and generator state from ``checkpoint``; return its history and
-    the machines it was trained on (:func:`trained_on`)."""
-    state = torch.load(checkpoint, weights_only=False, map_location=recipe.device)
-    if state["recipe"] != recipe.as_dict():
-        raise ValueError(f"checkpoint {checkpoint} was written by another recipe")
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    generator.set_state(state["generator"])
-    return state["history"], state.get("machines", [])
-
-
-def trained_on(checkpoint: Path) -> list[dict[str, Any]]:
-    """The machines a checkpointed run has trained on, in order: one entry per stretch of
-    epochs, ``from_epoch`` (the first epoch trained there) and the machine's record
-    (:func:`bnnoise.hardware.machine_record`). More than one entry: the run was resumed on
-    another machine (or with another thread count or torch version)."""
-    return torch.load(checkpoint, weights_only=False, map_location="cpu").get("machines", [])
-
-
-def _machines_now(machines: list[dict[str, Any]], first_epoch: int, device: str
-                  ) -> list[dict[str, Any]]:
-    """``machines`` with this machine appended if it is not the one the run last trained on."""
-    here = machine_record(device)
-    last = {k: v for k, v in machines[-1].items() if k != "from_epoch"} if machines else None
-    return machines if last == here else [*machines, {"from_epoch": first_epoch, **here}]
 
 
 def _diverged(history: list[dict[str, float]]) -> bool:
@@ -212,7 +175,7 @@ class _Run:
 
     def save(self, checkpoint: Path, history: list[dict[str, float]],
              machines: list[dict[str, Any]]) -> None:
-        _save_checkpoint(checkpoint, {
+        save_checkpoint(checkpoint, {
             "recipe": self.recipe.as_dict(), "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(), "generator": self.generator.get_state(),
             "history": history, "machines": machines,
@@ -259,8 +222,8 @@ def train(
     history: list[dict[str, float]] = []
     machines: list[dict[str, Any]] = []
     if checkpoint is not None and checkpoint.exists():
-        history, machines = _resume(checkpoint, recipe, model, run.optimizer, run.generator)
-    machines = _machines_now(machines, len(history) + 1, recipe.device)
+        history, machines = resume(checkpoint, recipe, model, run.optimizer, run.generator)
+    machines = machines_now(machines, len(history) + 1, recipe.device)
     if _diverged(history) and not stop_on_divergence:
         raise FloatingPointError(f"checkpoint {checkpoint} holds a diverged run")
     last_epoch = min(recipe.epochs, stop_after_epochs or recipe.epochs)

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from bnnoise.config.setups import TARGETS
-from bnnoise.nets.deployment import has_reparametrized_weights
+from bnnoise.nets.effective_weights import has_reparametrized_weights
 
 PROTOCOL_VERSION = 2
 """Bumped whenever the meaning of a noise draw changes; it enters every sweep's artifact key.
@@ -40,14 +40,14 @@ def select_tensors(model: nn.Module, target: str, layers: str | None = None
 
     Raises:
         ValueError: for an unknown target, or a model with reparametrized convolution weights
-            (WS, Scaled WS, weight norm): select on :func:`bnnoise.nets.deployment.deployed`,
+            (WS, Scaled WS, weight norm): select on :func:`bnnoise.nets.effective_weights.deployed`,
             whose convolutions hold the effective weights that hardware would store.
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid: {', '.join(TARGETS)}")
     if has_reparametrized_weights(model):
         raise ValueError("model has reparametrized convolution weights; select noise targets "
-                         "on bnnoise.nets.deployment.deployed(model)")
+                         "on bnnoise.nets.effective_weights.deployed(model)")
     if target == "all":
         chosen = {k: v for k, v in model.state_dict(keep_vars=True).items()
                   if v.is_floating_point()}

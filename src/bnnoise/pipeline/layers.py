@@ -31,10 +31,10 @@ from bnnoise.noise.protocol import (
     select_tensors,
     tensor_set_digest,
 )
-from bnnoise.pipeline.models import TrainedModel
 from bnnoise.pipeline.remedies import mechanism_runs
 from bnnoise.pipeline.sweep_cells import evaluation_subset
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, noise_sweep, run_key
+from bnnoise.pipeline.trained import TrainedModel
 from bnnoise.store import ArtifactStore
 
 LAYER_COLUMNS = [*RUN_COLUMNS, "layer", "unit", "target", "eta", "draw", "normalized_accuracy",

@@ -1,7 +1,7 @@
 """Training progress: noise resistance of the stored epoch snapshots of a run.
 
 A run of the ``cpu`` profile keeps its weights after chosen epochs (half precision, see
-:func:`bnnoise.pipeline.models.trained_model`). Sweeping each snapshot shows how noise
+:func:`bnnoise.pipeline.trained.trained_model`). Sweeping each snapshot shows how noise
 resistance develops as clean accuracy grows, so that networks with and without BN can be
 compared at equal clean accuracy, not only at the end of a short training budget. Snapshots are
 swept with the profile's lighter ``progress_protocol`` (fewer draws and target sets); the final
@@ -15,8 +15,8 @@ import pandas as pd
 from bnnoise.config import Profile
 from bnnoise.config.setups import NoiseProtocol
 from bnnoise.data import DataCache
-from bnnoise.pipeline.models import TrainedModel, load_snapshot, snapshot_epochs
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, is_swept, noise_sweep, run_key
+from bnnoise.pipeline.trained import TrainedModel, load_snapshot, snapshot_epochs
 from bnnoise.stats import mean_ci
 from bnnoise.store import ArtifactStore, read_only
 

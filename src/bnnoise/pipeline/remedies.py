@@ -17,14 +17,9 @@ import pandas as pd
 from bnnoise.config import Profile
 from bnnoise.data import DataCache
 from bnnoise.noise.deployments import STANDARD
-from bnnoise.pipeline.models import (
-    TrainedModel,
-    model_config,
-    profile_specs,
-    recipe_of,
-    trained_model,
-)
+from bnnoise.pipeline.specs import model_config, profile_specs, recipe_of
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, is_swept, noise_sweep, run_key
+from bnnoise.pipeline.trained import TrainedModel, trained_model
 from bnnoise.stats import Difference, Rule, mean_ci, welch_difference
 from bnnoise.store import ArtifactStore, read_only
 

@@ -10,7 +10,7 @@ large and a micro batch.
 Every run is cached in the artifact store under a key holding its setup, normalization and
 recipe; interrupted runs resume from their per-epoch checkpoint. The tables the runs are
 gathered into, their summaries and the studies' results are defined in
-:mod:`bnnoise.pipeline.short_run_results`.
+:mod:`bnnoise.pipeline.short_run_tables`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from bnnoise.config.setups import Recipe, ShortRunSetup
 from bnnoise.data import DataCache, Dataset, fingerprint, normalize, stratified_subset
 from bnnoise.nets.models import build_model
 from bnnoise.nets.norms import parse_norm
-from bnnoise.pipeline.short_run_results import (
+from bnnoise.pipeline.short_run_tables import (
     GroupSizeTraining,
     HighLearningRate,
     ShortRunTables,
@@ -38,7 +38,12 @@ from bnnoise.pipeline.short_run_results import (
     summarize_runs,
 )
 from bnnoise.store import ArtifactStore
-from bnnoise.theory.runs import grouping_check, singularity_checks, speed_check, stability_check
+from bnnoise.theory.short_run_claims import (
+    grouping_check,
+    singularity_checks,
+    speed_check,
+    stability_check,
+)
 from bnnoise.theory.singularity import channel_statistics, dead_channel_fraction
 from bnnoise.training import TRAINING_VERSION, TrainingHooks, train
 

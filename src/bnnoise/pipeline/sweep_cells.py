@@ -5,7 +5,7 @@ collapsed a BatchNorm variance, and the per-image hits of every draw. Its key ho
 model's key, the canonical target set and the digest of the tensors it selects, eta and every
 protocol field, so a new eta grid computes only the new etas.
 
-Noise always lands on the deployed network (:func:`bnnoise.nets.deployment.deployed`): for
+Noise always lands on the deployed network (:func:`bnnoise.nets.effective_weights.deployed`): for
 convolutions with reparametrized weights (WS, Scaled WS, weight norm) on the effective weight the
 convolution uses, as it would on analog hardware. Keys of such models say so
 (``"weights": "effective"``); keys of all other models are unchanged by it. A non-standard
@@ -35,12 +35,12 @@ from bnnoise.data import (
     stratified_subset,
 )
 from bnnoise.evaluation import predictions
-from bnnoise.nets.deployment import deployed, has_reparametrized_weights
+from bnnoise.nets.effective_weights import deployed, has_reparametrized_weights
 from bnnoise.nets.folding import FoldedBatchNorm
 from bnnoise.noise.deployments import STANDARD, Deployment, prepare, realised
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import PROTOCOL_VERSION, draw_seed, select_tensors, tensor_set_digest
-from bnnoise.pipeline.models import TrainedModel
+from bnnoise.pipeline.trained import TrainedModel
 from bnnoise.store import ArtifactStore
 
 
@@ -61,7 +61,7 @@ def canonical_targets(model: nn.Module, protocol: NoiseProtocol
 
 def noisy_network(trained: TrainedModel, deployment: Deployment = STANDARD) -> nn.Module:
     """The network whose arrays get the noise: the deployed model
-    (:func:`bnnoise.nets.deployment.deployed`) as ``deployment`` realises it
+    (:func:`bnnoise.nets.effective_weights.deployed`) as ``deployment`` realises it
     (:func:`bnnoise.noise.deployments.prepare`)."""
     return prepare(deployed(trained.model), deployment)
 

@@ -14,7 +14,6 @@ from bnnoise.config.setups import NoiseProtocol
 from bnnoise.data import DataCache
 from bnnoise.noise.collapse import collapse_table
 from bnnoise.noise.deployments import STANDARD, Deployment
-from bnnoise.pipeline.models import TrainedModel
 from bnnoise.pipeline.sweep_cells import (
     canonical_targets,
     cell_hits,
@@ -24,6 +23,7 @@ from bnnoise.pipeline.sweep_cells import (
     sweep_cell_path,
     sweep_config,
 )
+from bnnoise.pipeline.trained import TrainedModel
 from bnnoise.store import ArtifactStore
 
 __all__ = ["RUN_COLUMNS", "SWEEP_COLUMNS", "cell_hits", "collapse_probabilities",

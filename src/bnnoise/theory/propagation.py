@@ -20,7 +20,7 @@ import pandas as pd
 
 from bnnoise.nets.norms import parse_norm
 from bnnoise.stats import Rule, mean_ci
-from bnnoise.theory.claims import Check, Checks, all_of, one_sample_check, welch_check
+from bnnoise.theory.literature import Check, Checks, all_of, one_sample_check, welch_check
 from bnnoise.theory.propagation_measures import (
     activation_variance,
     at_site,

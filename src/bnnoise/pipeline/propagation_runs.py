@@ -23,7 +23,7 @@ from bnnoise.config.setups import PropagationSetup
 from bnnoise.data import DataCache, Dataset, fingerprint, normalize, num_classes_of
 from bnnoise.nets.models import build_model
 from bnnoise.store import ArtifactStore
-from bnnoise.theory.claims import Check, Checks
+from bnnoise.theory.literature import Check, Checks
 from bnnoise.theory.propagation import (
     at_site,
     gradient_check,

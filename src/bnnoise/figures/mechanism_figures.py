@@ -8,8 +8,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
-from bnnoise.report.normalizers import mean_trajectories, uses_batch_statistics
-from bnnoise.report.plots import (
+from bnnoise.analysis.normalizer_comparison import mean_trajectories, uses_batch_statistics
+from bnnoise.figures.noise_figures import (
     TARGET_LABEL,
     _label_twos_threes_and_fives,
     _labelled,
@@ -17,7 +17,7 @@ from bnnoise.report.plots import (
     normalized_ceiling,
     normalized_limits,
 )
-from bnnoise.report.style import clip_normalized, colors_for, figure
+from bnnoise.figures.style import clip_normalized, colors_for, figure
 from bnnoise.stats import mean_ci
 
 ARMS = {"recalibrated": "with BN, recalibrated", "standard": "with BN, not recalibrated",
@@ -202,7 +202,7 @@ def matched_accuracy_figure(finals: pd.DataFrame, progress: pd.DataFrame,
     set of ``targets`` (those of the training-progress protocol): the trained networks of every
     normalizer (points, one per seed; marker: with or without batch statistics) over the
     training trajectories of the same model with BN and without normalization (lines,
-    :func:`bnnoise.report.normalizers.mean_trajectories`)."""
+    :func:`bnnoise.analysis.normalizer_comparison.mean_trajectories`)."""
     points = finals[finals["target"].isin(targets)]
     points = points.assign(clean_pct=100 * points["clean_accuracy"],
                            pct=100 * points["avg_normalized_accuracy"],

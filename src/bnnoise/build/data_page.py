@@ -2,11 +2,11 @@
 
 The page lists every CSV file the chapters write (with what one row is, and the one chapter that
 writes it) and, per chapter, where each numbered figure and table comes from
-(:func:`bnnoise.report.layout.chapter_map`). Only the chapters of ``_toc.yml`` are published:
+(:func:`bnnoise.build.layout.chapter_map`). Only the chapters of ``_toc.yml`` are published:
 their tables are linked for download, the others are listed as not yet published. Links follow
 the profile the chapters run with (their ``profile`` parameter).
 
-Regenerate the page with ``python -m bnnoise.report.data_page``; ``--check`` only reports
+Regenerate the page with ``python -m bnnoise.build.data_page``; ``--check`` only reports
 whether it is up to date (``tests/test_layout_map.py`` runs the same check).
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bnnoise.report.layout import ChapterMap, book_map
+from bnnoise.build.layout import ChapterMap, book_map
 
 PAGE = Path("book") / "data.md"
 """The generated page, relative to the project root."""
@@ -197,7 +197,7 @@ def data_page(root: Path) -> str:
     lines = [
         "# Result tables", "",
         *_wrap("Generated from the chapter sources (chapters/*.ipynb) by `python -m "
-               "bnnoise.report.data_page`: edit the chapters or that module, not this page.",
+               "bnnoise.build.data_page`: edit the chapters or that module, not this page.",
                "% "), "",
         *_wrap(INTRO.format(profile=profile)), ""]
     titles = {c.name: c for c in chapters}

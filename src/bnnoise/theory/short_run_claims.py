@@ -25,7 +25,7 @@ import pandas as pd
 
 from bnnoise.nets.norms import parse_norm
 from bnnoise.stats import Rule
-from bnnoise.theory.claims import Check, Checks, all_of, proportion_check, welch_check
+from bnnoise.theory.literature import Check, Checks, all_of, proportion_check, welch_check
 
 RUN_KEYS = ["norm", "batch_size", "lr", "seed"]
 """The columns that name one run."""

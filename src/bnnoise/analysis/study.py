@@ -75,7 +75,7 @@ def joint_fit(summary: pd.DataFrame) -> pd.DataFrame:
     the squared distance between our averages and *all* published numbers we have curves for.
 
     Args:
-        summary: :func:`bnnoise.report.tables.summarize_sweep` output with columns dataset,
+        summary: :func:`bnnoise.analysis.summaries.summarize_sweep` output with columns dataset,
             model, norm, target, scoring, eta, normalized_accuracy (one training seed).
 
     Returns one row per reading: family, target, scoring, eta_max, numbers (how many published
@@ -124,7 +124,7 @@ def compare_with_published(average: pd.DataFrame) -> pd.DataFrame:
     """Our average normalized accuracy (%, with its 95 % interval) beside the published value,
     per (dataset, model, norm, target, scoring), for the models the study reported.
 
-    ``average`` is :func:`bnnoise.report.tables.average_normalized_accuracy` output.
+    ``average`` is :func:`bnnoise.analysis.summaries.average_normalized_accuracy` output.
     """
     merged = average.merge(PUBLISHED.rename(columns={"avg_normalized_accuracy": "published"}),
                            on=["dataset", "model", "norm"], how="inner")

@@ -10,8 +10,8 @@
 * the CSV files the chapter writes (``save_table`` and ``publish_tables``).
 
 For each figure and table it gives the chain of library calls behind it, outermost first, e.g.
-``report.views.average_view <- report.results.noise_results``. :mod:`bnnoise.report.data_page`
-turns the maps into the book's page on its result tables.
+``pages.noise_tables.average_view <- analysis.results.noise_results``.
+:mod:`bnnoise.build.data_page` turns the maps into the book's page on its result tables.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from pathlib import Path
 import nbformat
 
 PACKAGE = "bnnoise"
-SAVE_TABLE = "bnnoise.report.book.save_table"
-PUBLISH_TABLES = "bnnoise.report.results.publish_tables"
-PUBLISH_FIGURE = "bnnoise.report.book.publish_figure"
-NUMBERED_TABLE = "bnnoise.report.book.numbered_table"
+SAVE_TABLE = "bnnoise.pages.elements.save_table"
+PUBLISH_TABLES = "bnnoise.analysis.results.publish_tables"
+PUBLISH_FIGURE = "bnnoise.pages.elements.publish_figure"
+NUMBERED_TABLE = "bnnoise.pages.elements.numbered_table"
 STOP = ("bnnoise.config.load_profile",)
 """Calls where a chain ends: the profile is the input of everything, not a result."""
 
@@ -117,7 +117,7 @@ class _Reader:
 
     def dotted(self, node: ast.expr) -> str | None:
         """The imported name ``node`` refers to (``R.noise_results`` ->
-        ``bnnoise.report.results.noise_results``), or None for anything local."""
+        ``bnnoise.analysis.results.noise_results``), or None for anything local."""
         if isinstance(node, ast.Name):
             return self.imports.get(node.id)
         if isinstance(node, ast.Attribute):

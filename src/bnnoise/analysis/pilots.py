@@ -20,8 +20,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from bnnoise.config import Profile
-from bnnoise.report.book import download_link, numbered_table
-from bnnoise.report.provenance import script_table_markdown
+from bnnoise.pages.elements import download_link, numbered_table
+from bnnoise.pages.provenance import script_table_markdown
 
 
 def pilot_path(profile: Profile, model: str, norm: str) -> Path:

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from bnnoise.pipeline.models import TrainedModel
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, run_key
+from bnnoise.pipeline.trained import TrainedModel
 from bnnoise.sampling import image_variance
 from bnnoise.stats import mean_ci, t_quantile_975
 

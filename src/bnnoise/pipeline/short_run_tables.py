@@ -20,8 +20,8 @@ import pandas as pd
 
 from bnnoise.config.setups import ShortRunSetup
 from bnnoise.stats import mean_ci
-from bnnoise.theory.claims import Check, Checks
-from bnnoise.theory.runs import channel_grouping, final_values
+from bnnoise.theory.literature import Check, Checks
+from bnnoise.theory.short_run_claims import channel_grouping, final_values
 
 
 @dataclass

@@ -6,7 +6,7 @@
 * :func:`configuration_table` is the one style of configuration table (parameter | value), for a
   profile or any setup dataclass, with human parameter names (:data:`PARAMETER_LABELS`).
 
-The chapters import both from :mod:`bnnoise.report.book`, beside the helpers that write tables
+The chapters import both from :mod:`bnnoise.pages.elements`, beside the helpers that write tables
 and figures to the results folder; they live here so that the formatting rules stay in one place.
 """
 
@@ -161,7 +161,7 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
             ``ci_low`` and ``ci_high`` as one column "low – high".
         percent: columns holding shares, shown in per cent (with their ``_ci95``); say so in
             their header.
-        provenance: a MyST block (:func:`bnnoise.report.provenance.provenance_markdown`)
+        provenance: a MyST block (:func:`bnnoise.pages.provenance.provenance_markdown`)
             placed under the table.
         floatfmt: accepted for older calls; a format such as ``".3g"`` sets ``digits``.
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
+from bnnoise.analysis.normalizer_comparison import ROBUST_BN
+from bnnoise.figures.noise_figures import TARGET_LABEL
+from bnnoise.pages.elements import numbered_table
+from bnnoise.pages.noise_tables import BN_LABEL, _interval
 from bnnoise.pipeline.remedies import RECOVERY_RULE
-from bnnoise.report.book import numbered_table
-from bnnoise.report.normalizers import ROBUST_BN
-from bnnoise.report.plots import TARGET_LABEL
-from bnnoise.report.views import BN_LABEL, _interval
 from bnnoise.stats import Difference, Rule, Verdict
 
 REMEDY_LABEL = {"standard": "none (as trained)", "clamped": "variances clamped at 0",
@@ -163,7 +163,8 @@ def findings(ranking: pd.DataFrame) -> Markdown:
 
 
 def normalizer_view(summary: pd.DataFrame, scoring: str = "wrong") -> pd.DataFrame:
-    """One row per normalizer (:func:`bnnoise.report.normalizers.normalizer_summary`): its kind,
+    """One row per normalizer
+    (:func:`bnnoise.analysis.normalizer_comparison.normalizer_summary`): its kind,
     seeds, clean accuracy and average normalized accuracy per target set (columns), best
     first under the last target set."""
     s = summary[summary["scoring"] == scoring]
@@ -184,7 +185,7 @@ def normalizer_view(summary: pd.DataFrame, scoring: str = "wrong") -> pd.DataFra
 def normalizer_verdicts(gaps: pd.DataFrame, answer: pd.DataFrame, scoring: str = "wrong"
                         ) -> pd.DataFrame:
     """Per target set and normalizer: the loss against no normalization (points, 95 % CI), its
-    verdict, and the answer of the target set (:func:`bnnoise.report.normalizers.
+    verdict, and the answer of the target set (:func:`bnnoise.analysis.normalizer_comparison.
     normalizer_answer`)."""
     g = gaps[gaps["scoring"] == scoring]
     answers = answer[answer["scoring"] == scoring].set_index(["model", "target"])["answer"]
@@ -221,8 +222,9 @@ def literature_view(ranking: pd.DataFrame, robust_bn: pd.DataFrame | None = None
     statement, its source, the evidence (points, 95 % CI) and the verdict of
     :func:`_recovery_verdict`. The remedies' evidence is their recovery over the network as
     trained (``ranking``); the robust BN variants' is their difference to standard BN
-    (``robust_bn``, from :func:`bnnoise.report.normalizers.robust_bn_differences`, non-finite
-    outputs scored ``scoring``). Statements whose runs are missing are left out."""
+    (``robust_bn``, from
+    :func:`bnnoise.analysis.normalizer_comparison.robust_bn_differences`, non-finite outputs
+    scored ``scoring``). Statements whose runs are missing are left out."""
     rows = []
 
     def add(statement: str, source: str, r: pd.Series, worse: bool = False) -> None:
@@ -260,9 +262,10 @@ def literature_view(ranking: pd.DataFrame, robust_bn: pd.DataFrame | None = None
 
 
 def matched_view(matched: pd.DataFrame) -> pd.DataFrame:
-    """:func:`bnnoise.report.normalizers.at_matched_accuracy` as the page shows it: per target
-    set and trained network, its clean and average normalized accuracy and the two training
-    trajectories' values at that clean accuracy (%, "–" where a trajectory never gets there)."""
+    """:func:`bnnoise.analysis.normalizer_comparison.at_matched_accuracy` as the page shows it:
+    per target set and trained network, its clean and average normalized accuracy and the two
+    training trajectories' values at that clean accuracy (%, "–" where a trajectory never gets
+    there)."""
     def pct(values: pd.Series) -> list[str]:
         return ["–" if math.isnan(v) else f"{100 * v:.1f}" for v in values]
 

@@ -1,19 +1,19 @@
 """Trained models: train (resuming from checkpoints) or load, keyed by everything they depend on.
 
-``ModelSpec`` names a network, its dataset, normalization and training seed; its artifact key
-(:func:`model_config`) holds the spec and the full training recipe, so a changed parameter
-retrains and an unchanged one loads. Every stored model keeps its training history, clean
-accuracy on the full test set, the machine it was trained on and a fingerprint of the data.
+A network is named by a :class:`~bnnoise.pipeline.specs.ModelSpec`; its artifact key
+(:func:`~bnnoise.pipeline.specs.model_config`) holds the spec and the full training recipe, so a
+changed parameter retrains and an unchanged one loads. Every stored model keeps its training
+history, clean accuracy on the full test set, the machines it was trained on and a fingerprint
+of the data.
 """
 
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import os
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from bnnoise.config import Grid, Profile
+from bnnoise.checkpoints import trained_on
+from bnnoise.config import Profile
 from bnnoise.config.setups import Recipe
-from bnnoise.data import DataCache, fingerprint, num_classes_of
+from bnnoise.data import DataCache, fingerprint
 from bnnoise.evaluation import predict_correct
 from bnnoise.hardware import check_precision, machine_record
-from bnnoise.nets.models import build_model, model_facts, normalization_slots
+from bnnoise.nets.models import model_facts
+from bnnoise.pipeline.specs import ModelSpec, model_config, profile_specs, recipe_of, snapshots_for
 from bnnoise.pipeline.stored_weights import (
     half_state,
     load_state,
@@ -34,62 +36,7 @@ from bnnoise.pipeline.stored_weights import (
     weights_in_half,
 )
 from bnnoise.store import NO_COMPUTE, ArtifactStore, atomic_write_bytes
-from bnnoise.training import TRAINING_VERSION, TrainingHooks, train, trained_on
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Which network to train on which dataset, with which training seed.
-
-    ``bn_layers`` (with ``placement`` ``"first"`` or ``"last"``) keeps the normalization in only
-    that many of the network's convolution slots (see :func:`bnnoise.nets.models.build_model`).
-    ``epochs`` trains that many epochs instead of the recipe's (the training-length axis), with
-    the further ``recipe`` changes (field -> value pairs) of its grid; see
-    :meth:`training_recipe`.
-    """
-
-    dataset: str
-    model: str
-    norm: str
-    bn_layers: int | None = None
-    placement: str = "first"
-    seed: int = 0
-    epochs: int | None = None
-    recipe: tuple[tuple[str, Any], ...] = ()
-
-    @property
-    def slug(self) -> str:
-        bn = "" if self.bn_layers is None else (
-            f"-bn{self.bn_layers}" if self.placement == "first" else f"-bnlast{self.bn_layers}")
-        epochs = "" if self.epochs is None else f"-ep{self.epochs}"
-        seed = f"-seed{self.seed}" if self.seed else ""
-        return f"{self.dataset}-{self.model}-{self.norm}{bn}{epochs}{seed}"
-
-    def training_recipe(self, recipe: Recipe) -> Recipe:
-        """``recipe`` as this network trains with it: its seed, its grid's changes and, if set,
-        its number of epochs."""
-        epochs = {} if self.epochs is None else {"epochs": self.epochs}
-        return replace(recipe, **dict(self.recipe), **epochs, seed=self.seed)
-
-    def build(self) -> nn.Module:
-        """The untrained network (initialised from PyTorch's global generator)."""
-        return build_model(self.model, num_classes_of(self.dataset), self.norm, self.bn_layers,
-                           placement=self.placement)
-
-
-def model_config(spec: ModelSpec, recipe: Recipe) -> dict[str, Any]:
-    """Everything a trained model depends on: its artifact key.
-
-    The recipe is :meth:`ModelSpec.training_recipe` (the spec's seed, length and grid changes);
-    the placement enters only for a partial normalization, so that keys of fully normalized
-    models stay as they were.
-    """
-    config = {"dataset": spec.dataset, "model": spec.model, "norm": spec.norm,
-              "bn_layers": spec.bn_layers, "recipe": spec.training_recipe(recipe).as_dict(),
-              "training_version": TRAINING_VERSION}
-    if spec.bn_layers is not None:
-        config["placement"] = spec.placement
-    return config
+from bnnoise.training import TrainingHooks, train
 
 
 @dataclass
@@ -239,52 +186,6 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     checkpoint.unlink(missing_ok=True)
     shutil.rmtree(snapshot_dir, ignore_errors=True)
     return _load_trained(store.load("models", spec.slug, config), spec)  # type: ignore[arg-type]
-
-
-def grid_specs(grid: Grid) -> list[ModelSpec]:
-    """The models of a grid, dataset-major, then model, norm, partial count, placement, seed,
-    training length.
-
-    In a partial-normalization series, 0 normalized slots is the unnormalized network and all
-    slots the fully normalized one (identical networks and initialisations, see the tests of
-    :mod:`bnnoise.nets.models`): those two are the grid's plain ``none`` and ``norm`` models.
-    """
-    specs = []
-    for dataset, model, norm in itertools.product(grid.datasets, grid.models, grid.norms):
-        for k, placement, seed, epochs in itertools.product(
-                grid.bn_layers or (None,), grid.placements, grid.seeds, grid.epochs or (None,)):
-            length = {"epochs": epochs, "recipe": grid.recipe}
-            if k is None or 0 < k < normalization_slots(model):
-                specs.append(ModelSpec(dataset, model, norm, k, placement, seed, **length))
-            else:
-                specs.append(ModelSpec(dataset, model, "none" if k == 0 else norm, seed=seed,
-                                       **length))
-    return list(dict.fromkeys(specs))
-
-
-def profile_specs(profile: Profile, grid: str = "main") -> list[ModelSpec]:
-    """The models of one of the profile's grids (see :meth:`bnnoise.config.Profile.grid`)."""
-    return grid_specs(profile.grid(grid))
-
-
-def snapshots_for(profile: Profile, spec: ModelSpec) -> tuple[int, ...]:
-    """The epochs whose weights a training of ``spec`` keeps: every ``snapshot_every`` epochs
-    (before the last) if a grid that trains ``spec`` says so, else the profile's
-    ``snapshot_epochs`` if one of those grids keeps snapshots, else none."""
-    grids = [grid for name in profile.grid_names
-             if spec in grid_specs(grid := profile.grid(name)) and grid.snapshots]
-    every = [grid.snapshot_every for grid in grids if grid.snapshot_every]
-    if every:
-        epochs = spec.training_recipe(profile.recipe).epochs
-        return tuple(range(min(every), epochs, min(every)))
-    return profile.snapshot_epochs if grids else ()
-
-
-def recipe_of(profile: Profile, spec: ModelSpec) -> Recipe:
-    """The recipe the profile trains ``spec`` with: its recipe, the stated exceptions that
-    apply to the spec's dataset, model and norm, then the spec's seed, grid changes and length
-    (:meth:`ModelSpec.training_recipe`)."""
-    return spec.training_recipe(profile.recipe_for(spec.dataset, spec.model, spec.norm))
 
 
 def profile_model(profile: Profile, spec: ModelSpec, data: DataCache | None = None,

@@ -5,7 +5,7 @@
   ``{glue:figure}`` directive and returns download links (figure files and its CSV);
 * :func:`numbered_table` renders a table the book numbers, and :func:`configuration_table` the
   one style of configuration table (parameter | value); both are defined, with their formatting
-  rules, in :mod:`bnnoise.report.book_tables` and importable from here.
+  rules, in :mod:`bnnoise.pages.markdown_tables` and importable from here.
 
 Links are computed relative to the directory of the executed notebook (``book/``, or the output
 directory of a rerun elsewhere), so they follow the profile and the results folder; Jupyter Book
@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from myst_nb import glue
 
 from bnnoise.config import Profile
-from bnnoise.report.book_tables import (
+from bnnoise.pages.markdown_tables import (
     configuration_rows,
     configuration_table,
     format_number,
@@ -79,7 +79,7 @@ def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | N
     ``name`` for a ``{glue:figure}`` directive, and return one Markdown line of download links
     (SVG, PDF and, if given, the CSV ``data_file`` the figure is drawn from).
 
-    ``provenance`` (e.g. :func:`bnnoise.report.provenance.provenance_markdown`) is appended
+    ``provenance`` (e.g. :func:`bnnoise.pages.provenance.provenance_markdown`) is appended
     under the links. The figure stays on the inline backend, so that the glued output carries
     its PNG (under a forced Agg backend it would be text only).
     """

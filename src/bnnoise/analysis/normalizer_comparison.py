@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bnnoise.analysis.claims import BN_GAP_RULE, COLUMNS, arm_difference, claim_row
+from bnnoise.figures.style import clip_normalized
 from bnnoise.nets.norms import parse_norm
-from bnnoise.report.claims import BN_GAP_RULE, COLUMNS, arm_difference, claim_row
-from bnnoise.report.style import clip_normalized
 from bnnoise.stats import Verdict, mean_ci
 
 ANSWER_RULE = (
@@ -43,7 +43,7 @@ def uses_batch_statistics(norm: str) -> bool:
 def normalizer_gaps(average: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, target, scoring) and normalizer: the unnormalized network's average
     normalized accuracy minus the normalizer's (points), with its interval (over seeds when both
-    arms have two or more, see :func:`bnnoise.report.claims.arm_difference`) and the verdict of
+    arms have two or more, see :func:`bnnoise.analysis.claims.arm_difference`) and the verdict of
     :data:`BN_GAP_RULE`; column ``batch_statistics`` says which kind the normalizer is."""
     rows = []
     full = average[average["placement"] == "all"]
@@ -69,7 +69,7 @@ ROBUST_BN = {"l1bn": "L1 BatchNorm", "topkbn": "TopK BatchNorm"}
 def robust_bn_differences(average: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, target, scoring) and variant of :data:`ROBUST_BN`: its average
     normalized accuracy minus standard BN's (points), with its 95 % interval (over seeds when
-    both arms have two or more, see :func:`bnnoise.report.claims.arm_difference`). Positive:
+    both arms have two or more, see :func:`bnnoise.analysis.claims.arm_difference`). Positive:
     the variant is the more noise resistant. Empty until a variant and BN are both swept."""
     rows = []
     full = average[average["placement"] == "all"]

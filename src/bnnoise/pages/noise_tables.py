@@ -1,6 +1,6 @@
 """The chapters' tables as the reader sees them: one function per table, from the results.
 
-Each function takes :class:`bnnoise.report.results.NoiseResults` (or a table derived from them)
+Each function takes :class:`bnnoise.analysis.results.NoiseResults` (or a table derived from them)
 and returns the rows and columns shown on the page: human headers with units, intervals written
 as "value (low–high)", one row per model or reading.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
-from bnnoise.report.book import numbered_table
-from bnnoise.report.claims import verdict_counts
-from bnnoise.report.results import NoiseResults, collapse_adjusted
-from bnnoise.report.study import PUBLISHED
-from bnnoise.report.style import dataset_label
+from bnnoise.analysis.claims import verdict_counts
+from bnnoise.analysis.results import NoiseResults, collapse_adjusted
+from bnnoise.analysis.study import PUBLISHED
+from bnnoise.figures.style import dataset_label
+from bnnoise.pages.elements import numbered_table
 
 BN_LABEL = {"bn": "BN", "none": "no BN"}
 
@@ -198,7 +198,7 @@ def adjusted_view(results: NoiseResults) -> pd.DataFrame:
 
 
 def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
-    """:func:`bnnoise.report.study.joint_fit` for the page, best first: one reading per row in
+    """:func:`bnnoise.analysis.study.joint_fit` for the page, best first: one reading per row in
     three short columns (grid "dense" from 0 or "ours" truncated, target set, scoring), its
     eta_max ("end": all of our grid), the rms residual and each number's residual (points),
     headed by the network's short name (R44: ResNet44, V16: VGG16) and BN or no BN."""
@@ -219,7 +219,7 @@ def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
 
 
 def collapse_agreement_text(a: dict[str, float]) -> Markdown:
-    """:func:`bnnoise.report.results.collapse_agreement` in one sentence for the page."""
+    """:func:`bnnoise.analysis.results.collapse_agreement` in one sentence for the page."""
     if not a["cells"]:
         return Markdown("*No network with BN in this run: nothing can collapse.*\n")
     return Markdown(
@@ -265,7 +265,7 @@ def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
 
 def spread_table(spread: pd.DataFrame, caption: str, name: str, provenance: str | None = None
                  ) -> Markdown:
-    """:func:`bnnoise.report.replication.seed_and_draw_spread` as a numbered table, or a
+    """:func:`bnnoise.analysis.replication.seed_and_draw_spread` as a numbered table, or a
     sentence when no network has replicate training seeds."""
     if spread.empty:
         return Markdown("*No network of this run has replicate training seeds yet (the seed "

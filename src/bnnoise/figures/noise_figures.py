@@ -1,9 +1,9 @@
 """The reproduction chapters' figures, each drawn with seaborn from one tidy table.
 
-Every figure uses the book's style (:mod:`bnnoise.report.style`): full width, readable at 100 %,
+Every figure uses the book's style (:mod:`bnnoise.figures.style`): full width, readable at 100 %,
 one colour per model, solid lines with BN and dashed lines without, intervals clipped to the
 possible range (normalized accuracy: never below 0 %, and free to exceed 100 %, since a noisy
-network can beat its clean one on the test images; :data:`bnnoise.report.style.NORMALIZED_RANGE`).
+network can beat its clean one on the test images; :data:`bnnoise.figures.style.NORMALIZED_RANGE`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
-from bnnoise.report.style import (
+from bnnoise.figures.style import (
     clip_band,
     clip_normalized,
     colors_for,

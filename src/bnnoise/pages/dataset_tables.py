@@ -1,6 +1,6 @@
 """CIFAR-100 beside CIFAR-10: the chapter's tables, one column per dataset.
 
-Each function takes :class:`bnnoise.report.results.NoiseResults` holding the networks of
+Each function takes :class:`bnnoise.analysis.results.NoiseResults` holding the networks of
 several datasets (the same architectures) and returns the rows shown on the page.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bnnoise.analysis.claims import verdict_counts
+from bnnoise.analysis.results import NoiseResults
+from bnnoise.analysis.study import chance_reading
 from bnnoise.data import num_classes_of
-from bnnoise.report.claims import verdict_counts
-from bnnoise.report.results import NoiseResults
-from bnnoise.report.study import chance_reading
-from bnnoise.report.style import dataset_label
-from bnnoise.report.views import BN_LABEL, _interval
+from bnnoise.figures.style import dataset_label
+from bnnoise.pages.noise_tables import BN_LABEL, _interval
 
 
 def _full(table: pd.DataFrame) -> pd.DataFrame:
@@ -49,7 +49,7 @@ def average_by_dataset_view(results: NoiseResults, scoring: str = "wrong") -> pd
 def chance_view(results: NoiseResults) -> pd.DataFrame:
     """Per dataset and network with BN: what a collapsed draw scores under the ``argmax``
     convention (class 0 for every image: one image in K on a balanced test set), normalized by
-    the clean accuracy (:func:`bnnoise.report.study.chance_reading`), beside the average
+    the clean accuracy (:func:`bnnoise.analysis.study.chance_reading`), beside the average
     normalized accuracy under target ``all`` with both scorings."""
     t = _full(results.training)
     t = t[t["norm"] != "none"]

@@ -13,15 +13,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from bnnoise.analysis.study import joint_fit
+from bnnoise.analysis.summaries import (
+    average_normalized_accuracy,
+    history_table,
+    summarize_sweep,
+    training_table,
+)
 from bnnoise.config import Profile
 from bnnoise.noise.collapse import collapse_adjusted_average, collapse_check, pooled_collapse_test
+from bnnoise.pages.elements import save_table
+from bnnoise.pages.provenance import provenance_markdown
 from bnnoise.pipeline.layers import layer_draws, sensitivity_prediction
-from bnnoise.pipeline.models import (
-    TrainedModel,
-    profile_model,
-    profile_specs,
-    train_profile,
-)
 from bnnoise.pipeline.progress import progress_draws, progress_summary, swept_runs
 from bnnoise.pipeline.remedies import (
     noise_aware_runs,
@@ -29,21 +32,14 @@ from bnnoise.pipeline.remedies import (
     remedy_ranking,
     remedy_summary,
 )
+from bnnoise.pipeline.specs import profile_specs
 from bnnoise.pipeline.sweeps import (
     RUN_COLUMNS,
     collapse_probabilities,
     profile_hits,
     sweep_profile,
 )
-from bnnoise.report.book import save_table
-from bnnoise.report.provenance import provenance_markdown
-from bnnoise.report.study import joint_fit
-from bnnoise.report.tables import (
-    average_normalized_accuracy,
-    history_table,
-    summarize_sweep,
-    training_table,
-)
+from bnnoise.pipeline.trained import TrainedModel, profile_model, train_profile
 
 KEYS = [*RUN_COLUMNS, "target"]
 """The columns that name one curve: a trained model and a target set."""
@@ -56,7 +52,7 @@ class NoiseResults:
     Attributes:
         runs: the trained models.
         training: one row per model (clean accuracy, BN layers, time; see
-            :func:`bnnoise.report.tables.training_table`).
+            :func:`bnnoise.analysis.summaries.training_table`).
         history: per-epoch training history.
         draws: every noisy draw (:func:`bnnoise.pipeline.sweeps.noise_sweep`).
         summary: per (curve, scoring, eta) means with 95 % intervals over the draws.
@@ -256,14 +252,14 @@ def publish_tables(results: NoiseResults, profile: Profile, prefix: str,
 
 
 def protocol_fit(results: NoiseResults, seed: int = 0) -> pd.DataFrame:
-    """:func:`bnnoise.report.study.joint_fit` of the curves of training seed ``seed`` (the
+    """:func:`bnnoise.analysis.study.joint_fit` of the curves of training seed ``seed`` (the
     study's numbers are from one training per network)."""
     return joint_fit(results.summary[results.summary["seed"] == seed])
 
 
 def provenance_for(results: NoiseResults | MechanismResults
                    | Sequence[NoiseResults | MechanismResults], profile: Profile) -> str:
-    """The provenance line (:func:`bnnoise.report.provenance.provenance_markdown`) of every
+    """The provenance line (:func:`bnnoise.pages.provenance.provenance_markdown`) of every
     figure and table drawn from ``results`` (one set of results, or several for a table that
     combines them): the records of the trained models, each counted once."""
     parts = results if isinstance(results, Sequence) else (results,)

@@ -7,7 +7,7 @@ the same columns and rows, the same numbers (up to :data:`RELATIVE_TOLERANCE`, a
 are written with six significant digits). A difference means a published table is stale: the
 chapter that writes it must be published again (``make publish NB=...``).
 
-    python -m bnnoise.report.rederive data/results/cpu _build/rederived/cpu
+    python -m bnnoise.build.rederive data/results/cpu _build/rederived/cpu
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ RELATIVE_TOLERANCE = 1e-5
 
 SCRIPT_TABLES = ("pilot_*_lr.csv",)
 """Published tables that a script writes and pages only read (``scripts/pilot_lr.py``, see
-:mod:`bnnoise.report.pilot`): no page derives them again."""
+:mod:`bnnoise.analysis.pilots`): no page derives them again."""
 
 
 def table_differences(published: Path, rederived: Path) -> list[str]:
@@ -64,7 +64,7 @@ def _difference(published: pd.DataFrame, page: pd.DataFrame) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m bnnoise.report.rederive PUBLISHED_DIR REDERIVED_DIR",
+        print("usage: python -m bnnoise.build.rederive PUBLISHED_DIR REDERIVED_DIR",
               file=sys.stderr)
         return 2
     published, rederived = (Path(a) for a in argv)

@@ -1,6 +1,6 @@
 """The theory chapters' figures (signal propagation, group size, short runs, channels).
 
-Every figure is drawn with seaborn in the book's style (:mod:`bnnoise.report.style`): full
+Every figure is drawn with seaborn in the book's style (:mod:`bnnoise.figures.style`): full
 width, at most two panels per row, one colour per normalizer from the colour-blind palette,
 intervals computed from the data (Student-t over seeds, or the seeds' range) and clipped to the
 quantity's possible range, one legend below the panels. Runs that diverged are left out of
@@ -18,7 +18,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
-from bnnoise.report.style import ACCURACY_RANGE, ci_errorbar, colors_for, figure, norm_colors
+from bnnoise.figures.style import ACCURACY_RANGE, ci_errorbar, colors_for, figure, norm_colors
 
 BOUNDS: dict[str, tuple[float, float]] = {
     "test_acc": ACCURACY_RANGE, "dead_fraction": ACCURACY_RANGE, "cosine_similarity": (0.0, 1.0),
@@ -44,7 +44,7 @@ def propagation_curves(layers: pd.DataFrame, quantity: str = "activation_varianc
                        xlabel: str = "layer (block or unit output)") -> Figure:
     """A per-layer quantity versus depth, one line per normalizer (mean over seeds, the seeds'
     range shaded; dashed: no activation normalizer; each normalizer its own distinct colour,
-    :func:`bnnoise.report.style.norm_colors`); one stacked panel per (model, residual
+    :func:`bnnoise.figures.style.norm_colors`); one stacked panel per (model, residual
     initialisation), spaced so that a title clears the x-label of the panel above."""
     panels = list(dict.fromkeys(zip(layers["model"], layers["residual_init"], strict=True)))
     fig, axes = figure(rows=len(panels), cols=1, height_per_row=3.0 if len(panels) > 1 else 3.6)
@@ -189,7 +189,7 @@ def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figur
 def dead_channels_by_lr(standard: pd.DataFrame, high: pd.DataFrame) -> Figure:
     """Dead channels after training, one point per run, per normalizer, at the standard and at
     the high learning rate (runs that diverged have no point)."""
-    from bnnoise.theory.runs import final_values
+    from bnnoise.theory.short_run_claims import final_values
 
     parts = []
     for table in (standard, high):

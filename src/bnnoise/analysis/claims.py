@@ -1,11 +1,11 @@
 """The study's claims, each turned into a verdict by a rule fixed before the runs.
 
 Every function takes the table of average normalized accuracies
-(:func:`bnnoise.report.tables.average_normalized_accuracy`, keyed by the run columns, ``target``
-and ``scoring``) and returns one row per claim and reading of the protocol (target set, scoring
-of non-finite outputs): the estimate in percentage points with its 95 % interval, the verdict
-(:class:`bnnoise.stats.Verdict`) and the rule in words. The rules and their margins are module
-constants, printed beside every verdict.
+(:func:`bnnoise.analysis.summaries.average_normalized_accuracy`, keyed by the run columns,
+``target`` and ``scoring``) and returns one row per claim and reading of the protocol (target
+set, scoring of non-finite outputs): the estimate in percentage points with its 95 % interval,
+the verdict (:class:`bnnoise.stats.Verdict`) and the rule in words. The rules and their
+margins are module constants, printed beside every verdict.
 
 Where a comparison has several training seeds per arm, the interval is taken over the seeds
 (Welch), so that it covers the variation between trainings; with one seed it covers the noise
@@ -18,7 +18,7 @@ import math
 
 import pandas as pd
 
-from bnnoise.report.study import PUBLISHED
+from bnnoise.analysis.study import PUBLISHED
 from bnnoise.stats import Difference, Rule, mean_ci, normal_difference, slope, welch_difference
 
 BN_GAP_RULE = Rule(margin=2.0, unit=" points")

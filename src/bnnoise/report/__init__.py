@@ -1,1 +1,0 @@
-"""Putting results into the book: published numbers, tables, figures, the chapter runner."""

@@ -1,0 +1,19 @@
+"""The library's layout: every module name says one thing, once."""
+
+from collections import Counter
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "bnnoise"
+
+
+def test_no_two_modules_share_a_name() -> None:
+    names = Counter(p.stem for p in SRC.rglob("*.py") if p.stem not in ("__init__", "__main__"))
+    assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_every_package_says_in_its_docstring_what_it_holds() -> None:
+    import ast
+
+    for init in SRC.rglob("__init__.py"):
+        docstring = ast.get_docstring(ast.parse(init.read_text()))
+        assert docstring and len(docstring.split()) >= 5, init.parent.name
