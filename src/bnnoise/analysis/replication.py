@@ -10,8 +10,8 @@ splits the spread into a between-seed and a within-seed (between-draw) component
 * between seeds: ``(MS_b - MS_w) / D`` (zero when negative), where ``MS_b`` is ``D`` times the
   variance of the seed means;
 
-and the F test of ``MS_b / MS_w`` (scipy) says whether the seeds differ more than their draws
-explain.
+and the F test of ``MS_b / MS_w`` (:func:`scipy.stats.f_oneway`, which also takes unequal numbers
+of draws per seed) says whether the seeds differ more than their draws explain.
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ def seed_and_draw_spread(draws: pd.DataFrame, column: str = "normalized_accuracy
         within = float(part.groupby("seed")[column].var(ddof=1).mean())
         between_ms = draws_per_seed * float(part.groupby("seed")[column].mean().var(ddof=1))
         seed_var = max(0.0, (between_ms - within) / draws_per_seed)
-        f = between_ms / within if within > 0 else math.inf
-        dof_within = int((sizes - 1).sum())
+        groups = [g[column].to_numpy() for _, g in part.groupby("seed")]
+        p_value = float(stats.f_oneway(*groups).pvalue) if within > 0 else 0.0
         rows.append({**dict(zip([*RUN, "target"], key, strict=True)), "seeds": seeds,
                      "draws_per_seed": draws_per_seed,
                      "seed_sd": 100 * math.sqrt(seed_var), "draw_sd": 100 * math.sqrt(within),
                      "seed_to_draw": math.sqrt(seed_var / within) if within > 0 else math.inf,
-                     "p_value": float(stats.f.sf(f, seeds - 1, dof_within))})
+                     "p_value": p_value})
     return pd.DataFrame(rows, columns=[*RUN, "target", "seeds", "draws_per_seed", "seed_sd",
                                        "draw_sd", "seed_to_draw", "p_value"])

@@ -13,6 +13,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
+from scipy.integrate import cumulative_trapezoid
 
 PUBLISHED = pd.DataFrame([
     {"dataset": "cifar10", "model": "resnet44", "norm": "bn", "avg_normalized_accuracy": 0.4132},
@@ -32,16 +33,20 @@ grid, truncated)."""
 
 
 def running_average(eta: np.ndarray, normalized: np.ndarray, eta_max: np.ndarray) -> np.ndarray:
-    """Mean of the piecewise-linear curve through ``(eta, normalized)`` over ``[0, eta_max]``.
+    """Mean of the piecewise-linear curve through ``(eta, normalized)`` over ``[0, eta_max]``,
+    exactly: the trapezoid integral up to the last grid point below ``eta_max``
+    (:func:`scipy.integrate.cumulative_trapezoid`) plus the trapezoid from there to
+    ``eta_max``.
 
     ``eta`` must be increasing and start at 0 (where ``normalized`` is 1 by definition).
     """
-    fine = np.linspace(0.0, float(eta[-1]), 4001)
-    values = np.interp(fine, eta, normalized)
-    step = fine[1] - fine[0]
-    integral = np.concatenate([[0.0], np.cumsum((values[1:] + values[:-1]) / 2 * step)])
-    eta_max = np.asarray(eta_max, dtype=float)
-    return np.interp(eta_max, fine, integral) / eta_max
+    eta, normalized = np.asarray(eta, dtype=float), np.asarray(normalized, dtype=float)
+    integral = cumulative_trapezoid(normalized, eta, initial=0.0)
+    top = np.asarray(eta_max, dtype=float)
+    below = np.clip(np.searchsorted(eta, top, side="right") - 1, 0, len(eta) - 1)
+    at_top = np.interp(top, eta, normalized)
+    partial = (top - eta[below]) * (normalized[below] + at_top) / 2
+    return (integral[below] + partial) / top
 
 
 def truncated_grid_average(eta: np.ndarray, normalized: np.ndarray, eta_max: np.ndarray
@@ -118,20 +123,3 @@ def chance_reading(clean_accuracy: float, num_classes: int) -> float:
     argmax scores non-finite outputs: it picks class 0, right for one image in ``num_classes``
     on a balanced test set, so the normalized accuracy is ``1 / num_classes / clean``."""
     return 1.0 / num_classes / clean_accuracy
-
-
-def compare_with_published(average: pd.DataFrame) -> pd.DataFrame:
-    """Our average normalized accuracy (%, with its 95 % interval) beside the published value,
-    per (dataset, model, norm, target, scoring), for the models the study reported.
-
-    ``average`` is :func:`bnnoise.analysis.summaries.average_normalized_accuracy` output.
-    """
-    merged = average.merge(PUBLISHED.rename(columns={"avg_normalized_accuracy": "published"}),
-                           on=["dataset", "model", "norm"], how="inner")
-    return pd.DataFrame({
-        "dataset": merged["dataset"], "model": merged["model"], "norm": merged["norm"],
-        "target": merged["target"], "scoring": merged["scoring"],
-        "ours": (100 * merged["avg_normalized_accuracy"]).round(1),
-        "low": (100 * merged["low"]).round(1), "high": (100 * merged["high"]).round(1),
-        "study": (100 * merged["published"]).round(2),
-    })

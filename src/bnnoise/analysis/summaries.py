@@ -101,14 +101,3 @@ def average_normalized_accuracy(draws: pd.DataFrame, keys: list[str],
                        interval="draws and images")
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def nonfinite_table(draws: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per ``keys``: noisy draws (eta > 0), how many had any non-finite output, and the largest
-    share of images with non-finite outputs in one draw."""
-    noisy = draws[draws["eta"] > 0]
-    return (noisy.assign(any_nonfinite=noisy["nonfinite_fraction"] > 0)
-            .groupby(keys).agg(draws=("draw", "size"),
-                               draws_with_nonfinite=("any_nonfinite", "sum"),
-                               max_share_nonfinite=("nonfinite_fraction", "max"))
-            .reset_index())

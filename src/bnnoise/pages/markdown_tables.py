@@ -146,7 +146,7 @@ def _header(column: str, headers: Mapping[str, str]) -> str:
 def numbered_table(table: pd.DataFrame, caption: str, name: str,
                    headers: Mapping[str, str] | None = None, *, digits: int = 3,
                    merge_ci: bool = False, percent: tuple[str, ...] = (),
-                   provenance: str | None = None, floatfmt: str | None = None) -> Markdown:
+                   provenance: str | None = None) -> Markdown:
     """A table the book numbers and can reference as ``{numref}`name```.
 
     Args:
@@ -163,13 +163,10 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
             their header.
         provenance: a MyST block (:func:`bnnoise.pages.provenance.provenance_markdown`)
             placed under the table.
-        floatfmt: accepted for older calls; a format such as ``".3g"`` sets ``digits``.
 
     Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
     """
     headers = dict(headers or {})
-    if floatfmt is not None and floatfmt.endswith("g") and floatfmt[1:-1].isdigit():
-        digits = int(floatfmt[1:-1])
     shown = table.reset_index(drop=True).copy()
     for column in percent:
         for c in (column, f"{column}{CI_SUFFIX}"):

@@ -175,14 +175,12 @@ def one_sample_check(claim: str, measure: str, values: Sequence[float] | np.ndar
 
 
 def wilson_interval(events: int, trials: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson's score interval of a proportion (0 to 1 for no trials)."""
+    """Wilson's score interval of a proportion (:func:`scipy.stats.binomtest`; 0 to 1 for no
+    trials)."""
     if trials == 0:
         return 0.0, 1.0
-    z = float(scipy_stats.norm.ppf(0.5 + level / 2))
-    p = events / trials
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials**2)) / (1 + z * z / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    interval = scipy_stats.binomtest(events, trials).proportion_ci(level, method="wilson")
+    return max(0.0, float(interval.low)), min(1.0, float(interval.high))
 
 
 def newcombe_difference(events_a: int, trials_a: int, events_b: int, trials_b: int,
