@@ -33,14 +33,14 @@ from bnnoise.build.runner import (
     published_book,
     run_chapter,
 )
-from bnnoise.config import default_data_dir, load_profile, project_root
+from bnnoise.config import Profile, default_data_dir, load_profile, project_root
 from bnnoise.data import DataCache
 from bnnoise.hardware import DEVICE_CHOICES
 from bnnoise.pipeline.layers import layer_draws
 from bnnoise.pipeline.progress import sweep_snapshots
 from bnnoise.pipeline.remedies import noise_aware_runs, remedy_draws
 from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
-from bnnoise.pipeline.specs import profile_specs
+from bnnoise.pipeline.specs import ModelSpec, profile_specs
 from bnnoise.pipeline.sweeps import noise_sweep
 from bnnoise.pipeline.trained import profile_model
 from bnnoise.store import ArtifactStore
@@ -55,36 +55,61 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"bnnoise: {str(err).splitlines()[0]}") from None
 
 
-def _main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
+    """One sub-command parser per command, each with only its own options."""
     parser = argparse.ArgumentParser(prog="bnnoise", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("chapter", "publish", "list", "train", "sweep",
-                                            "short-runs", "mechanism", "download"))
-    parser.add_argument("chapter", nargs="?", help="with 'chapter': a chapter name or 'all'")
-    parser.add_argument("--profile", default="cpu", help="profile of params.yaml")
-    parser.add_argument("--data-dir", default=None, help="dataset directory")
-    parser.add_argument("--device", default=None, choices=DEVICE_CHOICES,
-                        help="override the profile's device (train, sweep, mechanism; with "
-                             "'chapter' it joins the chapter's overrides)")
-    parser.add_argument("--models", nargs="+", default=None, help="override the profile's models")
-    parser.add_argument("--norms", nargs="+", default=None, help="override the profile's norms")
-    parser.add_argument("--seeds", nargs="+", type=int, default=None,
-                        help="override the profile's training seeds")
-    parser.add_argument("--grid", nargs="+", default=["main"],
-                        help="with 'train'/'sweep': which of the profile's grids ('main', a "
-                             "series name, or 'all'); --models/--norms/--seeds filter them")
-    parser.add_argument("--only", nargs="+", default=None, metavar="MODEL",
-                        help="with 'train'/'sweep': only these models, named as 'list' prints "
-                             "them (e.g. cifar10-resnet20-bn)")
-    parser.add_argument("--stored-only", action="store_true",
-                        help="with 'mechanism': no training, only the models already stored")
-    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
-                        metavar=("NAME", "VALUE"),
-                        help="with 'chapter': a chapter parameter (VALUE is read as YAML)")
-    parser.add_argument("--output-dir", default=None,
-                        help="with 'chapter': where executed notebooks go (default: a new "
-                             "folder runs/<date>-<time>-<profile>/; never book/, which only "
-                             "'publish' writes)")
-    args = parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    profile = argparse.ArgumentParser(add_help=False)
+    profile.add_argument("--profile", default="cpu", help="profile of params.yaml")
+    profile.add_argument("--data-dir", default=None, help="dataset directory")
+    device = argparse.ArgumentParser(add_help=False)
+    device.add_argument("--device", default=None, choices=DEVICE_CHOICES,
+                        help="override the profile's device")
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--grid", nargs="+", default=["main"],
+                           help="which of the profile's grids ('main', a series name, or "
+                                "'all'); --models/--norms/--seeds filter them")
+    selection.add_argument("--models", nargs="+", default=None, help="only these models")
+    selection.add_argument("--norms", nargs="+", default=None, help="only these norms")
+    selection.add_argument("--seeds", nargs="+", type=int, default=None,
+                           help="only these training seeds")
+    selection.add_argument("--only", nargs="+", default=None, metavar="MODEL",
+                           help="only these networks, named as 'list' prints them (e.g. "
+                                "cifar10-resnet20-bn)")
+    chapter = argparse.ArgumentParser(add_help=False)
+    chapter.add_argument("chapter", nargs="?", help="a chapter name or 'all'")
+    chapter.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                         metavar=("NAME", "VALUE"),
+                         help="a chapter parameter (VALUE is read as YAML)")
+    chapter.add_argument("--output-dir", default=None,
+                         help="where executed notebooks go (default: a new folder "
+                              "runs/<date>-<time>-<profile>/; never book/, which only "
+                              "'publish' writes)")
+
+    commands.add_parser("chapter", parents=[profile, device, chapter],
+                        help="rerun chapters with new parameters, into a run folder")
+    commands.add_parser("publish", parents=[profile, device, chapter],
+                        help="re-execute chapters of the book (cpu profile only) into book/")
+    commands.add_parser("list", parents=[profile, selection],
+                        help="the networks of a profile's grids, one per line")
+    commands.add_parser("train", parents=[profile, device, selection],
+                        help="train (or load) the networks of a profile's grids")
+    commands.add_parser("sweep", parents=[profile, device, selection],
+                        help="train if needed, then the noise sweeps (and their snapshots')")
+    commands.add_parser("short-runs", parents=[profile],
+                        help="the theory chapters' short training runs")
+    mechanism = commands.add_parser("mechanism", parents=[profile, device, selection],
+                                    help="remedies and per-layer sensitivity sweeps")
+    mechanism.add_argument("--stored-only", action="store_true",
+                           help="no training, only the networks already stored")
+    download = commands.add_parser("download", help="torchvision download of CIFAR-10/100")
+    download.add_argument("--data-dir", default=None, help="dataset directory")
+    return parser
+
+
+def _main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
 
     if args.command in ("chapter", "publish"):
         run_chapters(args)
@@ -99,24 +124,8 @@ def _main(argv: list[str] | None = None) -> None:
                 cls(root, train=train_split, download=True)
         return
 
-    profile = load_profile(args.profile, data_dir=args.data_dir, device=args.device)
-    grids = profile.grid_names if args.grid == ["all"] else args.grid
-    specs = [spec for grid in grids for spec in profile_specs(profile, grid)
-             if (args.models is None or spec.model in args.models)
-             and (args.norms is None or spec.norm in args.norms)
-             and (args.seeds is None or spec.seed in args.seeds)]
-    if args.only is not None:
-        unknown = sorted(set(args.only) - {spec.slug for spec in specs})
-        if unknown:
-            raise ValueError(f"unknown model {unknown[0]!r} in grids {', '.join(grids)} of "
-                             f"profile {profile.name}; see: python -m bnnoise list --profile "
-                             f"{profile.name} --grid {' '.join(grids)}")
-        specs = [spec for spec in specs if spec.slug in args.only]
-    if not specs:
-        raise SystemExit(f"no model of grids {', '.join(grids)} matches the filters")
-    if args.command == "list":
-        print("\n".join(dict.fromkeys(spec.slug for spec in specs)))
-        return
+    profile = load_profile(args.profile, data_dir=args.data_dir,
+                           device=getattr(args, "device", None))
     store = ArtifactStore(profile.store_dir)
     data = DataCache(profile.data_dir)
     threads = (f"(on {profile.device}, {torch.get_num_threads()} CPU threads)")
@@ -124,6 +133,10 @@ def _main(argv: list[str] | None = None) -> None:
         print(f"profile {profile.name}, short runs: {profile.short_runs.as_dict()} {threads}")
         for runs in (group_size_runs, high_lr_runs, singularity_runs):
             runs(store, data, profile.short_runs, progress=True)
+        return
+    specs = _selected(profile, args)
+    if args.command == "list":
+        print("\n".join(dict.fromkeys(spec.slug for spec in specs)))
         return
     if args.command == "mechanism":
         print(f"profile {profile.name}, mechanism: {profile.mechanism.as_dict()} {threads}")
@@ -142,6 +155,25 @@ def _main(argv: list[str] | None = None) -> None:
             noise_sweep(store, trained, profile.noise, data, progress=True)
             if profile.progress_noise is not None:  # the epoch snapshots, if the run has any
                 sweep_snapshots(store, trained, profile.progress_noise, data, progress=True)
+
+
+def _selected(profile: Profile, args: argparse.Namespace) -> list[ModelSpec]:
+    """The networks of the chosen grids that pass the command line's filters."""
+    grids = profile.grid_names if args.grid == ["all"] else args.grid
+    specs = [spec for grid in grids for spec in profile_specs(profile, grid)
+             if (args.models is None or spec.model in args.models)
+             and (args.norms is None or spec.norm in args.norms)
+             and (args.seeds is None or spec.seed in args.seeds)]
+    if args.only is not None:
+        unknown = sorted(set(args.only) - {spec.slug for spec in specs})
+        if unknown:
+            raise ValueError(f"unknown model {unknown[0]!r} in grids {', '.join(grids)} of "
+                             f"profile {profile.name}; see: python -m bnnoise list --profile "
+                             f"{profile.name} --grid {' '.join(grids)}")
+        specs = [spec for spec in specs if spec.slug in args.only]
+    if not specs:
+        raise SystemExit(f"no model of grids {', '.join(grids)} matches the filters")
+    return specs
 
 
 PUBLISHED_PROFILE = "cpu"
