@@ -129,6 +129,7 @@ def test_a_small_network_trains_in_the_committable_resume_folder_and_records_its
     assert trained.key == name and len(trained.history) == 3
     assert trained.summary["snapshot_epochs"] == [2]
     assert [m["from_epoch"] for m in trained.summary["trained_on"]] == [1]
+    assert trained.summary["cpu_hours"] > 0 and trained.summary["epochs_without_cpu_time"] == 0
     assert not list((store.root / "resume").rglob("*.pt"))  # nothing left to commit
 
 

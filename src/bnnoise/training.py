@@ -119,7 +119,7 @@ class _Run:
         """Train one epoch; return its history row (``diverged_step`` set if a loss was not
         finite, in which case the epoch stops at that step)."""
         recipe, data, model = self.recipe, self.data, self.model
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         total = recipe.epochs * self.steps_per_epoch
         warmup = round(recipe.warmup_epochs * self.steps_per_epoch)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
@@ -163,6 +163,7 @@ class _Run:
             "test_acc": math.nan if diverged else accuracy(model, data.x_test, data.y_test, data,
                                                            precision=recipe.precision),
             "seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu_start,
             "diverged_step": diverged_step,
         }
 
@@ -206,7 +207,8 @@ def train(
 
     Returns:
         One dict per epoch: epoch, lr, train_loss, train_acc, max_step_loss (the largest
-        finite loss of a step in the epoch), test_acc, seconds, diverged_step (the global step
+        finite loss of a step in the epoch), test_acc, seconds (wall clock), cpu_seconds (the
+        process's CPU time, all threads: what the epoch cost), diverged_step (the global step
         whose loss was not finite, else NaN), and any ``hooks.epoch_metrics``.
 
     Raises:

@@ -83,6 +83,14 @@ def _load_trained(path: Path, spec: ModelSpec) -> TrainedModel:
                         record)
 
 
+def _cpu_time(history: pd.DataFrame) -> dict[str, float | int]:
+    """What the training cost in CPU-hours (the process's CPU time, all threads, as the history
+    records it per epoch), and how many epochs lack that record (trained by older code)."""
+    cpu = history["cpu_seconds"] if "cpu_seconds" in history else pd.Series(
+        float("nan"), index=history.index)
+    return {"cpu_hours": float(cpu.sum()) / 3600, "epochs_without_cpu_time": int(cpu.isna().sum())}
+
+
 def snapshot_epochs(path: Path) -> list[int]:
     """The epochs whose weights a stored model artifact keeps (``epochNNN.pt``)."""
     return sorted(int(p.stem.removeprefix("epoch")) for p in path.glob("epoch*.pt"))
@@ -171,6 +179,7 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
         "conv_layers": facts.conv_layers, "parameters": facts.parameters,
         "train_seconds": float(history["seconds"].sum()),
         "seconds_per_epoch": float(history["seconds"].median()),
+        **_cpu_time(history),
         "stored_weights": "conv/linear weights fp16" if half else "fp32",
         "snapshot_epochs": sorted(keep),
         "data_fingerprint": fingerprint(dataset), **machine_record(recipe.device),
