@@ -29,6 +29,7 @@ def test_check_cells_are_removed_and_figure_and_table_cells_fold_their_code() ->
                     name, cell.source[:60])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", chapter_names(ROOT))
 def test_chapter_runs_with_the_smoke_profile(name: str, project: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,6 +72,7 @@ def test_bad_values_stop_before_papermill_and_leave_nothing(parameters: dict, me
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_chapter_reports_one_line_and_leaves_no_partial_file(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bnnoise.build.runner import ChapterError
@@ -84,6 +86,7 @@ def test_a_failing_chapter_reports_one_line_and_leaves_no_partial_file(
         (tmp_path / "out").glob(".partial-*"))
 
 
+@pytest.mark.slow
 def test_publish_takes_only_the_published_profile_and_bad_values_stop_in_one_line() -> None:
     # that a rerun goes to a run folder is tested end to end in test_safe_reruns.py
     import subprocess
@@ -106,6 +109,7 @@ def printed_text(notebook: Path) -> str:
                      for o in c.get("outputs", []))
 
 
+@pytest.mark.slow
 def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BNNOISE_ROOT", str(project))
@@ -120,6 +124,7 @@ def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
     assert "BN trajectory there (%)" in text and "No training trajectory yet" not in text
 
 
+@pytest.mark.slow
 def test_cifar100_chapter_puts_both_datasets_side_by_side_on_smoke(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BNNOISE_ROOT", str(project))

@@ -66,6 +66,7 @@ def test_ranking_measures_recovery_against_the_standard_deployment() -> None:
     assert "512 unlabelled training images" in ranking.loc["recalibrated", "cost"]
 
 
+@pytest.mark.slow
 def test_mechanism_sweeps_run_on_the_smoke_profile(tmp_path: Path, monkeypatch) -> None:
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     profile = load_profile("smoke", root=tmp_path)

@@ -56,6 +56,7 @@ def _published(project: Path) -> dict[str, str]:
     return _hashes(project / "book", project / "data" / "results")
 
 
+@pytest.mark.slow
 def test_a_smoke_rerun_from_the_command_line_goes_to_a_run_folder_and_leaves_the_book(
         scratch: Path) -> None:
     before = _published(scratch)
@@ -130,6 +131,7 @@ def _midway_chapter(project: Path) -> str:
     return "99_midway"
 
 
+@pytest.mark.slow
 def test_a_failed_publish_leaves_the_published_tables_as_they_were(
         scratch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     name = _midway_chapter(scratch)

@@ -73,7 +73,7 @@ def test_checkpoint_of_another_recipe_is_refused(tiny_data, tmp_path) -> None:
         train(_fresh(), tiny_data, other, checkpoint=ckpt)
 
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["fp32", pytest.param("bf16", marks=pytest.mark.slow)])
 def test_training_learns_the_synthetic_task(tiny_data, precision: str) -> None:
     model = _fresh()
     history = train(model, tiny_data, Recipe(epochs=6, batch_size=32, lr=0.05, seed=0,

@@ -20,6 +20,7 @@ def _snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
                                "HOME": str(project), "OMP_NUM_THREADS": "1"})
 
 
+@pytest.mark.slow
 def test_smoke_workflow_trains_and_sweeps_every_model_once(tmp_path: Path) -> None:
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     run = _snakemake(tmp_path, "sweeps", "--config", "profile=smoke", "grids=main")
@@ -46,6 +47,7 @@ def paper_dry_run(paper_project: Path) -> subprocess.CompletedProcess:
     return _snakemake(paper_project, "-n", "-p", "--config", "profile=paper")
 
 
+@pytest.mark.slow
 def test_paper_profile_dry_run_lists_one_job_per_model_and_sweep(
         paper_project: Path, paper_dry_run: subprocess.CompletedProcess) -> None:
     run = paper_dry_run
@@ -73,6 +75,7 @@ def _jobs(dry_run_output: str) -> dict[str, list[str]]:
     return jobs
 
 
+@pytest.mark.slow
 def test_dry_run_shows_one_device_for_every_job_and_gpus_for_auto_or_cuda(
         tmp_path: Path, paper_dry_run: subprocess.CompletedProcess) -> None:
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
