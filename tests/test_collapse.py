@@ -89,3 +89,41 @@ def test_collapse_adjusted_average_uses_the_exact_probability() -> None:
     argmax = collapse_adjusted_average(_table(rows), probs, "accuracy_argmax")
     assert argmax.estimate == pytest.approx((0.5 * 0.1 + 0.5 * 0.615) / 0.8)
     assert 0 < wrong.standard_error < 0.05
+
+
+def test_running_variance_table_counts_the_channels_small_for_their_layer() -> None:
+    import torch
+    from torch import nn
+
+    from bnnoise.noise.collapse import running_variance_table
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 2, 1),
+                        nn.BatchNorm2d(2))
+    net[1].running_var = torch.tensor([2.0, 2.0, 2.0, 1e-4])   # median 2: 1e-4 < 2e-3
+    net[4].running_var = torch.tensor([1.0, 3.0])
+    table = running_variance_table(net)
+    assert table["layer"].tolist() == ["1", "4"]
+    assert table["channels"].tolist() == [4, 2]
+    assert table["small_share"].tolist() == [0.25, 0.0]
+    assert table["smallest_to_median"].tolist() == pytest.approx([5e-5, 0.5])
+    assert running_variance_table(nn.Sequential(nn.Conv2d(3, 4, 3))).empty
+
+
+def test_variance_trajectory_follows_a_run_through_its_snapshots(project) -> None:
+    from bnnoise.config import load_profile
+    from bnnoise.pipeline.progress import variance_trajectory
+    from bnnoise.pipeline.specs import profile_specs
+    from bnnoise.pipeline.trained import profile_model
+    from bnnoise.store import ArtifactStore
+
+    profile = load_profile("smoke", root=project)
+    spec = profile_specs(profile, "length_pilot")[0]   # 3 epochs, a snapshot every 2
+    run = profile_model(profile, spec)
+    table = variance_trajectory(ArtifactStore(profile.store_dir), run, profile.noise)
+    assert sorted(set(table["epoch"])) == [2, 3]
+    assert len(table) == 2 * len(profile.noise.etas)
+    for _, part in table.groupby("epoch"):
+        probabilities = part.sort_values("eta")["collapse_probability"].to_numpy()
+        assert ((probabilities >= 0) & (probabilities <= 1)).all()
+        assert (np.diff(probabilities) >= 0).all()   # more noise, more collapse
+        assert part["small_variance_share"].nunique() == 1

@@ -64,6 +64,30 @@ def collapse_table(model: nn.Module, etas: list[float], scale: str = "std",
                                                   for e in etas]})
 
 
+SMALL_VARIANCE_RATIO = 1e-3
+"""A BatchNorm channel's running variance counts as small below this fraction of its layer's
+median: such channels are the first to go negative under noise scaled by the layer's spread."""
+
+
+def running_variance_table(model: nn.Module, ratio: float = SMALL_VARIANCE_RATIO
+                           ) -> pd.DataFrame:
+    """Per BatchNorm layer of ``model`` (in order): ``layer``, ``channels``, ``median`` running
+    variance, ``smallest_to_median`` (the smallest variance over the median) and
+    ``small_share``, the share of channels whose running variance lies below ``ratio`` times
+    the layer's median. Empty for a network without BatchNorm."""
+    rows = []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.running_var is not None:
+            var = module.running_var.detach().double().cpu().numpy()
+            median = float(np.median(var))
+            rows.append({"layer": name, "channels": len(var), "median": median,
+                         "smallest_to_median": float(var.min()) / median if median > 0
+                         else np.nan,
+                         "small_share": float((var < ratio * median).mean())})
+    return pd.DataFrame(rows, columns=["layer", "channels", "median", "smallest_to_median",
+                                       "small_share"])
+
+
 def collapse_check(draws: pd.DataFrame, probabilities: pd.DataFrame, keys: list[str]
                    ) -> pd.DataFrame:
     """Sampled collapse rates beside the exact probabilities, per (keys, eta).

@@ -15,6 +15,7 @@ import pandas as pd
 from bnnoise.config import Profile
 from bnnoise.config.setups import NoiseProtocol
 from bnnoise.data import DataCache
+from bnnoise.noise.collapse import collapse_table, running_variance_table
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, is_swept, noise_sweep, run_key
 from bnnoise.pipeline.trained import TrainedModel, load_snapshot, snapshot_epochs
 from bnnoise.stats import mean_ci
@@ -56,6 +57,33 @@ def sweep_snapshots(store: ArtifactStore, run: TrainedModel, protocol: NoiseProt
                       "clean_accuracy": clean, "avg_normalized_accuracy": float(value)}
                      for draw, value in per_draw.items()]
     return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+
+
+def variance_trajectory(store: ArtifactStore, run: TrainedModel, protocol: NoiseProtocol
+                        ) -> pd.DataFrame:
+    """How training length changes a run's BatchNorm statistics: per stored epoch (snapshots
+    and the final model) and eta of ``protocol``, the exact collapse probability under noise on
+    every array (:func:`bnnoise.noise.collapse.collapse_probability`) and the share of all BN
+    channels whose running variance is small for its layer
+    (:func:`bnnoise.noise.collapse.running_variance_table`). Empty for a network without BN.
+    Snapshots hold their running variances in half precision, as stored; the final model in
+    fp32."""
+    identity = dict(zip(RUN_COLUMNS, run_key(run), strict=True))
+    rows = []
+    for epoch, model in snapshot_runs(store, run):
+        layers = running_variance_table(model.model)
+        if layers.empty:
+            return pd.DataFrame(columns=VARIANCE_COLUMNS)
+        small = float((layers["small_share"] * layers["channels"]).sum() / layers["channels"].sum())
+        for eta, p in collapse_table(model.model, list(protocol.etas), protocol.scale,
+                                     protocol.kind).itertuples(index=False):
+            rows.append({**identity, "epoch": epoch, "eta": eta, "collapse_probability": p,
+                         "small_variance_share": small})
+    return pd.DataFrame(rows, columns=VARIANCE_COLUMNS)
+
+
+VARIANCE_COLUMNS = [*RUN_COLUMNS, "epoch", "eta", "collapse_probability", "small_variance_share"]
+"""Columns of :func:`variance_trajectory`."""
 
 
 def swept_runs(profile: Profile, runs: list[TrainedModel]) -> list[TrainedModel]:
