@@ -19,25 +19,15 @@ import math
 import pandas as pd
 
 from bnnoise.analysis.study import PUBLISHED
+from bnnoise.rules import RULES
 from bnnoise.stats import Difference, Rule, mean_ci, normal_difference, slope, welch_difference
 
-BN_GAP_RULE = Rule(margin=2.0, unit=" points")
-"""Claim 1, BN lowers noise resistance: no-BN minus BN average normalized accuracy, points.
-A gap smaller than 2 points would not matter to a hardware designer."""
-
-GROWTH_RULE = Rule(margin=0.0, unit=" points per BN layer")
-"""Claim 2, the harm grows with the number of BN layers: the slope of the harm (no-BN minus BN
-across depths; the drop of the partially normalized network's average in the controlled series)
-per BN layer."""
-
-ROBUST_THRESHOLD = 90.0
-ROBUST_RULE = Rule(margin=0.0, unit=" points")
-"""Claim 4, networks without BN stay robust: their average normalized accuracy minus 90 %
-(the study reports 91.95 % and 93.80 %)."""
-
-HEADLINE_TOLERANCE = 5.0
-"""Claim 3, the headline numbers: a published number is matched when it lies within our 95 %
-interval widened by 5 points on each side (the protocol's unknowns); otherwise contradicted."""
+BN_GAP_RULE = RULES["bn_gap"].rule
+GROWTH_RULE = RULES["bn_growth"].rule
+ROBUST_RULE = RULES["robust"].rule
+ROBUST_THRESHOLD = RULES["robust"].value
+HEADLINE_TOLERANCE = RULES["headline"].value
+"""The claims' rules, as :data:`bnnoise.rules.RULES` fixes and words them."""
 
 COLUMNS = ["claim", "dataset", "subject", "target", "scoring", "estimate", "low", "high",
            "interval", "verdict", "rule"]

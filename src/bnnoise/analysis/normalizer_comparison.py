@@ -16,14 +16,10 @@ import pandas as pd
 from bnnoise.analysis.claims import BN_GAP_RULE, COLUMNS, arm_difference, claim_row
 from bnnoise.figures.style import clip_normalized
 from bnnoise.nets.norms import parse_norm
+from bnnoise.rules import RULES
 from bnnoise.stats import Verdict, mean_ci
 
-ANSWER_RULE = (
-    "batch statistics: every normalizer with batch statistics lowers noise resistance "
-    "(verdict reproduced) and every one without does not (verdict contradicted); "
-    "normalization as such: every normalizer, with or without batch statistics, lowers it; "
-    "neither: no normalizer lowers it (all contradicted); otherwise mixed or inconclusive"
-)
+ANSWER_RULE = RULES["normalizer_answer"].wording
 """How the per-normalizer verdicts answer the question, per target set and scoring."""
 
 UNANSWERABLE = "not answerable"

@@ -22,6 +22,7 @@ from IPython.display import Markdown
 from bnnoise.config import Profile
 from bnnoise.pages.elements import download_link, numbered_table
 from bnnoise.pages.provenance import script_table_markdown
+from bnnoise.rules import RULES
 
 
 def pilot_path(profile: Profile, model: str, norm: str) -> Path:
@@ -69,9 +70,9 @@ def pilot_table(profile: Profile, model: str, norm: str, name: str = "tbl-pilot"
     return Markdown(f"{table.data}\nEvery epoch of every run: {download_link(path, profile)}")
 
 
-LENGTH_TOLERANCE = 0.005
+LENGTH_TOLERANCE = RULES["training_length"].value
 """How close (as a fraction of the test set: 0.5 points) a shorter training must come to the
-longest pilot run's clean accuracy to be chosen instead."""
+longest pilot run's clean accuracy to be chosen instead (:data:`bnnoise.rules.RULES`)."""
 
 
 def length_choice(clean_accuracy: dict[int, float], tolerance: float = LENGTH_TOLERANCE) -> int:

@@ -13,7 +13,8 @@ from bnnoise.figures.noise_figures import TARGET_LABEL
 from bnnoise.pages.elements import numbered_table
 from bnnoise.pages.noise_tables import BN_LABEL, _interval
 from bnnoise.pipeline.remedies import RECOVERY_RULE
-from bnnoise.stats import Difference, Rule, Verdict
+from bnnoise.rules import RULES
+from bnnoise.stats import Difference, Verdict
 
 REMEDY_LABEL = {"standard": "none (as trained)", "clamped": "variances clamped at 0",
                 "gain": "noise on the BN gain and shift", "folded": "BN folded into the convs",
@@ -200,9 +201,9 @@ def normalizer_verdicts(gaps: pd.DataFrame, answer: pd.DataFrame, scoring: str =
                                        zip(g["model"], g["target"], strict=True)]})
 
 
-LITERATURE_RULE = Rule(margin=0.0, unit=" points")
-"""The rule that judges a statement of the literature by the recovery it predicts: confirmed
-when the 95 % interval lies above 0, contradicted when it lies below 0, else inconclusive."""
+LITERATURE_RULE = RULES["literature"].rule
+"""The rule that judges a statement of the literature by the recovery it predicts
+(:data:`bnnoise.rules.RULES`, ``literature``)."""
 
 LITERATURE_VERDICT = {Verdict.REPRODUCED: "confirmed", Verdict.CONTRADICTED: "contradicted",
                       Verdict.INCONCLUSIVE: "inconclusive at this power"}

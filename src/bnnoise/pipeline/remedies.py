@@ -20,7 +20,8 @@ from bnnoise.noise.deployments import STANDARD
 from bnnoise.pipeline.specs import model_config, profile_specs, recipe_of
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, is_swept, noise_sweep, run_key
 from bnnoise.pipeline.trained import TrainedModel, trained_model
-from bnnoise.stats import Difference, Rule, mean_ci, welch_difference
+from bnnoise.rules import RULES
+from bnnoise.stats import Difference, mean_ci, welch_difference
 from bnnoise.store import ArtifactStore, read_only
 
 REMEDY_COLUMNS = [*RUN_COLUMNS, "deployment", "images", "train_noise", "target", "draw",
@@ -38,10 +39,9 @@ REMEDY_COSTS = {
 }
 """What each remedy costs in deployment, in words (shown beside the ranking)."""
 
-RECOVERY_RULE = Rule(margin=2.0, unit=" points")
-"""A remedy helps when its average normalized accuracy exceeds the standard deployment's:
-reproduced if the 95 % interval of the difference (Welch, over draws) lies above zero,
-contradicted if it lies below 2 points."""
+RECOVERY_RULE = RULES["recovery"].rule
+"""A remedy helps when its average normalized accuracy exceeds the standard deployment's
+(:data:`bnnoise.rules.RULES`, ``recovery``)."""
 
 
 def mechanism_runs(runs: list[TrainedModel], models: tuple[str, ...]) -> list[TrainedModel]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats as scipy_stats
 
+from bnnoise.rules import RULES
 from bnnoise.stats import Difference, Rule, Verdict, mean_ci, welch_difference
 
 
@@ -150,7 +151,7 @@ def welch_check(claim: str, measure: str, larger: Sequence[float] | np.ndarray,
 
     Non-finite values are left out; with fewer than two values on a side there is no interval
     and the verdict is inconclusive."""
-    rule = rule or Rule()
+    rule = rule or RULES["theory_default"].rule
     a, b = _clean(larger), _clean(smaller)
     groups = f"{len(a)} vs {len(b)} runs"
     if len(a) < 2 or len(b) < 2:
@@ -163,7 +164,7 @@ def welch_check(claim: str, measure: str, larger: Sequence[float] | np.ndarray,
 def one_sample_check(claim: str, measure: str, values: Sequence[float] | np.ndarray,
                      reference: float = 0.0, rule: Rule | None = None) -> Check:
     """Test "the mean of ``values`` exceeds ``reference``" with a Student-t interval."""
-    rule = rule or Rule()
+    rule = rule or RULES["theory_default"].rule
     a = _clean(values)
     if len(a) < 2:
         return Check(claim, measure, Verdict.INCONCLUSIVE, rule, None, f"{len(a)} runs",
@@ -200,7 +201,7 @@ def newcombe_difference(events_a: int, trials_a: int, events_b: int, trials_b: i
 def proportion_check(claim: str, measure: str, events_a: int, trials_a: int, events_b: int,
                      trials_b: int, rule: Rule | None = None) -> Check:
     """Test "the share of events in a exceeds that in b" (e.g. diverged runs)."""
-    rule = rule or Rule()
+    rule = rule or RULES["theory_default"].rule
     groups = f"{events_a} of {trials_a} vs {events_b} of {trials_b}"
     if trials_a < 1 or trials_b < 1:
         return Check(claim, measure, Verdict.INCONCLUSIVE, rule, None, groups, "no runs")
@@ -222,6 +223,6 @@ def combine(verdicts: Iterable[Verdict]) -> Verdict:
 def all_of(claim: str, measure: str, parts: Sequence[Check], rule: Rule | None = None
            ) -> Check:
     """A claim made of ``parts`` (see :func:`combine`)."""
-    rule = rule or (parts[0].rule if parts else Rule())
+    rule = rule or (parts[0].rule if parts else RULES["theory_default"].rule)
     return Check(claim, measure, combine(p.verdict for p in parts), rule, parts=tuple(parts),
                  note="" if parts else "nothing to compare in this configuration")

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from bnnoise.nets.norms import parse_norm
-from bnnoise.stats import Rule, mean_ci
+from bnnoise.rules import RULES
+from bnnoise.stats import mean_ci
 from bnnoise.theory.literature import Check, Checks, all_of, one_sample_check, welch_check
 from bnnoise.theory.propagation_measures import (
     activation_variance,
@@ -179,7 +180,7 @@ def growth_checks(layers: pd.DataFrame) -> Checks:
     """
     per_seed = growth_per_seed(layers)
     resnets = per_seed[per_seed["model"].str.startswith("resnet")]
-    decades = Rule(unit=" decades")
+    decades = RULES["propagation_growth"].rule
 
     def part(model: str, init: str, norm: str, runs: pd.DataFrame, below: bool) -> Check:
         margin = np.log10(runs["depth"].to_numpy()) - np.log10(runs["growth"].to_numpy())

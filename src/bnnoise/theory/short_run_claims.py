@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from bnnoise.nets.norms import parse_norm
-from bnnoise.stats import Rule
+from bnnoise.rules import RULES
 from bnnoise.theory.literature import Check, Checks, all_of, proportion_check, welch_check
 
 RUN_KEYS = ["norm", "batch_size", "lr", "seed"]
@@ -146,4 +146,4 @@ def grouping_check(history: pd.DataFrame) -> Check:
         "normalizers that normalize several channels together switch channels off, "
         "normalizers of single channels do not",
         f"share of dead channels after training, runs with {names['grouped']} minus runs with "
-        f"{names['alone']}", dead(grouped), dead(alone), Rule())
+        f"{names['alone']}", dead(grouped), dead(alone), RULES["theory_default"].rule)

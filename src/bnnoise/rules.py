@@ -1,0 +1,135 @@
+"""Every decision rule of the book, once: what it decides, its wording, the test that pins it and
+the commit that first fixed it in its present form.
+
+A verdict or a choice in the book follows a rule written down before the data it judges. The
+code that applies a rule takes it from :data:`RULES` (``RULES["bn_gap"].rule``), never from a
+copy, so that the wording printed beside a verdict and the rule applied cannot drift apart; a
+test checks that every entry names a test that exists and a commit of the project's history.
+The interval rules are :class:`bnnoise.stats.Rule` objects; the others (tolerances, thresholds,
+a choice among pilot runs) carry their number in ``value`` and are applied by the function named
+in ``applied_by``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from bnnoise.stats import Rule
+
+
+@dataclass(frozen=True)
+class RegisteredRule:
+    """One rule of the book.
+
+    Attributes:
+        decides: the claim or choice it decides, in words.
+        wording: the rule in words, as the pages print it.
+        applied_by: the function (dotted path) that applies it.
+        test: the test (``tests/<file>.py::<name>``) that pins its outcomes.
+        fixed_in: the commit that first committed the rule in its present form.
+        rule: the interval rule, where the verdict is read off a 95 % interval.
+        value: the rule's number otherwise (a tolerance, a threshold).
+    """
+
+    decides: str
+    wording: str
+    applied_by: str
+    test: str
+    fixed_in: str
+    rule: Rule | None = None
+    value: float | None = None
+
+
+RULES: dict[str, RegisteredRule] = {
+    "bn_gap": RegisteredRule(
+        decides="Claim 1, BN lowers noise resistance (and each normalizer's gap in the "
+                "remedies chapter)",
+        wording="no-BN minus BN average normalized accuracy, points; a gap below 2 points "
+                "would not matter to a hardware designer",
+        applied_by="bnnoise.analysis.claims.bn_lowers_resistance", rule=Rule(2.0, " points"),
+        test="tests/test_reproduction_claims.py::test_bn_gap_outcomes", fixed_in="ee892e3"),
+    "bn_growth": RegisteredRule(
+        decides="Claim 2, the harm grows with the number of BN layers",
+        wording="the slope of the harm (no-BN minus BN across depths; the drop of the partially "
+                "normalized network's average in the controlled series) per BN layer",
+        applied_by="bnnoise.analysis.claims.harm_grows_across_depths",
+        rule=Rule(0.0, " points per BN layer"),
+        test="tests/test_reproduction_claims.py::test_depth_series_slope", fixed_in="ee892e3"),
+    "headline": RegisteredRule(
+        decides="Claim 3, the study's headline numbers",
+        wording="a published number is matched when it lies within our 95 % interval widened "
+                "by 5 points on each side (the protocol's unknowns); otherwise contradicted",
+        applied_by="bnnoise.analysis.claims.headline_numbers", value=5.0,
+        test="tests/test_reproduction_claims.py::test_headline_and_robustness",
+        fixed_in="ee892e3"),
+    "robust": RegisteredRule(
+        decides="Claim 4, networks without BN stay robust",
+        wording="their average normalized accuracy minus 90 % (the study reports 91.95 % and "
+                "93.80 %)",
+        applied_by="bnnoise.analysis.claims.no_bn_stays_robust", rule=Rule(0.0, " points"),
+        value=90.0, test="tests/test_reproduction_claims.py::test_headline_and_robustness",
+        fixed_in="ee892e3"),
+    "recovery": RegisteredRule(
+        decides="A remedy helps (remedies chapter)",
+        wording="the remedy's average normalized accuracy minus the standard deployment's "
+                "(Welch, over draws); contradicted if its interval lies below 2 points",
+        applied_by="bnnoise.pipeline.remedies.remedy_ranking", rule=Rule(2.0, " points"),
+        test="tests/test_remedies.py::test_ranking_measures_recovery_against_the_standard_"
+             "deployment", fixed_in="960162c"),
+    "literature": RegisteredRule(
+        decides="A statement of the literature about a remedy or a robust BN variant",
+        wording="confirmed when the 95 % interval of the recovery it predicts lies above 0, "
+                "contradicted when it lies below 0, else inconclusive",
+        applied_by="bnnoise.pages.mechanism_tables.literature_view", rule=Rule(0.0, " points"),
+        test="tests/test_remedies.py::test_literature_verdicts_follow_the_sign_of_the_recovery",
+        fixed_in="fea68e9"),
+    "normalizer_answer": RegisteredRule(
+        decides="Is it batch statistics or normalization as such?",
+        wording="batch statistics: every normalizer with batch statistics lowers noise "
+                "resistance (verdict reproduced) and every one without does not (verdict "
+                "contradicted); normalization as such: every normalizer, with or without batch "
+                "statistics, lowers it; neither: no normalizer lowers it (all contradicted); "
+                "otherwise mixed or inconclusive",
+        applied_by="bnnoise.analysis.normalizer_comparison.normalizer_answer",
+        test="tests/test_normalizers.py::test_the_answer_follows_the_fixed_rule",
+        fixed_in="5b63736"),
+    "propagation_growth": RegisteredRule(
+        decides="Lubana et al.'s claims on activation growth at initialisation",
+        wording="the log10 distance of the growth to the linear bound, decades: reproduced "
+                "when its 95 % interval lies on the claimed side of 0",
+        applied_by="bnnoise.theory.propagation.growth_checks", rule=Rule(0.0, " decades"),
+        test="tests/test_propagation.py::test_growth_claims_reproduced_contradicted_and_"
+             "inconclusive", fixed_in="bd906ed"),
+    "theory_default": RegisteredRule(
+        decides="The other claims of the normalization literature (short runs, dead channels)",
+        wording="reproduced if the 95 % CI of the difference lies above 0; contradicted if it "
+                "lies below 0; otherwise inconclusive at this power",
+        applied_by="bnnoise.theory.literature.welch_check", rule=Rule(),
+        test="tests/test_claims.py::test_welch_check_gives_each_of_the_three_verdicts",
+        fixed_in="bd906ed"),
+    "learning_rate_pilot": RegisteredRule(
+        decides="The peak learning rate of a pilot",
+        wording="the rate of the best final test accuracy among the runs that did not diverge",
+        applied_by="bnnoise.analysis.pilots.pilot_choice",
+        test="tests/test_report.py::test_pilot_choice_takes_the_best_rate_that_did_not_diverge",
+        fixed_in="86fdcde"),
+    "training_length": RegisteredRule(
+        decides="How long the converged tier trains",
+        wording="the smallest pilot length whose clean accuracy (full test set, fp32) lies "
+                "within 0.5 points of the longest pilot run's",
+        applied_by="bnnoise.analysis.pilots.length_choice", value=0.005,
+        test="tests/test_report.py::test_the_training_length_rule_takes_the_shortest_run_close_"
+             "to_the_longest", fixed_in="fb6a076"),
+}
+
+
+def rule_table() -> pd.DataFrame:
+    """Every rule as one row: name, what it decides, its wording (with the interval rule's own
+    text where it has one), the test that pins it and the commit that fixed it."""
+    return pd.DataFrame([
+        {"rule": name, "decides": r.decides,
+         "wording": r.wording + (f" ({r.rule.text()})" if r.rule is not None else ""),
+         "applied by": r.applied_by, "test": r.test, "fixed in": r.fixed_in}
+        for name, r in RULES.items()])
