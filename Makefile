@@ -7,7 +7,7 @@ NB ?= all
 ARGS ?=
 BUILD_DIR ?= _build
 
-.PHONY: help env book check-pages chromium test lint chapter publish train sweep short-runs campaign data benchmark clean
+.PHONY: help env book-env book check-pages chromium test lint chapter publish train sweep short-runs campaign data benchmark clean
 
 help:
 	@echo "make book                     build the HTML book from the committed results"
@@ -23,22 +23,32 @@ help:
 	@echo "make data DATA_DIR=dir        download CIFAR-10/100 with torchvision (needs internet)"
 	@echo "make benchmark                time training and noise sweeps against plain baselines"
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+# Two layers of the same venv: what renders the book (requirements-book.txt: no PyTorch), and
+# everything else on top (requirements.txt, which includes it, and the library itself).
+$(VENV)/.book-installed: requirements-book.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-book.txt
+	touch $@
+
+$(VENV)/.installed: requirements.txt requirements-book.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
-	touch $@
+	touch $@ $(VENV)/.book-installed
 
 env: $(VENV)/.installed
 
-book: env
+book-env: $(VENV)/.book-installed
+
+book: book-env
 	$(VENV)/bin/jupyter-book build . --path-output $(BUILD_DIR) -W -n --keep-going
 	@echo "The book is at $(abspath $(BUILD_DIR))/_build/html/index.html"
 
 # Every page in headless Chromium (Debian's /usr/bin/chromium, or CHROMIUM=...): images, clipped
 # tables and figures, error output, links, maths; full-page screenshots in $(BUILD_DIR)/screenshots.
-check-pages: book chromium
+check-pages: env book chromium
 	$(PY) book_check/selftest.py
 	$(PY) book_check/check_pages.py --html $(BUILD_DIR)/_build/html --screenshots $(BUILD_DIR)/screenshots
 

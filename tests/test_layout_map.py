@@ -66,7 +66,7 @@ def test_tables_rendered_inside_a_library_function_are_found_in_its_source(
         tmp_path: Path) -> None:
     path = _chapter(tmp_path / "43_demo.ipynb", [
         ("code", "from bnnoise.pages.mechanism_tables import remedy_tables\n"
-                 "from bnnoise.analysis.pilots import pilot_table\n"
+                 "from bnnoise.pages.pilot_tables import pilot_table\n"
                  'remedy_tables(ranking, "Caption.")\npilot_table(cfg, "vgg16", "none")', []),
     ])
     labels = [item.label for item in chapter_map(path).items]

@@ -222,7 +222,8 @@ def test_pilot_choice_takes_the_best_rate_that_did_not_diverge() -> None:
 
 
 def test_pilot_table_names_the_choice_and_links_every_epoch(project: Path) -> None:
-    from bnnoise.analysis.pilots import pilot_path, pilot_table
+    from bnnoise.analysis.pilots import pilot_path
+    from bnnoise.pages.pilot_tables import pilot_table
 
     profile = load_profile("smoke", root=project)
     assert "No learning-rate pilot" in pilot_table(profile, "vgg16", "none").data

@@ -4,7 +4,7 @@ trains, and why.
 ``scripts/pilot_lr.py`` trains one network briefly at several peak learning rates (the profile's
 recipe otherwise) and writes one row per run and epoch to :func:`pilot_path`; the training
 chapter shows the last epoch of each run (:func:`pilot_summary`) and the choice it supports
-(:func:`pilot_choice`) as one table (:func:`pilot_table`).
+(:func:`pilot_choice`) as one table (:func:`bnnoise.pages.pilot_tables.pilot_table`).
 
 The training-length pilot is the profile's ``length_pilot`` grid (ResNet20 with BN trained for
 30, 40 and 60 epochs, stored like every model); :func:`length_choice` is the rule that turns its
@@ -17,11 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown
 
 from bnnoise.config import Profile
-from bnnoise.pages.elements import download_link, numbered_table
-from bnnoise.pages.provenance import script_table_markdown
 from bnnoise.rules import RULES
 
 
@@ -47,27 +44,6 @@ def pilot_choice(summary: pd.DataFrame) -> float:
     if stable.empty:
         raise ValueError("every pilot run diverged: no learning rate to choose")
     return float(stable.sort_values("test_acc", ascending=False)["peak_lr"].iloc[0])
-
-
-def pilot_table(profile: Profile, model: str, norm: str, name: str = "tbl-pilot") -> Markdown:
-    """The pilot of ``model`` with ``norm`` as a numbered table (last epoch of each run, best
-    first; the chosen rate and the recipe's rate in the caption) with a link to every epoch of
-    every run, or a sentence when the profile has no such pilot."""
-    path = pilot_path(profile, model, norm)
-    if not path.is_file():
-        return Markdown(f"*No learning-rate pilot of {model} ({norm}) for profile "
-                        f"{profile.name}.*")
-    summary = pilot_summary(pd.read_csv(path))
-    shown = pd.DataFrame({
-        "peak learning rate": summary["peak_lr"], "gradient clip": summary["grad_clip"],
-        "epochs": summary["epoch"], "training loss": summary["train_loss"].round(3),
-        "test accuracy (%)": (100 * summary["test_acc"]).round(1),
-        "diverged": summary["diverged"].map({True: "yes", False: "no"})})
-    caption = (f"Learning-rate pilot of {model} ({norm}), last epoch of each run, best first. "
-               f"Chosen: {pilot_choice(summary):g}; the recipe's rate is {profile.recipe.lr:g}.")
-    table = numbered_table(shown, caption, name,
-                           provenance=script_table_markdown(path, "scripts/pilot_lr.py"))
-    return Markdown(f"{table.data}\nEvery epoch of every run: {download_link(path, profile)}")
 
 
 LENGTH_TOLERANCE = RULES["training_length"].value
