@@ -115,6 +115,17 @@ class _Run:
     generator: torch.Generator
     steps_per_epoch: int
 
+    @classmethod
+    def start(cls, model: nn.Module, data: Dataset, recipe: Recipe) -> _Run:
+        """A fresh run: the model on the recipe's device (channels last), a new optimizer, the
+        generator seeded with the recipe's seed."""
+        model.to(device=recipe.device, memory_format=torch.channels_last)
+        n = len(data.y_train)
+        if n // recipe.batch_size < 1:  # the last incomplete batch of every epoch is dropped
+            raise ValueError(f"batch_size {recipe.batch_size} exceeds the {n} training images")
+        return cls(model, data, recipe, _optimizer(model, recipe),
+                   torch.Generator().manual_seed(recipe.seed), n // recipe.batch_size)
+
     def epoch(self, epoch: int, progress_bar: bool) -> dict[str, float]:
         """Train one epoch; return its history row (``diverged_step`` set if a loss was not
         finite, in which case the epoch stops at that step)."""
@@ -215,16 +226,9 @@ def train(
         FloatingPointError: a step's loss was not finite and ``stop_on_divergence`` is false.
     """
     hooks = hooks or TrainingHooks()
-    model.to(device=recipe.device, memory_format=torch.channels_last)
-    n = len(data.y_train)
-    if n // recipe.batch_size < 1:  # the last incomplete batch of every epoch is dropped
-        raise ValueError(f"batch_size {recipe.batch_size} exceeds the {n} training images")
-    run = _Run(model, data, recipe, _optimizer(model, recipe),
-               torch.Generator().manual_seed(recipe.seed), n // recipe.batch_size)
-    history: list[dict[str, float]] = []
-    machines: list[dict[str, Any]] = []
-    if checkpoint is not None and checkpoint.exists():
-        history, machines = resume(checkpoint, recipe, model, run.optimizer, run.generator)
+    run = _Run.start(model, data, recipe)
+    history, machines = (resume(checkpoint, recipe, model, run.optimizer, run.generator)
+                         if checkpoint is not None and checkpoint.exists() else ([], []))
     machines = machines_now(machines, len(history) + 1, recipe.device)
     if _diverged(history) and not stop_on_divergence:
         raise FloatingPointError(f"checkpoint {checkpoint} holds a diverged run")

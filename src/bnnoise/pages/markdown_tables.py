@@ -143,35 +143,10 @@ def _header(column: str, headers: Mapping[str, str]) -> str:
     return label.replace("-", "\u2011")
 
 
-def numbered_table(table: pd.DataFrame, caption: str, name: str,
-                   headers: Mapping[str, str] | None = None, *, digits: int = 3,
-                   merge_ci: bool = False, percent: tuple[str, ...] = (),
-                   provenance: str | None = None) -> Markdown:
-    """A table the book numbers and can reference as ``{numref}`name```.
-
-    Args:
-        table: the rows to show (never its index); keep it to what fits the 704 px column
-            (about seven short columns), or split it.
-        caption: the table's caption.
-        name: its label.
-        headers: human headers with units, ``{column: label}``; other columns get
-            :data:`HEADERS` or their name with spaces, ``<x>_ci95`` columns "± 95 % CI".
-        digits: significant digits of floats (see :func:`format_number`).
-        merge_ci: show ``<x>`` and ``<x>_ci95`` as one column "mean ± half-width", and
-            ``ci_low`` and ``ci_high`` as one column "low – high".
-        percent: columns holding shares, shown in per cent (with their ``_ci95``); say so in
-            their header.
-        provenance: a MyST block (:func:`bnnoise.pages.provenance.provenance_markdown`)
-            placed under the table.
-
-    Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
-    """
-    headers = dict(headers or {})
-    shown = table.reset_index(drop=True).copy()
-    for column in percent:
-        for c in (column, f"{column}{CI_SUFFIX}"):
-            if c in shown:
-                shown[c] = 100 * shown[c]
+def _formatted_columns(shown: pd.DataFrame, headers: dict[str, str], digits: int,
+                       merge_ci: bool) -> tuple[list[tuple[str, pd.Series]], list[bool]]:
+    """The columns of :func:`numbered_table` as they are shown, each with its header, and
+    whether each is numeric (right-aligned)."""
     columns: list[tuple[str, pd.Series]] = []
     numeric: list[bool] = []
     bounds = merge_ci and {"ci_low", "ci_high"} <= set(shown.columns)
@@ -204,6 +179,39 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
             values = values.map(lambda v: unbreakable(v) if len(v) <= SHORT_CELL else v)
         columns.append((label, values))
         numeric.append(is_numeric)
+    return columns, numeric
+
+
+def numbered_table(table: pd.DataFrame, caption: str, name: str,
+                   headers: Mapping[str, str] | None = None, *, digits: int = 3,
+                   merge_ci: bool = False, percent: tuple[str, ...] = (),
+                   provenance: str | None = None) -> Markdown:
+    """A table the book numbers and can reference as ``{numref}`name```.
+
+    Args:
+        table: the rows to show (never its index); keep it to what fits the 704 px column
+            (about seven short columns), or split it.
+        caption: the table's caption.
+        name: its label.
+        headers: human headers with units, ``{column: label}``; other columns get
+            :data:`HEADERS` or their name with spaces, ``<x>_ci95`` columns "± 95 % CI".
+        digits: significant digits of floats (see :func:`format_number`).
+        merge_ci: show ``<x>`` and ``<x>_ci95`` as one column "mean ± half-width", and
+            ``ci_low`` and ``ci_high`` as one column "low – high".
+        percent: columns holding shares, shown in per cent (with their ``_ci95``); say so in
+            their header.
+        provenance: a MyST block (:func:`bnnoise.pages.provenance.provenance_markdown`)
+            placed under the table.
+
+    Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
+    """
+    headers = dict(headers or {})
+    shown = table.reset_index(drop=True).copy()
+    for column in percent:
+        for c in (column, f"{column}{CI_SUFFIX}"):
+            if c in shown:
+                shown[c] = 100 * shown[c]
+    columns, numeric = _formatted_columns(shown, headers, digits, merge_ci)
     labels = [label for label, _ in columns]
     if len(set(labels)) < len(labels):
         duplicates = sorted({label for label in labels if labels.count(label) > 1})

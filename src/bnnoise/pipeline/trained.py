@@ -24,7 +24,7 @@ from torch import nn
 from bnnoise.checkpoints import trained_on
 from bnnoise.config import Profile
 from bnnoise.config.setups import Recipe
-from bnnoise.data import DataCache, fingerprint
+from bnnoise.data import DataCache, Dataset, fingerprint
 from bnnoise.evaluation import predict_correct
 from bnnoise.hardware import check_precision, machine_record
 from bnnoise.nets.models import model_facts
@@ -151,6 +151,17 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     if model_facts(model).parameters >= SNAPSHOT_PARAMETER_LIMIT:
         keep = set()
 
+    hooks = _hooks(spec, recipe, keep, snapshot_dir, progress)
+    history = pd.DataFrame(train(model, dataset, recipe, checkpoint, hooks))
+    _store(store, spec, config, model, history, dataset, recipe.device, checkpoint,
+           snapshot_dir)
+    return _load_trained(store.load("models", spec.slug, config), spec)  # type: ignore[arg-type]
+
+
+def _hooks(spec: ModelSpec, recipe: Recipe, keep: set[int], snapshot_dir: Path,
+           progress: bool) -> TrainingHooks:
+    """What a training of ``spec`` reports and keeps: a progress line per epoch, and the
+    half-precision weights of the epochs in ``keep`` (written to ``snapshot_dir``)."""
     def save_snapshot(epoch: int, network: nn.Module) -> None:
         if epoch in keep:
             buffer = io.BytesIO()
@@ -163,8 +174,14 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
                   f"loss {row['train_loss']:.3f}, test acc {row['test_acc']:.4f}, "
                   f"{row['seconds']:.0f} s", flush=True)
 
-    hooks = TrainingHooks(progress=report, progress_bar=progress, snapshot=save_snapshot)
-    history = pd.DataFrame(train(model, dataset, recipe, checkpoint, hooks))
+    return TrainingHooks(progress=report, progress_bar=progress, snapshot=save_snapshot)
+
+
+def _store(store: ArtifactStore, spec: ModelSpec, config: dict[str, Any], model: nn.Module,
+           history: pd.DataFrame, dataset: Dataset, device: str, checkpoint: Path,
+           snapshot_dir: Path) -> None:
+    """Store a finished training: the weights as they will be evaluated (large models rounded
+    to half precision first), history, summary and snapshots; then drop its checkpoint."""
     keep = set(snapshot_epochs(snapshot_dir))  # also those of an earlier, interrupted call
     half = weights_in_half(model) if needs_half_storage(model) else []
     with torch.no_grad():  # the stored (rounded) weights are the model
@@ -182,7 +199,7 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
         **_cpu_time(history),
         "stored_weights": "conv/linear weights fp16" if half else "fp32",
         "snapshot_epochs": sorted(keep),
-        "data_fingerprint": fingerprint(dataset), **machine_record(recipe.device),
+        "data_fingerprint": fingerprint(dataset), **machine_record(device),
         "trained_on": trained_on(checkpoint),
     }
     with store.writer("models", spec.slug, config,
@@ -194,7 +211,6 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
             shutil.copy(snapshot_dir / f"epoch{epoch:03d}.pt", out / f"epoch{epoch:03d}.pt")
     checkpoint.unlink(missing_ok=True)
     shutil.rmtree(snapshot_dir, ignore_errors=True)
-    return _load_trained(store.load("models", spec.slug, config), spec)  # type: ignore[arg-type]
 
 
 def profile_model(profile: Profile, spec: ModelSpec, data: DataCache | None = None,
