@@ -8,8 +8,9 @@ import pandas as pd
 from bnnoise.build.data_page import _list_table
 from bnnoise.figures.noise_figures import progress_figure
 from bnnoise.figures.style import NORM_ORDER, PALETTE, norm_colors
-from bnnoise.pages.markdown_tables import configuration_rows, scientific
+from bnnoise.pages.markdown_tables import configuration_rows
 from bnnoise.pages.noise_tables import fit_view
+from bnnoise.pages.number_format import interval_text, scientific
 
 
 def test_an_unset_layer_filter_reads_as_all_layers() -> None:
@@ -83,8 +84,7 @@ def test_the_collapse_figure_has_a_panel_per_dataset_and_one_colour_per_network(
 
 
 def test_an_estimate_that_rounds_to_zero_has_no_minus_sign() -> None:
-    from bnnoise.pages.noise_tables import _interval
 
-    assert _interval(-0.001, -0.36, 0.35, 2) == "0.00 (−0.36 to 0.35)"
-    assert _interval(-1.25, -2.0, -0.5) == "−1.2 (−2.0 to −0.5)"
-    assert _interval(5.0, 1.0, 9.0) == "5.0 (1.0–9.0)"
+    assert interval_text(-0.001, -0.36, 0.35, 2) == "0.00 (−0.36 to 0.35)"
+    assert interval_text(-1.25, -2.0, -0.5) == "−1.2 (−2.0 to −0.5)"
+    assert interval_text(5.0, 1.0, 9.0) == "5.0 (1.0–9.0)"

@@ -10,14 +10,13 @@ from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullL
 
 from bnnoise.analysis.normalizer_comparison import mean_trajectories, uses_batch_statistics
 from bnnoise.figures.noise_figures import (
-    TARGET_LABEL,
     _label_twos_threes_and_fives,
-    _labelled,
     legend_below,
     normalized_ceiling,
     normalized_limits,
 )
 from bnnoise.figures.style import clip_normalized, colors_for, figure
+from bnnoise.labels import TARGET_LABEL, with_arm_labels
 from bnnoise.stats import mean_ci
 
 ARMS = {"recalibrated": "with BN, recalibrated", "standard": "with BN, not recalibrated",
@@ -107,7 +106,7 @@ def layer_figure(draws: pd.DataFrame) -> Figure:
     order), one panel per target set; colour: with/without BN, line style: eta; bands: 95 %
     intervals over the draws within [0, ceiling] (:func:`layer_bands`)."""
     bands = layer_bands(draws)
-    data = _labelled(bands).assign(η=bands["eta"].map(lambda e: f"η = {e:g}"))
+    data = with_arm_labels(bands).assign(η=bands["eta"].map(lambda e: f"η = {e:g}"))
     targets = list(dict.fromkeys(draws["target"]))
     fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
     palette = colors_for(list(dict.fromkeys(data["BN"])))
@@ -132,7 +131,7 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
     panel per target set; colour: with/without BN, marker: eta."""
     keys = ["norm", "target", "eta", "layer"]
     means = draws.groupby(keys, as_index=False)[["normalized_accuracy", "perturbation"]].mean()
-    data = _labelled(means).assign(lost=100 * (1 - means["normalized_accuracy"]),
+    data = with_arm_labels(means).assign(lost=100 * (1 - means["normalized_accuracy"]),
                                    η=means["eta"].map(lambda e: f"η = {e:g}"))
     targets = list(dict.fromkeys(data["target"]))
     fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)

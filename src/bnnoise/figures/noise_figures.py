@@ -18,14 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
-from bnnoise.figures.style import (
-    clip_band,
-    clip_normalized,
-    colors_for,
-    dataset_label,
-    figure,
-    model_colors,
-)
+from bnnoise.figures.style import clip_band, clip_normalized, colors_for, figure, model_colors
+from bnnoise.labels import TARGET_LABEL, dataset_label, with_arm_labels
 
 
 def _is_heading(handle: object) -> bool:
@@ -49,10 +43,7 @@ def legend_below(fig: Figure, ax: Axes, ncol: int = 4) -> None:
         fig.legend(*zip(*kept, strict=True), loc="outside lower center",
                    ncol=min(ncol, len(kept)), frameon=False)
 
-NORM_LABEL = {"bn": "with BN", "none": "without BN"}
 DASHES = {"with BN": "", "without BN": (4, 2)}
-TARGET_LABEL = {"all": "every array (all)", "trainable": "learnable parameters (trainable)",
-                "weights": "conv/linear weights (weights)"}
 
 
 def normalized_limits(*values: object) -> tuple[float, float]:
@@ -70,10 +61,6 @@ def normalized_ceiling(curve: pd.DataFrame) -> float:
     no row has a non-zero accuracy."""
     rows = curve[curve["accuracy"] > 0]
     return float((rows["normalized_accuracy"] / rows["accuracy"]).max()) if len(rows) else np.inf
-
-
-def _labelled(table: pd.DataFrame) -> pd.DataFrame:
-    return table.assign(BN=table["norm"].map(NORM_LABEL).fillna(table["norm"]))
 
 
 def _eta_axis(ax: Axes, etas: list[float]) -> None:
@@ -112,7 +99,7 @@ def _label_twos_threes_and_fives(value: float, _position: int) -> str:
 
 def training_curves(history: pd.DataFrame) -> Figure:
     """Test accuracy and training loss per epoch; colour: model, line style: with/without BN."""
-    data = _labelled(history).assign(test_acc_pct=100 * history["test_acc"])
+    data = with_arm_labels(history).assign(test_acc_pct=100 * history["test_acc"])
     fig, axes = figure(rows=2, height_per_row=2.8, sharex=True)
     palette = model_colors(list(data["model"]))
     for ax, (column, label) in zip(axes[:, 0], [("test_acc_pct", "test accuracy (%)"),
@@ -131,7 +118,7 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
     """Normalized accuracy versus eta with 95 % intervals (between 0 and the curve's
     :func:`normalized_ceiling`), one row of panels per target set and, when the summary holds
     two datasets, one column per dataset; for one scoring of non-finite outputs; log x axis."""
-    data = _labelled(summary[(summary["scoring"] == scoring) & (summary["eta"] > 0)])
+    data = with_arm_labels(summary[(summary["scoring"] == scoring) & (summary["eta"] > 0)])
     targets = list(dict.fromkeys(data["target"]))
     datasets = list(dict.fromkeys(data["dataset"]))
     fig, axes = figure(rows=len(targets), cols=len(datasets), height_per_row=2.6, sharex=True,
@@ -250,7 +237,7 @@ def progress_figure(progress: pd.DataFrame) -> Figure:
     """Average normalized accuracy against clean accuracy along training (one point per stored
     epoch; the first point of each line hollow, the last enlarged), one panel per target set,
     colour: model, solid/dashed: with/without BN."""
-    data = _labelled(progress).assign(clean_pct=100 * progress["clean_accuracy"],
+    data = with_arm_labels(progress).assign(clean_pct=100 * progress["clean_accuracy"],
                                       pct=100 * progress["avg_normalized_accuracy"])
     targets = list(dict.fromkeys(data["target"]))
     fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)

@@ -86,15 +86,6 @@ def colors_for(names: list[str]) -> dict[str, tuple[float, float, float]]:
             for i, name in enumerate(dict.fromkeys(names))}
 
 
-DATASET_LABEL = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
-"""How the book writes the datasets' names (others as they are)."""
-
-
-def dataset_label(dataset: str) -> str:
-    """The name of ``dataset`` as the book writes it (:data:`DATASET_LABEL`; others as given)."""
-    return DATASET_LABEL.get(dataset, dataset)
-
-
 MODEL_ORDER = ("resnet20", "resnet32", "resnet44", "resnet56", "vgg16", "vgg11", "resnet8")
 """The networks of the book in the order of their colours, so that a network has the same
 colour in every figure, whichever networks a figure shows."""

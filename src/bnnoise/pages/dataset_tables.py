@@ -12,8 +12,8 @@ from bnnoise.analysis.claims import verdict_counts
 from bnnoise.analysis.results import NoiseResults
 from bnnoise.analysis.study import chance_reading
 from bnnoise.data import num_classes_of
-from bnnoise.figures.style import dataset_label
-from bnnoise.pages.noise_tables import BN_LABEL, _interval
+from bnnoise.labels import BN_LABEL, dataset_label
+from bnnoise.pages.number_format import interval_text
 
 
 def _full(table: pd.DataFrame) -> pd.DataFrame:
@@ -36,7 +36,7 @@ def average_by_dataset_view(results: NoiseResults, scoring: str = "wrong") -> pd
     one column per dataset, for one scoring of non-finite outputs."""
     a = _full(results.average)
     a = a[a["scoring"] == scoring]
-    cells = a.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+    cells = a.assign(text=[interval_text(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
                            zip(a["avg_normalized_accuracy"], a["low"], a["high"], strict=True)])
     wide = cells.pivot_table(index=["model", "norm", "target"], columns="dataset",
                              values="text", aggfunc="first", sort=False).reset_index()

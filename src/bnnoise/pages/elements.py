@@ -24,12 +24,8 @@ from matplotlib.figure import Figure
 from myst_nb import glue
 
 from bnnoise.config import Profile
-from bnnoise.pages.markdown_tables import (
-    configuration_rows,
-    configuration_table,
-    format_number,
-    numbered_table,
-)
+from bnnoise.pages.markdown_tables import configuration_rows, configuration_table, numbered_table
+from bnnoise.pages.number_format import format_number
 from bnnoise.store import atomic_write_bytes
 
 __all__ = [

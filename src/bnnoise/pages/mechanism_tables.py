@@ -9,9 +9,9 @@ import pandas as pd
 from IPython.display import Markdown
 
 from bnnoise.analysis.normalizer_comparison import ROBUST_BN
-from bnnoise.figures.noise_figures import TARGET_LABEL
+from bnnoise.labels import BN_LABEL, TARGET_LABEL
 from bnnoise.pages.elements import numbered_table
-from bnnoise.pages.noise_tables import BN_LABEL, _interval
+from bnnoise.pages.number_format import interval_text
 from bnnoise.pipeline.remedies import RECOVERY_RULE
 from bnnoise.rules import RULES
 from bnnoise.stats import Difference, Verdict
@@ -71,9 +71,9 @@ def ranking_view(ranking: pd.DataFrame, target: str) -> pd.DataFrame:
     return pd.DataFrame({
         "remedy": [remedy_label(n, i, t) for n, i, t in
                    zip(r["remedy"], r["images"], r["train_noise"], strict=True)],
-        "avg. normalized acc. (%)": [_interval(v, lo, hi) for v, lo, hi in
+        "avg. normalized acc. (%)": [interval_text(v, lo, hi) for v, lo, hi in
                                      zip(r["average"], r["low"], r["high"], strict=True)],
-        "recovered (points)": [_interval(v, lo, hi) for v, lo, hi in
+        "recovered (points)": [interval_text(v, lo, hi) for v, lo, hi in
                                zip(r["recovered"], r["recovered_low"], r["recovered_high"],
                                    strict=True)],
         "gap to no BN closed (%)": [_percent(100 * v) for v in r["gap_closed"]],
@@ -169,7 +169,7 @@ def normalizer_view(summary: pd.DataFrame, scoring: str = "wrong") -> pd.DataFra
     seeds, clean accuracy and average normalized accuracy per target set (columns), best
     first under the last target set."""
     s = summary[summary["scoring"] == scoring]
-    cells = s.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+    cells = s.assign(text=[interval_text(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
                            zip(s["avg_normalized_accuracy"], s["low"], s["high"], strict=True)])
     wide = cells.pivot_table(index=["model", "norm", "batch_statistics", "seeds",
                                     "clean_accuracy"], columns="target", values="text",
@@ -194,7 +194,7 @@ def normalizer_verdicts(gaps: pd.DataFrame, answer: pd.DataFrame, scoring: str =
         "noise on": g["target"], "normalizer": g["norm"],
         "batch statistics": g["batch_statistics"].map({True: "yes", False: "no"}),
         "no norm. minus normalizer (points)": [
-            _interval(v, lo, hi) for v, lo, hi in zip(g["estimate"], g["low"], g["high"],
+            interval_text(v, lo, hi) for v, lo, hi in zip(g["estimate"], g["low"], g["high"],
                                                       strict=True)],
         "lowers noise resistance": g["verdict"],
         "answer for this target set": [answers.get((m, t), "") for m, t in
@@ -229,7 +229,7 @@ def literature_view(ranking: pd.DataFrame, robust_bn: pd.DataFrame | None = None
     rows = []
 
     def add(statement: str, source: str, r: pd.Series, worse: bool = False) -> None:
-        recovery = _interval(r["recovered"], r["recovered_low"], r["recovered_high"])
+        recovery = interval_text(r["recovered"], r["recovered_low"], r["recovered_high"])
         rows.append({"statement": statement, "source": source, "noise on": r["target"],
                      "evidence": f"{remedy_label(r['remedy'], r['images'], r['train_noise'])}: "
                                  f"{recovery} points",
@@ -255,7 +255,8 @@ def literature_view(ranking: pd.DataFrame, robust_bn: pd.DataFrame | None = None
             rows.append({
                 "statement": f"{ROBUST_BN[r['norm']]} is more noise resistant than standard BN",
                 "source": "{cite:t}`fagbohungbe2022l1`", "noise on": r["target"],
-                "evidence": f"{r['norm']} minus bn: {_interval(r['estimate'], r['low'], r['high'])}"
+                "evidence": f"{r['norm']} minus bn: "
+                            f"{interval_text(r['estimate'], r['low'], r['high'])}"
                             f" points (interval over {r['interval']})",
                 "verdict": _recovery_verdict(r["low"], r["high"])})
     return pd.DataFrame(rows, columns=["statement", "source", "noise on", "evidence",

@@ -13,19 +13,9 @@ from IPython.display import Markdown
 from bnnoise.analysis.claims import verdict_counts
 from bnnoise.analysis.results import NoiseResults, collapse_adjusted
 from bnnoise.analysis.study import PUBLISHED
-from bnnoise.figures.style import dataset_label
+from bnnoise.labels import BN_LABEL, dataset_label
 from bnnoise.pages.elements import numbered_table
-
-BN_LABEL = {"bn": "BN", "none": "no BN"}
-
-
-def _interval(value: float, low: float, high: float, digits: int = 1) -> str:
-    """``value (low–high)``, or ``value (low to high)`` when a bound is negative; minus signs
-    are typographic, and a number that rounds to zero has none."""
-    value, low, high = (round(x, digits) + 0.0 for x in (value, low, high))  # -0.0 -> 0.0
-    sep = " to " if low < 0 or high < 0 else "–"
-    text = f"{value:.{digits}f} ({low:.{digits}f}{sep}{high:.{digits}f})"
-    return text.replace("-", "−")
+from bnnoise.pages.number_format import interval_text
 
 
 def _drop_constant_seed(table: pd.DataFrame) -> pd.DataFrame:
@@ -80,7 +70,7 @@ def average_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
     (columns), for one scoring, with the study's number where it reported one."""
     a = results.average[(results.average["scoring"] == scoring)
                         & (results.average["placement"] == "all")]
-    cells = a.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+    cells = a.assign(text=[interval_text(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
                            zip(a["avg_normalized_accuracy"], a["low"], a["high"], strict=True)])
     wide = cells.pivot_table(index=["dataset", "model", "norm", "seed"], columns="target",
                              values="text", aggfunc="first").reset_index()
@@ -117,7 +107,7 @@ def scoring_view(results: NoiseResults) -> pd.DataFrame:
     a = results.average[(results.average["target"] == "all")
                         & (results.average["norm"] != "none")
                         & (results.average["placement"] == "all")]
-    cells = a.assign(text=[_interval(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
+    cells = a.assign(text=[interval_text(100 * v, 100 * lo, 100 * hi) for v, lo, hi in
                            zip(a["avg_normalized_accuracy"], a["low"], a["high"], strict=True)])
     wide = cells.pivot_table(index=["model", "seed"], columns="scoring", values="text",
                              aggfunc="first").reset_index()
@@ -137,7 +127,7 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
                         "the run's grids).* \n")
     shown = pd.DataFrame({
         "subject": rows["subject"], "target": rows["target"], "scoring": rows["scoring"],
-        "estimate (95 % CI)": [_interval(v, lo, hi, 1 if hi - lo >= 2 else 2) for v, lo, hi in
+        "estimate (95 % CI)": [interval_text(v, lo, hi, 1 if hi - lo >= 2 else 2) for v, lo, hi in
                                zip(rows["estimate"], rows["low"], rows["high"], strict=True)],
         "verdict": rows["verdict"]})
     if rows["dataset"].nunique() > 1:  # e.g. CIFAR-10 and CIFAR-100 rows of one claim
@@ -188,10 +178,10 @@ def adjusted_view(results: NoiseResults) -> pd.DataFrame:
         return a
     return pd.DataFrame({
         "model": a["model"], "seed": a["seed"], "scoring": a["scoring"],
-        "from the draws (%)": [_interval(v, lo, hi) for v, lo, hi in
+        "from the draws (%)": [interval_text(v, lo, hi) for v, lo, hi in
                                zip(a["sampled"], a["sampled_low"], a["sampled_high"],
                                    strict=True)],
-        "using exact P(collapse) (%)": [_interval(v, lo, hi) for v, lo, hi in
+        "using exact P(collapse) (%)": [interval_text(v, lo, hi) for v, lo, hi in
                                         zip(a["exact_collapse"], a["exact_low"],
                                             a["exact_high"], strict=True)]}
     ).pipe(_drop_constant_seed)

@@ -1,0 +1,34 @@
+"""How the book names things on its pages: datasets, normalization arms, target sets.
+
+Tables and figures take their words from here, so that a name is spelled one way everywhere it
+is spelled from a code; figures and tables differ only where the space differs (a table column
+says "no BN", a legend "without BN").
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+DATASET_LABEL = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+"""How the book writes the datasets' names (others as they are)."""
+
+BN_LABEL = {"bn": "BN", "none": "no BN"}
+"""The two arms of the study in table cells."""
+
+NORM_LABEL = {"bn": "with BN", "none": "without BN"}
+"""The two arms of the study in figure legends."""
+
+TARGET_LABEL = {"all": "every array (all)", "trainable": "learnable parameters (trainable)",
+                "weights": "conv/linear weights (weights)"}
+"""The target sets of the noise, in words with their protocol name."""
+
+
+def dataset_label(dataset: str) -> str:
+    """The name of ``dataset`` as the book writes it (:data:`DATASET_LABEL`; others as given)."""
+    return DATASET_LABEL.get(dataset, dataset)
+
+
+def with_arm_labels(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a column ``BN`` naming each row's normalization as legends do
+    (:data:`NORM_LABEL`; other normalizers by their name)."""
+    return table.assign(BN=table["norm"].map(NORM_LABEL).fillna(table["norm"]))
