@@ -16,6 +16,7 @@ from matplotlib.colors import to_rgba
 
 from bnnoise.figures import mechanism_figures as M
 from bnnoise.figures import noise_figures as P
+from bnnoise.figures.axes import eta_tick_labels, normalized_ceiling, normalized_limits
 from bnnoise.figures.style import (
     ACCURACY_RANGE,
     PALETTE,
@@ -71,15 +72,15 @@ def test_normalized_bands_are_cut_at_zero_and_never_below_their_point() -> None:
 
 def test_noise_levels_are_labelled_at_one_two_and_five_times_a_power_of_ten() -> None:
     grid = [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
-    assert P.eta_tick_labels(grid) == ["0.02", "0.05", "0.1", "0.2", "", "0.5", "", "1"]
-    assert P.eta_tick_labels([0.3, 0.7]) == ["0.3", "0.7"]  # too few 1-2-5 levels: all labelled
-    assert P.eta_tick_labels([0.1, 0.3]) == ["0.1", "0.3"]
+    assert eta_tick_labels(grid) == ["0.02", "0.05", "0.1", "0.2", "", "0.5", "", "1"]
+    assert eta_tick_labels([0.3, 0.7]) == ["0.3", "0.7"]  # too few 1-2-5 levels: all labelled
+    assert eta_tick_labels([0.1, 0.3]) == ["0.1", "0.3"]
 
 
 def test_axis_limits_make_room_for_bands_above_100_percent() -> None:
-    assert P.normalized_limits([0.2, 0.9]) == (-3.0, 105.0)
-    assert P.normalized_limits([0.5], [1.1, np.nan, np.inf]) == pytest.approx((-3.0, 113.0))
-    assert P.normalized_limits([]) == (-3.0, 105.0)
+    assert normalized_limits([0.2, 0.9]) == (-3.0, 105.0)
+    assert normalized_limits([0.5], [1.1, np.nan, np.inf]) == pytest.approx((-3.0, 113.0))
+    assert normalized_limits([]) == (-3.0, 105.0)
 
 
 def _noise_summary() -> pd.DataFrame:
@@ -105,10 +106,10 @@ def test_noise_curves_band_is_cut_at_zero_only(seaborn_calls: list[str]) -> None
 def test_noise_curves_band_stops_at_one_over_the_clean_accuracy() -> None:
     summary = _noise_summary()
     summary.loc[0, "normalized_accuracy_ci95"] = 0.5  # 1.003 + 0.5 is beyond 1 / 0.8
-    assert P.normalized_ceiling(summary[summary["norm"] == "bn"]) == pytest.approx(1.25)
+    assert normalized_ceiling(summary[summary["norm"] == "bn"]) == pytest.approx(1.25)
     bands = _band_values(P.noise_curves(summary).axes[0])
     assert bands.max() == pytest.approx(125.0)
-    assert P.normalized_ceiling(summary.assign(accuracy=0.0)) == np.inf
+    assert normalized_ceiling(summary.assign(accuracy=0.0)) == np.inf
 
 
 def _remedy_summary() -> pd.DataFrame:

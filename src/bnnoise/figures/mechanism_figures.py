@@ -9,8 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
 
 from bnnoise.analysis.normalizer_comparison import mean_trajectories, uses_batch_statistics
-from bnnoise.figures.noise_figures import (
-    _label_twos_threes_and_fives,
+from bnnoise.figures.axes import (
+    label_twos_threes_and_fives,
     legend_below,
     normalized_ceiling,
     normalized_limits,
@@ -83,8 +83,8 @@ def recalibration_figure(summary: pd.DataFrame) -> Figure:
 def layer_bands(draws: pd.DataFrame) -> pd.DataFrame:
     """Per network, target set, eta and layer unit: the mean normalized accuracy over the
     draws (%) and its 95 % interval, clipped below at 0 and above at the network's ceiling:
-    1 / clean accuracy (:func:`plots.normalized_ceiling`) when the draws carry ``accuracy``,
-    else the highest normalized accuracy any draw of that network reached."""
+    1 / clean accuracy (:func:`bnnoise.figures.axes.normalized_ceiling`) when the draws carry
+    ``accuracy``, else the highest normalized accuracy any draw of that network reached."""
     if "accuracy" in draws:
         ceiling = {norm: normalized_ceiling(part) for norm, part in draws.groupby("norm")}
     else:
@@ -142,7 +142,7 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
                         legend=ax is axes[0, 0])
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(FuncFormatter(_label_twos_threes_and_fives))
+        ax.xaxis.set_minor_formatter(FuncFormatter(label_twos_threes_and_fives))
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)} of one layer",
                xlabel="relative perturbation of the layer's output",
                ylabel="accuracy lost (% of clean)")

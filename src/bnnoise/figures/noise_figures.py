@@ -8,93 +8,24 @@ network can beat its clean one on the test images; :data:`bnnoise.figures.style.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter
 
+from bnnoise.figures.axes import (
+    eta_axis,
+    label_twos_threes_and_fives,
+    legend_below,
+    normalized_ceiling,
+    normalized_limits,
+)
 from bnnoise.figures.style import clip_band, clip_normalized, colors_for, figure, model_colors
 from bnnoise.labels import TARGET_LABEL, dataset_label, with_arm_labels
 
-
-def _is_heading(handle: object) -> bool:
-    """Whether a legend handle is one of seaborn's sub-legend headings (the name of a column,
-    e.g. "model"): a line without marker and without width or line style (the headings of line
-    and of scatter plots), which draws nothing. A value that happens to equal a column's name
-    (e.g. "BN" in a column "BN") keeps its entry."""
-    return (isinstance(handle, Line2D) and handle.get_marker() in ("", " ", "None", None)
-            and (handle.get_linewidth() == 0
-                 or handle.get_linestyle() in ("None", "none", "", " ")))
-
-
-def legend_below(fig: Figure, ax: Axes, ncol: int = 4) -> None:
-    """One legend below the figure, without seaborn's empty heading entries; the axes' own
-    legend is removed."""
-    handles, labels = ax.get_legend_handles_labels()
-    kept = [(h, lab) for h, lab in zip(handles, labels, strict=True) if not _is_heading(h)]
-    if ax.get_legend() is not None:
-        ax.get_legend().remove()
-    if kept:
-        fig.legend(*zip(*kept, strict=True), loc="outside lower center",
-                   ncol=min(ncol, len(kept)), frameon=False)
-
 DASHES = {"with BN": "", "without BN": (4, 2)}
-
-
-def normalized_limits(*values: object) -> tuple[float, float]:
-    """Axis limits (in %) for normalized accuracies given as fractions: from just below 0 to
-    just above 100 %, or above the highest value (e.g. a band's upper end) when that is higher,
-    so that no band is cut off by the axis."""
-    flat = np.concatenate([np.empty(0), *(np.asarray(v, dtype=float).ravel() for v in values)])
-    flat = flat[np.isfinite(flat)]
-    return -3.0, (max(105.0, 100 * float(flat.max()) + 3) if flat.size else 105.0)
-
-
-def normalized_ceiling(curve: pd.DataFrame) -> float:
-    """The largest normalized accuracy a curve can reach, 1 / clean accuracy (every test image
-    right under noise), read from its rows as normalized accuracy over accuracy; infinite when
-    no row has a non-zero accuracy."""
-    rows = curve[curve["accuracy"] > 0]
-    return float((rows["normalized_accuracy"] / rows["accuracy"]).max()) if len(rows) else np.inf
-
-
-def _eta_axis(ax: Axes, etas: list[float]) -> None:
-    """A log axis for the noise level, ticked at the grid's values (eta = 0, the clean model,
-    is 100 % by definition and not drawn), labelled as :func:`eta_tick_labels` says."""
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(FixedLocator(etas))
-    ax.xaxis.set_major_formatter(FixedFormatter(eta_tick_labels(etas)))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xlim(min(etas) / 1.25, max(etas) * 1.25)
-    ax.set_xlabel("noise level η")
-
-
-def eta_tick_labels(etas: list[float]) -> list[str]:
-    """Tick labels of the noise levels ``etas`` (all positive) on a log axis: the levels at 1, 2
-    and 5 times a power of ten, so that close levels such as 0.5 and 0.7 do not print over each
-    other; the others stay ticked but unlabelled. All levels are labelled when fewer than two
-    of them are at 1, 2 or 5 times a power of ten."""
-    labels = [f"{e:g}" if _mantissa(e) in (1.0, 2.0, 5.0) else "" for e in etas]
-    return labels if sum(map(bool, labels)) >= 2 else [f"{e:g}" for e in etas]
-
-
-def _mantissa(value: float) -> float:
-    """``value`` (positive) divided by the power of ten below it, rounded to 6 decimals: 5.0
-    for 0.5, 7.0 for 0.7."""
-    return round(value / 10 ** math.floor(math.log10(value)), 6)
-
-
-def _label_twos_threes_and_fives(value: float, _position: int) -> str:
-    """Minor tick labels of a log axis at 2, 3 and 5 times a power of ten only, so that the
-    labels of a short axis do not overlap."""
-    if value <= 0:
-        return ""
-    return f"{value:g}" if _mantissa(value) in (2.0, 3.0, 5.0) else ""
 
 
 def training_curves(history: pd.DataFrame) -> Figure:
@@ -109,7 +40,7 @@ def training_curves(history: pd.DataFrame) -> Figure:
         ax.set_ylabel(label)
     axes[1, 0].set_yscale("log")
     axes[1, 0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axes[1, 0].yaxis.set_minor_formatter(FuncFormatter(_label_twos_threes_and_fives))
+    axes[1, 0].yaxis.set_minor_formatter(FuncFormatter(label_twos_threes_and_fives))
     legend_below(fig, axes[0, 0])
     return fig
 
@@ -147,7 +78,7 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
                      if len(datasets) > 1 else f"noise on {TARGET_LABEL.get(target, target)}")
         ax.set_ylabel("normalized acc. (%)")
         ax.set_ylim(*limits)
-        _eta_axis(ax, sorted(data["eta"].unique()))
+        eta_axis(ax, sorted(data["eta"].unique()))
     legend_below(fig, axes[0, 0])
     return fig
 
@@ -186,7 +117,7 @@ def _collapse_panel(ax: Axes, data: pd.DataFrame, palette: dict, legend: bool) -
     sns.scatterplot(data=points, x="shifted_eta", y="sampled_rate", hue="model",
                     palette=palette, s=25, linewidth=0, zorder=3, legend=False, ax=ax)
     ax.set(ylabel="P(collapse)", ylim=(-0.03, 1.03))
-    _eta_axis(ax, sorted(data["eta"].unique()))
+    eta_axis(ax, sorted(data["eta"].unique()))
 
 
 def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target",

@@ -22,7 +22,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 FULL_WIDTH = 7.0
@@ -150,14 +149,6 @@ def clip_normalized(low: np.ndarray | float, high: np.ndarray | float
                     ) -> tuple[np.ndarray, np.ndarray]:
     """An interval of a normalized accuracy clipped to :data:`NORMALIZED_RANGE` (below at 0)."""
     return clip_band(low, high, *NORMALIZED_RANGE)
-
-
-def legend_below(fig: Figure, axes: Axes, ncol: int = 4, title: str | None = None) -> None:
-    """One legend for the whole figure, below its panels, from the handles of ``axes``."""
-    handles, labels = axes.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncol=min(ncol, len(handles)),
-                   title=title, frameon=False)
 
 
 def ci_errorbar(lower: float = -np.inf, upper: float = np.inf):
