@@ -125,7 +125,7 @@ def test_findings_and_views_take_every_number_from_the_ranking() -> None:
 def test_literature_verdicts_follow_the_sign_of_the_recovery() -> None:
     import pandas as pd
 
-    from bnnoise.pages.mechanism_tables import literature_view
+    from bnnoise.pages.literature_tables import literature_view
 
     def row(target, remedy, rec, low, high, images=0, train_noise=0.0):
         return {"target": target, "remedy": remedy, "images": images, "train_noise": train_noise,

@@ -12,6 +12,7 @@ import matplotlib
 import pandas as pd
 import pytest
 
+from bnnoise.analysis.literature_claims import literature_verdict
 from bnnoise.analysis.results import TABLES, collapse_agreement, protocol_fit, publish_tables
 from bnnoise.config import load_profile
 from bnnoise.pages.dataset_tables import (
@@ -19,7 +20,6 @@ from bnnoise.pages.dataset_tables import (
     disagreements,
     no_disagreement_text,
 )
-from bnnoise.pages.mechanism_tables import _recovery_verdict
 from bnnoise.pages.noise_tables import collapse_agreement_text
 
 matplotlib.use("Agg")
@@ -121,8 +121,8 @@ def test_recovery_verdict_is_the_margin_zero_rule(worse: bool) -> None:
     bounds = [-5.0, -0.1, 0.0, 0.1, 5.0]
     for low, high in itertools.product(bounds, bounds):
         if low <= high:
-            assert _recovery_verdict(low, high, worse) == _old_recovery_verdict(low, high, worse)
-    assert _recovery_verdict(math.nan, 1.0) == "inconclusive at this power"
+            assert literature_verdict(low, high, worse) == _old_recovery_verdict(low, high, worse)
+    assert literature_verdict(math.nan, 1.0) == "inconclusive at this power"
 
 
 def test_publish_tables_writes_only_the_named_tables(project: Path) -> None:

@@ -33,14 +33,13 @@ def test_every_rule_was_fixed_by_a_commit_of_this_history(name: str) -> None:
 
 
 def test_the_modules_apply_the_registered_rules_not_copies() -> None:
-    from bnnoise.analysis import claims, normalizer_comparison, pilots
-    from bnnoise.pages import mechanism_tables
+    from bnnoise.analysis import claims, literature_claims, normalizer_comparison, pilots
     from bnnoise.pipeline import remedies
 
     assert claims.BN_GAP_RULE is RULES["bn_gap"].rule
     assert claims.HEADLINE_TOLERANCE == 5.0 and claims.ROBUST_THRESHOLD == 90.0
     assert remedies.RECOVERY_RULE is RULES["recovery"].rule
-    assert mechanism_tables.LITERATURE_RULE is RULES["literature"].rule
+    assert literature_claims.LITERATURE_RULE is RULES["literature"].rule
     assert RULES["normalizer_answer"].wording == normalizer_comparison.ANSWER_RULE
     assert pilots.LENGTH_TOLERANCE == 0.005
     assert len(rule_table()) == len(RULES)

@@ -82,7 +82,8 @@ RULES: dict[str, RegisteredRule] = {
         decides="A statement of the literature about a remedy or a robust BN variant",
         wording="confirmed when the 95 % interval of the recovery it predicts lies above 0, "
                 "contradicted when it lies below 0, else inconclusive",
-        applied_by="bnnoise.pages.mechanism_tables.literature_view", rule=Rule(0.0, " points"),
+        applied_by="bnnoise.analysis.literature_claims.literature_verdict",
+        rule=Rule(0.0, " points"),
         test="tests/test_remedies.py::test_literature_verdicts_follow_the_sign_of_the_recovery",
         fixed_in="fea68e9"),
     "normalizer_answer": RegisteredRule(

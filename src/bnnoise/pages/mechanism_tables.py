@@ -8,13 +8,10 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from bnnoise.analysis.normalizer_comparison import ROBUST_BN
 from bnnoise.labels import BN_LABEL, TARGET_LABEL
 from bnnoise.pages.elements import numbered_table
 from bnnoise.pages.number_format import interval_text
 from bnnoise.pipeline.remedies import RECOVERY_RULE
-from bnnoise.rules import RULES
-from bnnoise.stats import Difference, Verdict
 
 REMEDY_LABEL = {"standard": "none (as trained)", "clamped": "variances clamped at 0",
                 "gain": "noise on the BN gain and shift", "folded": "BN folded into the convs",
@@ -199,68 +196,6 @@ def normalizer_verdicts(gaps: pd.DataFrame, answer: pd.DataFrame, scoring: str =
         "lowers noise resistance": g["verdict"],
         "answer for this target set": [answers.get((m, t), "") for m, t in
                                        zip(g["model"], g["target"], strict=True)]})
-
-
-LITERATURE_RULE = RULES["literature"].rule
-"""The rule that judges a statement of the literature by the recovery it predicts
-(:data:`bnnoise.rules.RULES`, ``literature``)."""
-
-LITERATURE_VERDICT = {Verdict.REPRODUCED: "confirmed", Verdict.CONTRADICTED: "contradicted",
-                      Verdict.INCONCLUSIVE: "inconclusive at this power"}
-"""The verdicts of :data:`LITERATURE_RULE` as the literature table words them."""
-
-
-def _recovery_verdict(low: float, high: float, worse_is_confirmed: bool = False) -> str:
-    """:data:`LITERATURE_RULE` on the recovery's 95 % interval ``[low, high]``; when the
-    statement says the remedy is worse, on the interval of minus the recovery."""
-    interval = (-high, -low) if worse_is_confirmed else (low, high)
-    return LITERATURE_VERDICT[LITERATURE_RULE.verdict(Difference(math.nan, *interval))]
-
-
-def literature_view(ranking: pd.DataFrame, robust_bn: pd.DataFrame | None = None,
-                    scoring: str = "wrong") -> pd.DataFrame:
-    """What the measurements say about statements of the cited literature, per target set: each
-    statement, its source, the evidence (points, 95 % CI) and the verdict of
-    :func:`_recovery_verdict`. The remedies' evidence is their recovery over the network as
-    trained (``ranking``); the robust BN variants' is their difference to standard BN
-    (``robust_bn``, from
-    :func:`bnnoise.analysis.normalizer_comparison.robust_bn_differences`, non-finite outputs
-    scored ``scoring``). Statements whose runs are missing are left out."""
-    rows = []
-
-    def add(statement: str, source: str, r: pd.Series, worse: bool = False) -> None:
-        recovery = interval_text(r["recovered"], r["recovered_low"], r["recovered_high"])
-        rows.append({"statement": statement, "source": source, "noise on": r["target"],
-                     "evidence": f"{remedy_label(r['remedy'], r['images'], r['train_noise'])}: "
-                                 f"{recovery} points",
-                     "verdict": _recovery_verdict(r["recovered_low"], r["recovered_high"], worse)})
-
-    for _, part in ranking.groupby("target", sort=False):
-        recal = part[part["remedy"] == "recalibrated"]
-        if len(recal):
-            add("re-estimating the BN statistics after the noise restores accuracy",
-                "calibrated BN (Tsai et al., 2020, unverified); {cite:t}`joshi2020accurate`",
-                recal.loc[recal["images"].idxmax()])
-        aware = part[part["remedy"] == "noise-aware"]
-        if len(aware):
-            add("training with weight noise makes the network more robust",
-                "hardware-aware training, {cite:t}`joshi2020accurate`",
-                aware.loc[aware["recovered"].idxmax()])
-    folded = ranking[(ranking["remedy"] == "folded") & (ranking["target"] == "weights")]
-    if len(folded):
-        add("BN kept digital is more robust than BN folded into the analog weights",
-            "IBM's aihwkit practice {cite:p}`rasch2021flexible`", folded.iloc[0], worse=True)
-    if robust_bn is not None:
-        for _, r in robust_bn[robust_bn["scoring"] == scoring].iterrows():
-            rows.append({
-                "statement": f"{ROBUST_BN[r['norm']]} is more noise resistant than standard BN",
-                "source": "{cite:t}`fagbohungbe2022l1`", "noise on": r["target"],
-                "evidence": f"{r['norm']} minus bn: "
-                            f"{interval_text(r['estimate'], r['low'], r['high'])}"
-                            f" points (interval over {r['interval']})",
-                "verdict": _recovery_verdict(r["low"], r["high"])})
-    return pd.DataFrame(rows, columns=["statement", "source", "noise on", "evidence",
-                                       "verdict"])
 
 
 def matched_view(matched: pd.DataFrame) -> pd.DataFrame:
