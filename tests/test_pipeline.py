@@ -81,6 +81,7 @@ def store_key(config) -> str:
     ({"snapshot_every": "ten"}, "series x.snapshot_every must be an integer"),
     ({"recipe": ["fp32"]}, "series x.recipe must be a mapping"),
     ({"recipe": {"epochs": 5}}, "may not change epochs or seed"),
+    ({"recipe": {"precision": "fp32"}}, "recipe changes need its epochs entry"),
 ])
 def test_a_grid_refuses_bad_training_length_entries(entry, message) -> None:
     from bnnoise.config.grids import Grid

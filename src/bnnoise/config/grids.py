@@ -52,6 +52,9 @@ class Grid:
         if "epochs" in dict(self.recipe) or "seed" in dict(self.recipe):
             raise ValueError("a grid's recipe may not change epochs or seed (use the grid's "
                              "epochs and seeds entries)")
+        if self.recipe and self.epochs is None:
+            raise ValueError("a grid's recipe changes need its epochs entry, which names its "
+                             "networks apart from the recipe's own (e.g. epochs: [30])")
         for d in self.datasets:
             if d not in DATASETS:
                 raise ValueError(f"unknown dataset {d!r}; valid: {', '.join(DATASETS)}")
