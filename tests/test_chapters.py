@@ -113,7 +113,7 @@ def printed_text(notebook: Path) -> str:
 def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BNNOISE_ROOT", str(project))
-    output = run_chapter(ROOT, "09_remedies", {"profile": "smoke", "train_missing": True},
+    output = run_chapter(ROOT, "06_remedies", {"profile": "smoke", "train_missing": True},
                          tmp_path / "out")
     text = printed_text(output)
     assert "Every normalizer of the grid is trained and shown." in text
@@ -128,7 +128,7 @@ def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
 def test_cifar100_chapter_puts_both_datasets_side_by_side_on_smoke(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BNNOISE_ROOT", str(project))
-    output = run_chapter(ROOT, "10_cifar100", {"profile": "smoke", "train_missing": True},
+    output = run_chapter(ROOT, "05_cifar100", {"profile": "smoke", "train_missing": True},
                          tmp_path / "out")
     text = printed_text(output)
     assert "synthetic10 clean acc. (%)" in text and "synthetic100 clean acc. (%)" in text

@@ -22,7 +22,7 @@ from bnnoise import cli
 from bnnoise.build.runner import run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = "03_signal_propagation"  # the quickest chapter on smoke: no training, about 20 s
+CHAPTER = "07_signal_propagation"  # the quickest chapter on smoke: no training, about 20 s
 
 
 def _hashes(*folders: Path) -> dict[str, str]:
