@@ -5,6 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from bnnoise import lineage
 from bnnoise.build.runner import chapter_names, chapter_parameters, run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,8 +45,14 @@ def test_chapter_runs_with_the_smoke_profile(name: str, project: Path, tmp_path:
     assert "remove-cell" in defaults[0].metadata["tags"]
     assert not list(output.parent.glob(".partial-*"))
     # executed outside book/, the tables go beside the notebook, not over the linked ones
-    assert list((tmp_path / "out" / "results" / "smoke").glob("*.csv"))
+    written = tmp_path / "out" / "results" / "smoke"
+    assert list(written.glob("*.csv"))
     assert not (project / "data" / "results").exists()
+    # the run recorded what it shows and writes, and the call behind every figure and table
+    record = lineage.read(written / lineage.FOLDER / f"{name}.json")
+    assert set(record["writes"]) == {p.name for p in written.glob("*.csv")}
+    assert all(item["computed_by"] for item in record["items"]), record["items"]
+    assert not list((written / lineage.FOLDER).glob(".partial-*"))
 
 
 def test_unknown_chapter_parameter_stops_before_running(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def test_one_seed_gives_no_row() -> None:
 
 
 def test_the_page_shows_a_table_with_replicates_and_a_sentence_without() -> None:
-    from bnnoise.pages.noise_tables import spread_table
+    from bnnoise.pages.claim_tables import spread_table
 
     table = spread_table(seed_and_draw_spread(_draws([-0.1, 0.1], draw_sd=0.02)), "Spread.",
                          "tbl-x").data

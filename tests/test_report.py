@@ -12,6 +12,7 @@ import pytest
 from bnnoise.config import load_profile
 from bnnoise.config.setups import ShortRunSetup
 from bnnoise.figures.style import FULL_WIDTH, PALETTE, clip_band, figure, use_book_style
+from bnnoise.pages.claim_tables import claim_table
 from bnnoise.pages.elements import (
     configuration_rows,
     configuration_table,
@@ -20,7 +21,6 @@ from bnnoise.pages.elements import (
     numbered_table,
     publish_figure,
 )
-from bnnoise.pages.noise_tables import claim_table
 from bnnoise.pages.provenance import provenance_line, provenance_markdown, records_under
 from bnnoise.store import ArtifactStore
 
@@ -274,7 +274,7 @@ def test_accuracy_targets_name_the_networks_that_miss_them_with_their_last_gain(
 
 
 def test_untrained_networks_are_listed_per_grid(project: Path) -> None:
-    from bnnoise.analysis.results import untrained_by_grid, untrained_text
+    from bnnoise.analysis.coverage import untrained_by_grid, untrained_text
 
     profile = load_profile("smoke", root=project)  # a fresh store: nothing is trained
     missing = untrained_by_grid(profile, ("main", "bn_count", "no_such_grid"))
@@ -302,7 +302,7 @@ def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
 
 
 def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Path) -> None:
-    from bnnoise.analysis.results import recipe_exceptions_text
+    from bnnoise.analysis.coverage import recipe_exceptions_text
 
     profile = load_profile("cpu", root=project)
     text = recipe_exceptions_text(profile, ("cifar100",))
@@ -311,7 +311,7 @@ def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Pat
 
 
 def test_glance_view_has_one_column_per_target_set_and_both_scorings_in_each_cell() -> None:
-    from bnnoise.pages.noise_tables import glance_view
+    from bnnoise.pages.claim_tables import glance_view
     rows = []
     for dataset in ("cifar10", "cifar100"):
         for target in ("all", "weights"):

@@ -3,9 +3,10 @@ import math
 import pytest
 import torch
 
+from bnnoise.augmentation import augment
 from bnnoise.config.setups import Recipe
 from bnnoise.nets.models import build_model
-from bnnoise.training import TrainingHooks, augment, lr_at, train
+from bnnoise.training import TrainingHooks, lr_at, train
 
 RECIPE = Recipe(epochs=3, batch_size=32, lr=0.05, warmup_epochs=0.5, grad_clip=1.0, seed=3,
                 precision="fp32")  # bf16 is emulated, and slow, on many CPUs

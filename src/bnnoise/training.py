@@ -1,7 +1,7 @@
 """Fast, deterministic, resumable training on CPU.
 
 * The data stay uint8 tensors; every batch is augmented as a whole (random crop after 4-pixel
-  zero padding, horizontal flip) with index arithmetic, no per-image Python work, no workers.
+  zero padding, horizontal flip; :mod:`bnnoise.augmentation`), no per-image Python work.
 * Optional bfloat16 autocast with channels-last tensors (fast on CPUs with AMX / AVX-512-bf16).
 * SGD with Nesterov momentum (weight decay on weights, not on biases or norm parameters),
   optional clipping of the gradient's global norm; linear warm-up, then cosine decay to zero,
@@ -31,6 +31,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from bnnoise.augmentation import augment
 from bnnoise.checkpoints import machines_now, resume, save_checkpoint
 from bnnoise.config.setups import Recipe
 from bnnoise.data import Dataset, normalize
@@ -41,24 +42,6 @@ from bnnoise.noise.protocol import draw_seed, select_tensors
 
 TRAINING_VERSION = 1
 """Bumped whenever the training code changes its results; it enters every trained model's key."""
-
-
-def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
-    """Random crop (after zero padding by ``pad``) and random horizontal flip of a whole batch.
-
-    Works on any dtype; ``x`` has shape (B, C, H, W). One random offset pair and one flip bit per
-    image, all drawn from ``generator``.
-    """
-    b, c, h, w = x.shape
-    padded = nn.functional.pad(x, (pad, pad, pad, pad))
-    dy = torch.randint(0, 2 * pad + 1, (b,), generator=generator)
-    dx = torch.randint(0, 2 * pad + 1, (b,), generator=generator)
-    flip = torch.rand(b, generator=generator) < 0.5
-    rows = (dy[:, None] + torch.arange(h))[:, None, :, None]
-    cols = dx[:, None] + torch.arange(w)
-    cols = torch.where(flip[:, None], cols.flip(1), cols)[:, None, None, :]
-    return padded[torch.arange(b)[:, None, None, None], torch.arange(c)[None, :, None, None],
-                  rows, cols]
 
 
 def lr_at(step: int, total_steps: int, warmup_steps: int, peak: float) -> float:

@@ -19,6 +19,7 @@ import math
 import pandas as pd
 
 from bnnoise.analysis.study import PUBLISHED
+from bnnoise.lineage import produces
 from bnnoise.rules import RULES
 from bnnoise.stats import Difference, Rule, mean_ci, normal_difference, slope, welch_difference
 
@@ -56,6 +57,7 @@ def claim_row(claim: str, dataset: str, subject: str, target: str, scoring: str,
             "interval": interval, "verdict": rule.verdict(d).value, "rule": rule.text()}
 
 
+@produces
 def bn_gap_at_matched_accuracy(progress: pd.DataFrame) -> pd.DataFrame:
     """Claim 1 at matched clean accuracy, from the training-progress draws
     (:func:`bnnoise.pipeline.progress.sweep_snapshots`): the final no-BN model against the
@@ -97,6 +99,7 @@ def bn_lowers_resistance(average: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+@produces
 def harm_grows_across_depths(average: pd.DataFrame, family: str = "resnet") -> pd.DataFrame:
     """Claim 2 across depths: slope of the BN harm (no-BN minus BN, points, seed means) over
     the BN layer count of the ``family``'s depths (at least three depths)."""
@@ -117,6 +120,7 @@ def harm_grows_across_depths(average: pd.DataFrame, family: str = "resnet") -> p
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+@produces
 def harm_grows_controlled(average: pd.DataFrame, model: str = "resnet20") -> pd.DataFrame:
     """Claim 2 in the controlled series: BN in only k of ``model``'s slots, first or last k.
     The estimate is minus the slope of the average over k (points per BN layer): positive when
@@ -191,6 +195,7 @@ def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+@produces
 def all_claims(average: pd.DataFrame, progress: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every claim's rows, in the order of the claims page; with the training-progress draws,
     claim 1 also at matched clean accuracy."""
@@ -201,6 +206,7 @@ def all_claims(average: pd.DataFrame, progress: pd.DataFrame | None = None) -> p
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
+@produces
 def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
     """Per claim, dataset, target set and scoring: how many rows got each verdict."""
     table = (claims.groupby(["claim", "dataset", "target", "scoring", "verdict"], sort=False)

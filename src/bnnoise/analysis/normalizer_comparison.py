@@ -15,6 +15,7 @@ import pandas as pd
 
 from bnnoise.analysis.claims import BN_GAP_RULE, COLUMNS, arm_difference, claim_row
 from bnnoise.figures.style import clip_normalized
+from bnnoise.lineage import produces
 from bnnoise.nets.norms import parse_norm
 from bnnoise.rules import RULES
 from bnnoise.stats import Verdict, mean_ci
@@ -36,6 +37,7 @@ def uses_batch_statistics(norm: str) -> bool:
     return parse_norm(norm).batch_statistics
 
 
+@produces
 def normalizer_gaps(average: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, target, scoring) and normalizer: the unnormalized network's average
     normalized accuracy minus the normalizer's (points), with its interval (over seeds when both
@@ -62,6 +64,7 @@ ROBUST_BN = {"l1bn": "L1 BatchNorm", "topkbn": "TopK BatchNorm"}
 (Fagbohungbe & Qian 2022, arXiv:2205.04886), with their names in words."""
 
 
+@produces
 def robust_bn_differences(average: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, target, scoring) and variant of :data:`ROBUST_BN`: its average
     normalized accuracy minus standard BN's (points), with its 95 % interval (over seeds when
@@ -98,6 +101,7 @@ def _answer(verdicts: pd.DataFrame) -> str:
     return MIXED
 
 
+@produces
 def normalizer_answer(gaps: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, target, scoring): which normalizers lower noise resistance, with
     and without batch statistics, and the answer by :data:`ANSWER_RULE`."""
@@ -115,6 +119,7 @@ def normalizer_answer(gaps: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@produces
 def normalizer_summary(average: pd.DataFrame, training: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, normalizer, target, scoring): training seeds, mean clean accuracy and
     mean average normalized accuracy over the seeds, with a 95 % interval over the seeds when
@@ -140,6 +145,7 @@ def normalizer_summary(average: pd.DataFrame, training: pd.DataFrame) -> pd.Data
     return pd.DataFrame(rows).merge(clean, on=keys, how="left")
 
 
+@produces
 def normalizer_status(answer: pd.DataFrame, reference: str = "tbl-normalizer-verdicts") -> str:
     """One sentence for the page on what the comparison of normalizers answers so far (from
     :func:`normalizer_answer`): for how many target sets it gives an answer, or, while none,
@@ -162,6 +168,7 @@ def normalizer_status(answer: pd.DataFrame, reference: str = "tbl-normalizer-ver
             f"resistance.")
 
 
+@produces
 def final_points(summary: pd.DataFrame, average: pd.DataFrame, scoring: str = "wrong"
                  ) -> pd.DataFrame:
     """Per trained network (dataset, model, norm, seed) and target set: its clean accuracy on
@@ -192,6 +199,7 @@ def mean_trajectories(progress: pd.DataFrame) -> pd.DataFrame:
     return full.groupby(TRAJECTORY_KEYS, as_index=False)[columns[-2:]].mean()
 
 
+@produces
 def at_matched_accuracy(finals: pd.DataFrame, progress: pd.DataFrame,
                         references: tuple[str, ...] = ("bn", "none")) -> pd.DataFrame:
     """Per network of ``finals`` (:func:`final_points`) and target set: the average normalized

@@ -21,9 +21,12 @@ import math
 import pandas as pd
 from scipy import stats
 
+from bnnoise.lineage import produces
+
 RUN = ["dataset", "model", "norm", "placement", "bn_layers"]
 
 
+@produces
 def seed_and_draw_spread(draws: pd.DataFrame, column: str = "normalized_accuracy"
                          ) -> pd.DataFrame:
     """Per network and target set with two or more training seeds: the standard deviations

@@ -21,6 +21,7 @@ from bnnoise.analysis.summaries import (
     training_table,
 )
 from bnnoise.config import Profile
+from bnnoise.lineage import produces
 from bnnoise.noise.collapse import collapse_adjusted_average, collapse_check, pooled_collapse_test
 from bnnoise.pages.elements import save_table
 from bnnoise.pages.provenance import provenance_markdown
@@ -70,13 +71,15 @@ class NoiseResults:
     collapse: pd.DataFrame
 
 
+@produces
 def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
                   stored_only: bool = False, also_stored: tuple[str, ...] = ()
                   ) -> NoiseResults:
     """Train (or load) and sweep every model of the profile's ``grids``; summarise. With
     ``stored_only``, only the models already trained (in a read-only store: and swept) take
     part (a grid still in training); those of the grids ``also_stored`` join them (grids the
-    profile does not have are skipped; see :func:`untrained_by_grid` for what is left out)."""
+    profile does not have are skipped; :func:`bnnoise.analysis.coverage.untrained_by_grid`
+    lists what is left out)."""
     extra = [g for g in also_stored if g in profile.grid_names and g not in grids]
     runs = [run for grid in grids
             for run in train_profile(profile, grid=grid, stored_only=stored_only)]
@@ -98,44 +101,6 @@ def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
                         summarize_sweep(draws, KEYS), average, collapse)
 
 
-def untrained_by_grid(profile: Profile, grids: tuple[str, ...]) -> dict[str, list[str]]:
-    """For each of the profile's ``grids`` (those it has) with models not yet trained and swept
-    (:func:`bnnoise.pipeline.progress.swept_runs`): those models, in the grid's order (a model
-    of two grids is listed under the first)."""
-    seen: set[str] = set()
-    missing: dict[str, list[str]] = {}
-    for grid in grids:
-        if grid not in profile.grid_names:
-            continue
-        done = {run.spec.slug for run in
-                swept_runs(profile, train_profile(profile, grid=grid, stored_only=True))}
-        for spec in profile_specs(profile, grid):
-            if spec.slug not in seen and spec.slug not in done:
-                missing.setdefault(grid, []).append(spec.slug)
-            seen.add(spec.slug)
-    return missing
-
-
-def untrained_text(profile: Profile, grids: tuple[str, ...]) -> str:
-    """:func:`untrained_by_grid` as one sentence for a page: per grid, how many of its networks
-    are still to be trained, and which; empty when every network is trained."""
-    parts = []
-    for grid, slugs in untrained_by_grid(profile, grids).items():
-        total = len(profile_specs(profile, grid))
-        parts.append(f"grid `{grid}`, {len(slugs)} of {total} networks still to be trained "
-                     f"or swept ({', '.join(slugs)})")
-    return "; ".join(parts)
-
-
-def recipe_exceptions_text(profile: Profile, grids: tuple[str, ...]) -> str:
-    """The profile's stated exceptions to its recipe that change a network of ``grids`` (those it
-    has), one sentence each; empty when every network of them follows the recipe."""
-    specs = [spec for grid in grids if grid in profile.grid_names
-             for spec in profile_specs(profile, grid)]
-    return " ".join(override.describe() for override in profile.recipe_overrides
-                    if any(override.applies(s.dataset, s.model, s.norm) for s in specs))
-
-
 @dataclass
 class ProgressResults:
     """Noise resistance along training (the runs' epoch snapshots and final models, swept with
@@ -151,6 +116,7 @@ class ProgressResults:
     summary: pd.DataFrame
 
 
+@produces
 def progress_results(profile: Profile, results: NoiseResults) -> ProgressResults:
     """The training-progress tables of the runs of ``results`` that keep epoch snapshots."""
     draws = progress_draws(profile, results.runs)
@@ -180,6 +146,7 @@ class MechanismResults:
     prediction: pd.DataFrame
 
 
+@produces
 def mechanism_results(profile: Profile) -> MechanismResults:
     """Load (or compute) the remedies' sweeps and the per-layer sensitivity maps of the models
     named by the profile's ``mechanism`` entry; noise-aware training enters with the levels
@@ -193,6 +160,7 @@ def mechanism_results(profile: Profile) -> MechanismResults:
                             layers, sensitivity_prediction(layers))
 
 
+@produces
 def collapse_adjusted(results: NoiseResults) -> pd.DataFrame:
     """Per BN model and scoring, under target ``all``: the average normalized accuracy from the
     sampled draws beside the one computed with the exact collapse probability
@@ -217,6 +185,7 @@ def collapse_adjusted(results: NoiseResults) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@produces
 def collapse_agreement(results: NoiseResults) -> dict[str, float]:
     """The pooled test of the exact collapse probability against every sampled draw of the BN
     models: observed and expected collapses, p-value, the share of (model, eta) cells whose
@@ -251,6 +220,7 @@ def publish_tables(results: NoiseResults, profile: Profile, prefix: str,
             for name in names}
 
 
+@produces
 def protocol_fit(results: NoiseResults, seed: int = 0) -> pd.DataFrame:
     """:func:`bnnoise.analysis.study.joint_fit` of the curves of training seed ``seed`` (the
     study's numbers are from one training per network)."""

@@ -1,10 +1,12 @@
-"""The book's page on its result tables (``book/data.md``), generated from the chapter sources.
+"""The book's page on its result tables (``book/data.md``), generated from what the chapters
+recorded when they were last published.
 
 The page lists every CSV file the chapters write (with what one row is, and the one chapter that
-writes it) and, per chapter, where each numbered figure and table comes from
-(:func:`bnnoise.build.layout.chapter_map`). Only the chapters of ``_toc.yml`` are published:
-their tables are linked for download, the others are listed as not yet published. Links follow
-the profile the chapters run with (their ``profile`` parameter).
+writes it) and, per chapter, where each numbered figure and table comes from: the lineage each
+chapter records while it runs (:mod:`bnnoise.lineage`, read by
+:func:`bnnoise.build.chapter_contents.chapter_contents`). Only the chapters of ``_toc.yml`` are
+published: their tables are linked for download, the others are listed as not yet published.
+Links follow the profile the chapters run with (their ``profile`` parameter).
 
 Regenerate the page with ``python -m bnnoise.build.data_page``; ``--check`` only reports
 whether it is up to date (``tests/test_layout_map.py`` runs the same check).
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from bnnoise.build.layout import ChapterMap, book_map
+from bnnoise.build.chapter_contents import ChapterContents, book_contents
 
 PAGE = Path("book") / "data.md"
 """The generated page, relative to the project root."""
@@ -121,8 +123,8 @@ INTRO = (
 MAP_INTRO = (
     "Per chapter, every numbered figure and table with the library calls that compute it, "
     "outermost first (names within the `bnnoise` package; `(…)` marks a result whose field is "
-    "shown), and the table a figure is drawn from. Chapters not yet in the book are listed too, "
-    "marked as not yet published.")
+    "shown), and the table a figure is drawn from, as recorded when the chapter was last "
+    "published. Chapters not yet in the book are listed too, marked as not yet published.")
 CLOSING = (
     "The short training runs' artifacts (`data/artifacts/{profile}/short_runs/`) hold each "
     "run's history, channel statistics and summary; the performance appendix's tables are "
@@ -158,7 +160,7 @@ def _link(root: Path, name: str, profile: str, published: bool) -> str:
     return f"{{download}}`{name} <../data/results/{profile}/{name}>`"
 
 
-def _chapter(chapter: ChapterMap, published: bool, code: bool = True) -> str:
+def _chapter(chapter: ChapterContents, published: bool, code: bool = True) -> str:
     """A link to a published chapter; else its title and name (plain text in a heading)."""
     name = f"`{chapter.name}`" if code else chapter.name
     return (f"[{chapter.title}]({chapter.name}.ipynb)" if published
@@ -184,21 +186,21 @@ def _wrap(text: str, prefix: str = "") -> list[str]:
 
 
 def data_page(root: Path) -> str:
-    """The Markdown of the page on the book's result tables, from the chapter sources (in
-    the book's order, then the chapters not yet published)."""
+    """The Markdown of the page on the book's result tables, from the chapters' lineage
+    records (in the book's order, then the chapters not yet published)."""
     order = published_chapters(root)
     published = set(order)
-    chapters = sorted(book_map(root), key=lambda c: (order.index(c.name) if c.name in published
-                                                     else len(order), c.name))
+    chapters = sorted(book_contents(root), key=lambda c: (
+        order.index(c.name) if c.name in published else len(order), c.name))
     profiles = {c.profile for c in chapters if c.name in published}
     if len(profiles) != 1:
         raise ValueError(f"the published chapters run with several profiles: {profiles}")
     profile = profiles.pop()
     lines = [
         "# Result tables", "",
-        *_wrap("Generated from the chapter sources (chapters/*.ipynb) by `python -m "
-               "bnnoise.build.data_page`: edit the chapters or that module, not this page.",
-               "% "), "",
+        *_wrap("Generated from the chapters' lineage records (data/results/<profile>/lineage/, "
+               "written when a chapter is published) by `python -m bnnoise.build.data_page`: "
+               "edit the chapters or that module, not this page.", "% "), "",
         *_wrap(INTRO.format(profile=profile)), ""]
     titles = {c.name: c for c in chapters}
     table = [(_link(root, name, profile, c.name in published), ROWS.get(name, ""),
@@ -217,7 +219,9 @@ def data_page(root: Path) -> str:
             data = f"; data: {_link(root, item.data, chapter.profile, shown)}" if item.data else ""
             kind = "Figure" if item.kind == "figure" else "Table"
             lines.append(f"* {kind} `{item.label}`: {calls}{data}")
-        if not chapter.items:
+        if not chapter.recorded:
+            lines.append("* recorded when the chapter is next published")
+        elif not chapter.items:
             lines.append("* no numbered figure or table")
     lines += ["", *_wrap(CLOSING.format(profile=profile))]
     return "\n".join(lines) + "\n"

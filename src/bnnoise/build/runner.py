@@ -8,7 +8,8 @@ and into ``data/results/<profile>/``, the tables and figures its pages link. Par
 are validated before Papermill starts. The executed page shows the parameters it ran with (the
 cell Papermill injects), not the defaults; a failed run leaves no partial notebook behind,
 reports one line, and a failed publication puts the published tables and figures back as they
-were.
+were. While it runs, the chapter records the lineage of every figure and table it shows
+(:mod:`bnnoise.lineage`), kept in ``<results>/<profile>/lineage/<chapter>.json`` once it ends.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+
+from bnnoise import lineage
 
 
 def chapter_names(root: Path) -> list[str]:
@@ -137,25 +140,48 @@ def run_chapter(root: Path, name: str, parameters: dict[str, Any], output_dir: P
     output_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / f"{name}.ipynb"
     partial = output_dir / f".partial-{name}.ipynb"  # never mistaken for a finished chapter
-    results = (_published_results_restored_on_failure(root, str(parameters.get("profile", "cpu")))
+    profile = str(parameters.get("profile", "cpu"))
+    results = (_published_results_restored_on_failure(root, profile)
                if publish else _results_of_run(output_dir))
+    record = ((published_results(root) if publish else output_dir / "results") / profile
+              / lineage.FOLDER / f"{name}.json")
+    records = record.with_name(f".partial-{name}.jsonl")  # lines while the chapter runs
     try:
-        with results:  # a failure anywhere below restores the published tables
+        with results, _recording_lineage(records):  # a failure restores the published tables
             papermill.execute_notebook(str(root / "chapters" / f"{name}.ipynb"), str(partial),
                                        parameters=parameters, cwd=str(root), progress_bar=False)
             notebook = nbformat.read(partial, as_version=4)
             _show_parameters_run_with(notebook)
             nbformat.write(notebook, partial)
+            lineage.finish(records, record, name)
             partial.replace(output)
     except papermill.PapermillExecutionError as err:
         partial.unlink(missing_ok=True)  # a failed run leaves nothing behind
+        records.unlink(missing_ok=True)
         reason = str(err.evalue).splitlines()[0] if err.evalue else ""
         raise ChapterError(f"chapter {name} stopped in cell {err.exec_count}: {err.ename}: "
                            f"{reason}") from None
     except BaseException:
         partial.unlink(missing_ok=True)
+        records.unlink(missing_ok=True)
         raise
     return output
+
+
+@contextmanager
+def _recording_lineage(records: Path) -> Iterator[None]:
+    """While a chapter runs, its kernel appends what it publishes to ``records``
+    (:mod:`bnnoise.lineage`); a record left by an interrupted run is discarded first."""
+    records.unlink(missing_ok=True)
+    previous = os.environ.get(lineage.ENVIRONMENT)
+    os.environ[lineage.ENVIRONMENT] = str(records.resolve())
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[lineage.ENVIRONMENT]
+        else:
+            os.environ[lineage.ENVIRONMENT] = previous
 
 
 RUN_PARAMETERS_HEADER = "# Parameters of this run (the profile's values apply to the rest)\n"

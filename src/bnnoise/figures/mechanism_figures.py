@@ -17,6 +17,7 @@ from bnnoise.figures.axes import (
 )
 from bnnoise.figures.style import clip_normalized, colors_for, figure
 from bnnoise.labels import TARGET_LABEL, with_arm_labels
+from bnnoise.lineage import produces
 from bnnoise.stats import mean_ci
 
 ARMS = {"recalibrated": "with BN, recalibrated", "standard": "with BN, not recalibrated",
@@ -43,6 +44,7 @@ def _recalibration_lines(part: pd.DataFrame) -> pd.DataFrame:
     return lines.assign(pct=100 * lines["avg_normalized_accuracy"])
 
 
+@produces
 def recalibration_figure(summary: pd.DataFrame) -> Figure:
     """Average normalized accuracy of the BN network against the number of recalibration
     images, one panel per target set, with the standard deployment (no recalibration) and the
@@ -101,6 +103,7 @@ def layer_bands(draws: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@produces
 def layer_figure(draws: pd.DataFrame) -> Figure:
     """Normalized accuracy with noise in one layer unit at a time (x: the unit, in forward
     order), one panel per target set; colour: with/without BN, line style: eta; bands: 95 %
@@ -125,6 +128,7 @@ def layer_figure(draws: pd.DataFrame) -> Figure:
     return fig
 
 
+@produces
 def perturbation_figure(draws: pd.DataFrame) -> Figure:
     """Accuracy lost with noise in one layer against the measured relative perturbation of that
     layer's output (means over draws, log x ticked at 1, 2, 3 and 5 times powers of ten), one
@@ -150,6 +154,7 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
     return fig
 
 
+@produces
 def normalizer_figure(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
     """Average normalized accuracy per normalizer (rows, best first) with its 95 % interval
     (over seeds where there are several; never below 0), one colour per target set; filled
@@ -195,6 +200,7 @@ TRAJECTORY_LABEL = {"bn": "BN, along training", "none": "no norm., along trainin
 """Legend label of each reference trajectory of :func:`matched_accuracy_figure`."""
 
 
+@produces
 def matched_accuracy_figure(finals: pd.DataFrame, progress: pd.DataFrame,
                             targets: tuple[str, ...] = ("all", "weights")) -> Figure:
     """Average normalized accuracy against clean accuracy (test subset), one panel per target

@@ -24,10 +24,12 @@ from bnnoise.figures.axes import (
 )
 from bnnoise.figures.style import clip_band, clip_normalized, colors_for, figure, model_colors
 from bnnoise.labels import TARGET_LABEL, dataset_label, with_arm_labels
+from bnnoise.lineage import produces
 
 DASHES = {"with BN": "", "without BN": (4, 2)}
 
 
+@produces
 def training_curves(history: pd.DataFrame) -> Figure:
     """Test accuracy and training loss per epoch; colour: model, line style: with/without BN."""
     data = with_arm_labels(history).assign(test_acc_pct=100 * history["test_acc"])
@@ -45,6 +47,7 @@ def training_curves(history: pd.DataFrame) -> Figure:
     return fig
 
 
+@produces
 def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
     """Normalized accuracy versus eta with 95 % intervals (between 0 and the curve's
     :func:`normalized_ceiling`), one row of panels per target set and, when the summary holds
@@ -83,6 +86,7 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
     return fig
 
 
+@produces
 def collapse_figure(check: pd.DataFrame, panels: str | None = None) -> Figure:
     """Exact collapse probability (lines) and sampled collapse rates with Clopper-Pearson
     intervals (points) versus eta, one colour per model with BN; one panel per value of the
@@ -120,6 +124,7 @@ def _collapse_panel(ax: Axes, data: pd.DataFrame, palette: dict, legend: bool) -
     eta_axis(ax, sorted(data["eta"].unique()))
 
 
+@produces
 def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target",
                    style: str | None = None) -> Figure:
     """Average normalized accuracy (with its 95 % interval, never below 0) against ``x``, one
@@ -164,6 +169,7 @@ def _mark_epochs(ax: Axes, part: pd.DataFrame, palette: dict) -> None:
     ax.scatter([], [], s=110, color="0.25", label=last)
 
 
+@produces
 def progress_figure(progress: pd.DataFrame) -> Figure:
     """Average normalized accuracy against clean accuracy along training (one point per stored
     epoch; the first point of each line hollow, the last enlarged), one panel per target set,

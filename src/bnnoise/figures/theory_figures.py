@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 from bnnoise.figures.style import ACCURACY_RANGE, ci_errorbar, colors_for, figure, norm_colors
+from bnnoise.lineage import produces
 
 BOUNDS: dict[str, tuple[float, float]] = {
     "test_acc": ACCURACY_RANGE, "dead_fraction": ACCURACY_RANGE, "cosine_similarity": (0.0, 1.0),
@@ -39,6 +40,7 @@ def _kind(norm: str) -> str:
             else "no activation normalizer")
 
 
+@produces
 def propagation_curves(layers: pd.DataFrame, quantity: str = "activation_variance",
                        label: str = "activation variance", log: bool = True,
                        xlabel: str = "layer (block or unit output)") -> Figure:
@@ -88,6 +90,7 @@ def _log2_axis(ax, values: list[int]) -> None:
     ax.set_xticklabels([str(v) for v in values])
 
 
+@produces
 def versus_group_size(per_seed: pd.DataFrame, quantities: dict[str, str],
                       log_y: tuple[str, ...] = ()) -> Figure:
     """Quantities of :func:`bnnoise.theory.propagation.group_size_per_seed` versus the group
@@ -126,6 +129,7 @@ def _configurations(table: pd.DataFrame) -> list[tuple[int, float]]:
     return list(dict.fromkeys(zip(table["batch_size"], table["lr"], strict=True)))
 
 
+@produces
 def short_run_curves(history: pd.DataFrame, quantities: dict[str, str],
                      log_y: tuple[str, ...] = ()) -> Figure:
     """Per-epoch quantities of short training runs: one line per normalizer, the mean over
@@ -161,6 +165,7 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str],
     return fig
 
 
+@produces
 def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figure:
     """Per-ReLU channel statistics after training (:mod:`bnnoise.theory.singularity`), mean
     over the runs per layer; one line per normalizer, one row per quantity, one column per
@@ -186,6 +191,7 @@ def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figur
     return fig
 
 
+@produces
 def dead_channels_by_lr(standard: pd.DataFrame, high: pd.DataFrame) -> Figure:
     """Dead channels after training, one point per run, per normalizer, at the standard and at
     the high learning rate (runs that diverged have no point)."""

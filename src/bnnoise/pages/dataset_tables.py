@@ -13,6 +13,7 @@ from bnnoise.analysis.results import NoiseResults
 from bnnoise.analysis.study import chance_reading
 from bnnoise.data import num_classes_of
 from bnnoise.labels import BN_LABEL, dataset_label
+from bnnoise.lineage import produces
 from bnnoise.pages.number_format import interval_text
 
 
@@ -20,6 +21,7 @@ def _full(table: pd.DataFrame) -> pd.DataFrame:
     return table[(table["placement"] == "all") & (table["seed"] == table["seed"].min())]
 
 
+@produces
 def clean_accuracy_view(results: NoiseResults) -> pd.DataFrame:
     """Clean test accuracy (%) per model and BN arm (rows), one column per dataset."""
     t = _full(results.training)
@@ -31,6 +33,7 @@ def clean_accuracy_view(results: NoiseResults) -> pd.DataFrame:
                          **{f"{dataset_label(d)} clean acc. (%)": wide[d] for d in datasets}})
 
 
+@produces
 def average_by_dataset_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
     """Average normalized accuracy (%, 95 % interval) per model, BN arm and target set (rows),
     one column per dataset, for one scoring of non-finite outputs."""
@@ -46,6 +49,7 @@ def average_by_dataset_view(results: NoiseResults, scoring: str = "wrong") -> pd
                          **{f"{dataset_label(d)} (%)": wide[d].fillna("–") for d in datasets}})
 
 
+@produces
 def chance_view(results: NoiseResults) -> pd.DataFrame:
     """Per dataset and network with BN: what a collapsed draw scores under the ``argmax``
     convention (class 0 for every image: one image in K on a balanced test set), normalized by
@@ -72,6 +76,7 @@ def chance_view(results: NoiseResults) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@produces
 def disagreements(verdicts: pd.DataFrame, reference: str, other: str) -> pd.DataFrame:
     """The comparisons (claim, subject, target set, scoring) whose verdict on dataset ``other``
     differs from the one on ``reference``."""
@@ -95,6 +100,7 @@ def no_disagreement_text(verdicts: pd.DataFrame, datasets: list[str]) -> str:
     return "*No comparison has a different verdict on the two datasets.*"
 
 
+@produces
 def claims_by_dataset_view(verdicts: pd.DataFrame) -> pd.DataFrame:
     """One row per claim, one column per dataset: how many comparisons, over every reading of
     the protocol, reproduce / contradict / leave the claim inconclusive (``R/C/I``), and how many

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from myst_nb import glue
 
 from bnnoise.config import Profile
+from bnnoise.lineage import record
 from bnnoise.pages.markdown_tables import configuration_rows, configuration_table, numbered_table
 from bnnoise.pages.number_format import format_number
 from bnnoise.store import atomic_write_bytes
@@ -40,6 +41,7 @@ FIGURES = "figures"
 def save_table(table: pd.DataFrame, profile: Profile, filename: str) -> Path:
     """Write a tidy table to ``data/results/<profile>/<filename>`` (atomically); return the path."""
     path = profile.results_dir / filename
+    record("file", filename)
     atomic_write_bytes(path, table.to_csv(index=False, float_format="%.6g").encode())
     return path
 
@@ -92,6 +94,7 @@ def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | N
     if data_file is not None:
         files.append(download_link(Path(data_file), profile,
                                    f"data ({Path(data_file).name})"))
+    record("figure", name, fig, Path(data_file).name if data_file is not None else "")
     glue_figure(name, fig)
     text = "Download this figure: " + " · ".join(files) + "\n"
     if provenance:

@@ -7,10 +7,12 @@ import pandas as pd
 
 from bnnoise.analysis.literature_claims import literature_verdict
 from bnnoise.analysis.normalizer_comparison import ROBUST_BN
+from bnnoise.lineage import produces
 from bnnoise.pages.mechanism_tables import remedy_label
 from bnnoise.pages.number_format import interval_text
 
 
+@produces
 def literature_view(ranking: pd.DataFrame, robust_bn: pd.DataFrame | None = None,
                     scoring: str = "wrong") -> pd.DataFrame:
     """What the measurements say about statements of the cited literature, per target set: each

@@ -21,6 +21,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from bnnoise.config import Profile
+from bnnoise.lineage import record
 from bnnoise.pages.number_format import SHORT_CELL, align_decimals, format_number, unbreakable
 
 CI_SUFFIX = "_ci95"
@@ -133,6 +134,7 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
 
     Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
     """
+    record("table", name, table)
     headers = dict(headers or {})
     shown = table.reset_index(drop=True).copy()
     for column in percent:

@@ -9,6 +9,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from bnnoise.labels import BN_LABEL, TARGET_LABEL
+from bnnoise.lineage import produces
 from bnnoise.pages.elements import numbered_table
 from bnnoise.pages.number_format import interval_text
 from bnnoise.pipeline.remedies import RECOVERY_RULE
@@ -87,6 +88,7 @@ def cost_view(ranking: pd.DataFrame) -> pd.DataFrame:
                          "cost": rows["cost"]})
 
 
+@produces
 def remedy_tables(ranking: pd.DataFrame, caption: str, provenance: str | None = None
                   ) -> Markdown:
     """One numbered table per target set (``tbl-remedies-<target>``), ``caption`` completed by
@@ -118,6 +120,7 @@ def noise_aware_note(ranking: pd.DataFrame, models: tuple[str, ...],
                     f"noise-aware training of {', '.join(missing)}.\n")
 
 
+@produces
 def prediction_view(prediction: pd.DataFrame) -> pd.DataFrame:
     """Per network, target set and eta: Spearman's rank correlation between the measured output
     perturbation of each layer and the accuracy it costs."""
@@ -160,6 +163,7 @@ def findings(ranking: pd.DataFrame) -> Markdown:
     return Markdown("\n".join(lines) + "\n")
 
 
+@produces
 def normalizer_view(summary: pd.DataFrame, scoring: str = "wrong") -> pd.DataFrame:
     """One row per normalizer
     (:func:`bnnoise.analysis.normalizer_comparison.normalizer_summary`): its kind,
@@ -180,6 +184,7 @@ def normalizer_view(summary: pd.DataFrame, scoring: str = "wrong") -> pd.DataFra
         **{f"noise on {t} (%)": wide[t] for t in dict.fromkeys(s["target"])}})
 
 
+@produces
 def normalizer_verdicts(gaps: pd.DataFrame, answer: pd.DataFrame, scoring: str = "wrong"
                         ) -> pd.DataFrame:
     """Per target set and normalizer: the loss against no normalization (points, 95 % CI), its
@@ -198,6 +203,7 @@ def normalizer_verdicts(gaps: pd.DataFrame, answer: pd.DataFrame, scoring: str =
                                        zip(g["model"], g["target"], strict=True)]})
 
 
+@produces
 def matched_view(matched: pd.DataFrame) -> pd.DataFrame:
     """:func:`bnnoise.analysis.normalizer_comparison.at_matched_accuracy` as the page shows it:
     per target set and trained network, its clean and average normalized accuracy and the two

@@ -10,11 +10,10 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
-from bnnoise.analysis.claims import verdict_counts
 from bnnoise.analysis.results import NoiseResults, collapse_adjusted
 from bnnoise.analysis.study import PUBLISHED
-from bnnoise.labels import BN_LABEL, dataset_label
-from bnnoise.pages.elements import numbered_table
+from bnnoise.labels import BN_LABEL
+from bnnoise.lineage import produces
 from bnnoise.pages.number_format import interval_text
 
 
@@ -25,6 +24,7 @@ def _drop_constant_seed(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+@produces
 def training_view(results: NoiseResults) -> pd.DataFrame:
     """The clean-accuracy table of the book: one row per model."""
     t = results.training
@@ -65,6 +65,7 @@ def accuracy_targets_text(results: NoiseResults) -> Markdown:
                             "Not reached: " + "; ".join(misses) + "."))
 
 
+@produces
 def average_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
     """Average normalized accuracy (%) with its 95 % interval per model (rows) and target set
     (columns), for one scoring, with the study's number where it reported one."""
@@ -81,6 +82,7 @@ def average_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
     return _drop_constant_seed(wide)
 
 
+@produces
 def collapse_view(results: NoiseResults) -> pd.DataFrame:
     """Per BN model and eta: the exact collapse probability and the sampled rate."""
     c = results.collapse[results.collapse["norm"] != "none"]
@@ -101,6 +103,7 @@ def _probability(p: float) -> str:
     return f"{p:.3f}"
 
 
+@produces
 def scoring_view(results: NoiseResults) -> pd.DataFrame:
     """Average normalized accuracy (%) of the BN networks under target ``all`` with both
     scorings of non-finite outputs, side by side."""
@@ -115,36 +118,7 @@ def scoring_view(results: NoiseResults) -> pd.DataFrame:
                                                     "argmax": "plain argmax"}))
 
 
-def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None
-                ) -> Markdown:
-    """The rows of one claim (those whose claim starts with ``claim``) as a numbered table:
-    dataset (when the rows span several), subject, reading, estimate with its interval (one
-    decimal, two when the interval is narrower than 2, e.g. slopes per BN layer), verdict; the
-    rule in the caption."""
-    rows = verdicts[verdicts["claim"].str.startswith(claim)]
-    if rows.empty:
-        return Markdown("*No comparison for this claim in this run (its models are not part of "
-                        "the run's grids).* \n")
-    shown = pd.DataFrame({
-        "subject": rows["subject"], "target": rows["target"], "scoring": rows["scoring"],
-        "estimate (95 % CI)": [interval_text(v, lo, hi, 1 if hi - lo >= 2 else 2) for v, lo, hi in
-                               zip(rows["estimate"], rows["low"], rows["high"], strict=True)],
-        "verdict": rows["verdict"]})
-    if rows["dataset"].nunique() > 1:  # e.g. CIFAR-10 and CIFAR-100 rows of one claim
-        shown.insert(0, "dataset", rows["dataset"].map(dataset_label))
-    if "published" in rows and rows["published"].notna().any():
-        shown.insert(3, "published", rows["published"].round(2))
-    intervals = rows["interval"].unique()
-    if len(intervals) > 1:  # e.g. over seeds for some models, over draws for one-seed models
-        shown.insert(shown.columns.get_loc("estimate (95 % CI)") + 1, "interval over",
-                     rows["interval"])
-    caption = (f"{rows['claim'].iloc[0][0].upper()}{rows['claim'].iloc[0][1:]}: "
-               f"{rows['rule'].iloc[0]}. Interval: "
-               + (f"{intervals[0]}." if len(intervals) == 1
-                  else "per row (column 'interval over')."))
-    return numbered_table(shown, caption, name, provenance=provenance)
-
-
+@produces
 def depth_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
     """Averages of the fully normalized and unnormalized ResNets for :func:`average_versus`:
     x = the BN layer count of the network with BN of the same depth."""
@@ -156,6 +130,7 @@ def depth_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
                        "BN": a["norm"].map(BN_LABEL)}).dropna(subset=["BN layers"])
 
 
+@produces
 def count_view(results: NoiseResults, model: str = "resnet20", scoring: str = "wrong"
                ) -> pd.DataFrame:
     """Averages of the controlled series of ``model`` for :func:`average_versus`: x = ``k``,
@@ -170,6 +145,7 @@ def count_view(results: NoiseResults, model: str = "resnet20", scoring: str = "w
     return out.assign(k=out["bn_layers"])
 
 
+@produces
 def adjusted_view(results: NoiseResults) -> pd.DataFrame:
     """:func:`collapse_adjusted` for the page: model, seed, scoring, and both averages with
     their intervals as text."""
@@ -187,6 +163,7 @@ def adjusted_view(results: NoiseResults) -> pd.DataFrame:
     ).pipe(_drop_constant_seed)
 
 
+@produces
 def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
     """:func:`bnnoise.analysis.study.joint_fit` for the page, best first: one reading per row in
     three short columns (grid "dense" from 0 or "ours" truncated, target set, scoring), its
@@ -227,45 +204,3 @@ def collapse_agreement_text(a: dict[str, float]) -> Markdown:
            "number of draws cannot tell from chance (one test among several on this page)."
            if a["p_value"] < 0.05 else "")
         + "\n")
-
-
-def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """The claims at a glance: one row per claim (and dataset, when there are several), one
-    column per target set; each cell gives "R/C/I" (how many comparisons reproduce,
-    contradict or leave the claim undecided) with non-finite outputs scored by ``argmax``,
-    then with them scored wrong, separated by " · ", and "–" for a reading not measured."""
-    counts = verdict_counts(verdicts)
-    counts["cell"] = [f"{r}/{c}/{i}" for r, c, i in zip(
-        counts["reproduced"], counts["contradicted"], counts["inconclusive at this power"],
-        strict=True)]
-    index = ["claim", "dataset"] if verdicts["dataset"].nunique() > 1 else ["claim"]
-    by_scoring = counts.pivot_table(index=[*index, "target"], columns="scoring",
-                                    values="cell", aggfunc="first")
-    by_scoring = by_scoring.reindex(columns=["argmax", "wrong"]).fillna("–")
-    by_scoring["cell"] = by_scoring["argmax"] + " · " + by_scoring["wrong"]
-    wide = by_scoring["cell"].unstack("target")
-    wide = wide.reindex(columns=[t for t in ("all", "trainable", "weights") if t in wide])
-    wide = wide.fillna("– · –").reset_index()
-    order = list(dict.fromkeys(verdicts["claim"]))
-    wide = wide.iloc[wide["claim"].map(order.index).argsort(kind="stable")]
-    if "dataset" in wide:
-        wide["dataset"] = wide["dataset"].map(dataset_label)
-    return wide.rename_axis(columns=None).reset_index(drop=True)
-
-
-def spread_table(spread: pd.DataFrame, caption: str, name: str, provenance: str | None = None
-                 ) -> Markdown:
-    """:func:`bnnoise.analysis.replication.seed_and_draw_spread` as a numbered table, or a
-    sentence when no network has replicate training seeds."""
-    if spread.empty:
-        return Markdown("*No network of this run has replicate training seeds yet (the seed "
-                        "replicates are trained after the reproduction's grids).*\n")
-    shown = pd.DataFrame({
-        "model": spread["model"], "BN": spread["norm"].map(BN_LABEL).fillna(spread["norm"]),
-        "noise on": spread["target"], "seeds": spread["seeds"],
-        "draws per seed": spread["draws_per_seed"].round(0).astype(int),
-        "between seeds (SD, points)": spread["seed_sd"].round(2),
-        "between draws (SD, points)": spread["draw_sd"].round(2),
-        "ratio": spread["seed_to_draw"].round(2),
-        "F test p": spread["p_value"].map(lambda v: f"{v:.2g}")})
-    return numbered_table(shown, caption, name, provenance=provenance)

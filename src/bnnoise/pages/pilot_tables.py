@@ -7,10 +7,12 @@ from IPython.display import Markdown
 
 from bnnoise.analysis.pilots import pilot_choice, pilot_path, pilot_summary
 from bnnoise.config import Profile
+from bnnoise.lineage import produces
 from bnnoise.pages.elements import download_link, numbered_table
 from bnnoise.pages.provenance import script_table_markdown
 
 
+@produces
 def pilot_table(profile: Profile, model: str, norm: str, name: str = "tbl-pilot") -> Markdown:
     """The pilot of ``model`` with ``norm`` as a numbered table (last epoch of each run, best
     first; the chosen rate and the recipe's rate in the caption) with a link to every epoch of

@@ -21,6 +21,7 @@ import torch
 from bnnoise.config import Profile
 from bnnoise.config.setups import PropagationSetup
 from bnnoise.data import DataCache, Dataset, fingerprint, normalize, num_classes_of
+from bnnoise.lineage import produces
 from bnnoise.nets.models import build_model
 from bnnoise.store import ArtifactStore
 from bnnoise.theory.literature import Check, Checks
@@ -131,6 +132,7 @@ class SignalPropagation:
     records: list[dict[str, Any]]
 
 
+@produces
 def signal_propagation(profile: Profile, setup: PropagationSetup | None = None,
                        progress: bool = False) -> SignalPropagation:
     """Measure (or load) every network of ``setup`` and test Lubana et al.'s claims."""
@@ -178,6 +180,7 @@ GRADIENT_COLUMNS = ["model", "norm", "seed", "layer", "name", "grad_norm",
                     "activation_variance"]
 
 
+@produces
 def group_size_study(profile: Profile, setup: PropagationSetup | None = None,
                      progress: bool = False) -> GroupSizeStudy:
     """Measure (or load) the group-size series of ``setup`` (default: the profile's) and test

@@ -27,6 +27,7 @@ import torch
 from bnnoise.config import Profile
 from bnnoise.config.setups import Recipe, ShortRunSetup
 from bnnoise.data import DataCache, Dataset, fingerprint, normalize, stratified_subset
+from bnnoise.lineage import produces
 from bnnoise.nets.models import build_model
 from bnnoise.nets.norms import parse_norm
 from bnnoise.pipeline.short_run_tables import (
@@ -201,6 +202,7 @@ def _sources(profile: Profile) -> tuple[ArtifactStore, DataSource]:
     return ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
 
 
+@produces
 def group_size_training(profile: Profile, setup: ShortRunSetup | None = None,
                         progress: bool = False) -> GroupSizeTraining:
     """Train (or load) :func:`group_size_runs` and test the speed claim."""
@@ -211,6 +213,7 @@ def group_size_training(profile: Profile, setup: ShortRunSetup | None = None,
                              speed_check(tables.history, norms[-1], norms[1:-1]))
 
 
+@produces
 def high_learning_rate(profile: Profile, setup: ShortRunSetup | None = None,
                        progress: bool = False) -> HighLearningRate:
     """Train (or load) :func:`high_lr_runs` and test the stability claim."""
@@ -221,6 +224,7 @@ def high_learning_rate(profile: Profile, setup: ShortRunSetup | None = None,
         tables.history, setup.group_norms[0], setup.group_norms[-1]))
 
 
+@produces
 def singularities(profile: Profile, setup: ShortRunSetup | None = None,
                   progress: bool = False) -> Singularities:
     """Train (or load) the singularity runs and the group-size series at both learning rates;
