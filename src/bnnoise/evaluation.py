@@ -10,12 +10,19 @@ from torch import nn
 from bnnoise.data import Dataset, normalize
 from bnnoise.hardware import autocast, device_of
 
+EVALUATION_BATCH = 100
+"""Images per forward pass when evaluating. ``benchmarks/sweep_speed.py`` times it against the
+earlier 1,000 (fp32, channels-last): on a CPU whose caches do not hold the activations of 1,000
+images, smaller batches are faster. The batch size moves no prediction: the same script
+recomputes stored sweep cells at this size and compares them hit for hit, and
+``tests/test_sweep_speed.py`` checks it on a trained network."""
+
 
 @torch.no_grad()
 def predictions(
     model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
     inputs: torch.Tensor,
-    batch_size: int = 1000,
+    batch_size: int = EVALUATION_BATCH,
     precision: str = "fp32",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per image: the plain ``argmax`` of the logits (NaN counts as the largest value, as in
@@ -39,7 +46,7 @@ def correct_mask(
     model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
     inputs: torch.Tensor,
     y: torch.Tensor,
-    batch_size: int = 1000,
+    batch_size: int = EVALUATION_BATCH,
     precision: str = "fp32",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per image: whether it is classified correctly, and whether its logits are not all finite.
@@ -57,7 +64,7 @@ def count_correct(
     model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
     inputs: torch.Tensor,
     y: torch.Tensor,
-    batch_size: int = 1000,
+    batch_size: int = EVALUATION_BATCH,
     precision: str = "fp32",
 ) -> tuple[int, int]:
     """Numbers of correct predictions and of images with non-finite logits
@@ -71,7 +78,7 @@ def predict_correct(
     x: torch.Tensor,
     y: torch.Tensor,
     data: Dataset,
-    batch_size: int = 1000,
+    batch_size: int = EVALUATION_BATCH,
     precision: str = "fp32",
 ) -> tuple[int, int]:
     """:func:`count_correct` on uint8 NCHW images ``x``, normalized with ``data``'s statistics."""

@@ -18,6 +18,18 @@ including the Bernoulli noise). The estimate's variance is then
 draws a subset of images needs to be as precise as the full test set with a given number of
 draws; :func:`image_variance` is the image term of the average normalized accuracy over a
 noise grid.
+
+**Paired estimates.** The book reports normalized accuracy, the noisy network's accuracy over
+the clean network's, both on the same images: ``R = mean(c[d, i]) / mean(k[i])`` with ``k[i]``
+the clean network's hit on image ``i``. To first order around the population ratio ``rho``,
+``R - rho = mean(z[d, i]) / mean(k)`` with ``z[d, i] = c[d, i] - rho k[i]``. The clean hit does
+not change with the draw, so ``z`` follows the same two-way layout as ``c`` with the same draw
+and residual variances, but with the image variance of ``u[i] - rho k[i]`` (``u[i]``: the
+image's hit rate under noise) in place of that of ``u[i]``. An image the noise rarely flips
+contributes nearly nothing: at small noise most of the image-sampling error cancels, because
+the clean network is wrong on the same hard images. :func:`paired_components` gives these
+variances on the scale of ``R`` (divided by ``mean(k)^2``); on the full test set the image term
+is zero for both estimates, so pairing only pays on a subset of the test images.
 """
 
 from __future__ import annotations
@@ -54,6 +66,30 @@ def variance_components(hits: torch.Tensor) -> VarianceComponents:
     return VarianceComponents(draw=max(0.0, float(ms_draw - ms_resid) / n),
                               image=max(0.0, float(ms_image - ms_resid) / d),
                               residual=float(ms_resid))
+
+
+def paired_components(hits: torch.Tensor, clean: torch.Tensor) -> VarianceComponents:
+    """The variance components of the paired estimate of normalized accuracy (module
+    docstring): those of ``hits - R * clean`` over ``mean(clean)^2``, where ``hits`` is the
+    (draws, images) boolean matrix under noise, ``clean`` the clean network's hits on the same
+    images and ``R`` the estimate itself. :func:`standard_error` of the result is the standard
+    error of normalized accuracy."""
+    c, k = hits.double(), clean.double()
+    if k.mean() == 0:
+        raise ValueError("the clean model classifies no image correctly")
+    ratio = c.mean() / k.mean()
+    v = variance_components(c - ratio * k[None, :])
+    scale = float(k.mean()) ** 2
+    return VarianceComponents(v.draw / scale, v.image / scale, v.residual / scale)
+
+
+def unpaired_components(hits: torch.Tensor, clean_accuracy: float) -> VarianceComponents:
+    """The variance components of normalized accuracy estimated without pairing: the noisy
+    accuracy on the images (``hits``, draws x images) over a clean accuracy taken as exact
+    (e.g. measured on the full test set)."""
+    v = variance_components(hits)
+    scale = clean_accuracy**2
+    return VarianceComponents(v.draw / scale, v.image / scale, v.residual / scale)
 
 
 def standard_error(v: VarianceComponents, images: int, draws: int, population: int) -> float:

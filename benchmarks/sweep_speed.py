@@ -1,0 +1,269 @@
+"""How fast, and how precise per second, the noise sweep is against the plain loop, in one run.
+
+    python benchmarks/sweep_speed.py [--profile cpu] [--data-dir DIR] [--skip-data]
+
+Written to ``data/results/benchmark/sweep_speed/<vector unit>/`` (one folder per CPU kind, e.g.
+``AVX2``, ``AVX512``; :func:`bnnoise.hardware.vector_unit`), every row with the machine record:
+
+* ``rates.csv``: images per second of noisy evaluation, per network of the profile's main grid,
+  random CIFAR-shaped images, noise on the conv and linear weights: the plain loop (deep copy,
+  add noise, evaluate in fp32, contiguous tensors, batches of 500) against the library's exact
+  fp32 path (in-place noise and exact restore, channels-last, batches of
+  :data:`bnnoise.evaluation.EVALUATION_BATCH`), and against that path with batches of 1,000
+  (the library's batch size before); the fraction of the machine's fp32 matmul peak each
+  reaches (a path at a large fraction of the peak cannot be made much faster without doing
+  less arithmetic);
+* ``recompute_check.csv`` (needs CIFAR-10 and the trained models): stored sweep cells computed
+  again at today's batch size, hit for hit against the stored ones;
+* ``precision.csv`` (needs the stored sweeps only): per network, target set and noise level, the
+  variance components of normalized accuracy (:mod:`bnnoise.sampling`), the standard error of
+  the plain loop (the profile's draws on the full test set), the draws the stratified subset
+  needs for the same standard error with the paired estimate and without it, and the seconds
+  per sweep cell of the plain loop and of the library at equal standard error;
+* ``summary.csv``: per network, the speed-up of the exact path, the smallest and median
+  speed-up at equal standard error over the noise levels, and the CPU-hours of one sweep of
+  the profile's protocol (all noise levels and target sets) at equal standard error, plain and
+  library; ``summary_display.csv`` is the book's view of it (``--tables-only`` rewrites it
+  from the CSV files of an earlier run, without timing anything).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from benchmark import forward_flops, matmul_peak, plain_noisy_eval, random_dataset
+
+from bnnoise.config import load_profile
+from bnnoise.data import DataCache, normalize
+from bnnoise.evaluation import EVALUATION_BATCH, correct_mask
+from bnnoise.hardware import machine_record, vector_unit
+from bnnoise.nets.models import build_model
+from bnnoise.noise.injection import injected_noise
+from bnnoise.noise.protocol import select_tensors
+from bnnoise.pipeline import sweep_cells as cells
+from bnnoise.pipeline.specs import profile_specs, recipe_of
+from bnnoise.pipeline.trained import stored_model
+from bnnoise.sampling import (
+    draws_needed,
+    paired_components,
+    standard_error,
+    unpaired_components,
+)
+from bnnoise.store import ArtifactStore
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "data" / "results" / "benchmark" / "sweep_speed"
+OLD_BATCH = 1000
+"""The library's evaluation batch size before it was measured (``bnnoise.evaluation``)."""
+TEST_SET = 10_000
+"""Images of the CIFAR test set: the plain loop evaluates all of them."""
+
+
+def library_rate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, draws: int,
+                 batch: int) -> float:
+    """Images per second of the library's exact fp32 path: in-place noise with exact restore,
+    channels-last, batches of ``batch`` images."""
+    model = model.eval().to(memory_format=torch.channels_last)
+    tensors = select_tensors(model, "weights")
+    x = x.contiguous(memory_format=torch.channels_last)
+    correct_mask(model, x[:batch], y[:batch], batch_size=batch)  # warm-up
+    start = time.perf_counter()
+    for draw in range(draws):
+        with injected_noise(tensors, 0.1, seed=draw):
+            correct_mask(model, x, y, batch_size=batch)
+    return draws * len(y) / (time.perf_counter() - start)
+
+
+def rate_rows(networks: list[tuple[str, str]], images: int, draws: int, peak: float
+              ) -> pd.DataFrame:
+    """``rates.csv``: plain loop and library paths per (model, norm)."""
+    data = random_dataset(16, images)
+    x = normalize(data.x_test, data)
+    rows = []
+    for model_name, norm in networks:
+        torch.manual_seed(0)
+        model = build_model(model_name, 10, norm).eval()
+        flops = forward_flops(model)
+        plain_noisy_eval(model, x[:100], 1)  # warm-up
+        rates = {"plain loop (deep copy, fp32, contiguous, batch 500)":
+                 plain_noisy_eval(model, x, draws)}
+        for batch in (EVALUATION_BATCH, OLD_BATCH):
+            label = (f"library exact fp32 (channels-last, batch {batch}"
+                     + (", before)" if batch == OLD_BATCH else ")"))
+            rates[label] = library_rate(model, x, data.y_test, draws, batch)
+        plain = next(iter(rates.values()))
+        for variant, rate in rates.items():
+            rows.append({"model": model_name, "norm": norm, "variant": variant,
+                         "images_per_second": rate, "speedup": rate / plain,
+                         "fraction_of_fp32_peak": rate * flops / peak})
+        print(f"{model_name}-{norm}: " + ", ".join(f"{r:.0f}" for r in rates.values())
+              + " img/s", flush=True)
+    return pd.DataFrame(rows)
+
+
+def recompute_rows(profile, store: ArtifactStore, data: DataCache,
+                   cases: list[tuple[str, str, float]]) -> pd.DataFrame:
+    """``recompute_check.csv``: stored cells of ``cases`` (model, target set, eta; networks
+    with BN) computed again at today's batch size."""
+    rows = []
+    x = y = None
+    for model_name, target, eta in cases:
+        spec = next(s for s in profile_specs(profile) if (s.model, s.norm) == (model_name, "bn"))
+        trained = stored_model(store, spec, recipe_of(profile, spec))
+        path = cells.stored_cell(store, trained, profile.noise, target, eta)
+        if trained is None or path is None:
+            continue
+        if x is None:
+            x, y = cells.evaluation_subset(data(spec.dataset), profile.noise)
+        again = cells._sweep_cell(trained, x, y, profile.noise, target, eta).hits
+        stored = cells.cell_hits(path)
+        rows.append({"model": model_name, "norm": "bn", "target": target, "eta": eta,
+                     "batch": EVALUATION_BATCH, "hits": stored.size,
+                     "differing_hits": int((stored != again).sum()),
+                     "identical": bool(np.array_equal(stored, again))})
+    return pd.DataFrame(rows)
+
+
+def precision_rows(profile, store: ArtifactStore) -> pd.DataFrame:
+    """``precision.csv`` (without times): the variance components of every stored sweep cell
+    of the profile's main grid (cells not stored are left out; nothing is computed)."""
+    draws, rows = profile.noise.draws, []
+    for spec in profile_specs(profile):
+        trained = stored_model(store, spec, recipe_of(profile, spec))
+        clean_path = trained and cells.stored_cell(store, trained, profile.noise, "weights", 0.0)
+        if not clean_path:
+            continue
+        clean = torch.from_numpy(cells.cell_hits(clean_path)[0])
+        canonical = cells.canonical_targets(cells.noisy_network(trained), profile.noise)
+        for target, (cell_target, _) in canonical.items():
+            for eta in profile.noise.etas:
+                path = cells.stored_cell(store, trained, profile.noise, cell_target, eta)
+                if path is None:
+                    continue
+                noisy = torch.from_numpy(cells.cell_hits(path))
+                images = noisy.shape[1]
+                paired = paired_components(noisy, clean)
+                unpaired = unpaired_components(noisy, float(clean.double().mean()))
+                target_se = standard_error(paired, TEST_SET, draws, TEST_SET)
+                rows.append({
+                    "model": spec.model, "norm": spec.norm, "target": target, "eta": eta,
+                    "draw_variance": paired.draw, "image_variance_paired": paired.image,
+                    "image_variance_unpaired": unpaired.image,
+                    "residual_variance": paired.residual, "plain_draws": draws,
+                    "plain_images": TEST_SET, "plain_se": target_se, "subset_images": images,
+                    "draws_paired": draws_needed(paired, images, TEST_SET, target_se),
+                    "draws_unpaired": draws_needed(unpaired, images, TEST_SET, target_se)})
+    return pd.DataFrame(rows)
+
+
+def with_times(precision: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
+    """Seconds per sweep cell at equal standard error, plain and library, from the rates."""
+    plain = rates[rates["variant"].str.startswith("plain")].set_index(["model", "norm"])
+    library = rates[rates["variant"].str.contains(f"batch {EVALUATION_BATCH})", regex=False)
+                    ].set_index(["model", "norm"])
+    index = pd.MultiIndex.from_frame(precision[["model", "norm"]])
+    out = precision.copy()
+    out["plain_seconds"] = (out["plain_draws"] * out["plain_images"]
+                            / plain["images_per_second"].reindex(index).to_numpy())
+    rate = library["images_per_second"].reindex(index).to_numpy()
+    subset = out["draws_paired"] * out["subset_images"] / rate  # NaN: not reachable
+    full = out["plain_draws"] * out["plain_images"] / rate  # the plain design, faster path
+    use_subset = subset < full
+    out["design"] = np.select(
+        [use_subset, subset.notna()],
+        ["paired estimate, stratified subset", "full test set (faster than the subset)"],
+        "full test set (the subset cannot reach the standard error)")
+    out["library_seconds"] = np.where(use_subset, subset, full)
+    out["speedup_at_equal_se"] = out["plain_seconds"] / out["library_seconds"]
+    return out
+
+
+def summary(rates: pd.DataFrame, precision: pd.DataFrame | None) -> pd.DataFrame:
+    """``summary.csv``: per network, the exact path's speed-up and, with the stored sweeps,
+    the speed-up at equal standard error and the CPU-hours of one sweep of the protocol."""
+    exact = rates[rates["variant"].str.contains(f"batch {EVALUATION_BATCH})", regex=False)]
+    table = exact[["model", "norm", "speedup"]].rename(columns={"speedup": "exact_path_speedup"})
+    if precision is None or precision.empty:
+        return table
+    threads = torch.get_num_threads()
+    per = precision.groupby(["model", "norm"], sort=False).agg(
+        min_speedup_at_equal_se=("speedup_at_equal_se", "min"),
+        median_speedup_at_equal_se=("speedup_at_equal_se", "median"),
+        plain_cpu_hours=("plain_seconds", lambda s: s.sum() * threads / 3600),
+        library_cpu_hours=("library_seconds", lambda s: s.sum() * threads / 3600)).reset_index()
+    return table.merge(per, on=["model", "norm"], how="left")
+
+
+def display(rates: pd.DataFrame, summary_table: pd.DataFrame) -> pd.DataFrame:
+    """``summary_display.csv``: the book's table, one row per network, human headers."""
+    peak = rates.pivot_table(index=["model", "norm"], columns=rates["variant"].str.startswith(
+        "plain"), values="fraction_of_fp32_peak", aggfunc="first", sort=False)
+    out = summary_table.merge(peak.reset_index().rename(columns={True: "plain_peak",
+                                                                 False: "library_peak"}),
+                              on=["model", "norm"], how="left")
+
+    def times(value: float) -> str:
+        return f"{value:.2g}x" if np.isfinite(value) else "–"
+
+    table = pd.DataFrame({
+        "network": out["model"], "BN": out["norm"].map({"bn": "with", "none": "without"}),
+        "exact path": out["exact_path_speedup"].map(times),
+        "of fp32 peak": [f"{100 * a:.0f} → {100 * b:.0f} %" for a, b in
+                         zip(out["plain_peak"], out["library_peak"], strict=True)]})
+    if "min_speedup_at_equal_se" in out:
+        table["equal SE: least, median"] = [
+            f"{times(a)}, {times(b)}" for a, b in zip(
+                out["min_speedup_at_equal_se"], out["median_speedup_at_equal_se"], strict=True)]
+        table["CPU-hours per sweep"] = [f"{a:.2g} → {b:.2g}" for a, b in zip(
+            out["plain_cpu_hours"], out["library_cpu_hours"], strict=True)]
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--data-dir", default=None, help="CIFAR location (as for chapters)")
+    parser.add_argument("--images", type=int, default=1000, help="random images per rate")
+    parser.add_argument("--draws", type=int, default=2, help="draws per timed rate")
+    parser.add_argument("--skip-data", action="store_true",
+                        help="only the rates (no CIFAR, no stored sweeps)")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--tables-only", action="store_true",
+                        help="only rewrite summary_display.csv from the CSV files in --out")
+    args = parser.parse_args()
+    out = args.out or OUT / vector_unit()
+    if args.tables_only:
+        display(pd.read_csv(out / "rates.csv"), pd.read_csv(out / "summary.csv")).to_csv(
+            out / "summary_display.csv", index=False)
+        return
+    profile = load_profile(args.profile, data_dir=args.data_dir)
+    networks = list(dict.fromkeys((s.model, s.norm) for s in profile_specs(profile)))
+    peak = matmul_peak(torch.float32)
+    tables = {"rates.csv": rate_rows(networks, args.images, args.draws, peak)}
+    precision = None
+    if not args.skip_data:
+        store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+        tables["recompute_check.csv"] = recompute_rows(
+            profile, store, data, [("resnet20", "weights", 0.1), ("resnet20", "all", 0.05),
+                                   ("vgg16", "weights", 0.2)])
+        precision = with_times(precision_rows(profile, store), tables["rates.csv"])
+        tables["precision.csv"] = precision
+    tables["summary.csv"] = summary(tables["rates.csv"], precision)
+    tables["summary_display.csv"] = display(tables["rates.csv"], tables["summary.csv"])
+    record = machine_record()
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        if not name.endswith("_display.csv"):
+            frame = frame.assign(**record)
+        frame.to_csv(out / name, index=False, float_format="%.4g")
+    print(tables["summary.csv"].to_string(index=False, float_format="%.3g"))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The faster sweep: its batch size changes no prediction, and the paired precision of
+normalized accuracy agrees with a simulation of the sampling it models."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from bnnoise.config import load_profile
+from bnnoise.evaluation import EVALUATION_BATCH, predictions
+from bnnoise.noise.injection import injected_noise
+from bnnoise.noise.protocol import select_tensors
+from bnnoise.pipeline.specs import ModelSpec, recipe_of
+from bnnoise.pipeline.trained import stored_model
+from bnnoise.sampling import paired_components, standard_error, unpaired_components
+from bnnoise.store import ArtifactStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_evaluation_batch_size_changes_no_prediction_of_a_noisy_trained_network() -> None:
+    profile = load_profile("cpu", root=ROOT)
+    spec = ModelSpec("cifar10", "resnet20", "bn")
+    trained = stored_model(ArtifactStore(profile.store_dir), spec, recipe_of(profile, spec))
+    assert trained is not None, "the published ResNet20 with BN is missing"
+    model = trained.model
+    images = torch.randn(400, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    images = images.contiguous(memory_format=torch.channels_last)
+    with injected_noise(select_tensors(model, "all"), 0.1, seed=3):
+        small = predictions(model, images, batch_size=EVALUATION_BATCH)
+        large = predictions(model, images, batch_size=400)
+    assert EVALUATION_BATCH < 400
+    assert torch.equal(small[0], large[0]) and torch.equal(small[1], large[1])
+
+
+def _population(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Clean hits and, per image, how easily noise flips it (most images never flip)."""
+    rng = np.random.default_rng(seed)
+    clean = rng.random(n) < 0.9
+    fragility = np.where(rng.random(n) < 0.15, rng.random(n), 0.0)
+    return clean, fragility
+
+
+def _noisy(clean: np.ndarray, fragility: np.ndarray, draws: int, rng: np.random.Generator
+           ) -> np.ndarray:
+    """Hits under noise: each draw has its own strength, a fragile image flips with a
+    probability that grows with it."""
+    strength = rng.uniform(0.05, 0.35, size=(draws, 1))
+    flips = rng.random((draws, len(clean))) < strength * fragility[None, :]
+    return clean[None, :] ^ flips
+
+
+def test_the_paired_standard_error_matches_the_spread_of_repeated_estimates() -> None:
+    clean, fragility = _population()
+    rng = np.random.default_rng(1)
+    images, draws = 400, 4
+    estimates, predicted, unpaired = [], [], []
+    for _ in range(600):
+        idx = rng.choice(len(clean), images, replace=False)
+        hits = _noisy(clean[idx], fragility[idx], draws, rng)
+        estimates.append(hits.mean() / clean[idx].mean())
+        v = paired_components(torch.from_numpy(hits), torch.from_numpy(clean[idx]))
+        predicted.append(standard_error(v, images, draws, len(clean)) ** 2)
+        u = unpaired_components(torch.from_numpy(hits), float(clean.mean()))
+        unpaired.append(standard_error(u, images, draws, len(clean)) ** 2)
+    observed = np.var(estimates, ddof=1)
+    # the formula's variance is within 20 % of the simulated one (600 replicates: about 6 %
+    # sampling error), and pairing removes most of the error of the unpaired estimate
+    assert abs(np.mean(predicted) / observed - 1) < 0.2, (np.mean(predicted), observed)
+    assert np.mean(unpaired) > 3 * observed
+
+
+def test_paired_components_are_on_the_normalized_scale() -> None:
+    clean = torch.tensor([True, True, False, True] * 50)
+    hits = clean[None, :].repeat(3, 1)
+    v = paired_components(hits, clean)  # the noise flips nothing: no error at all
+    assert (v.draw, v.image, v.residual) == (0.0, 0.0, 0.0)
+    flipped = hits.clone()
+    flipped[0, :20] = ~flipped[0, :20]
+    assert paired_components(flipped, clean).draw > 0
+
+
+def test_the_sweep_speed_benchmark_runs_and_writes_its_tables(tmp_path: Path) -> None:
+    # the command the performance page shows, on the smoke profile's networks, random data only
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "sweep_speed.py"), "--profile",
+                    "smoke", "--skip-data", "--images", "20", "--draws", "1", "--out",
+                    str(tmp_path)], check=True, cwd=ROOT, capture_output=True)
+    rates = pd.read_csv(tmp_path / "rates.csv")
+    assert set(rates["variant"].str.split(" ").str[0]) == {"plain", "library"}
+    assert (rates["images_per_second"] > 0).all() and "vector_unit" in rates
+    shown = pd.read_csv(tmp_path / "summary_display.csv")
+    assert list(shown.columns[:4]) == ["network", "BN", "exact path", "of fp32 peak"]
