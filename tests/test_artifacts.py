@@ -152,3 +152,38 @@ def test_every_protocol_field_changes_the_sweep_key() -> None:
     # the grid itself is not part of a cell's key: a new grid re-uses the etas it shares
     wider = replace(base, etas=(*base.etas, 3.0))
     assert config_hash(sweep_config(trained, wider, "all", 0.1)) == key
+
+
+def _git_store(path):
+    """A store folder inside a scratch git repository, with one tracked file (published)."""
+    import subprocess
+
+    store = path / "store"
+    store.mkdir()
+    (store / "published.txt").write_text("tracked")
+    for command in (["init", "-q"], ["add", "."],
+                    ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", "-C", str(path), *command], check=True)
+    return store
+
+
+def test_a_published_store_refuses_results_of_uncommitted_code(tmp_path, monkeypatch) -> None:
+    import bnnoise.store as store_module
+    from bnnoise.origin import UncommittedCodeError
+
+    published = ArtifactStore(_git_store(tmp_path))
+    scratch = ArtifactStore(tmp_path / "scratch")  # not tracked by git: not published
+    monkeypatch.setattr(store_module, "code_commit", lambda root: "0123456789ab+dirty")
+    with pytest.raises(UncommittedCodeError, match="commit them first"):
+        published.check_code_committed()
+    with pytest.raises(UncommittedCodeError):
+        with published.writer("models", "m", {"a": 1}) as out:
+            (out / "w.txt").write_text("weights")
+    assert not (published.root / "models").exists() or not any(
+        (published.root / "models").iterdir())
+    with scratch.writer("models", "m", {"a": 1}) as out:  # a scratch store takes it
+        (out / "w.txt").write_text("weights")
+    monkeypatch.setattr(store_module, "code_commit", lambda root: "0123456789ab")
+    with published.writer("models", "m", {"a": 1}) as out:  # committed code: stored
+        (out / "w.txt").write_text("weights")
+    assert published.load("models", "m", {"a": 1}) is not None

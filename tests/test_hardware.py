@@ -7,7 +7,8 @@ from bnnoise import hardware
 from bnnoise.config import load_profile
 from bnnoise.config.setups import NoiseProtocol, Recipe
 from bnnoise.pipeline.specs import ModelSpec, model_config
-from bnnoise.store import ArtifactStore, config_device
+from bnnoise.origin import config_device
+from bnnoise.store import ArtifactStore
 
 
 @pytest.mark.parametrize("gpu, expected", [(False, "cpu"), (True, "cuda")])

@@ -19,13 +19,13 @@ Every manifest also records its provenance (not part of the key): the machine (C
 capability, threads, torch, the device used and the GPU's name on a GPU), the library version,
 the code commit and the date, plus what the caller adds (e.g. the fingerprint of the data).
 Results computed elsewhere are reused as they are: the key says *what* was computed, the
-provenance *where*.
+provenance *where*. A published store (one git tracks) takes no result from a library with
+uncommitted changes (:meth:`ArtifactStore.check_code_committed`), so no published provenance
+reads ``+dirty``.
 """
 
 from __future__ import annotations
 
-import datetime
-import functools
 import hashlib
 import json
 import os
@@ -37,6 +37,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from bnnoise.origin import (
+    UncommittedCodeError,
+    code_commit,
+    config_device,
+    provenance,
+    published_store,
+)
 
 MANIFEST = "manifest.json"
 
@@ -63,44 +71,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-@functools.lru_cache(maxsize=8)
-def code_commit(root: Path) -> str:
-    """The git commit of the code under ``root`` (``+dirty`` with uncommitted changes to the
-    library), or ``unknown`` outside a git checkout."""
-    try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "."],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
-
-def config_device(config: dict[str, Any]) -> str:
-    """The device an artifact was computed on, as its configuration says: results computed on
-    a GPU carry a ``device`` entry (the recipe's, or the noise protocol's at the top level);
-    CPU results carry none, so that their keys stay as they were."""
-    for key, value in config.items():
-        if key == "device" and value in ("cpu", "cuda"):
-            return str(value)
-        if isinstance(value, dict) and (found := config_device(value)) != "cpu":
-            return found
-    return "cpu"
-
-
-def provenance(extra: dict[str, Any] | None = None, device: str = "cpu") -> dict[str, Any]:
-    """Where and when a result is computed: machine (with the ``device`` used and, on a GPU,
-    its name), library version, code commit, UTC date."""
-    from bnnoise import __version__
-    from bnnoise.hardware import machine_record
-
-    return {**machine_record(device), "library": __version__,
-            "commit": code_commit(Path(__file__).resolve().parent),
-            "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            **(extra or {})}
 
 
 def _tracked_by_git(path: Path) -> bool:
@@ -134,6 +104,22 @@ class ArtifactStore:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+
+    def check_code_committed(self) -> None:
+        """Refuse, before any compute, a result for a published store (one git tracks) while
+        the library has uncommitted changes: every published result names the commit of the
+        code that made it (``commit`` in its provenance), never a ``+dirty`` tree.
+
+        Raises:
+            UncommittedCodeError: one line saying what to do.
+        """
+        commit = code_commit(Path(__file__).resolve().parent)
+        if commit.endswith("+dirty") and self.root.is_dir() and published_store(
+                self.root.resolve()):
+            raise UncommittedCodeError(
+                f"{self.root} is published (tracked by git) and the library has uncommitted "
+                f"changes ({commit}): commit them first, so that every published result names "
+                "the code that made it")
 
     def path(self, kind: str, slug: str, config: dict[str, Any]) -> Path:
         """Directory of the artifact of this kind and configuration (whether or not it exists)."""
@@ -201,8 +187,11 @@ class ArtifactStore:
 
         Raises:
             StoreReadOnlyError: the environment variable :data:`NO_COMPUTE` is set.
+            UncommittedCodeError: the store is published and the library has uncommitted
+                changes (:meth:`check_code_committed`).
         """
         final = self.path(kind, slug, config)
+        self.check_code_committed()
         if read_only():
             raise StoreReadOnlyError(
                 f"{kind}/{final.name} is not stored and {NO_COMPUTE} is set: the committed "

@@ -1,6 +1,6 @@
 """Where a figure's or table's numbers were computed, in one sentence generated from the store.
 
-Every artifact's manifest records its provenance (:func:`bnnoise.store.provenance`): the CPU and
+Every artifact's manifest records its provenance (:func:`bnnoise.origin.provenance`): the CPU and
 its bfloat16 capability, threads, torch and Python versions, the library version, the code
 commit, the date and, for results computed from data, the data's fingerprint. A figure usually
 rests on many artifacts; :func:`provenance_line` condenses their records into one line for the

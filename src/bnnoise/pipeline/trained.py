@@ -139,6 +139,7 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
         raise FileNotFoundError(f"{spec.slug} is not trained yet (BNNOISE_NO_TRAINING or "
                                 f"{NO_COMPUTE} is set); "
                                 "train it with `make campaign` or `make train`")
+    store.check_code_committed()  # before hours of training, not after
     check_precision(recipe.precision, recipe.device)
     dataset = data(spec.dataset)
     torch.manual_seed(recipe.seed)
