@@ -31,6 +31,9 @@ class RegisteredRule:
         fixed_in: the commit that first committed the rule in its present form.
         rule: the interval rule, where the verdict is read off a 95 % interval.
         value: the rule's number otherwise (a tolerance, a threshold).
+        judges: the results it decides on, for the ledger (:mod:`bnnoise.analysis.ledger`):
+            grids of the published profile, ``store:<kind>/<pattern>`` for other artifacts,
+            ``file:<path>`` for a table a script writes.
     """
 
     decides: str
@@ -40,6 +43,7 @@ class RegisteredRule:
     fixed_in: str
     rule: Rule | None = None
     value: float | None = None
+    judges: tuple[str, ...] = ()
 
 
 RULES: dict[str, RegisteredRule] = {
@@ -49,35 +53,40 @@ RULES: dict[str, RegisteredRule] = {
         wording="no-BN minus BN average normalized accuracy, points; a gap below 2 points "
                 "would not matter to a hardware designer",
         applied_by="bnnoise.analysis.claims.bn_lowers_resistance", rule=Rule(2.0, " points"),
-        test="tests/test_reproduction_claims.py::test_bn_gap_outcomes", fixed_in="ee892e3"),
+        test="tests/test_reproduction_claims.py::test_bn_gap_outcomes", fixed_in="ee892e3",
+        judges=("main", "seeds", "cifar100")),
     "bn_growth": RegisteredRule(
         decides="Claim 2, the harm grows with the number of BN layers",
         wording="the slope of the harm (no-BN minus BN across depths; the drop of the partially "
                 "normalized network's average in the controlled series) per BN layer",
         applied_by="bnnoise.analysis.claims.harm_grows_across_depths",
         rule=Rule(0.0, " points per BN layer"),
-        test="tests/test_reproduction_claims.py::test_depth_series_slope", fixed_in="ee892e3"),
+        test="tests/test_reproduction_claims.py::test_depth_series_slope", fixed_in="ee892e3",
+        judges=("main", "bn_count")),
     "headline": RegisteredRule(
         decides="Claim 3, the study's headline numbers",
         wording="a published number is matched when it lies within our 95 % interval widened "
                 "by 5 points on each side (the protocol's unknowns); otherwise contradicted",
         applied_by="bnnoise.analysis.claims.headline_numbers", value=5.0,
         test="tests/test_reproduction_claims.py::test_headline_and_robustness",
-        fixed_in="ee892e3"),
+        fixed_in="ee892e3",
+        judges=("main",)),
     "robust": RegisteredRule(
         decides="Claim 4, networks without BN stay robust",
         wording="their average normalized accuracy minus 90 % (the study reports 91.95 % and "
                 "93.80 %)",
         applied_by="bnnoise.analysis.claims.no_bn_stays_robust", rule=Rule(0.0, " points"),
         value=90.0, test="tests/test_reproduction_claims.py::test_headline_and_robustness",
-        fixed_in="ee892e3"),
+        fixed_in="ee892e3",
+        judges=("main", "seeds")),
     "recovery": RegisteredRule(
         decides="A remedy helps (remedies chapter)",
         wording="the remedy's average normalized accuracy minus the standard deployment's "
                 "(Welch, over draws); contradicted if its interval lies below 2 points",
         applied_by="bnnoise.pipeline.remedies.remedy_ranking", rule=Rule(2.0, " points"),
         test="tests/test_remedies.py::test_ranking_measures_recovery_against_the_standard_"
-             "deployment", fixed_in="960162c"),
+             "deployment", fixed_in="960162c",
+        judges=("store:sweeps/cifar10-resnet20-bn-*-eta*-[a-z]*-" + "?" * 16,)),
     "literature": RegisteredRule(
         decides="A statement of the literature about a remedy or a robust BN variant",
         wording="confirmed when the 95 % interval of the recovery it predicts lies above 0, "
@@ -85,7 +94,8 @@ RULES: dict[str, RegisteredRule] = {
         applied_by="bnnoise.analysis.literature_claims.literature_verdict",
         rule=Rule(0.0, " points"),
         test="tests/test_remedies.py::test_literature_verdicts_follow_the_sign_of_the_recovery",
-        fixed_in="fea68e9"),
+        fixed_in="fea68e9",
+        judges=("store:sweeps/cifar10-resnet20-bn-*-eta*-[a-z]*-" + "?" * 16, "normalizers")),
     "normalizer_answer": RegisteredRule(
         decides="Is it batch statistics or normalization as such?",
         wording="batch statistics: every normalizer with batch statistics lowers noise "
@@ -95,34 +105,39 @@ RULES: dict[str, RegisteredRule] = {
                 "otherwise mixed or inconclusive",
         applied_by="bnnoise.analysis.normalizer_comparison.normalizer_answer",
         test="tests/test_normalizers.py::test_the_answer_follows_the_fixed_rule",
-        fixed_in="5b63736"),
+        fixed_in="5b63736",
+        judges=("normalizers",)),
     "propagation_growth": RegisteredRule(
         decides="Lubana et al.'s claims on activation growth at initialisation",
         wording="the log10 distance of the growth to the linear bound, decades: reproduced "
                 "when its 95 % interval lies on the claimed side of 0",
         applied_by="bnnoise.theory.propagation.growth_checks", rule=Rule(0.0, " decades"),
         test="tests/test_propagation.py::test_growth_claims_reproduced_contradicted_and_"
-             "inconclusive", fixed_in="bd906ed"),
+             "inconclusive", fixed_in="bd906ed",
+        judges=("store:propagation/*",)),
     "theory_default": RegisteredRule(
         decides="The other claims of the normalization literature (short runs, dead channels)",
         wording="reproduced if the 95 % CI of the difference lies above 0; contradicted if it "
                 "lies below 0; otherwise inconclusive at this power",
         applied_by="bnnoise.theory.literature.welch_check", rule=Rule(),
         test="tests/test_claims.py::test_welch_check_gives_each_of_the_three_verdicts",
-        fixed_in="bd906ed"),
+        fixed_in="bd906ed",
+        judges=("store:short_runs/*",)),
     "learning_rate_pilot": RegisteredRule(
         decides="The peak learning rate of a pilot",
         wording="the rate of the best final test accuracy among the runs that did not diverge",
         applied_by="bnnoise.analysis.pilots.pilot_choice",
         test="tests/test_report.py::test_pilot_choice_takes_the_best_rate_that_did_not_diverge",
-        fixed_in="86fdcde"),
+        fixed_in="86fdcde",
+        judges=("file:data/results/cpu/pilot_vgg16_none_lr.csv",)),
     "training_length": RegisteredRule(
         decides="How long the converged tier trains",
         wording="the smallest pilot length whose clean accuracy (full test set, fp32) lies "
                 "within 0.5 points of the longest pilot run's",
         applied_by="bnnoise.analysis.pilots.length_choice", value=0.005,
         test="tests/test_report.py::test_the_training_length_rule_takes_the_shortest_run_close_"
-             "to_the_longest", fixed_in="fb6a076"),
+             "to_the_longest", fixed_in="fb6a076",
+        judges=("length_pilot",)),
 }
 
 

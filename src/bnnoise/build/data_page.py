@@ -29,6 +29,8 @@ PAGE = Path("book") / "data.md"
 ROWS = {
     "claims.csv": "claim, model or series and reading (target set, scoring): estimate, 95 % "
                   "interval, verdict, rule",
+    "rule_ledger.csv": "rule: what it decides, the commit that fixed it and its date, the date "
+                       "of the first result it judges, whether it is post hoc",
     "reproduction_training.csv": "trained model: clean accuracy, BN layers, parameters, "
                                  "training time, artifact",
     "reproduction_history.csv": "model and epoch: learning rate, loss, accuracy, seconds",

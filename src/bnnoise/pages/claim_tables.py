@@ -91,3 +91,16 @@ def spread_table(spread: pd.DataFrame, caption: str, name: str, provenance: str 
         "ratio": spread["seed_to_draw"].round(2),
         "F test p": spread["p_value"].map(lambda v: f"{v:.2g}")})
     return numbered_table(shown, caption, name, provenance=provenance)
+
+
+@produces
+def ledger_view(ledger: pd.DataFrame) -> pd.DataFrame:
+    """:func:`bnnoise.analysis.ledger.rule_ledger` as the page shows it: per rule, the commit
+    and date that fixed it, the date of its first data, and which came first."""
+    order = [("post hoc: data first" if late else "rule first") if data else "no data yet"
+             for late, data in zip(ledger["post_hoc"], ledger["first_data_at"], strict=True)]
+    return pd.DataFrame({
+        "rule": ledger["rule"], "decides": ledger["decides"],
+        "fixed in": ledger["fixed_in"] + " (" + ledger["fixed_at"].str.removesuffix(" UTC")
+        + ")", "first data": ledger["first_data_at"].str.removesuffix(" UTC"),
+        "order": order})
