@@ -29,6 +29,11 @@ PAGE = Path("book") / "data.md"
 ROWS = {
     "claims.csv": "claim, model or series and reading (target set, scoring): estimate, 95 % "
                   "interval, verdict, rule",
+    "claims_average.csv": "network (every training seed and dataset the claims use), target set "
+                          "and scoring: average normalized accuracy with its interval, the "
+                          "input of claims.csv",
+    "claims_progress.csv": "network, stored epoch, target set and draw of the progress protocol: "
+                           "clean and average normalized accuracy, the other input of claims.csv",
     "rule_ledger.csv": "rule: what it decides, the commit that fixed it and its date, the date "
                        "of the first result it judges, whether it is post hoc",
     "reproduction_training.csv": "trained model: clean accuracy, BN layers, parameters, "
