@@ -176,9 +176,8 @@ def test_a_published_store_refuses_results_of_uncommitted_code(tmp_path, monkeyp
     monkeypatch.setattr(store_module, "code_commit", lambda root: "0123456789ab+dirty")
     with pytest.raises(UncommittedCodeError, match="commit them first"):
         published.check_code_committed()
-    with pytest.raises(UncommittedCodeError):
-        with published.writer("models", "m", {"a": 1}) as out:
-            (out / "w.txt").write_text("weights")
+    with pytest.raises(UncommittedCodeError), published.writer("models", "m", {"a": 1}) as out:
+        (out / "w.txt").write_text("weights")
     assert not (published.root / "models").exists() or not any(
         (published.root / "models").iterdir())
     with scratch.writer("models", "m", {"a": 1}) as out:  # a scratch store takes it

@@ -6,8 +6,8 @@ import torch
 from bnnoise import hardware
 from bnnoise.config import load_profile
 from bnnoise.config.setups import NoiseProtocol, Recipe
-from bnnoise.pipeline.specs import ModelSpec, model_config
 from bnnoise.origin import config_device
+from bnnoise.pipeline.specs import ModelSpec, model_config
 from bnnoise.store import ArtifactStore
 
 

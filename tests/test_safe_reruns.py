@@ -118,13 +118,14 @@ def _midway_chapter(project: Path) -> str:
                                        "language": "python"}
     notebook.cells = [
         nbformat.v4.new_code_cell('profile = "cpu"\noverrides = {}\ndata_dir = None\n'
-                                  "fail = True", metadata={"tags": ["parameters"]}),
+                                  "fail = True\nsleep = 0", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(
             "import pandas as pd\n\nfrom bnnoise.config import load_profile\n"
             "from bnnoise.pages.elements import save_table\n\n"
             "cfg = load_profile(profile, data_dir=data_dir, **overrides)\n"
             'save_table(pd.DataFrame({"value": [2]}), cfg, "propagation_layers.csv")\n'
             'save_table(pd.DataFrame({"value": [3]}), cfg, "added.csv")'),
+        nbformat.v4.new_code_cell("import time\n\ntime.sleep(sleep)"),
         nbformat.v4.new_code_cell('if fail:\n    raise RuntimeError("stopped midway")'),
     ]
     nbformat.write(notebook, project / "chapters" / "99_midway.ipynb")
@@ -152,3 +153,33 @@ def test_a_failed_publish_leaves_the_published_tables_as_they_were(
     assert (results / "cpu" / "added.csv").is_file()
     assert (results / "cpu" / "figures" / "fig_propagation.svg").is_file()
     assert not list(results.glob(".*")) and not elsewhere.exists()
+
+
+@pytest.mark.slow
+def test_a_publish_stopped_by_sigterm_puts_the_published_state_back(scratch: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    name = _midway_chapter(scratch)
+    before = _published(scratch)
+    command = [sys.executable, "-m", "bnnoise", "publish", name, "-p", "fail", "false",
+               "-p", "sleep", "120"]
+    process = subprocess.Popen(command, cwd=scratch, env={**os.environ},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    added = scratch / "data" / "results" / "cpu" / "added.csv"
+    deadline = time.time() + 120
+    while not added.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.5)
+    assert added.exists(), process.communicate()  # the chapter is midway: tables rewritten
+    process.send_signal(signal.SIGTERM)  # as `kill`, `timeout` or a cluster's job cancel
+    _, err = process.communicate(timeout=120)
+    assert process.returncode != 0
+    # one line of its own, no traceback through the library (the notebook kernel, shut down
+    # midway, may log its own)
+    assert err.strip().splitlines()[-1].startswith("bnnoise: interrupted")
+    assert "bnnoise/" not in err and "KeyboardInterrupt" not in err
+    assert _published(scratch) == before
+    assert not list((scratch / "book").glob(".partial-*"))

@@ -19,20 +19,14 @@ interrupted training run from its last epoch checkpoint.
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 from pathlib import Path
 
 import torch
-import yaml
 
-from bnnoise.build.runner import (
-    ChapterError,
-    chapter_names,
-    check_chapter,
-    check_rerun_folder,
-    published_book,
-    run_chapter,
-)
+from bnnoise.build.chapter_parameters import chapter_names, check_chapter, read_value
+from bnnoise.build.runner import ChapterError, check_rerun_folder, published_book, run_chapter
 from bnnoise.config import Profile, default_data_dir, load_profile, project_root
 from bnnoise.data import DataCache
 from bnnoise.hardware import DEVICE_CHOICES
@@ -49,10 +43,21 @@ from bnnoise.store import ArtifactStore
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; a bad parameter or a missing dataset stops with one line that
     says what is valid, before any compute."""
+    signal.signal(signal.SIGTERM, _interrupted)  # `kill`, `timeout`, a cancelled cluster job
     try:
         _main(argv)
     except (ValueError, FileNotFoundError, ChapterError) as err:
         raise SystemExit(f"bnnoise: {str(err).splitlines()[0]}") from None
+    except KeyboardInterrupt:
+        raise SystemExit("bnnoise: interrupted; what was stored is kept, what was being "
+                         "written is discarded (published pages and tables are as before)"
+                         ) from None
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGTERM stops the command as Ctrl-C does: every clean-up of an interruption runs (a
+    publication puts the published tables back, a partial notebook is removed)."""
+    raise KeyboardInterrupt
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -187,7 +192,7 @@ def run_chapters(args: argparse.Namespace) -> None:
     root = project_root()
     if not args.chapter:
         raise SystemExit(f"name a chapter: {', '.join(chapter_names(root))} or all")
-    parameters = {name: yaml.safe_load(value) for name, value in args.parameter}
+    parameters = {name: read_value(name, value) for name, value in args.parameter}
     parameters["profile"] = args.profile
     if args.data_dir:
         parameters["data_dir"] = args.data_dir

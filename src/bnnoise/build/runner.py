@@ -25,18 +25,7 @@ from typing import Any
 import nbformat
 
 from bnnoise import lineage
-
-
-def chapter_names(root: Path) -> list[str]:
-    """Names of the chapter notebooks, in reading order."""
-    return sorted(p.stem for p in (root / "chapters").glob("*.ipynb"))
-
-
-def chapter_parameters(root: Path, name: str) -> list[str]:
-    """The parameter names a chapter accepts."""
-    import papermill
-
-    return list(papermill.inspect_notebook(str(root / "chapters" / f"{name}.ipynb")))
+from bnnoise.build.chapter_parameters import as_list_parameters, check_chapter
 
 
 def published_book(root: Path) -> Path:
@@ -136,7 +125,9 @@ def run_chapter(root: Path, name: str, parameters: dict[str, Any], output_dir: P
         raise ValueError(f"publishing writes into {published_book(root)} only, not {output_dir}")
     if not publish:
         check_rerun_folder(root, output_dir)
+    parameters = as_list_parameters(parameters)
     check_chapter(root, name, parameters)
+    new_folder = not output_dir.exists()
     output_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / f"{name}.ipynb"
     partial = output_dir / f".partial-{name}.ipynb"  # never mistaken for a finished chapter
@@ -158,14 +149,28 @@ def run_chapter(root: Path, name: str, parameters: dict[str, Any], output_dir: P
     except papermill.PapermillExecutionError as err:
         partial.unlink(missing_ok=True)  # a failed run leaves nothing behind
         records.unlink(missing_ok=True)
+        if new_folder:
+            _remove_empty(output_dir)
         reason = str(err.evalue).splitlines()[0] if err.evalue else ""
         raise ChapterError(f"chapter {name} stopped in cell {err.exec_count}: {err.ename}: "
                            f"{reason}") from None
     except BaseException:
         partial.unlink(missing_ok=True)
         records.unlink(missing_ok=True)
+        if new_folder:
+            _remove_empty(output_dir)
         raise
     return output
+
+
+def _remove_empty(folder: Path) -> None:
+    """Remove ``folder`` and the folders inside it if no file is left in any of them (a run
+    folder whose only chapter failed)."""
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 @contextmanager
@@ -187,20 +192,6 @@ def _recording_lineage(records: Path) -> Iterator[None]:
 RUN_PARAMETERS_HEADER = "# Parameters of this run (the profile's values apply to the rest)\n"
 
 
-def check_chapter(root: Path, name: str, parameters: dict[str, Any]) -> None:
-    """Raise ``ValueError`` (one line, naming the valid choices) for an unknown chapter, an
-    unknown parameter or an invalid value, before anything runs."""
-    names = chapter_names(root)
-    if name not in names:
-        raise ValueError(f"unknown chapter {name!r}; valid: {', '.join(names)}")
-    valid = chapter_parameters(root, name)
-    unknown = sorted(set(parameters) - set(valid))
-    if unknown:
-        raise ValueError(f"chapter {name} has no parameter {', '.join(unknown)}; "
-                         f"valid: {', '.join(valid)}")
-    validate_parameters(root, parameters)
-
-
 class ChapterError(RuntimeError):
     """A chapter stopped with an error; the message is one line (cell, exception, reason)."""
 
@@ -219,25 +210,3 @@ def _show_parameters_run_with(notebook: nbformat.NotebookNode) -> None:
             cell.metadata["tags"] = tags
         elif "parameters" in tags and injected:
             cell.metadata["tags"] = [*tags, "remove-cell"]
-
-
-PROFILE_PARAMETERS = ("datasets", "models", "norms", "seeds", "data_dir", "epochs", "etas",
-                      "draws", "targets", "scale", "kind", "eval_per_class", "mechanism")
-"""Chapter parameters that are profile overrides (validated by loading the profile)."""
-
-
-def validate_parameters(root: Path, parameters: dict[str, Any]) -> None:
-    """Check a chapter's parameter values before anything runs: the profile with its
-    overrides must load, and a ``scoring`` must be a known one. Raises ``ValueError`` with one
-    line naming the valid choices."""
-    from bnnoise.config import load_profile
-    from bnnoise.config.setups import NONFINITE_SCORINGS
-
-    overrides = parameters.get("overrides") or {}
-    if not isinstance(overrides, dict):
-        raise ValueError(f"overrides must be a mapping, e.g. {{lr: 0.05}}, got {overrides!r}")
-    given = {k: v for k, v in parameters.items() if k in PROFILE_PARAMETERS}
-    load_profile(parameters.get("profile", "cpu"), root=root, **given, **overrides)
-    scoring = parameters.get("scoring")
-    if scoring is not None and scoring not in NONFINITE_SCORINGS:
-        raise ValueError(f"unknown scoring {scoring!r}; valid: {', '.join(NONFINITE_SCORINGS)}")
