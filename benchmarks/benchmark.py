@@ -53,9 +53,10 @@ from torchvision import transforms
 from bnnoise.analysis.summaries import average_normalized_accuracy, summarize_sweep
 from bnnoise.config import load_profile
 from bnnoise.config.setups import Recipe
-from bnnoise.data import CHANNEL_STATS, DataCache, Dataset, normalize, stratified_subset
+from bnnoise.data import CHANNEL_STATS, DataCache, Dataset, normalize
 from bnnoise.evaluation import accuracy, correct_mask
 from bnnoise.hardware import machine_record
+from bnnoise.image_selection import stratified_subset
 from bnnoise.nets.folding import FoldedBatchNorm
 from bnnoise.nets.models import build_model
 from bnnoise.noise.injection import injected_noise

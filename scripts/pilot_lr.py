@@ -19,7 +19,8 @@ import torch
 
 from bnnoise.analysis.pilots import pilot_path
 from bnnoise.config import load_profile
-from bnnoise.data import load_dataset, stratified_subset
+from bnnoise.data import load_dataset
+from bnnoise.image_selection import stratified_subset
 from bnnoise.nets.models import build_model
 from bnnoise.training import train
 

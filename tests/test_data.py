@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from bnnoise.data import CHANNEL_STATS, load_dataset, normalize, stratified_subset, synthetic
+from bnnoise.data import CHANNEL_STATS, load_dataset, normalize, synthetic
+from bnnoise.image_selection import stratified_subset
 
 
 def _fake_npz(directory, n_train=20, n_test=10, classes=10):
@@ -74,3 +75,21 @@ def test_content_defined_subset_is_the_same_images_in_any_order() -> None:
     assert not torch.equal(a, b)  # other positions ...
     same = {bytes(x.numpy()) for x in data.x_test[order][b]}
     assert {bytes(x.numpy()) for x in data.x_test[a]} == same  # ... the same images
+
+
+def test_images_in_the_wrong_form_are_refused_not_misread() -> None:
+    import pytest
+    import torch
+
+    from bnnoise.evaluation import accuracy, predictions
+
+    data = synthetic(10, n_train=32, n_test=20, seed=0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 10))
+    once = normalize(data.x_test, data)
+    with pytest.raises(TypeError, match="normalized already"):
+        normalize(once, data)  # normalizing twice would give a silently wrong accuracy
+    with pytest.raises(TypeError, match="normalized already"):
+        accuracy(model, once, data.y_test, data)
+    with pytest.raises(TypeError, match="normalize uint8 images first"):
+        predictions(model, data.x_test)
+    assert 0.0 <= accuracy(model, data.x_test, data.y_test, data) <= 1.0

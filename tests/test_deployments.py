@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from bnnoise.config import load_profile
-from bnnoise.data import DataCache, content_order
+from bnnoise.data import DataCache
+from bnnoise.image_selection import content_order
 from bnnoise.nets.models import build_model
 from bnnoise.noise.deployments import (
     STANDARD,

@@ -29,6 +29,10 @@ def predictions(
     PyTorch and NumPy) and whether all logits are finite, on the CPU. The model is put in
     evaluation mode if it is a module and runs on the device of its parameters (the batches are
     moved there); ``inputs`` are already normalized."""
+    if not inputs.is_floating_point():
+        raise TypeError(f"predictions take normalized float images, got {inputs.dtype}: "
+                        "normalize uint8 images first (bnnoise.data.normalize), or use "
+                        "bnnoise.evaluation.predict_correct, which does")
     if isinstance(model, nn.Module):
         model.eval()
     device = device_of(getattr(model, "source", model), inputs.device)

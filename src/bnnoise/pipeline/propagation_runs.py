@@ -20,7 +20,8 @@ import torch
 
 from bnnoise.config import Profile
 from bnnoise.config.setups import PropagationSetup
-from bnnoise.data import DataCache, Dataset, fingerprint, normalize, num_classes_of
+from bnnoise.data import DataCache, Dataset, normalize, num_classes_of
+from bnnoise.image_selection import fingerprint
 from bnnoise.lineage import produces
 from bnnoise.nets.models import build_model
 from bnnoise.store import ArtifactStore

@@ -26,7 +26,8 @@ import torch
 
 from bnnoise.config import Profile
 from bnnoise.config.setups import Recipe, ShortRunSetup
-from bnnoise.data import DataCache, Dataset, fingerprint, normalize, stratified_subset
+from bnnoise.data import DataCache, Dataset, normalize
+from bnnoise.image_selection import fingerprint, stratified_subset
 from bnnoise.lineage import produces
 from bnnoise.nets.models import build_model
 from bnnoise.nets.norms import parse_norm

@@ -26,15 +26,9 @@ import torch
 from torch import nn
 
 from bnnoise.config.setups import NoiseProtocol
-from bnnoise.data import (
-    DataCache,
-    Dataset,
-    content_order,
-    fingerprint,
-    normalize,
-    stratified_subset,
-)
+from bnnoise.data import DataCache, Dataset, normalize
 from bnnoise.evaluation import predictions
+from bnnoise.image_selection import content_order, fingerprint, stratified_subset
 from bnnoise.nets.effective_weights import deployed, has_reparametrized_weights
 from bnnoise.nets.folding import FoldedBatchNorm
 from bnnoise.noise.deployments import STANDARD, Deployment, prepare, realised
@@ -162,8 +156,8 @@ def evaluation_subset(dataset: Dataset, protocol: NoiseProtocol
 
 def calibration_images(dataset: Dataset, count: int, seed: int = 0) -> torch.Tensor:
     """The first ``count`` normalized training images in the content-defined order of
-    :func:`bnnoise.data.content_order`: the unlabelled images that recalibrate BatchNorm (the
-    sets for different counts are nested)."""
+    :func:`bnnoise.image_selection.content_order`: the unlabelled images that recalibrate
+    BatchNorm (the sets for different counts are nested)."""
     return normalize(dataset.x_train[content_order(dataset.x_train, seed)[:count]], dataset)
 
 

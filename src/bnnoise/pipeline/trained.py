@@ -24,9 +24,10 @@ from torch import nn
 from bnnoise.checkpoints import trained_on
 from bnnoise.config import Profile
 from bnnoise.config.setups import Recipe
-from bnnoise.data import DataCache, Dataset, fingerprint
+from bnnoise.data import DataCache, Dataset
 from bnnoise.evaluation import predict_correct
 from bnnoise.hardware import check_precision, machine_record
+from bnnoise.image_selection import fingerprint
 from bnnoise.nets.models import model_facts
 from bnnoise.pipeline.specs import ModelSpec, model_config, profile_specs, recipe_of, snapshots_for
 from bnnoise.pipeline.stored_weights import (
