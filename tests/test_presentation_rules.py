@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -11,6 +13,8 @@ from bnnoise.figures.style import NORM_ORDER, PALETTE, norm_colors
 from bnnoise.pages.markdown_tables import configuration_rows
 from bnnoise.pages.noise_tables import fit_view
 from bnnoise.pages.number_format import interval_text, scientific
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_an_unset_layer_filter_reads_as_all_layers() -> None:
@@ -88,3 +92,27 @@ def test_an_estimate_that_rounds_to_zero_has_no_minus_sign() -> None:
     assert interval_text(-0.001, -0.36, 0.35, 2) == "0.00 (−0.36 to 0.35)"
     assert interval_text(-1.25, -2.0, -0.5) == "−1.2 (−2.0 to −0.5)"
     assert interval_text(5.0, 1.0, 9.0) == "5.0 (1.0–9.0)"
+
+
+def test_each_provenance_note_appears_once_per_page() -> None:
+    from bnnoise.pages import provenance as P
+
+    P._notes.clear()
+    first = P.provenance_markdown([{"created": "2026-11-22 10:00 UTC"}], "cpu", [0])
+    second = P.provenance_markdown([{"created": "2026-11-23 10:00 UTC"}], "cpu", [1])
+    refs = [P.cite(first), P.cite(second), P.cite(first)]
+    assert ["note 1" in refs[0], "note 2" in refs[1], "note 1" in refs[2]] == [True] * 3
+    notes = P.provenance_notes().data
+    assert notes.count("2026-11-22") == 1 and notes.count("2026-11-23") == 1
+    assert "1. Computed with profile cpu" in notes and "2. Computed" in notes
+    P._notes.clear()
+    assert P.provenance_notes().data == ""
+
+
+def test_every_page_that_cites_provenance_lists_its_notes_last() -> None:
+    import nbformat
+
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        if any("provenance" in c.source for c in code):
+            assert "provenance_notes()" in code[-1].source, path.name

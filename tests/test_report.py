@@ -170,7 +170,11 @@ def test_published_figures_are_saved_and_linked_from_the_notebook(
     for fmt in ("svg", "pdf"):
         assert (profile.results_dir / "figures" / f"fig_x.{fmt}").stat().st_size > 0
     assert "{download}`SVG <../data/results/smoke/figures/fig_x.svg>`" in text
-    assert "<../data/results/smoke/x.csv>" in text and text.endswith("*made here*")
+    # the provenance is cited under the figure and listed once, as a note, at the page's end
+    assert "<../data/results/smoke/x.csv>" in text and "Provenance: note" in text
+    from bnnoise.pages.provenance import provenance_notes
+
+    assert "made here" in provenance_notes().data
     # a rerun outside book/ links the tables beside its notebook
     monkeypatch.setenv("BNNOISE_RESULTS", str(project / "out" / "results"))
     assert link_path(load_profile("smoke", root=project).results_dir / "x.csv",

@@ -27,6 +27,7 @@ from bnnoise.config import Profile
 from bnnoise.lineage import record
 from bnnoise.pages.markdown_tables import configuration_rows, configuration_table, numbered_table
 from bnnoise.pages.number_format import format_number
+from bnnoise.pages.provenance import cite
 from bnnoise.store import atomic_write_bytes
 
 __all__ = [
@@ -98,5 +99,5 @@ def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | N
     glue_figure(name, fig)
     text = "Download this figure: " + " · ".join(files) + "\n"
     if provenance:
-        text += "\n" + provenance
+        text += "\n" + cite(provenance)
     return Markdown(text)

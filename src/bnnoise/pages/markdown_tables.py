@@ -23,6 +23,7 @@ from IPython.display import Markdown
 from bnnoise.config import Profile
 from bnnoise.lineage import record
 from bnnoise.pages.number_format import SHORT_CELL, align_decimals, format_number, unbreakable
+from bnnoise.pages.provenance import cite
 
 CI_SUFFIX = "_ci95"
 """Columns ``<x>_ci95`` hold the 95 % CI half-width of column ``<x>``."""
@@ -153,7 +154,7 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
                             colalign=["right" if n else "left" for n in numeric])
     out = f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{text}\n:::\n"
     if provenance:
-        out += "\n" + provenance
+        out += "\n" + cite(provenance)
     return Markdown(out)
 
 

@@ -4,7 +4,9 @@ Every artifact's manifest records its provenance (:func:`bnnoise.origin.provenan
 its bfloat16 capability, threads, torch and Python versions, the library version, the code
 commit, the date and, for results computed from data, the data's fingerprint. A figure usually
 rests on many artifacts; :func:`provenance_line` condenses their records into one line for the
-book. Records of older artifacts may lack keys, or be empty: what is missing is said to be "not
+book. A page shows each such line once: under a figure or table, :func:`cite` puts a short
+reference to a numbered note, and :func:`provenance_notes`, the page's last cell, lists the
+notes. Records of older artifacts may lack keys, or be empty: what is missing is said to be "not
 recorded", never guessed.
 """
 
@@ -15,6 +17,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from IPython.display import Markdown
 
 from bnnoise.store import MANIFEST
 
@@ -150,3 +154,32 @@ def script_table_markdown(path: Path, script: str) -> str:
     line = (f"Written by {script}; the table was {committed}; CPU, torch and bnnoise version "
             f"{NOT_RECORDED}.")
     return _block(line)
+
+
+_notes: dict[str, int] = {}
+"""The provenance blocks cited on the page being executed (one kernel per page), numbered in
+the order they are first cited."""
+
+
+def cite(block: str) -> str:
+    """A short reference to ``block`` (:func:`provenance_markdown`), to put under a figure or
+    table instead of the block: its note number, the same for every figure and table that rests
+    on the same results; the notes are listed by :func:`provenance_notes`."""
+    number = _notes.setdefault(block, len(_notes) + 1)
+    return _block(f"Provenance: note {number} at the end of this page.")
+
+
+def _sentence(block: str) -> str:
+    """The sentence inside a provenance block (the reverse of :func:`_block`)."""
+    lines = [line for line in block.splitlines() if not line.startswith(":::")]
+    return " ".join(lines).strip().removeprefix("*").removesuffix("*")
+
+
+def provenance_notes() -> Markdown:
+    """The page's provenance notes, each once, numbered as :func:`cite` numbered them (the
+    last cell of every page that cites one)."""
+    if not _notes:
+        return Markdown("")
+    items = "\n".join(f"{number}. {_sentence(block)}" for block, number in _notes.items())
+    return Markdown("**Provenance notes.** Where and with what the numbers of this page were "
+                    "computed; each figure and table names its note.\n\n" + items + "\n")
