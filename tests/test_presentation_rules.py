@@ -116,3 +116,18 @@ def test_every_page_that_cites_provenance_lists_its_notes_last() -> None:
         code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
         if any("provenance" in c.source for c in code):
             assert "provenance_notes()" in code[-1].source, path.name
+
+
+def test_no_directive_caption_holds_a_backtick() -> None:
+    """A backtick fence whose first line holds a backtick is not a fence in CommonMark: the
+    directive (a table, a figure) would silently render as plain text."""
+    import nbformat
+
+    texts = {p.name: p.read_text() for p in (ROOT / "book").glob("*.md")}
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        texts[path.name] = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                                     if c.cell_type == "markdown")
+    for name, text in texts.items():
+        for line in text.splitlines():
+            if line.startswith("```{"):
+                assert "`" not in line[3:], (name, line[:80])

@@ -18,7 +18,7 @@ from bnnoise.config.setups import KINDS, SCALES
 
 
 def reference_scale(t: torch.Tensor, scale: str) -> float:
-    """The reference scale ``s_T`` of a tensor: its std, its max |value|, or 1."""
+    """The reference scale ``s_T`` of a tensor: its std, its largest absolute value, or 1."""
     if scale == "std":
         return float(t.float().std(unbiased=False)) if t.numel() > 1 else float(t.abs().max())
     if scale == "max":

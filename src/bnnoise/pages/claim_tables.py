@@ -15,7 +15,7 @@ from bnnoise.analysis.claims import verdict_counts
 from bnnoise.labels import BN_LABEL, dataset_label
 from bnnoise.lineage import produces
 from bnnoise.pages.elements import numbered_table
-from bnnoise.pages.number_format import interval_text
+from bnnoise.pages.number_format import interval_text, unbreakable
 
 
 @produces
@@ -99,8 +99,10 @@ def ledger_view(ledger: pd.DataFrame) -> pd.DataFrame:
     and date that fixed it, the date of its first data, and which came first."""
     order = [("post hoc: data first" if late else "rule first") if data else "no data yet"
              for late, data in zip(ledger["post_hoc"], ledger["first_data_at"], strict=True)]
+    def when(dates: pd.Series) -> pd.Series:
+        return dates.str.removesuffix(" UTC").map(unbreakable)
+
     return pd.DataFrame({
         "rule": ledger["rule"], "decides": ledger["decides"],
-        "fixed in": ledger["fixed_in"] + " (" + ledger["fixed_at"].str.removesuffix(" UTC")
-        + ")", "first data": ledger["first_data_at"].str.removesuffix(" UTC"),
-        "order": order})
+        "fixed in": ledger["fixed_in"] + " " + when(ledger["fixed_at"]),
+        "first data": when(ledger["first_data_at"]), "order": order})
