@@ -350,3 +350,28 @@ def test_the_training_length_rule_needs_a_pilot() -> None:
 
     with pytest.raises(ValueError, match="no pilot run"):
         length_choice({})
+
+
+def test_the_length_pilot_reports_what_is_trained_and_chooses_once_all_runs_are(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bnnoise.analysis.pilots import length_choice, length_pilot, length_status
+    from bnnoise.pages.pilot_tables import length_pilot_view
+    from bnnoise.pipeline.specs import profile_specs
+    from bnnoise.pipeline.trained import profile_model
+
+    monkeypatch.setenv("BNNOISE_ROOT", str(project))
+    profile = load_profile("smoke", root=project)
+    before = length_pilot(profile)  # a fresh store: nothing trained, nothing chosen
+    assert not before.runs["trained"].any() and before.choice is None
+    assert before.history.empty and "0 of 2 pilot runs" in length_status(before)
+    specs = profile_specs(profile, "length_pilot")
+    profile_model(profile, specs[0])
+    half = length_pilot(profile)
+    assert list(half.runs["trained"]) == [True, False] and half.choice is None
+    assert set(half.history["epochs"]) == {specs[0].epochs}
+    assert list(length_pilot_view(half)["state"]) == ["trained", "in the training queue"]
+    profile_model(profile, specs[1])
+    done = length_pilot(profile)
+    accuracies = dict(zip(done.runs["epochs"], done.runs["clean_accuracy"], strict=True))
+    assert done.choice == length_choice(accuracies)
+    assert f"chooses {done.choice} epochs" in length_status(done)

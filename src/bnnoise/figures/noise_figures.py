@@ -190,3 +190,25 @@ def progress_figure(progress: pd.DataFrame) -> Figure:
                ylim=normalized_limits(progress["avg_normalized_accuracy"]))
     legend_below(fig, axes[0, 0])
     return fig
+
+
+@produces
+def pilot_curves(history: pd.DataFrame) -> Figure:
+    """Test accuracy per epoch of the training-length pilot's trained runs, one line per run
+    length (a sequential palette: the longer the run, the darker); a note when none is trained."""
+    fig, axes = figure(height_per_row=3.2)
+    ax = axes[0, 0]
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy (%)")
+    if history.empty:
+        ax.text(0.5, 0.5, "no pilot run trained yet", ha="center", va="center",
+                transform=ax.transAxes)
+        return fig
+    data = history.assign(test_acc_pct=100 * history["test_acc"],
+                          run=history["epochs"].map(lambda e: f"{e} epochs"))
+    runs = list(dict.fromkeys(data.sort_values("epochs")["run"]))
+    palette = dict(zip(runs, sns.color_palette("crest", len(runs)), strict=True))
+    sns.lineplot(data=data, x="epoch", y="test_acc_pct", hue="run", hue_order=runs,
+                 palette=palette, marker="o", markersize=4, ax=ax)
+    legend_below(fig, ax, ncol=len(runs))
+    return fig

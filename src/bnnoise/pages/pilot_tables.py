@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
-from bnnoise.analysis.pilots import pilot_choice, pilot_path, pilot_summary
+from bnnoise.analysis.pilots import LengthPilot, pilot_choice, pilot_path, pilot_summary
 from bnnoise.config import Profile
 from bnnoise.lineage import produces
 from bnnoise.pages.elements import download_link, numbered_table
@@ -32,3 +32,14 @@ def pilot_table(profile: Profile, model: str, norm: str, name: str = "tbl-pilot"
     table = numbered_table(shown, caption, name,
                            provenance=script_table_markdown(path, "scripts/pilot_lr.py"))
     return Markdown(f"{table.data}\nEvery epoch of every run: {download_link(path, profile)}")
+
+
+@produces
+def length_pilot_view(pilot: LengthPilot) -> pd.DataFrame:
+    """The training-length pilot as the training chapter shows it: one row per run length."""
+    runs = pilot.runs
+    return pd.DataFrame({
+        "network": runs["slug"], "epochs": runs["epochs"],
+        "state": runs["trained"].map({True: "trained", False: "in the training queue"}),
+        "clean accuracy (%)": (100 * runs["clean_accuracy"]).round(2),
+        "CPU-hours": runs["cpu_hours"].round(1), "machines": runs["machines"]})
