@@ -375,3 +375,16 @@ def test_the_length_pilot_reports_what_is_trained_and_chooses_once_all_runs_are(
     accuracies = dict(zip(done.runs["epochs"], done.runs["clean_accuracy"], strict=True))
     assert done.choice == length_choice(accuracies)
     assert f"chooses {done.choice} epochs" in length_status(done)
+
+
+def test_a_claim_table_marks_a_post_hoc_rule_in_its_caption() -> None:
+    verdicts = pd.DataFrame({
+        "claim": ["BN lowers noise resistance"], "dataset": ["cifar10"], "subject": ["resnet20"],
+        "target": ["all"], "scoring": ["wrong"], "estimate": [5.0], "low": [3.0], "high": [7.0],
+        "interval": ["draws"], "verdict": ["reproduced"], "rule": ["gap above 2 points"],
+        "rule_name": ["bn_gap"]})
+    late = pd.DataFrame({"rule": ["bn_gap"], "post_hoc": [True]})
+    first = pd.DataFrame({"rule": ["bn_gap"], "post_hoc": [False]})
+    assert "post hoc" in claim_table(verdicts, "BN lowers", "tbl-x", ledger=late).data
+    assert "post hoc" not in claim_table(verdicts, "BN lowers", "tbl-x", ledger=first).data
+    assert "post hoc" not in claim_table(verdicts, "BN lowers", "tbl-x").data

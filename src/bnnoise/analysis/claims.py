@@ -32,6 +32,8 @@ HEADLINE_TOLERANCE = RULES["headline"].value
 
 COLUMNS = ["claim", "dataset", "subject", "target", "scoring", "estimate", "low", "high",
            "interval", "verdict", "rule"]
+"""The columns of a claim's rows; each claim function adds ``rule_name``, the key of the rule
+in :data:`bnnoise.rules.RULES` (which the ledger dates)."""
 
 
 def _full(average: pd.DataFrame) -> pd.DataFrame:
@@ -82,7 +84,7 @@ def bn_gap_at_matched_accuracy(progress: pd.DataFrame) -> pd.DataFrame:
         rows.append(claim_row("at matched clean accuracy, BN lowers noise resistance", dataset,
                          subject, target, "wrong", d, f"draws ({len(none)} vs {len(bn)})",
                          BN_GAP_RULE))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="bn_gap")
 
 
 def bn_lowers_resistance(average: pd.DataFrame) -> pd.DataFrame:
@@ -96,7 +98,7 @@ def bn_lowers_resistance(average: pd.DataFrame) -> pd.DataFrame:
             d, interval = arm_difference(none, bn)
             rows.append(claim_row("BN lowers noise resistance", dataset, model, target, scoring, d,
                              interval, BN_GAP_RULE))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="bn_gap")
 
 
 @produces
@@ -117,7 +119,7 @@ def harm_grows_across_depths(average: pd.DataFrame, family: str = "resnet") -> p
         rows.append(claim_row("the harm grows with the number of BN layers (depth series)", dataset,
                          f"{family} \u00d7 {len(pivot)} depths", target, scoring, d,
                          "least-squares slope, t interval", GROWTH_RULE))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="bn_growth")
 
 
 @produces
@@ -142,7 +144,7 @@ def harm_grows_controlled(average: pd.DataFrame, model: str = "resnet20") -> pd.
                              f"(k = {', '.join(str(int(k)) for k in means.index)})", target,
                              scoring, d, "least-squares slope over the trained counts k, "
                              "t interval", GROWTH_RULE))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="bn_growth")
 
 
 def headline_numbers(average: pd.DataFrame) -> pd.DataFrame:
@@ -171,7 +173,8 @@ def headline_numbers(average: pd.DataFrame) -> pd.DataFrame:
                          "rule": f"reproduced if the published value lies within our 95 % "
                                  f"interval widened by {HEADLINE_TOLERANCE:g} points; "
                                  f"otherwise contradicted"})
-    return pd.DataFrame(rows, columns=[*COLUMNS[:-2], "published", "verdict", "rule"])
+    columns = [*COLUMNS[:-2], "published", "verdict", "rule"]
+    return pd.DataFrame(rows, columns=columns).assign(rule_name="headline")
 
 
 def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
@@ -192,7 +195,7 @@ def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
         rows.append(claim_row(f"networks without BN stay robust (average above "
                          f"{ROBUST_THRESHOLD:g} %)", dataset, model, target, scoring, d,
                          interval, ROBUST_RULE))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="robust")
 
 
 @produces

@@ -19,12 +19,13 @@ from bnnoise.pages.number_format import interval_text, unbreakable
 
 
 @produces
-def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None
-                ) -> Markdown:
+def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None,
+                ledger: pd.DataFrame | None = None) -> Markdown:
     """The rows of one claim (those whose claim starts with ``claim``) as a numbered table:
     dataset (when the rows span several), subject, reading, estimate with its interval (one
     decimal, two when the interval is narrower than 2, e.g. slopes per BN layer), verdict; the
-    rule in the caption."""
+    rule in the caption, marked post hoc when the ledger
+    (:func:`bnnoise.analysis.ledger.rule_ledger`) says it was committed after its first data."""
     rows = verdicts[verdicts["claim"].str.startswith(claim)]
     if rows.empty:
         return Markdown("*No comparison for this claim in this run (its models are not part of "
@@ -43,10 +44,20 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
         shown.insert(shown.columns.get_loc("estimate (95 % CI)") + 1, "interval over",
                      rows["interval"])
     caption = (f"{rows['claim'].iloc[0][0].upper()}{rows['claim'].iloc[0][1:]}: "
-               f"{rows['rule'].iloc[0]}. Interval: "
+               f"{rows['rule'].iloc[0]}{_post_hoc(rows, ledger)}. Interval: "
                + (f"{intervals[0]}." if len(intervals) == 1
                   else "per row (column 'interval over')."))
     return numbered_table(shown, caption, name, provenance=provenance)
+
+
+def _post_hoc(rows: pd.DataFrame, ledger: pd.DataFrame | None) -> str:
+    """`` (post hoc: ...)`` when the ledger marks the rows' rule post hoc, else empty."""
+    if ledger is None or "rule_name" not in rows:
+        return ""
+    late = set(ledger.loc[ledger["post_hoc"].astype(bool), "rule"])
+    return (" (post hoc: the rule was committed after its first data; see the "
+            "{ref}`ledger <rule-ledger>`)"
+            if set(rows["rule_name"]) & late else "")
 
 
 @produces
