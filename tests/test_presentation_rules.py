@@ -131,3 +131,12 @@ def test_no_directive_caption_holds_a_backtick() -> None:
         for line in text.splitlines():
             if line.startswith("```{"):
                 assert "`" not in line[3:], (name, line[:80])
+
+
+def test_no_published_page_holds_a_path_of_the_machine_that_ran_it() -> None:
+    import re
+
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        text = path.read_text()
+        assert not re.search(r'"(input|output)_path"', text), path.name
+        assert not re.search(r'"/(work|root|home|tmp|Users)/', text), path.name

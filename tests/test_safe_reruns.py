@@ -183,3 +183,12 @@ def test_a_publish_stopped_by_sigterm_puts_the_published_state_back(scratch: Pat
     assert "bnnoise/" not in err and "KeyboardInterrupt" not in err
     assert _published(scratch) == before
     assert not list((scratch / "book").glob(".partial-*"))
+
+
+@pytest.mark.slow
+def test_publishing_an_unchanged_chapter_again_gives_the_same_files(scratch: Path) -> None:
+    name = _midway_chapter(scratch)
+    cli.main(["publish", name, "-p", "fail", "false"])
+    first = _published(scratch)
+    cli.main(["publish", name, "-p", "fail", "false"])
+    assert _published(scratch) == first  # no timings, no paths: byte for byte the same

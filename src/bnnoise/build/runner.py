@@ -143,6 +143,7 @@ def run_chapter(root: Path, name: str, parameters: dict[str, Any], output_dir: P
                                        parameters=parameters, cwd=str(root), progress_bar=False)
             notebook = nbformat.read(partial, as_version=4)
             _show_parameters_run_with(notebook)
+            _drop_timings(notebook)
             nbformat.write(notebook, partial)
             lineage.finish(records, record, name)
             partial.replace(output)
@@ -187,6 +188,21 @@ def _recording_lineage(records: Path) -> Iterator[None]:
             del os.environ[lineage.ENVIRONMENT]
         else:
             os.environ[lineage.ENVIRONMENT] = previous
+
+
+def _drop_timings(notebook: nbformat.NotebookNode) -> None:
+    """Remove what only says when and where the chapter ran (start and end times and durations
+    of every cell and of the run, the paths it was read from and written to, the random id of
+    the parameters cell), so that publishing an unchanged chapter from an unchanged store gives
+    the same page, byte for byte; the parameters Papermill records stay."""
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"  # Papermill gives it a random id on every run
+    run = notebook.metadata.get("papermill", {})
+    for key in ("start_time", "end_time", "duration", "exception", "input_path", "output_path"):
+        run.pop(key, None)
 
 
 RUN_PARAMETERS_HEADER = "# Parameters of this run (the profile's values apply to the rest)\n"
