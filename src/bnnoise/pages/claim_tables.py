@@ -110,8 +110,9 @@ def ledger_view(ledger: pd.DataFrame) -> pd.DataFrame:
     and date that fixed it, the date of its first data, and which came first."""
     order = [("post hoc: data first" if late else "rule first") if data else "no data yet"
              for late, data in zip(ledger["post_hoc"], ledger["first_data_at"], strict=True)]
-    def when(dates: pd.Series) -> pd.Series:
-        return dates.str.removesuffix(" UTC").map(unbreakable)
+    def when(dates: pd.Series) -> pd.Series:  # the date never split, the time below it
+        return dates.str.removesuffix(" UTC").map(
+            lambda d: " ".join(unbreakable(part) for part in d.split(" ")))
 
     return pd.DataFrame({
         "rule": ledger["rule"], "decides": ledger["decides"],
