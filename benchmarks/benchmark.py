@@ -50,6 +50,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
+from bnnoise.analysis.fast_path import fast_path_allowed
 from bnnoise.analysis.summaries import average_normalized_accuracy, summarize_sweep
 from bnnoise.config import load_profile
 from bnnoise.config.setups import Recipe
@@ -464,6 +465,7 @@ def display_tables(table: pd.DataFrame, components: pd.DataFrame | None = None,
             "subset draws": components["subset_draws_needed"].map(
                 lambda v: "not reachable" if pd.isna(v) else str(int(v)))})
     if fast_summary is not None:
+        fast_summary = fast_path_allowed(fast_summary)  # the rule fast_evaluation
         out["fast_evaluation_display.csv"] = pd.DataFrame({
             "model": fast_summary["model"], "BN": fast_summary["norm"].map(
                 {"bn": "with", "none": "without"}).fillna(fast_summary["norm"]),
@@ -472,7 +474,8 @@ def display_tables(table: pd.DataFrame, components: pd.DataFrame | None = None,
                                zip(fast_summary["within_fp32_ci"], fast_summary["numbers"],
                                    strict=True)],
             "largest |diff.|": fast_summary["max_abs_difference"].map(lambda v: f"{v:.4f}"),
-            "smallest CI": fast_summary["smallest_fp32_ci"].map(lambda v: f"{v:.4f}")})
+            "smallest CI": fast_summary["smallest_fp32_ci"].map(lambda v: f"{v:.4f}"),
+            "may replace fp32": fast_summary["fast_path"].map({True: "yes", False: "no"})})
     return out
 
 

@@ -95,3 +95,16 @@ def test_the_sweep_speed_benchmark_runs_and_writes_its_tables(tmp_path: Path) ->
     assert (rates["images_per_second"] > 0).all() and "vector_unit" in rates
     shown = pd.read_csv(tmp_path / "summary_display.csv")
     assert list(shown.columns[:4]) == ["network", "BN", "exact path", "of fp32 peak"]
+
+
+def test_the_fast_path_needs_every_number_within_the_reference_interval() -> None:
+    from bnnoise.analysis.fast_path import fast_path_allowed
+
+    summary = pd.DataFrame({"model": ["a", "b", "c"], "numbers": [36, 36, 0],
+                            "within_fp32_ci": [36, 35, 0]})
+    assert list(fast_path_allowed(summary)["fast_path"]) == [True, False, False]
+    published = pd.read_csv(ROOT / "data" / "results" / "benchmark"
+                            / "fast_evaluation_summary.csv")
+    decided = fast_path_allowed(published)
+    assert list(decided["fast_path"]) == list(
+        decided["within_fp32_ci"] == decided["numbers"])

@@ -138,6 +138,15 @@ RULES: dict[str, RegisteredRule] = {
         test="tests/test_report.py::test_the_training_length_rule_takes_the_shortest_run_close_"
              "to_the_longest", fixed_in="fb6a076",
         judges=("length_pilot",)),
+    "fast_evaluation": RegisteredRule(
+        decides="Where the fast evaluation (BN folded, bfloat16) may replace the fp32 reference",
+        wording="for a network and target set, only when every number the book reports from its "
+                "sweep (normalized accuracy per noise level and its average over the grid) lies "
+                "within the 95 % interval of the fp32 value, computed with the same noise draws",
+        applied_by="bnnoise.analysis.fast_path.fast_path_allowed",
+        test="tests/test_sweep_speed.py::test_the_fast_path_needs_every_number_within_the_"
+             "reference_interval", fixed_in="HEAD",
+        judges=("file:data/results/benchmark/fast_evaluation_check.csv",)),
 }
 
 
