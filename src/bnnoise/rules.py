@@ -145,7 +145,7 @@ RULES: dict[str, RegisteredRule] = {
                 "within the 95 % interval of the fp32 value, computed with the same noise draws",
         applied_by="bnnoise.analysis.fast_path.fast_path_allowed",
         test="tests/test_sweep_speed.py::test_the_fast_path_needs_every_number_within_the_"
-             "reference_interval", fixed_in="HEAD",
+             "reference_interval", fixed_in="d6782dc",
         judges=("file:data/results/benchmark/fast_evaluation_check.csv",)),
 }
 
