@@ -388,3 +388,28 @@ def test_a_claim_table_marks_a_post_hoc_rule_in_its_caption() -> None:
     assert "post hoc" in claim_table(verdicts, "BN lowers", "tbl-x", ledger=late).data
     assert "post hoc" not in claim_table(verdicts, "BN lowers", "tbl-x", ledger=first).data
     assert "post hoc" not in claim_table(verdicts, "BN lowers", "tbl-x").data
+
+
+def test_the_claims_page_answers_in_words_from_the_verdicts() -> None:
+    from bnnoise.pages.claim_tables import claims_in_words
+
+    rows = [("BN lowers", "reproduced")] * 3 + [("robust", "contradicted")] * 2 + [
+        ("robust", "reproduced"), ("grows", "reproduced"), ("grows", "inconclusive at this power")]
+    verdicts = pd.DataFrame(rows, columns=["claim", "verdict"]).assign(rule_name="bn_gap")
+    text = claims_in_words(verdicts).data
+    assert "**BN lowers**: reproduced in every comparison (3 of 3" in text
+    assert "**Robust**: mostly contradicted (1 of 3 comparisons reproduce it, 2 contradict" in text
+    assert "**Grows**: mixed" in text and "post hoc" not in text
+    late = pd.DataFrame({"rule": ["bn_gap"], "post_hoc": [True]})
+    assert "post hoc" in claims_in_words(verdicts, late).data
+
+
+def test_the_published_claims_page_opens_with_its_answer() -> None:
+    import nbformat
+
+    cells = nbformat.read(Path(__file__).resolve().parents[1] / "book" / "00_claims.ipynb",
+                          as_version=4).cells
+    shown = [c for c in cells if c.cell_type == "markdown" or c.get("outputs")]
+    # the title and its introduction, then the answer (not a table of count codes)
+    outputs = next(c for c in shown if c.cell_type == "code")["outputs"]
+    assert "The answer, claim by claim" in outputs[0]["data"]["text/markdown"]

@@ -118,3 +118,43 @@ def ledger_view(ledger: pd.DataFrame) -> pd.DataFrame:
         "rule": ledger["rule"], "decides": ledger["decides"],
         "fixed in": ledger["fixed_in"] + " " + when(ledger["fixed_at"]),
         "first data": when(ledger["first_data_at"]), "order": order})
+
+
+VERDICT_WORDS = {"reproduced": "reproduced", "contradicted": "contradicted",
+                 "inconclusive at this power": "undecided"}
+"""How the answer names each verdict."""
+
+
+def _in_words(row: pd.Series) -> str:
+    """``reproduced in every comparison``, ``mostly contradicted`` or ``mixed``."""
+    total = int(row.sum())
+    for verdict, word in VERDICT_WORDS.items():
+        if int(row.get(verdict, 0)) == total:
+            return f"{word} in every comparison"
+    for verdict, word in VERDICT_WORDS.items():
+        if 2 * int(row.get(verdict, 0)) > total:
+            return f"mostly {word}"
+    return "mixed"
+
+
+def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None) -> Markdown:
+    """The page's answer, first: per claim, how many of its comparisons (every network, dataset
+    and reading) reproduce it, contradict it or leave it undecided, in words; with the ledger,
+    whether the rules behind them were fixed after their first data."""
+    counts = verdicts.groupby("claim", sort=False)["verdict"].value_counts().unstack(
+        fill_value=0)
+    lines = []
+    for claim, row in counts.iterrows():
+        n = {v: int(row.get(v, 0)) for v in VERDICT_WORDS}
+        lines.append(f"* **{claim[0].upper()}{claim[1:]}**: {_in_words(row)} ({n['reproduced']} "
+                     f"of {int(row.sum())} comparisons reproduce it, {n['contradicted']} "
+                     f"contradict it, {n['inconclusive at this power']} cannot decide).")
+    text = ("**The answer, claim by claim** (every network, dataset, target set and scoring "
+            "this run has):\n\n" + "\n".join(lines) + "\n")
+    if ledger is not None and "rule_name" in verdicts:
+        late = set(ledger.loc[ledger["post_hoc"].astype(bool), "rule"])
+        used = set(verdicts["rule_name"])
+        if used and used <= late:
+            text += ("\nEvery rule behind these verdicts was committed after the first data it "
+                     "judges: they are post hoc ({ref}`ledger <rule-ledger>`).\n")
+    return Markdown(text)
