@@ -140,3 +140,14 @@ def test_no_published_page_holds_a_path_of_the_machine_that_ran_it() -> None:
         text = path.read_text()
         assert not re.search(r'"(input|output)_path"', text), path.name
         assert not re.search(r'"/(work|root|home|tmp|Users)/', text), path.name
+
+
+def test_the_book_style_is_set_in_one_place() -> None:
+    """Every figure starts from ``figures.style.figure``, which applies the style; no chapter
+    sets it again."""
+    import nbformat
+
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                         if c.cell_type == "code")
+        assert "use_book_style" not in code, path.name

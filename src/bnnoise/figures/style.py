@@ -43,7 +43,10 @@ FONT_SIZES = {"font.size": 12, "axes.labelsize": 12, "axes.titlesize": 12,
 
 
 def use_book_style() -> None:
-    """Set the book's seaborn theme (whitegrid, colour-blind palette, readable font sizes)."""
+    """Set the book's seaborn theme (whitegrid, colour-blind palette, readable font sizes).
+
+    :func:`figure`, which every figure of the book starts from, applies it, so a chapter never
+    calls it itself: the style is set in one place."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind",
                   rc={**FONT_SIZES, "figure.dpi": DPI, "savefig.dpi": DPI,
                       "figure.constrained_layout.use": True, "axes.titleweight": "normal",
