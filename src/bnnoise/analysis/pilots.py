@@ -85,7 +85,8 @@ class LengthPilot:
 
     Attributes:
         runs: one row per pilot length (``epochs``): the network, whether it is trained, its
-            clean accuracy on the full test set, CPU-hours and the machines it trained on.
+            clean accuracy on the full test set, CPU-hours over the epochs whose CPU time was
+            recorded (``epochs_timed``) and the machines it trained on.
         history: per trained run and epoch: test accuracy and training loss.
         choice: the rule's number of epochs (:func:`length_choice`) once every length is
             trained, else ``None``.
@@ -109,12 +110,14 @@ def length_pilot(profile: Profile) -> LengthPilot:
         rows.append({"epochs": spec.epochs, "slug": spec.slug, "trained": trained is not None,
                      "clean_accuracy": summary.get("clean_accuracy", float("nan")),
                      "cpu_hours": summary.get("cpu_hours", float("nan")),
+                     "epochs_timed": spec.epochs - summary.get("epochs_without_cpu_time", 0)
+                     if trained is not None else float("nan"),
                      "machines": len(machines) if trained is not None else float("nan")})
         if trained is not None:
             histories.append(trained.history[["epoch", "test_acc", "train_loss"]]
                              .assign(epochs=spec.epochs))
     runs = pd.DataFrame(rows, columns=["epochs", "slug", "trained", "clean_accuracy",
-                                       "cpu_hours", "machines"])
+                                       "cpu_hours", "epochs_timed", "machines"])
     history = (pd.concat(histories, ignore_index=True) if histories else
                pd.DataFrame(columns=["epoch", "test_acc", "train_loss", "epochs"]))
     done = runs[runs["trained"]]

@@ -42,4 +42,8 @@ def length_pilot_view(pilot: LengthPilot) -> pd.DataFrame:
         "network": runs["slug"], "epochs": runs["epochs"],
         "state": runs["trained"].map({True: "trained", False: "in the training queue"}),
         "clean accuracy (%)": (100 * runs["clean_accuracy"]).round(2),
-        "CPU-hours": runs["cpu_hours"].round(1), "machines": runs["machines"]})
+        "CPU-hours (epochs timed)": [
+            "–" if pd.isna(h) else f"{h:.1f} ({int(t)} of {int(e)})"
+            for h, t, e in zip(runs["cpu_hours"], runs["epochs_timed"], runs["epochs"],
+                               strict=True)],
+        "machines": runs["machines"]})
