@@ -30,6 +30,19 @@ def test_target_sets_touch_exactly_the_right_tensors(model: nn.Module) -> None:
     bn_params = {k for k, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
     assert trainable - weights == {f"{p}.{w}" for p in bn_params for w in ("weight", "bias")}
     assert weights == {k for k in trainable if not any(k.startswith(p + ".") for p in bn_params)}
+    kernels = set(select_tensors(model, "kernels"))
+    assert kernels == {k for k in weights if k.endswith(".weight")} and "fc.bias" not in kernels
+
+
+def test_kernels_treat_the_biases_of_both_arms_alike() -> None:
+    none = build_model("resnet8", 10, "none")
+    bn = build_model("resnet8", 10, "bn")
+    # under weights, the convolution biases of the network without BN get noise ...
+    assert any(k.endswith(".bias") and not k.startswith("fc") for k in select_tensors(none,
+                                                                                      "weights"))
+    # ... under kernels, no bias of either network does
+    for model in (none, bn):
+        assert not any(k.endswith(".bias") for k in select_tensors(model, "kernels"))
 
 
 def test_layer_filter_restricts_the_target_set(model: nn.Module) -> None:
@@ -106,7 +119,7 @@ def test_noise_on_running_variance_can_make_outputs_non_finite(model: nn.Module)
     ({"etas": (0.1, -0.2)}, "positive numbers"),
     ({"etas": ()}, "non-empty"),
     ({"draws": 0}, "draws must be >= 1"),
-    ({"targets": ("bn",)}, "valid: all, trainable, weights"),
+    ({"targets": ("bn",)}, "valid: all, trainable, weights, kernels"),
     ({"scale": "rms"}, "valid: std, max, absolute"),
     ({"kind": "shot"}, "valid: additive, multiplicative"),
     ({"eval_per_class": 0}, "eval_per_class"),

@@ -21,16 +21,30 @@ def _row(model, norm, avg, se=0.01, seed=0, bn_layers=None, placement="all", tar
     return {"dataset": dataset, "model": model, "norm": norm, "bn_layers": layers,
             "placement": placement, "seed": seed, "target": target, "scoring": scoring,
             "avg_normalized_accuracy": avg, "standard_error": se, "low": avg - 2 * se,
-            "high": avg + 2 * se}
+            "high": avg + 2 * se, "draws": 5}
 
 
 def test_bn_gap_outcomes() -> None:
     table = pd.DataFrame([_row("a", "bn", 0.40), _row("a", "none", 0.90),   # clear harm
                           _row("b", "bn", 0.90), _row("b", "none", 0.89, se=0.002),  # none
-                          _row("c", "bn", 0.80, se=0.1), _row("c", "none", 0.85, se=0.1)])
+                          _row("c", "bn", 0.80, se=0.1), _row("c", "none", 0.85, se=0.1),
+                          # a real but small harm (1 point, precisely): below the margin
+                          _row("d", "bn", 0.89, se=0.001), _row("d", "none", 0.90, se=0.001),
+                          # a harm of 3 points whose interval reaches below 2: not settled
+                          _row("e", "bn", 0.87, se=0.004), _row("e", "none", 0.90, se=0.004)])
     verdicts = bn_lowers_resistance(table).set_index("subject")["verdict"].to_dict()
     assert verdicts == {"a": "reproduced", "b": "contradicted",
-                        "c": "inconclusive at this power"}
+                        "c": "inconclusive at this power", "d": "contradicted",
+                        "e": "inconclusive at this power"}
+
+
+def test_one_seed_differences_use_students_t_with_the_draws_degrees_of_freedom() -> None:
+    table = pd.DataFrame([_row("a", "bn", 0.80, se=0.01), _row("a", "none", 0.90, se=0.01)])
+    row = bn_lowers_resistance(table).iloc[0]
+    # two runs of 5 draws each with equal standard errors: 8 degrees of freedom, t = 2.306
+    assert (row["high"] - row["low"]) / 2 == pytest.approx(2.306 * 100 * 0.01 * 2 ** 0.5,
+                                                            rel=1e-3)
+    assert "t, Welch-Satterthwaite" in row["interval"]
 
 
 def test_bn_gap_uses_seeds_when_there_are_several() -> None:
@@ -42,39 +56,76 @@ def test_bn_gap_uses_seeds_when_there_are_several() -> None:
     assert row["verdict"] == "inconclusive at this power"  # the seeds disagree
 
 
-def test_depth_series_slope() -> None:
+def test_depth_series_growth_from_the_shallowest_to_the_deepest() -> None:
     rows = []
     for model, layers, bn in [("resnet20", 19, 0.8), ("resnet32", 31, 0.7),
                               ("resnet44", 43, 0.6), ("resnet56", 55, 0.5)]:
         rows += [_row(model, "bn", bn, bn_layers=layers), _row(model, "none", 0.9)]
     row = harm_grows_across_depths(pd.DataFrame(rows)).iloc[0]
-    assert row["estimate"] == pytest.approx(100 * 0.1 / 12) and row["verdict"] == "reproduced"
+    assert row["estimate"] == pytest.approx(30.0) and row["verdict"] == "reproduced"
+    assert row["kendall_tau"] == pytest.approx(1.0)
+    assert row["share_at_smallest"] == pytest.approx(10 / 40)
+
+
+def test_a_series_uses_the_seeds_every_member_has() -> None:
+    rows = []
+    for model, layers in [("resnet20", 19), ("resnet32", 31), ("resnet56", 55)]:
+        rows += [_row(model, "bn", 0.6, se=0.002, bn_layers=layers),
+                 _row(model, "none", 0.9, se=0.002)]
+    # further seeds of one depth only: they do not enter the series
+    rows += [_row("resnet20", "bn", 0.1, seed=s, bn_layers=19) for s in (1, 2)]
+    rows += [_row("resnet20", "none", 0.9, seed=s) for s in (1, 2)]
+    row = harm_grows_across_depths(pd.DataFrame(rows)).iloc[0]
+    assert "(seed 0)" in row["subject"] and row["estimate"] == pytest.approx(0.0)
+    assert row["verdict"] == "contradicted"  # equal harm at every depth: no growth
 
 
 def test_controlled_series_per_placement() -> None:
-    rows = [_row("resnet20", "none", 0.9), _row("resnet20", "bn", 0.5)]
+    rows = [_row("resnet20", "none", 0.9), _row("resnet20", "bn", 0.5, se=0.003)]
     for k in (3, 7, 11, 15):
         rows.append(_row("resnet20", "bn", 0.9 - 0.02 * k, bn_layers=k, placement="first"))
-        rows.append(_row("resnet20", "bn", {3: 0.2, 7: 0.95, 11: 0.2, 15: 0.95}[k],
-                         bn_layers=k, placement="last"))  # no trend: a wide interval
+        rows.append(_row("resnet20", "bn", 0.5, se=0.003, bn_layers=k,
+                         placement="last"))  # saturated
     table = harm_grows_controlled(pd.DataFrame(rows)).set_index("subject")
-    first = table.loc["resnet20, BN in the first k of its slots (k = 0, 3, 7, 11, 15, 19)"]
-    assert first["verdict"] == "reproduced" and first["estimate"] == pytest.approx(2.1, abs=0.2)
-    last = table.loc["resnet20, BN in the last k of its slots (k = 0, 3, 7, 11, 15, 19)"]
-    assert last["verdict"] != "reproduced"
-    # a placement with fewer trained counts says which counts its slope rests on
+    first = table.loc["resnet20, BN in the first k of its slots (k = 0, 3, 7, 11, 15, 19; "
+                      "seed 0)"]
+    # growth from k = 3 (0.84) to k = 19 (0.50): 34 points
+    assert first["verdict"] == "reproduced" and first["estimate"] == pytest.approx(34.0)
+    last = table.loc["resnet20, BN in the last k of its slots (k = 0, 3, 7, 11, 15, 19; seed 0)"]
+    assert last["verdict"] == "contradicted"  # all the harm is there at k = 3
+    assert last["share_at_smallest"] == pytest.approx(1.0)
+    # a placement with fewer trained counts says which counts it rests on
     fewer = harm_grows_controlled(pd.DataFrame([r for r in rows if not (
         r["placement"] == "last" and r["bn_layers"] in (11, 15))]))
-    assert "resnet20, BN in the last k of its slots (k = 0, 3, 7, 19)" in set(fewer["subject"])
+    assert ("resnet20, BN in the last k of its slots (k = 0, 3, 7, 19; seed 0)"
+            in set(fewer["subject"]))
+
+
+def test_controlled_series_with_seeds_takes_the_growth_per_seed() -> None:
+    rows = []
+    for seed, shift in ((0, 0.0), (1, 0.05), (2, -0.05)):
+        rows += [_row("resnet20", "none", 0.9 + shift, seed=seed),
+                 _row("resnet20", "bn", 0.5 + shift, seed=seed),
+                 _row("resnet20", "bn", 0.8 + shift, seed=seed, bn_layers=3,
+                      placement="first"),
+                 _row("resnet20", "bn", 0.7 + shift, seed=seed, bn_layers=7,
+                      placement="first")]
+    row = harm_grows_controlled(pd.DataFrame(rows)).iloc[0]
+    # the seeds shift every network alike: the paired growth has no spread
+    assert row["interval"] == "seeds (3, paired)" and row["estimate"] == pytest.approx(30.0)
+    assert row["low"] == pytest.approx(30.0) and row["verdict"] == "reproduced"
 
 
 def test_headline_and_robustness() -> None:
-    table = pd.DataFrame([_row("resnet44", "bn", 0.45), _row("resnet44", "none", 0.80),
+    table = pd.DataFrame([_row("resnet44", "bn", 0.43), _row("resnet44", "none", 0.80),
                           _row("vgg16", "none", 0.96, se=0.005)])
     headline = headline_numbers(table).set_index("subject")["verdict"].to_dict()
-    assert headline == {"resnet44 with BN": "reproduced",       # 41.3 within 45 +- 2 +- 5
-                        "resnet44 without BN": "contradicted",  # 91.95 far above 80
-                        "vgg16 without BN": "reproduced"}       # 93.8 within 96 +- 1 +- 5
+    assert headline == {"resnet44 with BN": "reproduced",       # 43 +- 2 within 41.3 +- 5
+                        "resnet44 without BN": "contradicted",  # 80 +- 2 far below 91.95 - 5
+                        "vgg16 without BN": "reproduced"}       # 96 +- 1 within 93.8 +- 5
+    # imprecision cannot make a number match: a wide interval around it is inconclusive
+    wide = headline_numbers(pd.DataFrame([_row("resnet44", "bn", 0.45, se=0.05)]))
+    assert wide["verdict"].iloc[0] == "inconclusive at this power"
     robust = no_bn_stays_robust(table).set_index("subject")["verdict"].to_dict()
     assert robust == {"resnet44": "contradicted", "vgg16": "reproduced"}
     assert set(all_claims(table)["claim"]) >= {"BN lowers noise resistance",

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from bnnoise.stats import Difference, Rule, Verdict, mean_ci, normal_difference, welch_difference
+from bnnoise.stats import (
+    Difference,
+    Equivalence,
+    Rule,
+    Verdict,
+    mean_ci,
+    normal_difference,
+    t_difference,
+    welch_difference,
+)
 
 
 def test_mean_ci_matches_scipy() -> None:
@@ -33,15 +42,53 @@ def test_welch_difference_matches_scipys_welch_test() -> None:
     (-2.0, -0.5, 0.0, Verdict.CONTRADICTED),
     (-1.0, 1.0, 0.0, Verdict.INCONCLUSIVE),
     (-0.5, 1.5, 2.0, Verdict.CONTRADICTED),  # no effect as large as the margin fits the data
+    (0.1, 1.0, 2.0, Verdict.CONTRADICTED),  # an effect of the claimed sign, too small to matter
     (-0.5, 2.5, 2.0, Verdict.INCONCLUSIVE),
-    (0.1, 1.0, 2.0, Verdict.REPRODUCED),  # the sign is settled even if the effect is small
+    (0.1, 2.5, 2.0, Verdict.INCONCLUSIVE),  # the sign is settled, its size is not
+    (2.1, 4.0, 2.0, Verdict.REPRODUCED),  # an effect that matters
     (math.nan, 1.0, 0.0, Verdict.INCONCLUSIVE),
 ])
 def test_rule_outcomes(low: float, high: float, margin: float, expected: Verdict) -> None:
     assert Rule(margin).verdict(Difference((low + high) / 2, low, high)) is expected
 
 
+@pytest.mark.parametrize("margin", [0.0, 2.0])
+def test_a_wider_interval_never_settles_a_verdict(margin: float) -> None:
+    """Symmetry: widening an interval around the same estimate can turn a verdict into
+    "inconclusive", never out of it or into the other verdict."""
+    rule = Rule(margin)
+    for estimate in np.linspace(-6, 8, 57):
+        verdicts = [rule.verdict(Difference(estimate, estimate - h, estimate + h))
+                    for h in np.linspace(0.01, 10, 60)]
+        settled = [v for v in verdicts if v is not Verdict.INCONCLUSIVE]
+        assert len(set(settled)) <= 1
+        if settled:
+            first = verdicts.index(Verdict.INCONCLUSIVE) if Verdict.INCONCLUSIVE in verdicts \
+                else len(verdicts)
+            assert all(v is Verdict.INCONCLUSIVE for v in verdicts[first:])
+
+
+def test_equivalence_rule() -> None:
+    rule = Equivalence(5.0, " points")
+    assert rule.verdict(43.0, 46.0, 41.3) is Verdict.REPRODUCED
+    assert rule.verdict(78.0, 82.0, 91.95) is Verdict.CONTRADICTED
+    assert rule.verdict(41.0, 60.0, 41.3) is Verdict.INCONCLUSIVE  # wide: cannot match
+    assert rule.verdict(math.nan, 60.0, 41.3) is Verdict.INCONCLUSIVE
+    assert "entirely within 5 points" in rule.text()
+
+
+def test_t_difference_matches_welchs_test_on_the_means_of_draws() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(1.0, 0.3, 5), rng.normal(0.0, 0.6, 5)
+    se = [a.std(ddof=1) / math.sqrt(5), b.std(ddof=1) / math.sqrt(5)]
+    d = t_difference(a.mean() - b.mean(), se, [4, 4])
+    w = welch_difference(a, b)
+    assert (d.low, d.high) == pytest.approx((w.low, w.high))
+    assert math.isnan(t_difference(1.0, [0.1], [0]).low)
+
+
 def test_rule_text_names_its_thresholds() -> None:
+    assert "above +2 points" in Rule(2.0, " points").text()
     assert "below +2 points" in Rule(2.0, " points").text()
     assert "lies below 0" in Rule().text()
 

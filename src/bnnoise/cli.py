@@ -108,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
                                     help="remedies and per-layer sensitivity sweeps")
     mechanism.add_argument("--stored-only", action="store_true",
                            help="no training, only the networks already stored")
+    readings = commands.add_parser("readings", parents=[profile, device],
+                                   help="sweep the readings grid's networks under the "
+                                        "profile's other readings of the noise protocol")
+    readings.add_argument("--reading", nargs="+", default=None,
+                          help="only these readings (names of params.yaml's readings)")
     download = commands.add_parser("download", help="torchvision download of CIFAR-10/100")
     download.add_argument("--data-dir", default=None, help="dataset directory")
     return parser
@@ -138,6 +143,16 @@ def _main(argv: list[str] | None = None) -> None:
         print(f"profile {profile.name}, short runs: {profile.short_runs.as_dict()} {threads}")
         for runs in (group_size_runs, high_lr_runs, singularity_runs):
             runs(store, data, profile.short_runs, progress=True)
+        return
+    if args.command == "readings":
+        names = args.reading or [name for name, _ in profile.readings]
+        protocols = {name: profile.reading(name) for name in names}  # unknown names stop here
+        print(f"profile {profile.name}, readings {', '.join(names)} of grid "
+              f"{profile.readings_grid} {threads}")
+        for spec in profile_specs(profile, profile.readings_grid):
+            trained = profile_model(profile, spec, data, progress=True)
+            for protocol in protocols.values():
+                noise_sweep(store, trained, protocol, data, progress=True)
         return
     specs = _selected(profile, args)
     if args.command == "list":

@@ -30,7 +30,7 @@ from bnnoise.pipeline.specs import profile_specs
 from bnnoise.rules import RULES
 from bnnoise.store import MANIFEST
 
-SWEPT_TARGETS = ("all", "trainable", "weights", "clean")
+SWEPT_TARGETS = ("all", "trainable", "weights", "kernels", "clean")
 """The target names a sweep cell's directory can carry (``clean``: the reference, eta 0)."""
 
 

@@ -123,8 +123,10 @@ def normalizer_answer(gaps: pd.DataFrame) -> pd.DataFrame:
 def normalizer_summary(average: pd.DataFrame, training: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, normalizer, target, scoring): training seeds, mean clean accuracy and
     mean average normalized accuracy over the seeds, with a 95 % interval over the seeds when
-    there are two or more (clipped at 0: an average of accuracies cannot be negative), else the
-    single run's interval (draws and test images)."""
+    there are two or more (clipped to 0-100 %: an average of accuracies cannot be negative, and
+    noise on a trained network does not raise its expected accuracy; an interval of two seeds,
+    t = 12.7, would otherwise reach past both ends), else the single run's interval (draws and
+    test images)."""
     keys = ["dataset", "model", "norm"]
     clean = training.groupby(keys, as_index=False)["clean_accuracy"].mean()
     rows = []
@@ -134,6 +136,7 @@ def normalizer_summary(average: pd.DataFrame, training: pd.DataFrame) -> pd.Data
         if len(values) >= 2:
             mean, half = mean_ci(values)
             low, high = (float(bound) for bound in clip_normalized(mean - half, mean + half))
+            high = min(high, max(1.0, mean))  # within 0-100 %, never excluding the mean
             interval = f"seeds ({len(values)})"
         else:
             mean, low, high = values[0], part["low"].iloc[0], part["high"].iloc[0]

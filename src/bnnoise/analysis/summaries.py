@@ -35,7 +35,7 @@ SCORINGS = {"wrong": "accuracy", "argmax": "accuracy_argmax"}
 the sweep table's column of accuracies under that scoring."""
 
 
-def _long(draws: pd.DataFrame) -> pd.DataFrame:
+def per_scoring(draws: pd.DataFrame) -> pd.DataFrame:
     """The per-draw table with one row per scoring: columns ``scoring``, ``accuracy``,
     ``normalized_accuracy``."""
     parts = []
@@ -54,7 +54,7 @@ def summarize_sweep(draws: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     ``draws`` is the tidy per-draw table of :func:`bnnoise.pipeline.sweeps.noise_sweep`.
     """
     rows = []
-    for group, part in _long(draws).groupby([*keys, "scoring", "eta"], sort=True):
+    for group, part in per_scoring(draws).groupby([*keys, "scoring", "eta"], sort=True):
         acc, acc_ci = mean_ci(part["accuracy"].to_numpy())
         norm, norm_ci = mean_ci(part["normalized_accuracy"].to_numpy())
         rows.append({**dict(zip([*keys, "scoring", "eta"], group, strict=True)),
@@ -79,7 +79,7 @@ def average_normalized_accuracy(draws: pd.DataFrame, keys: list[str],
     as wrong. ``keys`` must hold :data:`bnnoise.pipeline.sweeps.RUN_COLUMNS` and ``target``
     when ``hits`` is given.
     """
-    noisy = _long(draws[draws["eta"] > 0])
+    noisy = per_scoring(draws[draws["eta"] > 0])
     rows = []
     for group, part in noisy.groupby([*keys, "scoring"], sort=True):
         labels = dict(zip([*keys, "scoring"], group, strict=True))

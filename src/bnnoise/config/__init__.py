@@ -14,6 +14,7 @@ from bnnoise.config.entries import (
     apply_overrides,
     checked_names,
     mechanism_setup,
+    noise_readings,
     progress_noise,
     recipe_overrides,
     series_grids,
@@ -69,6 +70,20 @@ class Profile:
     progress_noise: NoiseProtocol | None = None
     """The lighter noise protocol that sweeps the epoch snapshots (training progress): the
     profile's ``noise`` with the changes listed under ``progress_protocol``."""
+    readings_grid: str = "main"
+    """The grid whose networks are swept again under each of :attr:`readings`."""
+    readings: tuple[tuple[str, NoiseProtocol], ...] = ()
+    """Other readings of the noise protocol (scale, kind, target sets), by name: the profile's
+    ``noise`` with the changes listed under ``readings.variants``
+    (:mod:`bnnoise.analysis.multiverse`)."""
+
+    def reading(self, name: str) -> NoiseProtocol:
+        """A reading's noise protocol by name (:attr:`readings`)."""
+        readings = dict(self.readings)
+        if name not in readings:
+            raise ValueError(f"unknown reading {name!r} in profile {self.name}; valid: "
+                             f"{', '.join(readings) or 'none'}")
+        return readings[name]
 
     @property
     def main_grid(self) -> Grid:
@@ -150,7 +165,8 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         raise ValueError(f"snapshot_epochs must be >= 1, got {list(snapshots)}")
     # a shorter training (e.g. an ``epochs`` override) keeps the snapshots within its budget
     snapshots = tuple(e for e in snapshots if e <= recipe.epochs)
-    return Profile(
+    readings_grid, readings = noise_readings(raw, noise_protocol)
+    profile = Profile(
         name=name, description=" ".join(str(raw.get("description", "")).split()),
         datasets=datasets, models=models, norms=norms,
         recipe=recipe, noise=noise_protocol,
@@ -162,4 +178,8 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
         series=series_grids(raw, recipe),
         device=device, progress_noise=progress_noise(raw, noise_protocol),
         mechanism=mechanism_setup(raw.get("mechanism") or {}),
+        readings_grid=readings_grid, readings=readings,
     )
+    if readings:
+        profile.grid(readings_grid)  # an unknown grid stops here, with the valid ones
+    return profile

@@ -86,19 +86,43 @@ def recipe_overrides(raw: dict[str, Any], recipe: Recipe) -> tuple[RecipeOverrid
     return tuple(overrides)
 
 
-def progress_noise(raw: dict[str, Any], noise: NoiseProtocol) -> NoiseProtocol | None:
-    """The snapshots' noise protocol: ``noise`` with the changes of ``progress_protocol``."""
-    changes = dict(raw.get("progress_protocol") or {})
+def protocol_changes(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """Changes to the noise protocol (``field: value``), checked against its fields; lists of
+    levels and target sets as tuples."""
+    changes = dict(raw or {})
     noise_fields = set(NoiseProtocol.__dataclass_fields__)
     unknown = sorted(set(changes) - noise_fields)
     if unknown:
-        raise ValueError(f"progress_protocol: unknown entry {', '.join(unknown)}; valid: "
+        raise ValueError(f"{where}: unknown entry {', '.join(unknown)}; valid: "
                          f"{', '.join(sorted(noise_fields))}")
     for key, value in changes.items():
         if key in ("etas", "targets"):
             changes[key] = tuple(float(e) if key == "etas" else str(e)
-                                 for e in as_tuple(value, f"progress_protocol.{key}"))
+                                 for e in as_tuple(value, f"{where}.{key}"))
+    return changes
+
+
+def progress_noise(raw: dict[str, Any], noise: NoiseProtocol) -> NoiseProtocol | None:
+    """The snapshots' noise protocol: ``noise`` with the changes of ``progress_protocol``."""
+    changes = protocol_changes(raw.get("progress_protocol") or {}, "progress_protocol")
     return replace(noise, **changes) if changes else None
+
+
+def noise_readings(raw: dict[str, Any], noise: NoiseProtocol
+                   ) -> tuple[str, tuple[tuple[str, NoiseProtocol], ...]]:
+    """The profile's ``readings``: the grid whose networks are swept again, and each named
+    reading's noise protocol (``noise`` with the reading's changes, validated here)."""
+    entry = dict(raw.get("readings") or {})
+    unknown = sorted(set(entry) - {"grid", "variants"})
+    if unknown:
+        raise ValueError(f"readings: unknown entry {', '.join(unknown)}; valid: grid, variants")
+    readings = []
+    for name, changes in (entry.get("variants") or {}).items():
+        changes = protocol_changes(changes, f"readings.variants.{name}")
+        if not changes:
+            raise ValueError(f"readings.variants.{name}: a reading must change the protocol")
+        readings.append((str(name), replace(noise, **changes)))
+    return str(entry.get("grid", "main")), tuple(readings)
 
 
 def series_grids(raw: dict[str, Any], recipe: Recipe) -> tuple[tuple[str, Grid], ...]:

@@ -77,7 +77,7 @@ class Recipe:
         return d
 
 
-TARGETS = ("all", "trainable", "weights")
+TARGETS = ("all", "trainable", "weights", "kernels")
 SCALES = ("std", "max", "absolute")
 KINDS = ("additive", "multiplicative")
 EVALUATIONS = ("fp32", "fast")

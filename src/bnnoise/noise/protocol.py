@@ -5,7 +5,11 @@ The target sets:
 * ``all``: every floating-point array of the model's state, BatchNorm running mean and variance
   included (like adding noise to every array of a Keras ``model.get_weights()``);
 * ``trainable``: every learnable parameter (conv/linear weights and biases, BN gamma and beta);
-* ``weights``: conv and linear weights and biases only; BatchNorm stays exact ("digital").
+* ``weights``: conv and linear weights and biases only; BatchNorm stays exact ("digital");
+* ``kernels``: conv and linear weight matrices only; every bias and BatchNorm stay exact. Under
+  ``weights`` the two arms differ in more than BN: the convolutions of a network without BN
+  carry biases that get noise, while a BN network's shift (its bias) stays exact. ``kernels``
+  treats the biases of both arms alike.
 
 The noise itself is put on by :mod:`bnnoise.noise.injection`; the protocol's parameters are a
 :class:`bnnoise.config.setups.NoiseProtocol`.
@@ -58,7 +62,8 @@ def select_tensors(model: nn.Module, target: str, layers: str | None = None
         for prefix, module in model.named_modules():
             if isinstance(module, nn.Conv2d | nn.Linear):
                 for pname, p in module.named_parameters(recurse=False):
-                    chosen[f"{prefix}.{pname}" if prefix else pname] = p
+                    if target == "weights" or pname == "weight":
+                        chosen[f"{prefix}.{pname}" if prefix else pname] = p
     if layers is not None:
         pattern = re.compile(layers)
         chosen = {k: v for k, v in chosen.items() if pattern.search(k)}

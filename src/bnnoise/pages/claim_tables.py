@@ -12,6 +12,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from bnnoise.analysis.claims import verdict_counts
+from bnnoise.config.setups import TARGETS
 from bnnoise.labels import BN_LABEL, dataset_label
 from bnnoise.lineage import produces
 from bnnoise.pages.elements import numbered_table
@@ -39,6 +40,12 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
         shown.insert(0, "dataset", rows["dataset"].map(dataset_label))
     if "published" in rows and rows["published"].notna().any():
         shown.insert(3, "published", rows["published"].round(2))
+    if "kendall_tau" in rows and rows["kendall_tau"].notna().any():  # growth claims
+        shown["trend: Kendall τ (p)"] = [
+            "–" if pd.isna(tau) else f"{tau:.2f} ({p:.2g})"
+            for tau, p in zip(rows["kendall_tau"], rows["trend_p"], strict=True)]
+        shown["harm reached at the smallest count"] = [
+            "–" if pd.isna(v) else f"{100 * v:.0f} %" for v in rows["share_at_smallest"]]
     intervals = rows["interval"].unique()
     if len(intervals) > 1:  # e.g. over seeds for some models, over draws for one-seed models
         shown.insert(shown.columns.get_loc("estimate (95 % CI)") + 1, "interval over",
@@ -76,7 +83,7 @@ def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
     by_scoring = by_scoring.reindex(columns=["argmax", "wrong"]).fillna("–")
     by_scoring["cell"] = by_scoring["argmax"] + " · " + by_scoring["wrong"]
     wide = by_scoring["cell"].unstack("target")
-    wide = wide.reindex(columns=[t for t in ("all", "trainable", "weights") if t in wide])
+    wide = wide.reindex(columns=[t for t in TARGETS if t in wide])
     wide = wide.fillna("– · –").reset_index()
     order = list(dict.fromkeys(verdicts["claim"]))
     wide = wide.iloc[wide["claim"].map(order.index).argsort(kind="stable")]
@@ -158,3 +165,17 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None) 
             text += ("\nEvery rule behind these verdicts was committed after the first data it "
                      "judges: they are post hoc ({ref}`ledger <rule-ledger>`).\n")
     return Markdown(text)
+
+
+def multiverse_view(shares: pd.DataFrame) -> pd.DataFrame:
+    """:func:`bnnoise.analysis.multiverse.verdict_shares` as the page shows it: per claim, the
+    number of readings and the share (%) behind each verdict, beside the share reproduced on
+    the book's own reading."""
+    return pd.DataFrame({
+        "claim": shares["claim"], "readings": shares["readings"],
+        "reproduced (%)": (100 * shares["reproduced"]).round(0).astype(int),
+        "contradicted (%)": (100 * shares["contradicted"]).round(0).astype(int),
+        "inconclusive (%)": (100 * shares["inconclusive at this power"]).round(0).astype(int),
+        "reproduced on the book's reading (%)": [
+            "–" if pd.isna(v) else f"{100 * v:.0f} (of {n})"
+            for v, n in zip(shares["book_reproduced"], shares["book_rows"], strict=True)]})

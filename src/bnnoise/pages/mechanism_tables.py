@@ -27,8 +27,8 @@ HURTS = "hurts"
 """The label of a remedy whose recovery's 95 % interval lies below minus the margin."""
 
 VERDICT_RULE = (
-    f"helps: the 95 % interval of the recovery lies above 0; does not help: it lies below "
-    f"+{RECOVERY_RULE.margin:g} points without lying above 0; {HURTS}: it lies below "
+    f"helps: the 95 % interval of the recovery lies above +{RECOVERY_RULE.margin:g} points; "
+    f"does not help: it lies below +{RECOVERY_RULE.margin:g} points; {HURTS}: it lies below "
     f"−{RECOVERY_RULE.margin:g} points; otherwise inconclusive")
 """The ranking's verdict rule in words, for its caption."""
 
@@ -63,8 +63,10 @@ def remedy_label(remedy: str, images: int, train_noise: float = 0.0) -> str:
 
 def ranking_view(ranking: pd.DataFrame, target: str) -> pd.DataFrame:
     """The remedies ranked by the average normalized accuracy they recover, for one target set:
-    average, recovery and share of the gap to the network without BN, with 95 % intervals over
-    the draws, and the verdict (the costs are in :func:`cost_view`)."""
+    average, recovery, the network without BN trained the same way (like for like: noise-aware
+    training against the network without BN trained with the same noise) and the share of the
+    gap to it closed, with 95 % intervals over the draws, and the verdict (the costs are in
+    :func:`cost_view`)."""
     r = ranking[ranking["target"] == target]
     return pd.DataFrame({
         "remedy": [remedy_label(n, i, t) for n, i, t in
@@ -74,6 +76,9 @@ def ranking_view(ranking: pd.DataFrame, target: str) -> pd.DataFrame:
         "recovered (points)": [interval_text(v, lo, hi) for v, lo, hi in
                                zip(r["recovered"], r["recovered_low"], r["recovered_high"],
                                    strict=True)],
+        "without BN, trained alike (%)": [
+            f"{v:.1f}" + (" (noise-aware)" if trained != "without noise" else "")
+            for v, trained in zip(r["no_bn_average"], r["no_bn_trained"], strict=True)],
         "gap to no BN closed (%)": [_percent(100 * v) for v in r["gap_closed"]],
         "verdict": [verdict_label(v, hi) for v, hi in
                     zip(r["verdict"], r["recovered_high"], strict=True)]})
@@ -150,7 +155,8 @@ def findings(ranking: pd.DataFrame) -> Markdown:
             f"Best remedy: "
             f"{remedy_label(best['remedy'], best['images'], best['train_noise'])}, "
             f"{best['average']:.1f} % ({best['recovered']:+.1f} points, "
-            f"{100 * best['gap_closed']:.0f} % of the gap). Remedies that help: "
+            f"{100 * best['gap_closed']:.0f} % of the gap to the network without BN trained "
+            f"{best['no_bn_trained']}, {best['no_bn_average']:.1f} %). Remedies that help: "
             f"{', '.join(helping) if helping else 'none'}.")
     folded = ranking[ranking["remedy"] == "folded"]
     digital = ranking[(ranking["remedy"] == "standard") & (ranking["target"] == "weights")]

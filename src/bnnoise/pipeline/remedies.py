@@ -105,15 +105,27 @@ def remedy_draws(profile: Profile, runs: list[TrainedModel],
     return pd.DataFrame(rows, columns=REMEDY_COLUMNS)
 
 
+def no_bn_twin(part: pd.DataFrame, deployment: str, level: float) -> np.ndarray:
+    """The averages (%) of the network without BN that a BN remedy is compared with, like for
+    like: trained the same way (for noise-aware training, the network without BN trained with
+    the same noise level), deployed in the standard way otherwise (the remedies change nothing
+    on a network without BN)."""
+    none = part[part["norm"] == "none"]
+    if deployment == "noise-aware":
+        twin = none[(none["deployment"] == "noise-aware") & (none["train_noise"] == level)]
+    else:
+        twin = none[none["deployment"] == "standard"]
+    return 100 * twin["avg_normalized_accuracy"].to_numpy()
+
+
 def remedy_ranking(draws: pd.DataFrame) -> pd.DataFrame:
     """Per BN model, target set and remedy: the average normalized accuracy (%, 95 % interval
     over draws), the points it recovers over the standard deployment (Welch interval), the
-    share of the gap to the same network without BN that it closes, the verdict of
-    :data:`RECOVERY_RULE` and the remedy's cost; sorted by recovery within each target set."""
+    share of the gap to the network without BN trained the same way (:func:`no_bn_twin`) that
+    it closes, the verdict of :data:`RECOVERY_RULE` and the remedy's cost; sorted by recovery
+    within each target set."""
     rows = []
     for (dataset, model, target), part in draws.groupby(["dataset", "model", "target"]):
-        none = 100 * part.loc[(part["norm"] == "none") & (part["deployment"] == "standard"),
-                              "avg_normalized_accuracy"].to_numpy()
         bn = part[part["norm"] == "bn"]
         standard = 100 * bn.loc[bn["deployment"] == "standard",
                                 "avg_normalized_accuracy"].to_numpy()
@@ -124,13 +136,18 @@ def remedy_ranking(draws: pd.DataFrame) -> pd.DataFrame:
             values = 100 * cell["avg_normalized_accuracy"].to_numpy()
             mean, half = mean_ci(values)
             gain = welch_difference(values, standard)
-            gap = float(none.mean() - standard.mean()) if len(none) else float("nan")
+            none = no_bn_twin(part, name, level)
+            twin = float(none.mean()) if len(none) else float("nan")
+            gap = twin - float(standard.mean())
             rows.append({
                 "dataset": dataset, "model": model, "target": target, "remedy": name,
                 "images": int(images), "average": mean, "low": mean - half, "high": mean + half,
                 "recovered": gain.estimate, "recovered_low": gain.low,
-                "recovered_high": gain.high, "gap_closed": gain.estimate / gap if gap else
-                float("nan"), "no_bn_average": float(none.mean()) if len(none) else float("nan"),
+                "recovered_high": gain.high,
+                "gap_closed": gain.estimate / gap if gap and np.isfinite(gap) else float("nan"),
+                "no_bn_average": twin,
+                "no_bn_trained": (f"with noise {level:g} \u00d7 std" if name == "noise-aware"
+                                  else "without noise"),
                 "verdict": _verdict(name, values, standard, gain),
                 "train_noise": level,
                 "cost": REMEDY_COSTS[name].format(images=int(images), train_noise=level)})

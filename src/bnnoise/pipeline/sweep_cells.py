@@ -46,7 +46,8 @@ def canonical_targets(model: nn.Module, protocol: NoiseProtocol
     out = {}
     for target in protocol.targets:
         tensors = select_tensors(model, target, protocol.layers)
-        for smaller in ("weights", "trainable", "all"):
+        for smaller in ("weights", "trainable", "all", "kernels"):  # kernels last: the
+            # cells of the first three keep the names they had before it existed
             if select_tensors(model, smaller, protocol.layers).keys() == tensors.keys():
                 out[target] = (smaller, tensors)
                 break

@@ -1,0 +1,166 @@
+"""Every claim under every reading of the protocol: the multiverse of the study's open choices.
+
+The study leaves its protocol open, and each verdict of :mod:`bnnoise.analysis.claims` is
+computed on one reading of it. A *reading* here is one choice on each open axis:
+
+* the noise grid: the profile's log grid truncated at each ``eta_max`` of :data:`GRID_CUTS`
+  (``log <= 0.3``: the average over the levels up to 0.3), or the grid weighted uniformly
+  over ``[0, eta_max]`` (``uniform``: the trapezoid rule over the measured levels, the clean
+  network counting as 1 at eta = 0, which is what an equally spaced grid would estimate);
+* the scale and kind of the noise: the profile's own (``std``, additive) or one of its
+  ``readings`` (:attr:`bnnoise.config.Profile.readings`: ``max``, ``absolute`` with its own
+  levels, multiplicative, the ``kernels`` target set), each swept on the main grid's networks;
+* the target set, the scoring of non-finite outputs and the dataset, as every claim table has
+  them.
+
+:func:`multiverse_claims` applies the claims' own functions and rules to every reading, so a
+verdict here is the verdict the claims page would give had the book chosen that reading; the
+tidy table holds one row per claim, subject and reading. :func:`verdict_shares` counts the
+readings behind each verdict. The claim at matched clean accuracy uses the snapshots' lighter
+protocol and is not repeated here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from bnnoise.analysis import claims as C
+from bnnoise.analysis.summaries import average_normalized_accuracy, per_scoring
+from bnnoise.config import Profile
+from bnnoise.data import DataCache
+from bnnoise.lineage import produces
+from bnnoise.pipeline.readings import reading_runs
+from bnnoise.pipeline.sweeps import RUN_COLUMNS, noise_sweep, run_key, sweep_hits
+from bnnoise.pipeline.trained import TrainedModel
+from bnnoise.stats import mean_ci, t_quantile_975
+from bnnoise.store import ArtifactStore
+
+KEYS = [*RUN_COLUMNS, "target"]
+
+GRID_CUTS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+"""The largest noise levels at which the log grid is cut (``log <= eta_max``)."""
+
+PROFILE_READING = "std, additive"
+"""The name of the profile's own noise protocol among the readings."""
+
+READING_COLUMNS = ["grid", "reading", "dataset", "target", "scoring"]
+"""The choices that make a reading, in the order the figures list them."""
+
+
+def grid_name(eta_max: float, full: float) -> str:
+    """The name of a truncated grid (the untruncated one says so)."""
+    return f"log ≤ {eta_max:g}" + (" (book)" if math.isclose(eta_max, full) else "")
+
+
+def truncated_averages(draws: pd.DataFrame, hits: dict | None, population: int | None
+                       ) -> pd.DataFrame:
+    """The average normalized accuracy of every curve of ``draws`` on the log grid cut at each
+    ``eta_max`` of :data:`GRID_CUTS` (with draws and, given ``hits``, test images in its
+    interval), with the column ``grid``."""
+    full = float(draws["eta"].max())
+    parts = []
+    for cut in GRID_CUTS:
+        if cut > full + 1e-9 or not ((draws["eta"] > 0) & (draws["eta"] <= cut + 1e-9)).any():
+            continue
+        part = draws[draws["eta"] <= cut + 1e-9]
+        parts.append(average_normalized_accuracy(part, KEYS, hits, population)
+                     .assign(grid=grid_name(cut, full)))
+    return pd.concat(parts, ignore_index=True)
+
+
+def uniform_averages(draws: pd.DataFrame) -> pd.DataFrame:
+    """The average normalized accuracy weighted uniformly over ``[0, eta_max]``: per draw, the
+    trapezoid rule over the measured levels with 1 at eta = 0, divided by ``eta_max``; mean and
+    Student-t interval over the draws (the interval does not hold the test images' sampling)."""
+    rows = []
+    for group, part in per_scoring(draws[draws["eta"] > 0]).groupby([*KEYS, "scoring"], sort=True):
+        per_draw = []
+        for _, curve in part.groupby("draw"):
+            curve = curve.sort_values("eta")
+            eta = np.concatenate([[0.0], curve["eta"].to_numpy()])
+            value = np.concatenate([[1.0], curve["normalized_accuracy"].to_numpy()])
+            per_draw.append(float(np.trapezoid(value, eta)) / float(eta[-1]))
+        mean, half = mean_ci(np.asarray(per_draw))
+        n = len(per_draw)
+        rows.append({**dict(zip([*KEYS, "scoring"], group, strict=True)),
+                     "avg_normalized_accuracy": mean,
+                     "standard_error": half / t_quantile_975(n - 1) if n > 1 else math.nan,
+                     "low": mean - half, "high": mean + half, "interval": "draws",
+                     "eta_grid": "uniform", "draws": n, "grid": "uniform"})
+    return pd.DataFrame(rows)
+
+
+def grid_averages(draws: pd.DataFrame, hits: dict | None = None,
+                  population: int | None = None) -> pd.DataFrame:
+    """:func:`truncated_averages` and :func:`uniform_averages` of one protocol's draws."""
+    return pd.concat([truncated_averages(draws, hits, population), uniform_averages(draws)],
+                     ignore_index=True)
+
+
+@produces
+def reading_averages(profile: Profile, runs: list[TrainedModel], draws: pd.DataFrame
+                     ) -> pd.DataFrame:
+    """Every grid reading of ``runs`` under the profile's own protocol (``draws``, their
+    sweep table) and under each of the profile's readings that is swept (every grid of it):
+    average normalized accuracies with the columns ``grid`` and ``reading``."""
+    store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    population = int(runs[0].summary["test_images"])
+    own = {run_key(run): sweep_hits(store, run, profile.noise, data) for run in runs}
+    parts = [grid_averages(draws, own, population).assign(reading=PROFILE_READING)]
+    for name, protocol in profile.readings:
+        shown = [run for run in reading_runs(profile, runs, name)
+                 if run.spec.seed in profile.grid(profile.readings_grid).seeds]
+        if not shown:
+            continue
+        table = pd.concat([noise_sweep(store, run, protocol, data) for run in shown],
+                          ignore_index=True)
+        hits = {run_key(run): sweep_hits(store, run, protocol, data) for run in shown}
+        parts.append(grid_averages(table, hits, population).assign(reading=name))
+    return pd.concat(parts, ignore_index=True)
+
+
+CLAIMS = {
+    "BN lowers noise resistance": C.bn_lowers_resistance,
+    "the harm grows with the number of BN layers (depth series)": C.harm_grows_across_depths,
+    "the harm grows with the number of BN layers (controlled)": C.harm_grows_controlled,
+    "the headline numbers": C.headline_numbers,
+    "networks without BN stay robust": C.no_bn_stays_robust,
+}
+"""The claims judged under every reading, by the functions of the claims page."""
+
+
+@produces
+def multiverse_claims(averages: pd.DataFrame) -> pd.DataFrame:
+    """Every claim's rows (:mod:`bnnoise.analysis.claims`) under every reading of
+    ``averages`` (:func:`reading_averages`): one row per claim, subject and reading, with the
+    reading's ``grid`` and ``reading`` beside the target set, scoring and dataset."""
+    parts = []
+    for (grid, reading), part in averages.groupby(["grid", "reading"], sort=False):
+        for function in CLAIMS.values():
+            rows = function(part)
+            if len(rows):
+                parts.append(rows.assign(grid=grid, reading=reading))
+    table = pd.concat(parts, ignore_index=True)
+    front = ["claim", "subject", *READING_COLUMNS]
+    return table[front + [c for c in table.columns if c not in front]]
+
+
+@produces
+def verdict_shares(multiverse: pd.DataFrame) -> pd.DataFrame:
+    """Per claim: how many readings (claim rows) there are and the share of them behind each
+    verdict, and the same for the book's own reading (the profile's protocol on its full
+    grid) for comparison."""
+    rows = []
+    for claim, part in multiverse.groupby("claim", sort=False):
+        shares = part["verdict"].value_counts(normalize=True)
+        book = part[(part["reading"] == PROFILE_READING) & part["grid"].str.endswith("(book)")]
+        rows.append({"claim": claim, "readings": len(part),
+                     **{v: float(shares.get(v, 0.0)) for v in
+                        ("reproduced", "contradicted", "inconclusive at this power")},
+                     "book_rows": len(book),
+                     "book_reproduced": float((book["verdict"] == "reproduced").mean())
+                     if len(book) else math.nan})
+    return pd.DataFrame(rows)

@@ -1,0 +1,113 @@
+"""The multiverse of readings: the profile's readings, the grid readings of a sweep, every claim
+under every reading, and the specification curves (bnnoise.analysis.multiverse)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from bnnoise.analysis.multiverse import (
+    PROFILE_READING,
+    grid_averages,
+    multiverse_claims,
+    verdict_shares,
+)
+from bnnoise.config import load_profile
+
+
+def test_the_readings_of_params_yaml_change_only_what_they_name(project) -> None:
+    profile = load_profile("cpu", root=project)
+    names = [name for name, _ in profile.readings]
+    assert names == ["kernels", "max", "multiplicative", "absolute"]
+    assert profile.reading("kernels").targets == ("kernels",)
+    assert profile.reading("kernels").etas == profile.noise.etas
+    assert profile.reading("max").scale == "max" and profile.reading("max").kind == "additive"
+    assert profile.reading("multiplicative").kind == "multiplicative"
+    assert max(profile.reading("absolute").etas) == 0.1
+    with pytest.raises(ValueError, match="unknown reading 'x' .*valid: kernels, max"):
+        profile.reading("x")
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"grid": "main", "variants": {"r": {"scale": "rms"}}}, "valid: std, max, absolute"),
+    ({"grid": "main", "variants": {"r": {"spread": 2}}}, "readings.variants.r: unknown entry"),
+    ({"grid": "main", "variants": {"r": {}}}, "must change the protocol"),
+    ({"grid": "nowhere", "variants": {"r": {"scale": "max"}}}, "unknown grid 'nowhere'"),
+    ({"grids": "main"}, "readings: unknown entry grids"),
+])
+def test_bad_readings_stop_at_load(project, entry, message) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["profiles"]["smoke"]["readings"] = entry
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(ValueError, match=message):
+        load_profile("smoke", root=project)
+
+
+def _draws(norm: str, values: dict[float, list[float]], model: str = "resnet20",
+           target: str = "weights") -> list[dict]:
+    rows = []
+    for eta, per_draw in {0.0: [1.0], **values}.items():
+        for draw, v in enumerate(per_draw):
+            rows.append({"dataset": "cifar10", "model": model, "norm": norm,
+                         "bn_layers": 19 if norm == "bn" else 0, "placement": "all", "seed": 0,
+                         "target": target, "eta": eta, "draw": draw, "accuracy": 0.9 * v,
+                         "normalized_accuracy": v, "accuracy_argmax": 0.9 * v,
+                         "normalized_accuracy_argmax": v, "nonfinite_fraction": 0.0,
+                         "collapsed": False})
+    return rows
+
+
+def test_grid_readings_average_the_levels_they_keep() -> None:
+    draws = pd.DataFrame(_draws("bn", {0.1: [0.9, 0.9, 0.9], 0.5: [0.5, 0.5, 0.5],
+                                       1.0: [0.1, 0.1, 0.1]}))
+    averages = grid_averages(draws).query("scoring == 'wrong'").set_index("grid")
+    assert averages.loc["log ≤ 0.1", "avg_normalized_accuracy"] == pytest.approx(0.9)
+    assert averages.loc["log ≤ 0.5", "avg_normalized_accuracy"] == pytest.approx(0.7)
+    assert averages.loc["log ≤ 1 (book)", "avg_normalized_accuracy"] == pytest.approx(0.5)
+    assert "log ≤ 0.2" in averages.index and "log ≤ 0.7" in averages.index
+    # uniform over [0, 1], trapezoids: (1+0.9)/2*0.1 + (0.9+0.5)/2*0.4 + (0.5+0.1)/2*0.5
+    assert averages.loc["uniform", "avg_normalized_accuracy"] == pytest.approx(
+        0.095 + 0.28 + 0.15)
+    assert averages.loc["uniform", "standard_error"] == 0.0
+
+
+def _averages() -> pd.DataFrame:
+    rows = []
+    for grid, gap in (("log ≤ 0.1", 0.5), ("log ≤ 1 (book)", 20.0)):
+        for norm, avg in (("bn", 0.7 - gap / 100), ("none", 0.7)):
+            rows.append({"dataset": "cifar10", "model": "resnet20", "norm": norm,
+                         "bn_layers": 19 if norm == "bn" else 0, "placement": "all", "seed": 0,
+                         "target": "weights", "scoring": "wrong",
+                         "avg_normalized_accuracy": avg, "standard_error": 0.001,
+                         "low": avg - 0.003, "high": avg + 0.003, "draws": 5, "grid": grid,
+                         "reading": PROFILE_READING})
+    return pd.DataFrame(rows)
+
+
+def test_every_claim_is_judged_under_every_reading_by_the_claims_own_rules() -> None:
+    claims = multiverse_claims(_averages())
+    gap = claims[claims["claim"] == "BN lowers noise resistance"].set_index("grid")
+    assert gap.loc["log ≤ 0.1", "verdict"] == "contradicted"  # 0.5 points: below the margin
+    assert gap.loc["log ≤ 1 (book)", "verdict"] == "reproduced"
+    robust = claims[claims["claim"].str.startswith("networks without BN stay robust")]
+    assert list(robust["grid"]) == ["log ≤ 0.1", "log ≤ 1 (book)"]
+    shares = verdict_shares(claims).set_index("claim")
+    row = shares.loc["BN lowers noise resistance"]
+    assert row["readings"] == 2 and row["reproduced"] == row["contradicted"] == 0.5
+    assert row["book_reproduced"] == 1.0 and row["book_rows"] == 1
+
+
+def test_the_specification_curve_sorts_the_readings_and_marks_their_choices() -> None:
+    from bnnoise.figures.multiverse_figures import curve_table, specification_curve
+
+    claims = multiverse_claims(_averages())
+    table = curve_table(claims, "BN lowers noise resistance")
+    assert list(table["grid"]) == ["log ≤ 0.1", "log ≤ 1 (book)"]
+    assert np.all(np.diff(table["estimate"]) >= 0)
+    fig = specification_curve(claims, "BN lowers noise resistance")
+    labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert labels == ["grid: log ≤ 0.1", "grid: log ≤ 1 (book)"]  # the axes that vary
