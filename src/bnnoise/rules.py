@@ -54,7 +54,7 @@ RULES: dict[str, RegisteredRule] = {
                 "would not matter to a hardware designer, and the margin applies on both "
                 "sides (one-seed intervals: Student's t over the noise draws)",
         applied_by="bnnoise.analysis.claims.bn_lowers_resistance", rule=Rule(2.0, " points"),
-        test="tests/test_reproduction_claims.py::test_bn_gap_outcomes", fixed_in="ee892e3",
+        test="tests/test_reproduction_claims.py::test_bn_gap_outcomes", fixed_in="1d3d3c9",
         judges=("main", "seeds", "cifar100")),
     "bn_growth": RegisteredRule(
         decides="Claim 2, the harm grows with the number of BN layers",
@@ -67,7 +67,7 @@ RULES: dict[str, RegisteredRule] = {
         applied_by="bnnoise.analysis.claims.harm_grows_across_depths",
         rule=Rule(2.0, " points"),
         test="tests/test_reproduction_claims.py::test_controlled_series_per_placement",
-        fixed_in="ee892e3",
+        fixed_in="1d3d3c9",
         judges=("main", "bn_count")),
     "headline": RegisteredRule(
         decides="Claim 3, the study's headline numbers",
@@ -77,7 +77,7 @@ RULES: dict[str, RegisteredRule] = {
                 "inconclusive",
         applied_by="bnnoise.analysis.claims.headline_numbers", value=5.0,
         test="tests/test_reproduction_claims.py::test_headline_and_robustness",
-        fixed_in="ee892e3",
+        fixed_in="1d3d3c9",
         judges=("main",)),
     "robust": RegisteredRule(
         decides="Claim 4, networks without BN stay robust",
@@ -85,7 +85,7 @@ RULES: dict[str, RegisteredRule] = {
                 "93.80 %)",
         applied_by="bnnoise.analysis.claims.no_bn_stays_robust", rule=Rule(0.0, " points"),
         value=90.0, test="tests/test_reproduction_claims.py::test_headline_and_robustness",
-        fixed_in="ee892e3",
+        fixed_in="1d3d3c9",
         judges=("main", "seeds")),
     "recovery": RegisteredRule(
         decides="A remedy helps (remedies chapter)",
@@ -94,7 +94,7 @@ RULES: dict[str, RegisteredRule] = {
                 "contradicted if below 2 points",
         applied_by="bnnoise.pipeline.remedies.remedy_ranking", rule=Rule(2.0, " points"),
         test="tests/test_remedies.py::test_ranking_measures_recovery_against_the_standard_"
-             "deployment", fixed_in="960162c",
+             "deployment", fixed_in="1d3d3c9",
         judges=("store:sweeps/cifar10-resnet20-bn-*-eta*-[a-z]*-" + "?" * 16,)),
     "literature": RegisteredRule(
         decides="A statement of the literature about a remedy or a robust BN variant",
