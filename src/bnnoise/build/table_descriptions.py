@@ -15,6 +15,8 @@ ROWS = {
                           "input of claims.csv",
     "claims_progress.csv": "network, stored epoch, target set and draw of the progress protocol: "
                            "clean and average normalized accuracy, the other input of claims.csv",
+    "claims_multiverse.csv": "claim, subject and reading (grid, noise scale and kind, dataset, "
+                             "target set, scoring): estimate, 95 % interval, verdict, rule",
     "rule_ledger.csv": "rule: what it decides, the commit that fixed it and its date, the date "
                        "of the first result it judges, whether it is post hoc",
     "reproduction_training.csv": "trained model: clean accuracy, BN layers, parameters, "

@@ -167,6 +167,7 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None) 
     return Markdown(text)
 
 
+@produces
 def multiverse_view(shares: pd.DataFrame) -> pd.DataFrame:
     """:func:`bnnoise.analysis.multiverse.verdict_shares` as the page shows it: per claim, the
     number of readings and the share (%) behind each verdict, beside the share reproduced on
