@@ -402,6 +402,11 @@ def test_the_claims_page_answers_in_words_from_the_verdicts() -> None:
     assert "**Grows**: mixed" in text and "post hoc" not in text
     late = pd.DataFrame({"rule": ["bn_gap"], "post_hoc": [True]})
     assert "post hoc" in claims_in_words(verdicts, late).data
+    assert "{ref}`details <claim-gap>`" in text  # each claim links to its section
+    shares = pd.DataFrame({"claim": ["BN lowers"], "readings": [40], "reproduced": [0.75],
+                           "contradicted": [0.1]})
+    across = claims_in_words(verdicts, shares=shares).data
+    assert "Under every reading of the protocol (40): 75 % reproduce it, 10 % contradict" in across
 
 
 def test_the_published_claims_page_opens_with_its_answer() -> None:

@@ -144,10 +144,36 @@ def _in_words(row: pd.Series) -> str:
     return "mixed"
 
 
-def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None) -> Markdown:
+CLAIM_SECTIONS = {"BN lowers": "claim-gap", "at matched": "claim-gap",
+                  "the harm grows": "claim-layers", "the headline": "claim-headline",
+                  "networks without BN": "claim-robust"}
+"""The claims page's section (its label) of each claim, by the start of the claim's name."""
+
+
+def _section(claim: str) -> str:
+    label = next((v for k, v in CLAIM_SECTIONS.items() if claim.startswith(k)), None)
+    return f" ({{ref}}`details <{label}>`)" if label else ""
+
+
+def _across_readings(claim: str, shares: pd.DataFrame | None) -> str:
+    if shares is None:
+        return ""
+    row = shares[[claim.startswith(c) for c in shares["claim"]]]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    return (f" Under every reading of the protocol ({int(r['readings'])}): "
+            f"{100 * r['reproduced']:.0f} % reproduce it, {100 * r['contradicted']:.0f} % "
+            f"contradict it.")
+
+
+def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
+                    shares: pd.DataFrame | None = None) -> Markdown:
     """The page's answer, first: per claim, how many of its comparisons (every network, dataset
-    and reading) reproduce it, contradict it or leave it undecided, in words; with the ledger,
-    whether the rules behind them were fixed after their first data."""
+    and reading) reproduce it, contradict it or leave it undecided, in words, with a link to
+    its section; with ``shares`` (:func:`bnnoise.analysis.multiverse.verdict_shares`), the
+    share of every reading of the protocol behind each verdict; with the ledger, whether the
+    rules behind them were fixed after their first data."""
     counts = verdicts.groupby("claim", sort=False)["verdict"].value_counts().unstack(
         fill_value=0)
     lines = []
@@ -155,9 +181,11 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None) 
         n = {v: int(row.get(v, 0)) for v in VERDICT_WORDS}
         lines.append(f"* **{claim[0].upper()}{claim[1:]}**: {_in_words(row)} ({n['reproduced']} "
                      f"of {int(row.sum())} comparisons reproduce it, {n['contradicted']} "
-                     f"contradict it, {n['inconclusive at this power']} cannot decide).")
+                     f"contradict it, {n['inconclusive at this power']} cannot decide)."
+                     f"{_across_readings(claim, shares)}{_section(claim)}")
     text = ("**The answer, claim by claim** (every network, dataset, target set and scoring "
-            "this run has):\n\n" + "\n".join(lines) + "\n")
+            "this run has, on the book's noise grid; then under every reading of the protocol, "
+            "{ref}`multiverse`):\n\n" + "\n".join(lines) + "\n")
     if ledger is not None and "rule_name" in verdicts:
         late = set(ledger.loc[ledger["post_hoc"].astype(bool), "rule"])
         used = set(verdicts["rule_name"])
@@ -174,9 +202,9 @@ def multiverse_view(shares: pd.DataFrame) -> pd.DataFrame:
     the book's own reading."""
     return pd.DataFrame({
         "claim": shares["claim"], "readings": shares["readings"],
-        "reproduced (%)": (100 * shares["reproduced"]).round(0).astype(int),
-        "contradicted (%)": (100 * shares["contradicted"]).round(0).astype(int),
-        "inconclusive (%)": (100 * shares["inconclusive at this power"]).round(0).astype(int),
-        "reproduced on the book's reading (%)": [
+        "reproduced %": (100 * shares["reproduced"]).round(0).astype(int),
+        "contradicted %": (100 * shares["contradicted"]).round(0).astype(int),
+        "inconclusive %": (100 * shares["inconclusive at this power"]).round(0).astype(int),
+        "book's reading: reproduced %": [
             "–" if pd.isna(v) else f"{100 * v:.0f} (of {n})"
             for v, n in zip(shares["book_reproduced"], shares["book_rows"], strict=True)]})
