@@ -199,12 +199,12 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
 def multiverse_view(shares: pd.DataFrame) -> pd.DataFrame:
     """:func:`bnnoise.analysis.multiverse.verdict_shares` as the page shows it: per claim, the
     number of readings and the share (%) behind each verdict, beside the share reproduced on
-    the book's own reading."""
+    the book's own reading (% of its rows)."""
     return pd.DataFrame({
         "claim": shares["claim"], "readings": shares["readings"],
-        "reproduced %": (100 * shares["reproduced"]).round(0).astype(int),
-        "contradicted %": (100 * shares["contradicted"]).round(0).astype(int),
-        "inconclusive %": (100 * shares["inconclusive at this power"]).round(0).astype(int),
-        "book's reading: reproduced %": [
+        "reproduced": (100 * shares["reproduced"]).round(0).astype(int),
+        "contradicted": (100 * shares["contradicted"]).round(0).astype(int),
+        "inconclusive": (100 * shares["inconclusive at this power"]).round(0).astype(int),
+        "book's reading": [
             "–" if pd.isna(v) else f"{100 * v:.0f} (of {n})"
             for v, n in zip(shares["book_reproduced"], shares["book_rows"], strict=True)]})
