@@ -41,6 +41,12 @@ HEADLINE_TOLERANCE = RULES["headline"].value
 HEADLINE_RULE = Equivalence(HEADLINE_TOLERANCE, " points")
 """The claims' rules, as :data:`bnnoise.rules.RULES` fixes and words them."""
 
+ONE_SEED = "one seed (t)"
+"""The ``interval`` of a comparison of one-seed networks: Student's t over the noise draws and
+test images of one training run per network (Welch-Satterthwaite degrees of freedom for a
+difference, :func:`bnnoise.stats.t_difference`); the claim tables explain it in their
+captions."""
+
 COLUMNS = ["claim", "dataset", "subject", "target", "scoring", "estimate", "low", "high",
            "interval", "verdict", "rule"]
 """The columns of a claim's rows; each claim function adds ``rule_name``, the key of the rule
@@ -63,7 +69,7 @@ def arm_difference(larger: pd.DataFrame, smaller: pd.DataFrame) -> tuple[Differe
            for arm in (larger, smaller)]
     dofs = [int(arm["draws"].min()) - 1 for arm in (larger, smaller)]
     return (t_difference(float(a.mean() - b.mean()), ses, dofs),
-            "draws and images, one seed (t, Welch-Satterthwaite)")
+            ONE_SEED)
 
 
 def claim_row(claim: str, dataset: str, subject: str, target: str, scoring: str, d: Difference,
@@ -149,7 +155,7 @@ def harm_growth(harms: pd.DataFrame) -> tuple[Difference, str]:
         return Difference(mean, mean - half, mean + half), f"seeds ({len(growth)}, paired)"
     d = t_difference(float(large["harm"].iloc[0] - small["harm"].iloc[0]),
                      [*large["se"], *small["se"]], [*large["dof"], *small["dof"]])
-    return d, "draws and images, one seed (t, Welch-Satterthwaite)"
+    return d, ONE_SEED
 
 
 def harm_shape(harms: pd.DataFrame) -> dict:
@@ -254,7 +260,7 @@ def headline_numbers(average: pd.DataFrame) -> pd.DataFrame:
                 low, high, interval = est - half, est + half, f"seeds ({len(cell)})"
             else:
                 low, high = 100 * float(cell["low"].iloc[0]), 100 * float(cell["high"].iloc[0])
-                interval = "draws and images, one seed (t)"
+                interval = ONE_SEED
             published = 100 * r.avg_normalized_accuracy
             rows.append({"claim": "the headline numbers", "dataset": r.dataset,
                          "subject": f"{r.model} {'with' if r.norm == 'bn' else 'without'} BN",
@@ -281,7 +287,7 @@ def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
             d = t_difference(float(values.iloc[0]) - ROBUST_THRESHOLD,
                              [100 * float(part["standard_error"].iloc[0])],
                              [int(part["draws"].iloc[0]) - 1])
-            interval = "draws and images, one seed (t)"
+            interval = ONE_SEED
         rows.append(claim_row(f"networks without BN stay robust (average above "
                          f"{ROBUST_THRESHOLD:g} %)", dataset, model, target, scoring, d,
                          interval, ROBUST_RULE))

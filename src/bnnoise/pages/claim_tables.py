@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
-from bnnoise.analysis.claims import verdict_counts
+from bnnoise.analysis.claims import ONE_SEED, verdict_counts
 from bnnoise.config.setups import TARGETS
 from bnnoise.labels import BN_LABEL, dataset_label
 from bnnoise.lineage import produces
@@ -53,7 +53,9 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
     caption = (f"{rows['claim'].iloc[0][0].upper()}{rows['claim'].iloc[0][1:]}: "
                f"{rows['rule'].iloc[0]}{_post_hoc(rows, ledger)}. Interval: "
                + (f"{intervals[0]}." if len(intervals) == 1
-                  else "per row (column 'interval over')."))
+                  else "per row (column 'interval over').")
+               + (" One seed (t): Student's t over the noise draws and test images of one "
+                  "training run per network." if ONE_SEED in set(intervals) else ""))
     return numbered_table(shown, caption, name, provenance=provenance)
 
 
