@@ -418,3 +418,20 @@ def test_the_published_claims_page_opens_with_its_answer() -> None:
     # the title and its introduction, then the answer (not a table of count codes)
     outputs = next(c for c in shown if c.cell_type == "code")["outputs"]
     assert "The answer, claim by claim" in outputs[0]["data"]["text/markdown"]
+
+
+def test_a_claim_table_merges_the_scorings_only_where_they_give_the_same_row() -> None:
+    from bnnoise.pages.claim_tables import claim_table
+
+    row = {"claim": "BN lowers noise resistance", "dataset": "cifar10", "subject": "resnet20",
+           "estimate": 5.0, "low": 3.0, "high": 7.0, "interval": "one seed (t)",
+           "verdict": "reproduced", "rule": "r"}
+    verdicts = pd.DataFrame([
+        {**row, "target": "weights", "scoring": "argmax"},
+        {**row, "target": "weights", "scoring": "wrong"},
+        {**row, "target": "all", "scoring": "argmax"},
+        {**row, "target": "all", "scoring": "wrong", "estimate": 9.0, "high": 11.0}])
+    text = claim_table(verdicts, "BN lowers", "tbl-x").data
+    lines = [line for line in text.splitlines() if line.startswith("| resnet20")]
+    assert len(lines) == 3 and sum("| both " in line for line in lines) == 1
+    assert "Scoring 'both'" in text

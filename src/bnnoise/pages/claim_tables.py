@@ -50,13 +50,25 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
     if len(intervals) > 1:  # e.g. over seeds for some models, over draws for one-seed models
         shown.insert(shown.columns.get_loc("estimate (95 % CI)") + 1, "interval over",
                      rows["interval"])
+    shown = merged_scorings(shown)
     caption = (f"{rows['claim'].iloc[0][0].upper()}{rows['claim'].iloc[0][1:]}: "
                f"{rows['rule'].iloc[0]}{_post_hoc(rows, ledger)}. Interval: "
                + (f"{intervals[0]}." if len(intervals) == 1
                   else "per row (column 'interval over').")
                + (" One seed (t): Student's t over the noise draws and test images of one "
-                  "training run per network." if ONE_SEED in set(intervals) else ""))
+                  "training run per network." if ONE_SEED in set(intervals) else "")
+               + (" Scoring 'both': the two scorings of non-finite outputs give the same row."
+                  if (shown["scoring"] == "both").any() else ""))
     return numbered_table(shown, caption, name, provenance=provenance)
+
+
+def merged_scorings(shown: pd.DataFrame) -> pd.DataFrame:
+    """One row, scoring ``both``, where the two scorings of non-finite outputs give the same
+    row (as they do wherever no noisy output is non-finite); rows that differ stay apart."""
+    others = [c for c in shown.columns if c != "scoring"]
+    scorings = shown.groupby(others, sort=False, dropna=False)["scoring"].transform("nunique")
+    return (shown.assign(scoring=shown["scoring"].where(scorings < 2, "both"))
+            .drop_duplicates(ignore_index=True))
 
 
 def _post_hoc(rows: pd.DataFrame, ledger: pd.DataFrame | None) -> str:
