@@ -1,0 +1,110 @@
+"""The conclusions page in words and one table, every number read from
+:mod:`bnnoise.analysis.conclusions` (nothing typed by hand)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+from bnnoise.config import Profile
+from bnnoise.labels import TARGET_LABEL
+from bnnoise.lineage import produces
+from bnnoise.pages.claim_tables import CLAIM_SECTIONS
+from bnnoise.pages.mechanism_tables import remedy_label
+from bnnoise.pages.number_format import interval_text
+
+CLAIM_WORDS = {"reproduced": "holds", "contradicted": "does not hold",
+               "inconclusive at this power": "is undecided"}
+
+
+def _link(claim: str) -> str:
+    label = next((v for k, v in CLAIM_SECTIONS.items() if claim.startswith(k)), None)
+    return f" ({{ref}}`evidence <{label}>`)" if label else ""
+
+
+def standing_in_words(standing: pd.DataFrame) -> Markdown:
+    """Per claim, one bullet: how many of its comparisons on the book's reading reproduce and
+    contradict it, and the share of every reading of the protocol that does, with a link to
+    the claims page's section."""
+    lines = []
+    for r in standing.itertuples():
+        across = (f"; over all {r.readings} readings of the protocol, "
+                  f"{100 * r.readings_reproduced:.0f} % reproduce it and "
+                  f"{100 * r.readings_contradicted:.0f} % contradict it" if r.readings else "")
+        lines.append(f"* **{r.claim[0].upper()}{r.claim[1:]}**: {r.reproduced} of "
+                     f"{r.comparisons} comparisons on the book's reading reproduce it, "
+                     f"{r.contradicted} contradict it{across}.{_link(r.claim)}")
+    return Markdown("\n".join(lines) + "\n")
+
+
+def _best(r) -> str:
+    return remedy_label(r.best, r.best_images, r.best_train_noise)
+
+
+@produces
+def deployment_view(choice: pd.DataFrame) -> pd.DataFrame:
+    """:func:`bnnoise.analysis.conclusions.deployment_choice` as the page shows it."""
+    return pd.DataFrame({
+        "noise on": choice["target"].map(lambda t: TARGET_LABEL.get(t, t).split(" (")[0]),
+        "BN as trained (%)": [interval_text(v, lo, hi) for v, lo, hi in zip(
+            choice["as_trained"], choice["as_trained_low"], choice["as_trained_high"],
+            strict=True)],
+        "best deployment of BN": [_best(r) for r in choice.itertuples()],
+        "its average (%)": [interval_text(v, lo, hi) for v, lo, hi in zip(
+            choice["best_average"], choice["best_low"], choice["best_high"], strict=True)],
+        "without BN (%)": [interval_text(v, lo, hi) for v, lo, hi in zip(
+            choice["no_bn"], choice["no_bn_low"], choice["no_bn_high"], strict=True)],
+        "no BN minus best (points)": [interval_text(v, lo, hi) for v, lo, hi in zip(
+            choice["gap"], choice["gap_low"], choice["gap_high"], strict=True)],
+        "BN still loses?": choice["verdict"].map(
+            {"reproduced": "yes", "contradicted": "no (within 2 points or better)",
+             "inconclusive at this power": "undecided"})})
+
+
+def advice_in_words(choice: pd.DataFrame) -> Markdown:
+    """What the table says a designer should do, per target set, in one bullet each."""
+    lines = []
+    for r in choice.itertuples():
+        where = TARGET_LABEL.get(r.target, r.target).split(" (")[0]
+        if r.verdict == "contradicted":
+            outcome = ("so with this deployment the BN network is as robust as its twin "
+                       "without BN, or more")
+        elif r.verdict == "reproduced":
+            outcome = "so even with it BN costs noise resistance"
+        else:
+            outcome = "and the comparison with the twin without BN is undecided at this power"
+        lines.append(
+            f"* **Noise on {where}** ({r.model}): deploy BN as "
+            f"*{_best(r).lower()}*: {r.best_average:.1f} % against {r.as_trained:.1f} % as "
+            f"trained and {r.no_bn:.1f} % for the twin without BN (trained {r.no_bn_trained}); "
+            f"{outcome}.")
+    return Markdown("\n".join(lines) + "\n")
+
+
+def limits_in_words(profile: Profile, ledger: pd.DataFrame, training: pd.DataFrame
+                    ) -> Markdown:
+    """The limits of the evidence, from the profile, the rule ledger and the trained
+    networks."""
+    post_hoc = int(ledger["post_hoc"].astype(bool).sum())
+    seeds = training.groupby(["dataset", "model", "norm"])["seed"].nunique()
+    one_seed = int((seeds == 1).sum())
+    clean = 100 * training["clean_accuracy"]
+    lines = [
+        f"* **Training length.** Every network of the verdicts trains for "
+        f"{profile.recipe.epochs} epochs on two CPU cores and ends at {clean.min():.1f}–"
+        f"{clean.max():.1f} % clean accuracy; the study's networks were trained longer. The "
+        f"converged tier is in training (the [training chapter](01_training.ipynb)).",
+        f"* **Training seeds.** {one_seed} of {len(seeds)} networks have one training seed: "
+        f"their intervals cover the noise draws and test images, not the variation between "
+        f"trainings.",
+        f"* **Rules after data.** {post_hoc} of {len(ledger)} rules were committed after the "
+        f"first data they judge ({{ref}}`ledger <rule-ledger>`); their verdicts carry less "
+        f"weight.",
+        "* **Noise model.** Gaussian noise drawn once per tensor, scaled by the tensor's "
+        "spread; no conductance-dependent programming noise, drift or read noise of a real "
+        "device.",
+        f"* **Data.** {', '.join(sorted(training['dataset'].unique()))} only; the noise is "
+        f"evaluated on a fixed class-stratified subset of "
+        f"{profile.noise.eval_per_class or 'all the'} test images per class.",
+    ]
+    return Markdown("\n".join(lines) + "\n")
