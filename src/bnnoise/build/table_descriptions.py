@@ -17,6 +17,9 @@ ROWS = {
                            "clean and average normalized accuracy, the other input of claims.csv",
     "claims_multiverse.csv": "claim, subject and reading (grid, noise scale and kind, dataset, "
                              "target set, scoring): estimate, 95 % interval, verdict, rule",
+    "conclusions_deployment.csv": "model and target set: the BN network as trained, its best "
+                                  "deployment and its twin without BN (averages with 95 % "
+                                  "intervals), the twin minus the best deployment, verdict",
     "rule_ledger.csv": "rule: what it decides, the commit that fixed it and its date, the date "
                        "of the first result it judges, whether it is post hoc",
     "reproduction_training.csv": "trained model: clean accuracy, BN layers, parameters, "

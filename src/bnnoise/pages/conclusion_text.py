@@ -7,7 +7,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from bnnoise.config import Profile
-from bnnoise.labels import TARGET_LABEL
+from bnnoise.labels import TARGET_LABEL, dataset_label
 from bnnoise.lineage import produces
 from bnnoise.pages.claim_tables import CLAIM_SECTIONS
 from bnnoise.pages.mechanism_tables import remedy_label
@@ -66,18 +66,19 @@ def advice_in_words(choice: pd.DataFrame) -> Markdown:
     lines = []
     for r in choice.itertuples():
         where = TARGET_LABEL.get(r.target, r.target).split(" (")[0]
-        if r.verdict == "contradicted":
-            outcome = ("so with this deployment the BN network is as robust as its twin "
-                       "without BN, or more")
+        if r.verdict == "contradicted" and r.gap_high < 0:
+            outcome = "so with this deployment the BN network is more robust than its twin"
+        elif r.verdict == "contradicted":
+            outcome = "so with this deployment the BN network loses less than 2 points"
         elif r.verdict == "reproduced":
             outcome = "so even with it BN costs noise resistance"
         else:
             outcome = "and the comparison with the twin without BN is undecided at this power"
         lines.append(
-            f"* **Noise on {where}** ({r.model}): deploy BN as "
-            f"*{_best(r).lower()}*: {r.best_average:.1f} % against {r.as_trained:.1f} % as "
-            f"trained and {r.no_bn:.1f} % for the twin without BN (trained {r.no_bn_trained}); "
-            f"{outcome}.")
+            f"* **Noise on {where}** ({r.model}): deploy it as *{_best(r)}*: "
+            f"{r.best_average:.1f} % against {r.as_trained:.1f} % as trained and {r.no_bn:.1f} % "
+            f"for the twin without BN (trained {r.no_bn_trained}); {outcome} "
+            f"({{numref}}`tbl-deployment`).")
     return Markdown("\n".join(lines) + "\n")
 
 
@@ -89,6 +90,7 @@ def limits_in_words(profile: Profile, ledger: pd.DataFrame, training: pd.DataFra
     seeds = training.groupby(["dataset", "model", "norm"])["seed"].nunique()
     one_seed = int((seeds == 1).sum())
     clean = 100 * training["clean_accuracy"]
+    datasets = " and ".join(dataset_label(d) for d in sorted(training["dataset"].unique()))
     lines = [
         f"* **Training length.** Every network of the verdicts trains for "
         f"{profile.recipe.epochs} epochs on two CPU cores and ends at {clean.min():.1f}–"
@@ -103,7 +105,7 @@ def limits_in_words(profile: Profile, ledger: pd.DataFrame, training: pd.DataFra
         "* **Noise model.** Gaussian noise drawn once per tensor, scaled by the tensor's "
         "spread; no conductance-dependent programming noise, drift or read noise of a real "
         "device.",
-        f"* **Data.** {', '.join(sorted(training['dataset'].unique()))} only; the noise is "
+        f"* **Data.** {datasets} only; the noise is "
         f"evaluated on a fixed class-stratified subset of "
         f"{profile.noise.eval_per_class or 'all the'} test images per class.",
     ]
