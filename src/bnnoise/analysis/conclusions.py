@@ -77,4 +77,11 @@ def deployment_choice(remedies: pd.DataFrame, ranking: pd.DataFrame) -> pd.DataF
             "no_bn_high": twin_mean + twin_half, "no_bn_trained": best["no_bn_trained"],
             "gap": gap.estimate, "gap_low": gap.low, "gap_high": gap.high,
             "verdict": GAP_RULE.verdict(gap).value})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
+
+
+CHOICE_COLUMNS = ["dataset", "model", "target", "as_trained", "as_trained_low",
+                  "as_trained_high", "best", "best_images", "best_train_noise", "best_average",
+                  "best_low", "best_high", "no_bn", "no_bn_low", "no_bn_high", "no_bn_trained",
+                  "gap", "gap_low", "gap_high", "verdict"]
+"""The columns of :func:`deployment_choice` (also when no model has remedies yet)."""

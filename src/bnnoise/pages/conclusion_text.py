@@ -57,7 +57,7 @@ def deployment_view(choice: pd.DataFrame) -> pd.DataFrame:
         "no BN minus best (points)": [interval_text(v, lo, hi) for v, lo, hi in zip(
             choice["gap"], choice["gap_low"], choice["gap_high"], strict=True)],
         "BN still loses?": choice["verdict"].map(
-            {"reproduced": "yes", "contradicted": "no (within 2 points or better)",
+            {"reproduced": "yes", "contradicted": "no",
              "inconclusive at this power": "undecided"})})
 
 
