@@ -9,6 +9,7 @@ from bnnoise.theory.literature import (
     Checks,
     all_of,
     combine,
+    interaction_check,
     newcombe_difference,
     one_sample_check,
     proportion_check,
@@ -52,6 +53,33 @@ def test_one_sample_check_against_a_reference() -> None:
                             1.0).verdict is Verdict.CONTRADICTED
     assert one_sample_check("m > 1", "m - 1", [0.5, 1.6, 1.0],
                             1.0).verdict is Verdict.INCONCLUSIVE
+
+
+def test_interaction_check_tests_a_difference_of_differences() -> None:
+    import numpy as np
+
+    from bnnoise.stats import welch_difference
+
+    larger = interaction_check("gap larger in 1", "d1 - d2", [3.0, 3.1, 2.9], [1.0, 1.1, 0.9],
+                               [1.5, 1.6, 1.4], [1.0, 1.1, 0.9], conditions=("in 1", "in 2"))
+    assert larger.verdict is Verdict.REPRODUCED
+    assert larger.difference.estimate == pytest.approx(1.5)
+    assert "in 1 2.00, in 2 0.500" in larger.numbers() and "3 vs 3 and 3 vs 3" in larger.numbers()
+    # the same gap in both conditions: a gap, but no interaction
+    same = interaction_check("c", "m", [2.0, 2.3, 1.8], [1.0, 1.2, 0.9], [2.1, 2.2, 1.9],
+                             [1.1, 1.0, 0.8])
+    assert same.verdict is Verdict.INCONCLUSIVE
+    smaller = interaction_check("c", "m", [1.5, 1.6, 1.4], [1.0, 1.1, 0.9], [3.0, 3.1, 2.9],
+                                [1.0, 1.1, 0.9])
+    assert smaller.verdict is Verdict.CONTRADICTED
+    # with constant second-condition groups the interval is Welch's of the first condition
+    a, b = np.array([3.0, 3.4, 2.9]), np.array([1.0, 1.1, 0.7, 0.9])
+    shifted = interaction_check("c", "m", a, b, [0.5, 0.5], [0.5, 0.5])
+    welch = welch_difference(a, b)
+    assert (shifted.difference.low, shifted.difference.high) == pytest.approx(
+        (welch.low, welch.high))
+    few = interaction_check("c", "m", [1.0, 2.0], [1.0], [1.0, 2.0], [1.0, 2.0])
+    assert few.verdict is Verdict.INCONCLUSIVE and "at least two runs in each group" in few.text()
 
 
 def test_wilson_and_newcombe_intervals() -> None:

@@ -111,3 +111,10 @@ def test_the_specification_curve_sorts_the_readings_and_marks_their_choices() ->
     fig = specification_curve(claims, "BN lowers noise resistance")
     labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
     assert labels == ["grid: log ≤ 0.1", "grid: log ≤ 1 (book)"]  # the axes that vary
+
+
+def test_a_claim_without_readings_gets_a_figure_that_says_so() -> None:
+    from bnnoise.figures.multiverse_figures import specification_curve
+
+    fig = specification_curve(multiverse_claims(_averages()), "the headline numbers")
+    assert "No reading" in fig.axes[0].texts[0].get_text()

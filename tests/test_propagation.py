@@ -131,6 +131,12 @@ def test_growth_claims_reproduced_contradicted_and_inconclusive() -> None:
     holds = growth_checks(_growth_layers({("default", "bn"): [1.5, 1.6, 1.4],
                                           ("default", "none"): [1e4, 3e4, 2e4], **zero}))
     assert [c.verdict for c in holds] == [Verdict.REPRODUCED, Verdict.REPRODUCED]
+    # the zero-init claim covers the network without a normalizer too, and says so
+    assert holds[1].claim.endswith("for every normalizer and without one (none)")
+    assert [p.measure.split(", ")[-1].split(":")[0] for p in holds[1].parts] == ["bn", "none"]
+    only_bn = growth_checks(_growth_layers({("default", "bn"): [1.5, 1.6, 1.4],
+                                            ("zero", "bn"): [0.2, 0.25, 0.22]}))
+    assert only_bn[1].claim.endswith("for every normalizer")
     # without normalization the variance stays flat: part (none) and claim (i) contradicted
     flat = growth_checks(_growth_layers({("default", "bn"): [1.5, 1.6, 1.4],
                                          ("default", "none"): [1.0, 1.1, 0.9], **zero}))

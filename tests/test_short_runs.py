@@ -125,14 +125,44 @@ def test_stability_check_counts_diverged_runs() -> None:
 
     def check(in_div: list[bool], ln_div: list[bool]):
         n = len(in_div)
-        history = _history({("in", 128, 1.0): [2.0] * n, ("ln", 128, 1.0): [2.0] * n},
-                           "train_loss", {("in", 128, 1.0): in_div, ("ln", 128, 1.0): ln_div})
-        return stability_check(history, "in", "ln")
+        history = _history({("in", 128, 1.0): [0.3] * n, ("ln", 128, 1.0): [0.3] * n},
+                           "test_acc", {("in", 128, 1.0): in_div, ("ln", 128, 1.0): ln_div})
+        return stability_check(history, "in", "ln", num_classes=10)
 
     assert check([True] * 8, [False] * 8).verdict is Verdict.REPRODUCED
     assert check([False] * 8, [True] * 8).verdict is Verdict.CONTRADICTED
-    three = check([False] * 3, [True, False, True])  # the cpu profile's outcome
+    three = check([False] * 3, [True, False, True])
     assert three.verdict is Verdict.INCONCLUSIVE and "0 of 3 vs 2 of 3" in three.numbers()
+    assert "ln 2 of 3 (2 diverged)" in three.numbers()
+
+
+def test_a_run_that_ends_at_chance_counts_as_unstable() -> None:
+    from bnnoise.stats import Verdict
+    from bnnoise.theory.short_run_claims import CHANCE_MARGIN, failed_runs, stability_check
+
+    # the cpu profile's high-learning-rate outcome: no run of in fails; one ln run ends at
+    # chance (10 classes) with a finite loss, the other two diverge
+    history = _history({("in", 128, 1.0): [0.2175, 0.243, 0.239],
+                        ("ln", 128, 1.0): [0.0, 0.10, 0.0]}, "test_acc",
+                       {("ln", 128, 1.0): [True, False, True]})
+    final = failed_runs(history, num_classes=10).set_index(["norm", "seed"])
+    assert final.loc[("ln", 1), "near_chance"] and final.loc[("ln", 1), "failed"]
+    assert not final.loc[("ln", 1), "diverged"]
+    assert final.loc[("ln", 0), "failed"] and not final.loc[("ln", 0), "near_chance"]
+    assert not final.loc[("in", 0), "failed"]
+    check = stability_check(history, "in", "ln", num_classes=10)
+    assert "0 of 3 vs 3 of 3" in check.numbers()
+    assert check.verdict is Verdict.CONTRADICTED  # counting diverged runs only: inconclusive
+    assert "5 points above the chance level of 10 %" in check.measure
+    # the boundary: at most the margin above chance fails, just above it does not
+    edge = _history({("in", 128, 1.0): [0.1 + CHANCE_MARGIN, 0.1 + CHANCE_MARGIN + 0.01]},
+                    "test_acc")
+    assert failed_runs(edge, 10)["failed"].tolist() == [True, False]
+    # chance depends on the number of classes: 12 % is near chance for 10, not for 100 classes
+    low = _history({("in", 128, 1.0): [0.12, 0.12]}, "test_acc")
+    assert failed_runs(low, 10)["failed"].all() and not failed_runs(low, 100)["failed"].any()
+    with pytest.raises(ValueError, match="two classes"):
+        failed_runs(low, 1)
 
 
 def test_singularity_checks_and_missing_normalizers() -> None:
@@ -153,6 +183,30 @@ def test_singularity_checks_and_missing_normalizers() -> None:
     checks = singularity_checks(only_bn, 128, 8)
     assert all(c.verdict is Verdict.INCONCLUSIVE for c in checks)
     assert "nothing to compare" in checks[0].text() or not checks[0].parts
+
+
+def test_the_micro_batch_claim_needs_a_larger_advantage_at_the_micro_batch() -> None:
+    from bnnoise.stats import Verdict
+    from bnnoise.theory.short_run_claims import singularity_checks
+
+    def third(bn_large: list[float], bcn_large: list[float]):
+        acc = {("bn", 128, 0.1): bn_large, ("bcn4+ws", 128, 0.1): bcn_large,
+               ("bn", 8, 0.00625): [0.5415, 0.5385, 0.555],
+               ("bcn4+ws", 8, 0.00625): [0.579, 0.575, 0.5675]}
+        return singularity_checks(_history(acc, "test_acc"), 128, 8)[2]
+
+    # the cpu profile's final accuracies: BCN+WS ends above BN at both batch sizes and BN does
+    # not lose accuracy at the micro-batch; the micro-batch part holds, the interaction is
+    # inconclusive
+    same = third([0.546, 0.558, 0.538], [0.565, 0.573, 0.5735])
+    assert [p.verdict for p in same.parts] == [Verdict.REPRODUCED, Verdict.INCONCLUSIVE]
+    assert same.verdict is Verdict.INCONCLUSIVE
+    assert "minus the difference at batch 128" in same.parts[1].measure
+    # BN loses accuracy at the micro-batch only where BCN+WS does not: the advantage is the
+    # micro-batch's
+    assert third([0.58, 0.585, 0.575], [0.57, 0.575, 0.568]).verdict is Verdict.REPRODUCED
+    # BCN+WS ahead at the micro-batch, but far more at the large batch: contradicted
+    assert third([0.40, 0.41, 0.405], [0.58, 0.585, 0.575]).verdict is Verdict.CONTRADICTED
 
 
 def test_grouping_check_pools_normalizers_by_how_they_group_channels() -> None:

@@ -41,6 +41,8 @@ def curve_table(multiverse: pd.DataFrame, claim: str) -> pd.DataFrame:
     """The rows of ``claim`` (its name or the start of it), in the order of the curve: by
     estimate; the headline numbers as ours minus the published value."""
     part = multiverse[multiverse["claim"].str.startswith(claim)].copy()
+    if part.empty:
+        return part
     if _claim_key(claim) == "the headline numbers":
         for column in ("estimate", "low", "high"):
             part[column] = part[column] - part["published"]
@@ -58,6 +60,12 @@ def specification_curve(multiverse: pd.DataFrame, claim: str) -> Figure:
     makes on every axis (bottom: grid, noise scale and kind, dataset, target set, scoring,
     network)."""
     part = curve_table(multiverse, claim)
+    if part.empty:  # e.g. the headline numbers in a run without the study's networks
+        fig, axes = figure(height_per_row=1.0)
+        axes[0, 0].text(0.5, 0.5, f"No reading of “{claim}” in this run", ha="center",
+                        va="center", transform=axes[0, 0].transAxes)
+        axes[0, 0].set_axis_off()
+        return fig
     axes_rows = [(column, value) for column in [*READING_COLUMNS, "subject"]
                  for value in dict.fromkeys(sorted(part[column].astype(str)))
                  if part[column].nunique() > 1]

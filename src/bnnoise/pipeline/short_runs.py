@@ -26,7 +26,7 @@ import torch
 
 from bnnoise.config import Profile
 from bnnoise.config.setups import Recipe, ShortRunSetup
-from bnnoise.data import DataCache, Dataset, normalize
+from bnnoise.data import DataCache, Dataset, normalize, num_classes_of
 from bnnoise.image_selection import fingerprint, stratified_subset
 from bnnoise.lineage import produces
 from bnnoise.nets.models import build_model
@@ -217,12 +217,15 @@ def group_size_training(profile: Profile, setup: ShortRunSetup | None = None,
 @produces
 def high_learning_rate(profile: Profile, setup: ShortRunSetup | None = None,
                        progress: bool = False) -> HighLearningRate:
-    """Train (or load) :func:`high_lr_runs` and test the stability claim."""
+    """Train (or load) :func:`high_lr_runs` and test the stability claim (a run that diverged
+    or ended near chance accuracy counts as failed, see
+    :func:`bnnoise.theory.short_run_claims.failed_runs`)."""
     setup = setup or profile.short_runs
     tables = high_lr_runs(*_sources(profile), setup, progress=progress)
     summary = summarize_runs(tables, ("train_loss", "max_step_loss", "test_acc"))
     return HighLearningRate(setup, tables, summary, stability_check(
-        tables.history, setup.group_norms[0], setup.group_norms[-1]))
+        tables.history, setup.group_norms[0], setup.group_norms[-1],
+        num_classes_of(setup.dataset)))
 
 
 @produces

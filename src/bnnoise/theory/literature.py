@@ -12,6 +12,9 @@ The intervals:
 * :func:`welch_check`: two independent groups of runs (Welch's t, unequal variances); fewer than
   two values on a side cannot give an interval: inconclusive, and said so;
 * :func:`one_sample_check`: one group of runs against a fixed value (Student's t);
+* :func:`interaction_check`: a difference of differences between four independent groups of
+  runs ("a exceeds b by more in one condition than in another"; Student's t with
+  Welch-Satterthwaite degrees of freedom);
 * :func:`proportion_check`: two shares of counted events, e.g. diverged runs out of runs
   (Newcombe's hybrid score interval, which stays informative with three runs a side, where the
   Wald interval fails);
@@ -32,7 +35,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from bnnoise.rules import RULES
-from bnnoise.stats import Difference, Rule, Verdict, mean_ci, welch_difference
+from bnnoise.stats import Difference, Rule, Verdict, mean_ci, t_difference, welch_difference
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -173,6 +176,37 @@ def one_sample_check(claim: str, measure: str, values: Sequence[float] | np.ndar
     difference = Difference(mean - reference, mean - reference - half,
                             mean - reference + half)
     return Check(claim, measure, rule.verdict(difference), rule, difference, f"{len(a)} runs")
+
+
+def interaction_check(claim: str, measure: str, larger_first: Sequence[float] | np.ndarray,
+                      smaller_first: Sequence[float] | np.ndarray,
+                      larger_second: Sequence[float] | np.ndarray,
+                      smaller_second: Sequence[float] | np.ndarray, rule: Rule | None = None,
+                      conditions: tuple[str, str] = ("in the first condition",
+                                                     "in the second")) -> Check:
+    """Test "``larger`` exceeds ``smaller`` by more in the first condition than in the second"
+    with the interval of the difference of differences (an interaction).
+
+    The estimate is (mean of ``larger_first`` - mean of ``smaller_first``) - (mean of
+    ``larger_second`` - mean of ``smaller_second``); the four groups are independent runs, so its
+    standard error is the root of the four squared standard errors of the means, with
+    Welch-Satterthwaite degrees of freedom (:func:`bnnoise.stats.t_difference`, Welch's
+    construction extended from two groups to four). The note gives the two differences it
+    compares, named by ``conditions`` (e.g. ``("at batch 8", "at batch 128")``). Non-finite
+    values are left out; with fewer than two values in any group the verdict is inconclusive."""
+    rule = rule or RULES["theory_default"].rule
+    samples = [_clean(v) for v in (larger_first, smaller_first, larger_second, smaller_second)]
+    sizes = [len(g) for g in samples]
+    groups = f"{sizes[0]} vs {sizes[1]} and {sizes[2]} vs {sizes[3]} runs"
+    if min(sizes) < 2:
+        return Check(claim, measure, Verdict.INCONCLUSIVE, rule, None, groups,
+                     "needs at least two runs in each group")
+    means = [float(g.mean()) for g in samples]
+    first, second = means[0] - means[1], means[2] - means[3]
+    errors = [float(g.std(ddof=1)) / math.sqrt(len(g)) for g in samples]
+    difference = t_difference(first - second, errors, [n - 1 for n in sizes])
+    return Check(claim, measure, rule.verdict(difference), rule, difference, groups,
+                 f"difference {conditions[0]} {_fmt(first)}, {conditions[1]} {_fmt(second)}")
 
 
 def wilson_interval(events: int, trials: int, level: float = 0.95) -> tuple[float, float]:
