@@ -132,6 +132,15 @@ RULES: dict[str, RegisteredRule] = {
         test="tests/test_claims.py::test_welch_check_gives_each_of_the_three_verdicts",
         fixed_in="bd906ed",
         judges=("store:short_runs/*",)),
+    "failed_run": RegisteredRule(
+        decides="Whether a short training run failed (the stability check of the gradient-norms "
+                "chapter)",
+        wording="a run failed when it diverged or its final test accuracy lies at most 5 points "
+                "above chance (1 / number of classes)",
+        applied_by="bnnoise.theory.short_run_claims.failed_runs", value=0.05,
+        test="tests/test_short_runs.py::test_a_run_that_ends_at_chance_counts_as_unstable",
+        fixed_in="81e28bb",
+        judges=("store:short_runs/*",)),
     "learning_rate_pilot": RegisteredRule(
         decides="The peak learning rate of a pilot",
         wording="the rate of the best final test accuracy among the runs that did not diverge",

@@ -41,7 +41,7 @@ from bnnoise.theory.literature import (
 RUN_KEYS = ["norm", "batch_size", "lr", "seed"]
 """The columns that name one run."""
 
-CHANCE_MARGIN = 0.05
+CHANCE_MARGIN = RULES["failed_run"].value
 """A run whose final test accuracy is at most this far above chance (1 / number of classes,
 accuracy as a fraction) has failed to train (:func:`failed_runs`): 5 points, several times the
 sampling error of a chance-level accuracy on the cpu profile's test subset (200 images per
