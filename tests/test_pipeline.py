@@ -399,3 +399,13 @@ def test_a_recipe_exception_with_an_unknown_dataset_stops_at_load() -> None:
 
     with pytest.raises(ValueError, match="unknown dataset 'cifar1000'; valid"):
         RecipeOverride(("vgg16",), ("bn",), {"precision": "fp32"}, datasets=("cifar1000",))
+
+
+def test_a_parameter_may_come_named_or_in_overrides_but_not_both_ways_differently(
+        project) -> None:
+    named = load_profile("smoke", root=project, draws=4)
+    assert load_profile("smoke", root=project, overrides={"draws": 4}) == named
+    assert load_profile("smoke", root=project, draws=4, overrides={"draws": 4}) == named
+    assert load_profile("smoke", root=project, draws=None, overrides={"draws": 4}) == named
+    with pytest.raises(ValueError, match="draws is given twice, as 4 and in overrides as 5"):
+        load_profile("smoke", root=project, draws=4, overrides={"draws": 5})

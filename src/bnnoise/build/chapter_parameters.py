@@ -98,7 +98,7 @@ def validate_parameters(root: Path, parameters: dict[str, Any]) -> None:
     if not isinstance(overrides, dict):
         raise ValueError(f"overrides must be a mapping, e.g. {{lr: 0.05}}, got {overrides!r}")
     given = {k: v for k, v in parameters.items() if k in PROFILE_PARAMETERS}
-    load_profile(parameters.get("profile", "cpu"), root=root, **given, **overrides)
+    load_profile(parameters.get("profile", "cpu"), root=root, overrides=overrides, **given)
     scoring = parameters.get("scoring")
     if scoring is not None and scoring not in NONFINITE_SCORINGS:
         raise ValueError(f"unknown scoring {scoring!r}; valid: {', '.join(NONFINITE_SCORINGS)}")

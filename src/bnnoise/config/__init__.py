@@ -134,10 +134,27 @@ class Profile:
                 "recipe_overrides": [o.describe() for o in self.recipe_overrides]}
 
 
-def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profile:
+def merged_overrides(named: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A chapter's named parameters and its ``overrides`` mapping as one set of overrides;
+    ``None`` means "not given"."""
+    merged = {k: v for k, v in named.items() if v is not None}
+    for key, value in overrides.items():
+        if key in merged and value is not None and merged[key] != value:
+            raise ValueError(f"{key} is given twice, as {merged[key]!r} and in overrides as "
+                             f"{value!r}; give it once")
+        if value is not None:
+            merged[key] = value
+    return merged
+
+
+def load_profile(name: str, root: Path | None = None,
+                 overrides: dict[str, Any] | None = None, **named: Any) -> Profile:
     """Read profile ``name`` from ``params.yaml`` and apply overrides; validate everything.
 
     Overrides whose value is ``None`` are ignored, so a chapter can pass all of its parameters.
+    A chapter passes its named parameters as keywords and its free-form ``overrides`` mapping
+    as ``overrides``: a key may come from either (``-p draws 10`` or ``-p overrides "{draws:
+    10}"``), and one given both ways with two different values stops with a one-line error.
     Accepted keys: ``datasets``, ``models``, ``norms``, ``seeds``, ``data_dir``, ``device``
     (``auto``, ``cpu`` or ``cuda``; the profile's ``device`` entry, default ``cpu``),
     ``mechanism`` (a mapping of :class:`~bnnoise.config.mechanism.MechanismSetup` fields), any
@@ -147,6 +164,7 @@ def load_profile(name: str, root: Path | None = None, **overrides: Any) -> Profi
     Raises:
         ValueError: unknown profile, unknown key, or an invalid value, with the valid choices.
     """
+    overrides = merged_overrides(named, overrides or {})
     root = root or project_root()
     profiles = yaml.safe_load((root / PARAMS_FILE).read_text())["profiles"]
     if name not in profiles:
