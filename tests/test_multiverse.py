@@ -118,3 +118,13 @@ def test_a_claim_without_readings_gets_a_figure_that_says_so() -> None:
 
     fig = specification_curve(multiverse_claims(_averages()), "the headline numbers")
     assert "No reading" in fig.axes[0].texts[0].get_text()
+
+
+def test_the_readings_command_refuses_a_network_outside_its_grid(project, monkeypatch) -> None:
+    from bnnoise import cli
+
+    monkeypatch.setenv("BNNOISE_ROOT", str(project))
+    with pytest.raises(SystemExit, match="unknown model 'nonsense' in the readings grid main"):
+        cli.main(["readings", "--profile", "smoke", "--only", "nonsense"])
+    with pytest.raises(SystemExit, match="unknown reading 'x'"):
+        cli.main(["readings", "--profile", "smoke", "--reading", "x"])

@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
                                         "profile's other readings of the noise protocol")
     readings.add_argument("--reading", nargs="+", default=None,
                           help="only these readings (names of params.yaml's readings)")
+    readings.add_argument("--only", nargs="+", default=None, metavar="MODEL",
+                          help="only these networks of the readings grid, named as 'list' "
+                               "prints them")
     download = commands.add_parser("download", help="torchvision download of CIFAR-10/100")
     download.add_argument("--data-dir", default=None, help="dataset directory")
     return parser
@@ -149,7 +152,15 @@ def _main(argv: list[str] | None = None) -> None:
         protocols = {name: profile.reading(name) for name in names}  # unknown names stop here
         print(f"profile {profile.name}, readings {', '.join(names)} of grid "
               f"{profile.readings_grid} {threads}")
-        for spec in profile_specs(profile, profile.readings_grid):
+        specs = profile_specs(profile, profile.readings_grid)
+        unknown = sorted(set(args.only or ()) - {spec.slug for spec in specs})
+        if unknown:
+            raise ValueError(f"unknown model {unknown[0]!r} in the readings grid "
+                             f"{profile.readings_grid}; see: python -m bnnoise list --profile "
+                             f"{profile.name} --grid {profile.readings_grid}")
+        for spec in dict.fromkeys(specs):
+            if args.only is not None and spec.slug not in args.only:
+                continue
             trained = profile_model(profile, spec, data, progress=True)
             for protocol in protocols.values():
                 noise_sweep(store, trained, protocol, data, progress=True)
