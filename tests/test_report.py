@@ -435,3 +435,16 @@ def test_a_claim_table_merges_the_scorings_only_where_they_give_the_same_row() -
     lines = [line for line in text.splitlines() if line.startswith("| resnet20")]
     assert len(lines) == 3 and sum("| both " in line for line in lines) == 1
     assert "Scoring 'both'" in text
+
+
+def test_a_growth_claim_answers_per_series_from_its_rows() -> None:
+    from bnnoise.pages.claim_tables import series_in_words
+
+    rows = pd.DataFrame({
+        "subject": ["first k"] * 2 + ["last k"] * 2,
+        "verdict": ["inconclusive at this power"] * 2 + ["reproduced", "contradicted"],
+        "estimate": [0.3, -0.1, 5.3, 1.0], "share_at_smallest": [0.94, 1.02, 0.1, 0.5]})
+    text = series_in_words(rows).data
+    assert "**first k**: undecided under every reading (2); growth of the harm -0.1 to 0.3" in text
+    assert "94–102 % of the largest count's harm is already there" in text
+    assert "**last k**: reproduced in 1, contradicted in 1" in text

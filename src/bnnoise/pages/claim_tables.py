@@ -222,3 +222,24 @@ def multiverse_view(shares: pd.DataFrame) -> pd.DataFrame:
         "book's reading": [
             "–" if pd.isna(v) else f"{100 * v:.0f} (of {n})"
             for v, n in zip(shares["book_reproduced"], shares["book_rows"], strict=True)]})
+
+
+def series_in_words(rows: pd.DataFrame) -> Markdown:
+    """A growth claim's answer per series (subject), first on its page: its verdicts over the
+    readings (target set, scoring), the range of the growth of the harm, and how much of the
+    largest count's harm is already there at the smallest count."""
+    lines = []
+    for subject, part in rows.groupby("subject", sort=False):
+        counts = part["verdict"].value_counts()
+        verdicts = (f"{VERDICT_WORDS.get(counts.index[0], counts.index[0])} under every "
+                    f"reading ({len(part)})" if len(counts) == 1 else ", ".join(
+                        f"{VERDICT_WORDS.get(v, v)} in {n}" for v, n in counts.items()))
+        share = part["share_at_smallest"].dropna() if "share_at_smallest" in part else []
+        saturation = (f"; {100 * min(share):.0f}–{100 * max(share):.0f} % of the largest "
+                      f"count's harm is already there at the smallest" if len(share) else "")
+        lines.append(f"* **{subject}**: {verdicts}; growth of the harm "
+                     f"{part['estimate'].min():.1f} to {part['estimate'].max():.1f} points"
+                     f"{saturation}.")
+    return Markdown("**The answer** (the growth of the harm from the smallest BN-layer count to "
+                    "the largest, judged with a 2-point margin on both sides; tables below):"
+                    "\n\n" + "\n".join(lines) + "\n")
