@@ -445,6 +445,6 @@ def test_a_growth_claim_answers_per_series_from_its_rows() -> None:
         "verdict": ["inconclusive at this power"] * 2 + ["reproduced", "contradicted"],
         "estimate": [0.3, -0.1, 5.3, 1.0], "share_at_smallest": [0.94, 1.02, 0.1, 0.5]})
     text = series_in_words(rows).data
-    assert "**first k**: undecided under every reading (2); growth of the harm -0.1 to 0.3" in text
-    assert "94–102 % of the largest count's harm is already there" in text
+    assert "**first k**: undecided under every reading (2); growth of the harm −0.1 to 0.3" in text
+    assert "94 to 102 % of the largest count's harm is already there" in text
     assert "**last k**: reproduced in 1, contradicted in 1" in text

@@ -235,11 +235,17 @@ def series_in_words(rows: pd.DataFrame) -> Markdown:
                     f"reading ({len(part)})" if len(counts) == 1 else ", ".join(
                         f"{VERDICT_WORDS.get(v, v)} in {n}" for v, n in counts.items()))
         share = part["share_at_smallest"].dropna() if "share_at_smallest" in part else []
-        saturation = (f"; {100 * min(share):.0f}–{100 * max(share):.0f} % of the largest "
-                      f"count's harm is already there at the smallest" if len(share) else "")
+        saturation = (f"; {_minus(100 * min(share), 0)} to {_minus(100 * max(share), 0)} % "
+                      f"of the largest count's harm is already there at the smallest"
+                      if len(share) else "")
         lines.append(f"* **{subject}**: {verdicts}; growth of the harm "
-                     f"{part['estimate'].min():.1f} to {part['estimate'].max():.1f} points"
-                     f"{saturation}.")
+                     f"{_minus(part['estimate'].min(), 1)} to {_minus(part['estimate'].max(), 1)}"
+                     f" points{saturation}.")
     return Markdown("**The answer** (the growth of the harm from the smallest BN-layer count to "
                     "the largest, judged with a 2-point margin on both sides; tables below):"
                     "\n\n" + "\n".join(lines) + "\n")
+
+
+def _minus(value: float, decimals: int) -> str:
+    """A number with a typographic minus sign."""
+    return f"{value:.{decimals}f}".replace("-", "\u2212")
