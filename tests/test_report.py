@@ -448,3 +448,16 @@ def test_a_growth_claim_answers_per_series_from_its_rows() -> None:
     assert "**first k**: undecided under every reading (2); growth of the harm −0.1 to 0.3" in text
     assert "94 to 102 % of the largest count's harm is already there" in text
     assert "**last k**: reproduced in 1, contradicted in 1" in text
+
+
+def test_the_protocol_chapter_answers_with_the_best_reading() -> None:
+    from bnnoise.pages.noise_tables import fit_in_words
+
+    fit = pd.DataFrame({"family": ["grid", "uniform"], "target": ["all", "weights"],
+                        "scoring": ["wrong", "argmax"], "eta_max": [1.0, 0.5],
+                        "numbers": [2, 2], "rmse": [9.0, 3.0],
+                        "residual resnet44 bn": [1.0, -2.0], "residual vgg16 none": [3.0, 4.0]})
+    text = fit_in_words(fit).data
+    assert "is a dense uniform grid from 0 to η = 0.5, noise on conv/linear weights" in text
+    assert "misses them by 3.0 points" in text
+    assert "resnet44 with BN −2.0, vgg16 without BN +4.0" in text

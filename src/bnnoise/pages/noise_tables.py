@@ -12,7 +12,7 @@ from IPython.display import Markdown
 
 from bnnoise.analysis.results import NoiseResults, collapse_adjusted
 from bnnoise.analysis.study import PUBLISHED
-from bnnoise.labels import BN_LABEL
+from bnnoise.labels import BN_LABEL, TARGET_LABEL
 from bnnoise.lineage import produces
 from bnnoise.pages.number_format import interval_text
 
@@ -183,6 +183,32 @@ def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
         shown[f"{short} {'BN' if norm == 'bn' else 'no BN'}"] = fit[c].map(
             lambda v: f"{v:+.1f}".replace("-", "−"))
     return shown.reset_index(drop=True)
+
+
+def _network(name: str) -> str:
+    """``resnet44 bn`` as ``resnet44 with BN``."""
+    model, norm = name.split()
+    return f"{model} {'with' if norm == 'bn' else 'without'} BN"
+
+
+def fit_in_words(fit: pd.DataFrame) -> Markdown:
+    """The protocol chapter's answer, first: the reading that fits every published number best
+    at once (:func:`bnnoise.analysis.study.joint_fit`), its rms residual and each number's
+    residual, in one paragraph."""
+    if fit.empty:
+        return Markdown("*No network of this run has a published number to fit.*\n")
+    best = fit.sort_values("rmse", kind="stable").iloc[0]
+    grid = ("a dense uniform grid from 0 to" if best["family"] == "uniform"
+            else "our grid cut at")
+    residuals = [f"{_network(c.removeprefix('residual '))} {best[c]:+.1f}".replace("-", "\u2212")
+                 for c in fit if c.startswith("residual ") and pd.notna(best[c])]
+    return Markdown(
+        f"**The answer**: the reading that comes closest to all {int(best['numbers'])} "
+        f"published numbers at once is {grid} η = {best['eta_max']:.3g}, noise on "
+        f"{TARGET_LABEL.get(best['target'], best['target']).split(' (')[0]}, non-finite "
+        f"outputs scored {best['scoring']}; it still misses them by {best['rmse']:.1f} points "
+        f"(root mean square; ours minus published: {', '.join(residuals)}; "
+        f"{{numref}}`tbl-fit`).\n")
 
 
 def collapse_agreement_text(a: dict[str, float]) -> Markdown:
