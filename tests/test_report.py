@@ -461,3 +461,16 @@ def test_the_protocol_chapter_answers_with_the_best_reading() -> None:
     assert "is a dense uniform grid from 0 to η = 0.5, noise on conv/linear weights" in text
     assert "misses them by 3.0 points" in text
     assert "resnet44 with BN −2.0, vgg16 without BN +4.0" in text
+
+
+def test_a_theory_chapter_answers_with_each_checks_verdict() -> None:
+    from bnnoise.pages.claim_tables import checks_in_words
+    from bnnoise.stats import Verdict
+    from bnnoise.theory.literature import Check
+
+    checks = [Check("small groups propagate more", "similarity", Verdict.REPRODUCED),
+              Check("large groups train slower", "loss", Verdict.INCONCLUSIVE)]
+    text = checks_in_words(checks, "More below.").data
+    assert "* Small groups propagate more: **reproduced**" in text
+    assert "* Large groups train slower: **inconclusive at this power**" in text
+    assert text.rstrip().endswith("More below.")

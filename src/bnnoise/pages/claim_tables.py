@@ -249,3 +249,12 @@ def series_in_words(rows: pd.DataFrame) -> Markdown:
 def _minus(value: float, decimals: int) -> str:
     """A number with a typographic minus sign."""
     return f"{value:.{decimals}f}".replace("-", "\u2212")
+
+
+def checks_in_words(checks, later: str = "") -> Markdown:
+    """A theory chapter's answer, first: each check's claim with its verdict
+    (:class:`bnnoise.theory.literature.Check`; its numbers and rule follow later on the page),
+    and ``later``, a sentence on what the page answers further down."""
+    lines = [f"* {c.claim[0].upper()}{c.claim[1:]}: **{c.verdict.value}**" for c in checks]
+    return Markdown("**The answer** (each check's numbers and rule follow below):\n\n"
+                    + "\n".join(lines) + "\n" + (f"\n{later}\n" if later else ""))
