@@ -164,9 +164,11 @@ CLAIM_SECTIONS = {"BN lowers": "claim-gap", "at matched": "claim-gap",
 """The claims page's section (its label) of each claim, by the start of the claim's name."""
 
 
-def _section(claim: str) -> str:
+def section_link(claim: str, word: str = "details") -> str:
+    """`` ({ref}`details <label>`)``: a link to the claims page's section of ``claim``, or
+    empty when it has none."""
     label = next((v for k, v in CLAIM_SECTIONS.items() if claim.startswith(k)), None)
-    return f" ({{ref}}`details <{label}>`)" if label else ""
+    return f" ({{ref}}`{word} <{label}>`)" if label else ""
 
 
 def _across_readings(claim: str, shares: pd.DataFrame | None) -> str:
@@ -196,7 +198,7 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
         lines.append(f"* **{claim[0].upper()}{claim[1:]}**: {_in_words(row)} ({n['reproduced']} "
                      f"of {int(row.sum())} comparisons reproduce it, {n['contradicted']} "
                      f"contradict it, {n['inconclusive at this power']} cannot decide)."
-                     f"{_across_readings(claim, shares)}{_section(claim)}")
+                     f"{_across_readings(claim, shares)}{section_link(claim)}")
     text = ("**The answer, claim by claim** (every network, dataset, target set and scoring "
             "this run has, on the book's noise grid; then under every reading of the protocol, "
             "{ref}`multiverse`):\n\n" + "\n".join(lines) + "\n")

@@ -9,17 +9,12 @@ from IPython.display import Markdown
 from bnnoise.config import Profile
 from bnnoise.labels import TARGET_LABEL, dataset_label
 from bnnoise.lineage import produces
-from bnnoise.pages.claim_tables import CLAIM_SECTIONS
+from bnnoise.pages.claim_tables import section_link
 from bnnoise.pages.mechanism_tables import remedy_label
 from bnnoise.pages.number_format import interval_text
 
 CLAIM_WORDS = {"reproduced": "holds", "contradicted": "does not hold",
                "inconclusive at this power": "is undecided"}
-
-
-def _link(claim: str) -> str:
-    label = next((v for k, v in CLAIM_SECTIONS.items() if claim.startswith(k)), None)
-    return f" ({{ref}}`evidence <{label}>`)" if label else ""
 
 
 def standing_in_words(standing: pd.DataFrame) -> Markdown:
@@ -33,7 +28,7 @@ def standing_in_words(standing: pd.DataFrame) -> Markdown:
                   f"{100 * r.readings_contradicted:.0f} % contradict it" if r.readings else "")
         lines.append(f"* **{r.claim[0].upper()}{r.claim[1:]}**: {r.reproduced} of "
                      f"{r.comparisons} comparisons on the book's reading reproduce it, "
-                     f"{r.contradicted} contradict it{across}.{_link(r.claim)}")
+                     f"{r.contradicted} contradict it{across}.{section_link(r.claim, 'evidence')}")
     return Markdown("\n".join(lines) + "\n")
 
 
