@@ -18,7 +18,7 @@ help:
 	@echo "make publish NB=02_noise      re-execute a chapter of the book (cpu profile) into book/"
 	@echo "make sweep PROFILE=cpu        train and sweep every model of a profile (resumable)"
 	@echo "make short-runs PROFILE=cpu   the theory chapters' short training runs (resumable)"
-	@echo "make campaign PROFILE=cpu     train and sweep every grid of the profile, in order"
+	@echo "make campaign PROFILE=cpu     all the profile's compute, in order (Snakemake; CORES=2)"
 	@echo "                              DATA_DIR=dir (any target): where CIFAR is"
 	@echo "make data DATA_DIR=dir        download CIFAR-10/100 with torchvision (needs internet)"
 	@echo "make benchmark                time training and noise sweeps against plain baselines"
@@ -88,8 +88,11 @@ publish: env
 train sweep short-runs: env
 	$(PY) -m bnnoise $@ --profile $(PROFILE) $(DATA_ARG) $(ARGS)
 
+# The whole compute of a profile through the workflow (workflow/Snakefile, target `compute`), in
+# the campaign's order; CORES=n runs n/2 jobs at once (two threads each). Rerun to resume.
+CORES ?= 2
 campaign: env
-	PROFILE=$(PROFILE) PY=$(PY) scripts/campaign.sh $(DATA_ARG) $(ARGS)
+	$(VENV)/bin/snakemake -s workflow/Snakefile --cores $(CORES) --rerun-incomplete --config profile=$(PROFILE) $(if $(DATA_DIR),data_dir=$(abspath $(DATA_DIR))) $(ARGS) -- compute
 
 data: env
 	$(PY) -m bnnoise download $(DATA_ARG)

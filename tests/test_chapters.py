@@ -1,5 +1,6 @@
 """Every chapter runs end to end through Papermill with the smoke profile, in a scratch project."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -26,9 +27,28 @@ def test_check_cells_are_removed_and_figure_and_table_cells_fold_their_code() ->
             if "NBVAL_CHECK_OUTPUT" in cell.source and "print(" in cell.source:
                 assert "remove-cell" in tags, (name, cell.source[:60])  # a copy for nbval only
             elif cell.cell_type == "code" and any(
-                    call in cell.source for call in ("publish_figure(", "numbered_table(")):
+                    call in cell.source for call in ("publish_figure(", "publish_table(")):
                 assert tags and {"hide-input", "remove-input", "remove-cell"} & set(tags), (
                     name, cell.source[:60])
+
+
+def test_every_published_table_is_captioned_in_the_markdown_cell_after_it() -> None:
+    """A table a chapter publishes (``publish_table("tbl-x", ...)``) is shown by the ``{table}``
+    directive of a later Markdown cell, which holds its caption and label and pastes the glued
+    rows; no directive pastes a table that no cell publishes."""
+    for name in chapter_names(ROOT):
+        cells = nbformat.read(ROOT / "chapters" / f"{name}.ipynb", as_version=4).cells
+        published: list[str] = []
+        for cell in cells:
+            if cell.cell_type == "code":
+                published += re.findall(r'publish_table\(\s*"([\w-]+)"', cell.source)
+                continue
+            for label, pasted in re.findall(
+                    r":::\{table\} \S.*\n:name: ([\w-]+)\n(?::\w+: .*\n)*\n```\{glue:md\} "
+                    r"([\w-]+)\n:format: myst\n```\n:::", cell.source):
+                assert label == pasted and label in published, (name, label)
+                published.remove(label)
+        assert published == [], (name, published)  # published, never shown
 
 
 @pytest.mark.slow
@@ -109,11 +129,22 @@ def test_publish_takes_only_the_published_profile_and_bad_values_stop_in_one_lin
     assert "Traceback" not in result.stderr
 
 
+GLUED = "application/papermill.record/text/markdown"
+"""Where an executed notebook keeps Markdown glued for the page (a published table's rows)."""
+
+
 def printed_text(notebook: Path) -> str:
-    """Everything an executed notebook shows as Markdown or plain text, one output a line."""
-    return "\n".join(str(o.get("data", {}).get("text/markdown", o.get("text", "")))
-                     for c in nbformat.read(notebook, as_version=4).cells
-                     for o in c.get("outputs", []))
+    """Everything an executed notebook shows as Markdown or plain text, one output a line; a
+    glued table's rows after a line ``[tbl-name]``."""
+    lines = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if GLUED in data:
+                lines.append(f"[{output['metadata']['scrapbook']['name']}]\n{data[GLUED]}")
+            else:
+                lines.append(str(data.get("text/markdown", output.get("text", ""))))
+    return "\n".join(lines)
 
 
 @pytest.mark.slow
@@ -139,8 +170,8 @@ def test_cifar100_chapter_puts_both_datasets_side_by_side_on_smoke(
                          tmp_path / "out")
     text = printed_text(output)
     assert "synthetic10 clean acc. (%)" in text and "synthetic100 clean acc. (%)" in text
-    assert ":name: tbl-chance" in text and "| synthetic100 | resnet8 |       100 |" in text
+    assert "[tbl-chance]" in text and "| synthetic100 | resnet8 |       100 |" in text
     # the claims page, run after it on the same store, gets a column per dataset
     claims = printed_text(run_chapter(ROOT, "00_claims", {"profile": "smoke"}, tmp_path / "out"))
-    assert ":name: tbl-claims-datasets" in claims
+    assert "[tbl-claims-datasets]" in claims
     assert "synthetic100 (R/C/I)" in claims and "verdicts that differ on synthetic100" in claims

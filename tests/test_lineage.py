@@ -12,7 +12,7 @@ import pytest
 
 from bnnoise import lineage
 from bnnoise.lineage import chain_of, produces
-from bnnoise.pages.markdown_tables import numbered_table
+from bnnoise.pages.markdown_tables import numbered_table, publish_table
 
 
 @dataclass
@@ -76,7 +76,7 @@ def test_a_result_carries_its_producer_then_its_first_arguments_chain(records: P
 def test_published_items_are_recorded_in_order_and_finished_into_one_file(
         records: Path) -> None:
     results = results_of("cpu")
-    numbered_table(view(results.summary), "Caption.", "tbl-view")
+    publish_table("tbl-view", view(results.summary))
     rendered_inside(results)  # credited to the call the chapter made, not to numbered_table
     lineage.record("file", "demo_summary.csv")
     lineage.record("file", "demo_summary.csv")

@@ -121,7 +121,10 @@ def test_findings_and_views_take_every_number_from_the_ranking() -> None:
     assert list(view["verdict"][:2]) == ["helps", "reference"]
     from bnnoise.pages.mechanism_tables import remedy_tables
 
-    text = remedy_tables(ranking, "Remedies.").data
+    from bnnoise.config.mechanism import MechanismSetup
+
+    text = remedy_tables(ranking, MechanismSetup(draws=7)).data
+    assert "(resnet20, CIFAR-10)" in text and "over 7 draws per η" in text
     assert "tbl-remedies-all" in text and "tbl-remedies-weights" in text
     assert "tbl-remedy-costs" in text
 

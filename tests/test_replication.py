@@ -39,12 +39,9 @@ def test_one_seed_gives_no_row() -> None:
     assert seed_and_draw_spread(_draws([0.0], draw_sd=0.05)).empty
 
 
-def test_the_page_shows_a_table_with_replicates_and_a_sentence_without() -> None:
-    from bnnoise.pages.claim_tables import spread_table
+def test_the_page_shows_rows_with_replicates_and_none_without() -> None:
+    from bnnoise.pages.claim_tables import spread_view
 
-    table = spread_table(seed_and_draw_spread(_draws([-0.1, 0.1], draw_sd=0.02)), "Spread.",
-                         "tbl-x").data
-    assert ":name: tbl-x" in table and "| resnet44 | BN" in table
-    sentence = spread_table(seed_and_draw_spread(_draws([0.0], draw_sd=0.02)), "Spread.",
-                            "tbl-x").data
-    assert "No network of this run has replicate training seeds" in sentence
+    view = spread_view(seed_and_draw_spread(_draws([-0.1, 0.1], draw_sd=0.02)))
+    assert list(view["model"]) == ["resnet44"] and list(view["BN"]) == ["BN"]
+    assert spread_view(seed_and_draw_spread(_draws([0.0], draw_sd=0.02))).empty

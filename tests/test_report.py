@@ -145,6 +145,26 @@ def test_numbered_tables_have_human_headers_and_no_index() -> None:
     assert "1.23\u00a0±\u00a00.012" in merged and merged.splitlines()[4].count("|") == 3
 
 
+def test_a_published_table_is_glued_for_its_markdown_caption(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bnnoise.pages import markdown_tables
+
+    glued: dict[str, tuple] = {}
+    monkeypatch.setattr(markdown_tables, "glue",
+                        lambda name, obj, display: glued.update({name: (obj, display)}))
+    table = pd.DataFrame({"group_size": [1, 64], "grad_ratio": [1.23456, 0.5]})
+    cited = markdown_tables.publish_table("tbl-x", table, {"grad_ratio": "ratio"},
+                                          provenance="*made here*", digits=2)
+    body, display = glued["tbl-x"]
+    assert display is False and ":::" not in body.data and ":name:" not in body.data
+    assert [c.strip() for c in body.data.splitlines()[0].split("|")[1:3]] == [
+        "channels / group", "ratio"]
+    assert "1.2" in body.data and "1.23" not in body.data
+    assert "Provenance: note" in cited.data
+    assert markdown_tables.publish_table("tbl-y", table.iloc[:0], empty="Nothing yet.") is None
+    assert glued["tbl-y"][0].data.splitlines()[-1] == "| *Nothing yet.* |"
+
+
 def test_configuration_rows_of_a_setup_and_a_profile(project: Path) -> None:
     rows = dict(configuration_rows(ShortRunSetup(), exclude=("high_lr",)))
     assert rows["seeds (random initialisations or runs)"] == "0, 1, 2"
@@ -391,7 +411,7 @@ def test_a_claim_table_marks_a_post_hoc_rule_in_its_caption() -> None:
 
 
 def test_the_claims_page_answers_in_words_from_the_verdicts() -> None:
-    from bnnoise.pages.claim_tables import claims_in_words
+    from bnnoise.pages.claim_sentences import claims_in_words
 
     rows = [("BN lowers", "reproduced")] * 3 + [("robust", "contradicted")] * 2 + [
         ("robust", "reproduced"), ("grows", "reproduced"), ("grows", "inconclusive at this power")]
@@ -438,7 +458,7 @@ def test_a_claim_table_merges_the_scorings_only_where_they_give_the_same_row() -
 
 
 def test_a_growth_claim_answers_per_series_from_its_rows() -> None:
-    from bnnoise.pages.claim_tables import series_in_words
+    from bnnoise.pages.claim_sentences import series_in_words
 
     rows = pd.DataFrame({
         "subject": ["first k"] * 2 + ["last k"] * 2,
@@ -464,7 +484,7 @@ def test_the_protocol_chapter_answers_with_the_best_reading() -> None:
 
 
 def test_a_theory_chapter_answers_with_each_checks_verdict() -> None:
-    from bnnoise.pages.claim_tables import checks_in_words
+    from bnnoise.pages.claim_sentences import checks_in_words
     from bnnoise.stats import Verdict
     from bnnoise.theory.literature import Check
 

@@ -1,4 +1,5 @@
-"""The Snakemake workflow: a real run of the smoke profile and a dry run of the paper profile."""
+"""The Snakemake workflow: dry runs of the paper and smoke profiles, and the campaign's order (a
+real run of the smoke profile is the campaign example's test, tests/test_examples.py)."""
 
 import re
 import shutil
@@ -18,18 +19,6 @@ def _snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, cwd=project, timeout=900,
                           env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
                                "HOME": str(project), "OMP_NUM_THREADS": "1"})
-
-
-@pytest.mark.slow
-def test_smoke_workflow_trains_and_sweeps_every_model_once(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
-    run = _snakemake(tmp_path, "sweeps", "--config", "profile=smoke", "grids=main")
-    assert run.returncode == 0, run.stderr[-3000:]
-    store = tmp_path / "data" / "artifacts" / "smoke"
-    assert len(list((store / "models").iterdir())) == 2  # ResNet8 with and without BN
-    assert any((store / "sweeps").iterdir())
-    again = _snakemake(tmp_path, "sweeps", "--config", "profile=smoke", "grids=main")
-    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +88,18 @@ def test_dry_run_shows_one_device_for_every_job_and_gpus_for_auto_or_cuda(
     bad = _snakemake(tmp_path, "-n", "--config", "profile=smoke", "device=tpu")
     assert bad.returncode != 0 and "unknown device 'tpu'" in bad.stdout + bad.stderr
     assert not (tmp_path / "data").exists() and not (tmp_path / "runs").exists()
+
+
+def test_the_campaign_order_puts_the_pilot_then_the_reproduction_then_the_other_grids() -> None:
+    from bnnoise.config import load_profile
+    from bnnoise.pipeline.campaign import grid_tiers, mechanism_priority, training_priorities
+
+    profile = load_profile("cpu")
+    assert grid_tiers(profile.grid_names)[:2] == [("length_pilot",), ("main", "bn_count")]
+    assert grid_tiers(["seeds", "main"]) == [("main",), ("seeds",)]
+    ranks = training_priorities(profile, profile.grid_names)
+    pilot, main = ranks["cifar10-resnet20-bn-ep60"], ranks["cifar10-vgg16-none"]
+    assert pilot > main == ranks["cifar10-resnet20-bn-bn3"] > mechanism_priority(
+        profile.grid_names) > ranks["cifar10-resnet20-gn4"] > ranks["cifar100-vgg16-bn"]
+    assert ranks["cifar10-resnet20-bn"] == main  # a network of two grids ranks by the first
+    assert min(ranks.values()) > 20  # every grid before the readings and the short runs

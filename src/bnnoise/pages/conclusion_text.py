@@ -9,7 +9,7 @@ from IPython.display import Markdown
 from bnnoise.config import Profile
 from bnnoise.labels import TARGET_LABEL, dataset_label
 from bnnoise.lineage import produces
-from bnnoise.pages.claim_tables import section_link
+from bnnoise.pages.claim_sentences import section_link
 from bnnoise.pages.mechanism_tables import remedy_label
 from bnnoise.pages.number_format import interval_text
 

@@ -92,12 +92,12 @@ def no_disagreement_text(verdicts: pd.DataFrame, datasets: list[str]) -> str:
     """The sentence shown instead of :func:`disagreements` when it is empty: why no comparison
     differs (one dataset only, no comparison on the second dataset yet, or full agreement)."""
     if len(datasets) < 2:
-        return "*No comparison between datasets: only one dataset is trained.*"
+        return "No comparison between datasets: only one dataset is trained."
     other = datasets[1]
     if not (verdicts["dataset"] == other).any():
-        return (f"*No claim can be judged on {dataset_label(other)} yet: its trained networks "
-                f"do not yet form a comparison (most claims need a model with and without BN).*")
-    return "*No comparison has a different verdict on the two datasets.*"
+        return (f"No claim can be judged on {dataset_label(other)} yet: its trained networks "
+                f"do not yet form a comparison (most claims need a model with and without BN).")
+    return "No comparison has a different verdict on the two datasets."
 
 
 @produces

@@ -3,9 +3,12 @@
 * :func:`save_table` writes a tidy table to the profile's results folder;
 * :func:`publish_figure` saves a figure as SVG and PDF beside the tables, glues its PNG for a
   ``{glue:figure}`` directive and returns download links (figure files and its CSV);
-* :func:`numbered_table` renders a table the book numbers, and :func:`configuration_table` the
-  one style of configuration table (parameter | value); both are defined, with their formatting
-  rules, in :mod:`bnnoise.pages.markdown_tables` and importable from here.
+* :func:`publish_table` glues a table the book numbers for the ``{table}`` directive that
+  captions it in the chapter's Markdown, as :func:`publish_figure` does for figures;
+  :func:`numbered_table` gives a table a caption the library composes (a claim's rule), and
+  :func:`configuration_table` is the one style of configuration table (parameter | value); all
+  three are defined, with their formatting rules, in :mod:`bnnoise.pages.markdown_tables` and
+  importable from here.
 
 Links are computed relative to the directory of the executed notebook (``book/``, or the output
 directory of a rerun elsewhere), so they follow the profile and the results folder; Jupyter Book
@@ -25,14 +28,20 @@ from myst_nb import glue
 
 from bnnoise.config import Profile
 from bnnoise.lineage import record
-from bnnoise.pages.markdown_tables import configuration_rows, configuration_table, numbered_table
+from bnnoise.pages.markdown_tables import (
+    configuration_rows,
+    configuration_table,
+    numbered_table,
+    publish_table,
+)
 from bnnoise.pages.number_format import format_number
 from bnnoise.pages.provenance import cite
 from bnnoise.store import atomic_write_bytes
 
 __all__ = [
     "FIGURES", "configuration_rows", "configuration_table", "download_link", "format_number",
-    "glue_figure", "link_path", "notebook_dir", "numbered_table", "publish_figure", "save_table",
+    "glue_figure", "link_path", "notebook_dir", "numbered_table", "publish_figure",
+    "publish_table", "save_table",
 ]
 
 FIGURES = "figures"

@@ -1,9 +1,11 @@
 """The book's two styles of table, rendered as MyST Markdown.
 
-* :func:`numbered_table` renders a table the book numbers, with human headers (:data:`HEADERS`)
+* :func:`table_markdown` renders a table the book numbers, with human headers (:data:`HEADERS`)
   and rounded numbers (:func:`bnnoise.pages.number_format.format_number`), narrow enough for
   the 704 px text column, and short labels that never wrap
-  (:func:`bnnoise.pages.number_format.unbreakable`);
+  (:func:`bnnoise.pages.number_format.unbreakable`); :func:`publish_table` glues it for a
+  ``{table}`` directive whose caption the chapter writes in Markdown, :func:`numbered_table`
+  gives it a caption the library composes (a claim's rule);
 * :func:`configuration_table` is the one style of configuration table (parameter | value), for a
   profile or any setup dataclass, with human parameter names (:data:`PARAMETER_LABELS`).
 
@@ -19,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 from IPython.display import Markdown
+from myst_nb import glue
 
 from bnnoise.config import Profile
 from bnnoise.lineage import record
@@ -112,17 +115,14 @@ def _formatted_columns(shown: pd.DataFrame, headers: dict[str, str], digits: int
     return columns, numeric
 
 
-def numbered_table(table: pd.DataFrame, caption: str, name: str,
-                   headers: Mapping[str, str] | None = None, *, digits: int = 3,
-                   merge_ci: bool = False, percent: tuple[str, ...] = (),
-                   provenance: str | None = None) -> Markdown:
-    """A table the book numbers and can reference as ``{numref}`name```.
+def table_markdown(table: pd.DataFrame, headers: Mapping[str, str] | None = None, *,
+                   digits: int = 3, merge_ci: bool = False, percent: tuple[str, ...] = (),
+                   name: str = "table") -> str:
+    """``table`` as the book shows it, a Markdown table (no caption).
 
     Args:
         table: the rows to show (never its index); keep it to what fits the 704 px column
             (about seven short columns), or split it.
-        caption: the table's caption.
-        name: its label.
         headers: human headers with units, ``{column: label}``; other columns get
             :data:`HEADERS` or their name with spaces, ``<x>_ci95`` columns "± 95 % CI".
         digits: significant digits of floats (see :func:`format_number`).
@@ -130,12 +130,8 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
             ``ci_low`` and ``ci_high`` as one column "low – high".
         percent: columns holding shares, shown in per cent (with their ``_ci95``); say so in
             their header.
-        provenance: a MyST block (:func:`bnnoise.pages.provenance.provenance_markdown`)
-            placed under the table.
-
-    Rendered through MyST (``nb_render_markdown_format: myst``) as a ``table`` directive.
+        name: the table's label, for the error message.
     """
-    record("table", name, table)
     headers = dict(headers or {})
     shown = table.reset_index(drop=True).copy()
     for column in percent:
@@ -150,8 +146,53 @@ def numbered_table(table: pd.DataFrame, caption: str, name: str,
                          f"{', '.join(map(repr, duplicates))}; give them distinct headers")
     body = pd.DataFrame([list(row) for row in zip(*(v.to_numpy() for _, v in columns),
                                                     strict=True)], columns=labels, dtype=object)
-    text = body.to_markdown(index=False, disable_numparse=True,
+    return body.to_markdown(index=False, disable_numparse=True,
                             colalign=["right" if n else "left" for n in numeric])
+
+
+def publish_table(name: str, table: pd.DataFrame, headers: Mapping[str, str] | None = None, *,
+                  provenance: str | None = None, empty: str = "No rows in this run.",
+                  **style: Any) -> Markdown | None:
+    """Glue ``table`` (:func:`table_markdown`, with ``headers`` and ``style``) as ``name`` for
+    the ``{table}`` directive of the Markdown cell below, which holds its caption and label::
+
+        :::{table} The caption, in Markdown (values of the run: {glue:text}`key`).
+        :name: tbl-name
+        :align: left
+
+        ```{glue:md} tbl-name
+        :format: myst
+        ```
+        :::
+
+    Returns the short provenance reference (:func:`bnnoise.pages.provenance.cite`) shown
+    above the table, as :func:`bnnoise.pages.elements.publish_figure` shows its links, or
+    ``None``. A table without rows is glued as one cell saying ``empty``, so that the
+    directive still holds a table.
+    """
+    record("table", name, table)
+    text = (table_markdown(table, headers, name=name, **style) if len(table)
+            else f"| |\n|:--|\n| *{empty}* |")
+    glue(name, Markdown(text), display=False)
+    return Markdown(cite(provenance)) if provenance else None
+
+
+def numbered_table(table: pd.DataFrame, caption: str, name: str,
+                   headers: Mapping[str, str] | None = None, *, provenance: str | None = None,
+                   **style: Any) -> Markdown:
+    """A numbered table whose caption is composed by the library (e.g. a claim's rule, from
+    the rule registry), as one ``{table}`` directive; a table whose caption a person writes is
+    published with :func:`publish_table` and captioned in the chapter's Markdown.
+
+    Args:
+        table, headers, style: as :func:`table_markdown`.
+        caption: the table's caption.
+        name: its label (``{numref}`name```).
+        provenance: a MyST block (:func:`bnnoise.pages.provenance.provenance_markdown`)
+            placed under the table.
+    """
+    record("table", name, table)
+    text = table_markdown(table, headers, name=name, **style)
     out = f":::{{table}} {caption}\n:name: {name}\n:align: left\n\n{text}\n:::\n"
     if provenance:
         out += "\n" + cite(provenance)

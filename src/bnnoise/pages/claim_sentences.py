@@ -1,0 +1,113 @@
+"""The claims' verdicts in words, the first thing a page says: per claim of the claims page
+(:func:`claims_in_words`), per series of the BN-layers chapter (:func:`series_in_words`) and per
+check of a theory chapter (:func:`checks_in_words`), with links to the claims page's sections."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+VERDICT_WORDS = {"reproduced": "reproduced", "contradicted": "contradicted",
+                 "inconclusive at this power": "undecided"}
+"""How the answer names each verdict."""
+
+
+def _in_words(row: pd.Series) -> str:
+    """``reproduced in every comparison``, ``mostly contradicted`` or ``mixed``."""
+    total = int(row.sum())
+    for verdict, word in VERDICT_WORDS.items():
+        if int(row.get(verdict, 0)) == total:
+            return f"{word} in every comparison"
+    for verdict, word in VERDICT_WORDS.items():
+        if 2 * int(row.get(verdict, 0)) > total:
+            return f"mostly {word}"
+    return "mixed"
+
+
+CLAIM_SECTIONS = {"BN lowers": "claim-gap", "at matched": "claim-gap",
+                  "the harm grows": "claim-layers", "the headline": "claim-headline",
+                  "networks without BN": "claim-robust"}
+"""The claims page's section (its label) of each claim, by the start of the claim's name."""
+
+
+def section_link(claim: str, word: str = "details") -> str:
+    """`` ({ref}`details <label>`)``: a link to the claims page's section of ``claim``, or
+    empty when it has none."""
+    label = next((v for k, v in CLAIM_SECTIONS.items() if claim.startswith(k)), None)
+    return f" ({{ref}}`{word} <{label}>`)" if label else ""
+
+
+def _across_readings(claim: str, shares: pd.DataFrame | None) -> str:
+    if shares is None:
+        return ""
+    row = shares[[claim.startswith(c) for c in shares["claim"]]]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    return (f" Under every reading of the protocol ({int(r['readings'])}): "
+            f"{100 * r['reproduced']:.0f} % reproduce it, {100 * r['contradicted']:.0f} % "
+            f"contradict it.")
+
+
+def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
+                    shares: pd.DataFrame | None = None) -> Markdown:
+    """The page's answer, first: per claim, how many of its comparisons (every network, dataset
+    and reading) reproduce it, contradict it or leave it undecided, in words, with a link to
+    its section; with ``shares`` (:func:`bnnoise.analysis.multiverse.verdict_shares`), the
+    share of every reading of the protocol behind each verdict; with the ledger, whether the
+    rules behind them were fixed after their first data."""
+    counts = verdicts.groupby("claim", sort=False)["verdict"].value_counts().unstack(
+        fill_value=0)
+    lines = []
+    for claim, row in counts.iterrows():
+        n = {v: int(row.get(v, 0)) for v in VERDICT_WORDS}
+        lines.append(f"* **{claim[0].upper()}{claim[1:]}**: {_in_words(row)} ({n['reproduced']} "
+                     f"of {int(row.sum())} comparisons reproduce it, {n['contradicted']} "
+                     f"contradict it, {n['inconclusive at this power']} cannot decide)."
+                     f"{_across_readings(claim, shares)}{section_link(claim)}")
+    text = ("**The answer, claim by claim** (every network, dataset, target set and scoring "
+            "this run has, on the book's noise grid; then under every reading of the protocol, "
+            "{ref}`multiverse`):\n\n" + "\n".join(lines) + "\n")
+    if ledger is not None and "rule_name" in verdicts:
+        late = set(ledger.loc[ledger["post_hoc"].astype(bool), "rule"])
+        used = set(verdicts["rule_name"])
+        if used and used <= late:
+            text += ("\nEvery rule behind these verdicts was committed after the first data it "
+                     "judges: they are post hoc ({ref}`ledger <rule-ledger>`).\n")
+    return Markdown(text)
+
+
+def series_in_words(rows: pd.DataFrame) -> Markdown:
+    """A growth claim's answer per series (subject), first on its page: its verdicts over the
+    readings (target set, scoring), the range of the growth of the harm, and how much of the
+    largest count's harm is already there at the smallest count."""
+    lines = []
+    for subject, part in rows.groupby("subject", sort=False):
+        counts = part["verdict"].value_counts()
+        verdicts = (f"{VERDICT_WORDS.get(counts.index[0], counts.index[0])} under every "
+                    f"reading ({len(part)})" if len(counts) == 1 else ", ".join(
+                        f"{VERDICT_WORDS.get(v, v)} in {n}" for v, n in counts.items()))
+        share = part["share_at_smallest"].dropna() if "share_at_smallest" in part else []
+        saturation = (f"; {_minus(100 * min(share), 0)} to {_minus(100 * max(share), 0)} % "
+                      f"of the largest count's harm is already there at the smallest"
+                      if len(share) else "")
+        lines.append(f"* **{subject}**: {verdicts}; growth of the harm "
+                     f"{_minus(part['estimate'].min(), 1)} to {_minus(part['estimate'].max(), 1)}"
+                     f" points{saturation}.")
+    return Markdown("**The answer** (the growth of the harm from the smallest BN-layer count to "
+                    "the largest, judged with a 2-point margin on both sides; tables below):"
+                    "\n\n" + "\n".join(lines) + "\n")
+
+
+def _minus(value: float, decimals: int) -> str:
+    """A number with a typographic minus sign."""
+    return f"{value:.{decimals}f}".replace("-", "\u2212")
+
+
+def checks_in_words(checks, later: str = "") -> Markdown:
+    """A theory chapter's answer, first: each check's claim with its verdict
+    (:class:`bnnoise.theory.literature.Check`; its numbers and rule follow later on the page),
+    and ``later``, a sentence on what the page answers further down."""
+    lines = [f"* {c.claim[0].upper()}{c.claim[1:]}: **{c.verdict.value}**" for c in checks]
+    return Markdown("**The answer** (each check's numbers and rule follow below):\n\n"
+                    + "\n".join(lines) + "\n" + (f"\n{later}\n" if later else ""))
