@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 from pathlib import Path
 
@@ -28,3 +30,23 @@ def project(tmp_path: Path) -> Path:
     """A scratch project root holding a copy of the real params.yaml."""
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def smoke_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One scratch project (the real params.yaml and chapters) for the tests that run chapters,
+    the campaign or the README's examples on the smoke profile, shared by every pytest-xdist
+    worker of the session: each smoke network and sweep cell is computed by the first test
+    that needs it and found in the store by the others (the store is content-addressed and its
+    writes atomic, so two workers computing the same artifact publish it once). Tests that
+    need an empty store use :func:`project`."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "smoke-project"
+    root.mkdir(exist_ok=True)
+    if not (root / "params.yaml").exists():
+        tmp = root / f".params-{os.getpid()}.yaml"
+        shutil.copy(ROOT / "params.yaml", tmp)
+        os.replace(tmp, root / "params.yaml")
+    with contextlib.suppress(FileExistsError):
+        (root / "chapters").symlink_to(ROOT / "chapters")
+    return root

@@ -53,9 +53,10 @@ def test_every_published_table_is_captioned_in_the_markdown_cell_after_it() -> N
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", chapter_names(ROOT))
-def test_chapter_runs_with_the_smoke_profile(name: str, project: Path, tmp_path: Path,
+def test_chapter_runs_with_the_smoke_profile(name: str, smoke_project: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BNNOISE_ROOT", str(project))  # fresh artifact store: trains from scratch
+    monkeypatch.setenv("BNNOISE_ROOT", str(smoke_project))  # the session's store: trains what
+    # no earlier test of the session has
     output = run_chapter(ROOT, name, {"profile": "smoke"}, tmp_path / "out")
     notebook = nbformat.read(output, as_version=4)
     injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -68,7 +69,7 @@ def test_chapter_runs_with_the_smoke_profile(name: str, project: Path, tmp_path:
     # executed outside book/, the tables go beside the notebook, not over the linked ones
     written = tmp_path / "out" / "results" / "smoke"
     assert list(written.glob("*.csv"))
-    assert not (project / "data" / "results").exists()
+    assert not (smoke_project / "data" / "results").exists()
     # the run recorded what it shows and writes, and the call behind every figure and table
     record = lineage.read(written / lineage.FOLDER / f"{name}.json")
     assert set(record["writes"]) == {p.name for p in written.glob("*.csv")}
@@ -149,8 +150,8 @@ def printed_text(notebook: Path) -> str:
 
 @pytest.mark.slow
 def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
-        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BNNOISE_ROOT", str(project))
+        smoke_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BNNOISE_ROOT", str(smoke_project))
     output = run_chapter(ROOT, "06_remedies", {"profile": "smoke", "train_missing": True},
                          tmp_path / "out")
     text = printed_text(output)
@@ -164,8 +165,8 @@ def test_remedies_chapter_answers_the_normalizer_question_on_smoke(
 
 @pytest.mark.slow
 def test_cifar100_chapter_puts_both_datasets_side_by_side_on_smoke(
-        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BNNOISE_ROOT", str(project))
+        smoke_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BNNOISE_ROOT", str(smoke_project))
     output = run_chapter(ROOT, "05_cifar100", {"profile": "smoke", "train_missing": True},
                          tmp_path / "out")
     text = printed_text(output)

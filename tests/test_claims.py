@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bnnoise.stats import Rule, Verdict
+from bnnoise.stats import Rule, Verdict, newcombe_difference, wilson_interval
 from bnnoise.theory.literature import (
     Checks,
     all_of,
     combine,
     interaction_check,
-    newcombe_difference,
     one_sample_check,
     proportion_check,
     welch_check,
-    wilson_interval,
 )
 
 

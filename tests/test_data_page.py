@@ -43,7 +43,7 @@ def test_the_page_links_only_tables_that_exist() -> None:
 
 
 def test_links_follow_the_published_profile() -> None:
-    from bnnoise.cli import PUBLISHED_PROFILE
+    from bnnoise.build.chapter_command import PUBLISHED_PROFILE
 
     published = set(published_chapters(ROOT))
     assert {c.profile for c in book_contents(ROOT) if c.name in published} == {PUBLISHED_PROFILE}

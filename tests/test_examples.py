@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,14 +60,11 @@ def test_the_ci_examples_are_targets_of_the_makefile(command: str) -> None:
     assert re.search(rf"^{re.escape(target)}:", (ROOT / "Makefile").read_text(), re.M), command
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A scratch project: the real params.yaml and chapters, its own artifact store (the
-    examples share it, as a reader's successive commands would)."""
-    root = tmp_path_factory.mktemp("examples")
-    shutil.copy(ROOT / "params.yaml", root / "params.yaml")
-    (root / "chapters").symlink_to(ROOT / "chapters")
-    return root
+@pytest.fixture
+def project(smoke_project: Path) -> Path:
+    """The session's smoke project (tests/conftest.py): the examples share its store, as a
+    reader's successive commands would."""
+    return smoke_project
 
 
 def _make_recipe(command: str) -> list[str]:

@@ -119,9 +119,8 @@ def test_findings_and_views_take_every_number_from_the_ranking() -> None:
     assert "BN kept digital with noise on the convolution weights only, 60.0 %" in text
     view = ranking_view(ranking, "all")
     assert list(view["verdict"][:2]) == ["helps", "reference"]
-    from bnnoise.pages.mechanism_tables import remedy_tables
-
     from bnnoise.config.mechanism import MechanismSetup
+    from bnnoise.pages.mechanism_tables import remedy_tables
 
     text = remedy_tables(ranking, MechanismSetup(draws=7)).data
     assert "(resnet20, CIFAR-10)" in text and "over 7 draws per η" in text

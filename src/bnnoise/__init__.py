@@ -15,6 +15,8 @@ The packages follow the path of a result, from data to the page that shows it:
   :mod:`~bnnoise.figures` (every figure) and :mod:`~bnnoise.pages` (tables as Markdown, saved
   results, provenance), with :mod:`~bnnoise.labels` (how pages name things) ->
   :mod:`~bnnoise.build` (chapter runner, data page, re-derivation check);
+* :mod:`~bnnoise.resistance`: the public API that puts any trained network under the book's
+  noise protocol in one call (see the chapter "Your own network");
 * :mod:`~bnnoise.theory` (signal propagation, elimination singularities, the literature's claims);
 * :mod:`~bnnoise.config` (profiles of ``params.yaml`` and every parameter class),
   :mod:`~bnnoise.hardware` (what a result ran on) and :mod:`~bnnoise.cli`.

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import signal
-import time
-from pathlib import Path
 
 import torch
 
-from bnnoise.build.chapter_parameters import chapter_names, check_chapter, read_value
-from bnnoise.build.runner import ChapterError, check_rerun_folder, published_book, run_chapter
+from bnnoise.build.chapter_command import run_chapters
+from bnnoise.build.runner import ChapterError
 from bnnoise.config import Profile, default_data_dir, load_profile, project_root
 from bnnoise.data import DataCache
 from bnnoise.hardware import DEVICE_CHOICES
@@ -148,22 +146,7 @@ def _main(argv: list[str] | None = None) -> None:
             runs(store, data, profile.short_runs, progress=True)
         return
     if args.command == "readings":
-        names = args.reading or [name for name, _ in profile.readings]
-        protocols = {name: profile.reading(name) for name in names}  # unknown names stop here
-        print(f"profile {profile.name}, readings {', '.join(names)} of grid "
-              f"{profile.readings_grid} {threads}")
-        specs = profile_specs(profile, profile.readings_grid)
-        unknown = sorted(set(args.only or ()) - {spec.slug for spec in specs})
-        if unknown:
-            raise ValueError(f"unknown model {unknown[0]!r} in the readings grid "
-                             f"{profile.readings_grid}; see: python -m bnnoise list --profile "
-                             f"{profile.name} --grid {profile.readings_grid}")
-        for spec in dict.fromkeys(specs):
-            if args.only is not None and spec.slug not in args.only:
-                continue
-            trained = profile_model(profile, spec, data, progress=True)
-            for protocol in protocols.values():
-                noise_sweep(store, trained, protocol, data, progress=True)
+        _readings(profile, args, store, data, threads)
         return
     specs = _selected(profile, args)
     if args.command == "list":
@@ -188,6 +171,27 @@ def _main(argv: list[str] | None = None) -> None:
                 sweep_snapshots(store, trained, profile.progress_noise, data, progress=True)
 
 
+def _readings(profile: Profile, args: argparse.Namespace, store: ArtifactStore,
+              data: DataCache, threads: str) -> None:
+    """The ``readings`` command: the readings grid's networks swept under the profile's other
+    readings of the noise protocol (all, or ``--reading``), one network at a time."""
+    names = args.reading or [name for name, _ in profile.readings]
+    protocols = {name: profile.reading(name) for name in names}  # unknown names stop here
+    print(f"profile {profile.name}, readings {', '.join(names)} of grid "
+          f"{profile.readings_grid} {threads}")
+    specs = profile_specs(profile, profile.readings_grid)
+    unknown = sorted(set(args.only or ()) - {spec.slug for spec in specs})
+    if unknown:
+        raise ValueError(f"unknown model {unknown[0]!r} in the readings grid "
+                         f"{profile.readings_grid}; see: python -m bnnoise list --profile "
+                         f"{profile.name} --grid {profile.readings_grid}")
+    for spec in dict.fromkeys(specs):
+        if args.only is None or spec.slug in args.only:
+            trained = profile_model(profile, spec, data, progress=True)
+            for protocol in protocols.values():
+                noise_sweep(store, trained, protocol, data, progress=True)
+
+
 def _selected(profile: Profile, args: argparse.Namespace) -> list[ModelSpec]:
     """The networks of the chosen grids that pass the command line's filters."""
     grids = profile.grid_names if args.grid == ["all"] else args.grid
@@ -205,49 +209,6 @@ def _selected(profile: Profile, args: argparse.Namespace) -> list[ModelSpec]:
     if not specs:
         raise SystemExit(f"no model of grids {', '.join(grids)} matches the filters")
     return specs
-
-
-PUBLISHED_PROFILE = "cpu"
-"""The profile whose results the book publishes; ``publish`` refuses any other."""
-
-
-def run_chapters(args: argparse.Namespace) -> None:
-    """Execute one chapter (or all) with the profile and parameters given on the command line:
-    ``chapter`` into a run folder (never into the published book), ``publish`` into ``book/``
-    (published profile only, as ``params.yaml`` defines it)."""
-    root = project_root()
-    if not args.chapter:
-        raise SystemExit(f"name a chapter: {', '.join(chapter_names(root))} or all")
-    parameters = {name: read_value(name, value) for name, value in args.parameter}
-    parameters["profile"] = args.profile
-    if args.data_dir:
-        parameters["data_dir"] = args.data_dir
-    if args.device:  # a profile override like any other, shown on the page with the others
-        overrides = parameters.get("overrides") or {}
-        if not isinstance(overrides, dict):
-            raise ValueError(f"overrides must be a mapping, e.g. {{lr: 0.05}}, got "
-                             f"{overrides!r}")
-        parameters["overrides"] = {**overrides, "device": args.device}
-    names = chapter_names(root) if args.chapter == "all" else [args.chapter]
-    publish = args.command == "publish"
-    if publish:
-        if args.profile != PUBLISHED_PROFILE or args.output_dir or args.device:
-            raise ValueError(f"publish writes the book's chapters from the {PUBLISHED_PROFILE} "
-                             f"profile only, as params.yaml defines it (no --output-dir, no "
-                             f"--device); use 'chapter' for other profiles or folders")
-        output_dir = published_book(root)
-    elif args.output_dir:
-        output_dir = Path(args.output_dir)
-        check_rerun_folder(root, output_dir)  # one line naming 'publish'; nothing has run
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        output_dir = root / "runs" / f"{stamp}-{args.profile}"
-    for name in names:  # every chapter's parameters are checked before the first one runs
-        check_chapter(root, name, parameters)
-    for name in names:
-        start = time.perf_counter()
-        path = run_chapter(root, name, parameters, output_dir, publish=publish)
-        print(f"{path} ({time.perf_counter() - start:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

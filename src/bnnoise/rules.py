@@ -64,7 +64,7 @@ RULES: dict[str, RegisteredRule] = {
                 "growth beyond the first layers; below 2 points the harm has saturated. "
                 "Kendall's tau over all counts and the share of the harm reached at the "
                 "smallest count are reported beside it",
-        applied_by="bnnoise.analysis.claims.harm_grows_across_depths",
+        applied_by="bnnoise.analysis.growth_claims.harm_grows_across_depths",
         rule=Rule(2.0, " points"),
         test="tests/test_reproduction_claims.py::test_controlled_series_per_placement",
         fixed_in="1d3d3c9",

@@ -208,3 +208,26 @@ def slope(x: np.ndarray, y: np.ndarray) -> Difference:
     fit = scipy_stats.linregress(x, y)
     half = t_quantile_975(len(x) - 2) * fit.stderr
     return Difference(float(fit.slope), float(fit.slope - half), float(fit.slope + half))
+
+
+def wilson_interval(events: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval of a proportion (:func:`scipy.stats.binomtest`; 0 to 1 for no
+    trials)."""
+    if trials == 0:
+        return 0.0, 1.0
+    interval = scipy_stats.binomtest(events, trials).proportion_ci(level, method="wilson")
+    return max(0.0, float(interval.low)), min(1.0, float(interval.high))
+
+
+def newcombe_difference(events_a: int, trials_a: int, events_b: int, trials_b: int,
+                        level: float = 0.95) -> Difference:
+    """Difference of two proportions a - b with Newcombe's hybrid score interval (method 10 of
+    Newcombe, Statistics in Medicine 1998), from the two Wilson intervals."""
+    if trials_a < 1 or trials_b < 1:
+        raise ValueError("need at least one trial on each side")
+    pa, pb = events_a / trials_a, events_b / trials_b
+    la, ua = wilson_interval(events_a, trials_a, level)
+    lb, ub = wilson_interval(events_b, trials_b, level)
+    d = pa - pb
+    return Difference(d, d - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2),
+                      d + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bnnoise.analysis.claims import BN_GAP_RULE, COLUMNS, arm_difference, claim_row
+from bnnoise.analysis.claim_rows import BN_GAP_RULE, COLUMNS, arm_difference, claim_row
 from bnnoise.figures.style import clip_normalized
 from bnnoise.lineage import produces
 from bnnoise.nets.norms import parse_norm
@@ -41,8 +41,9 @@ def uses_batch_statistics(norm: str) -> bool:
 def normalizer_gaps(average: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, target, scoring) and normalizer: the unnormalized network's average
     normalized accuracy minus the normalizer's (points), with its interval (over seeds when both
-    arms have two or more, see :func:`bnnoise.analysis.claims.arm_difference`) and the verdict of
-    :data:`BN_GAP_RULE`; column ``batch_statistics`` says which kind the normalizer is."""
+    arms have two or more, see :func:`bnnoise.analysis.claim_rows.arm_difference`) and the
+    verdict of :data:`BN_GAP_RULE`; column ``batch_statistics`` says which kind the normalizer
+    is."""
     rows = []
     full = average[average["placement"] == "all"]
     for (dataset, model, target, scoring), part in full.groupby(
@@ -68,7 +69,7 @@ ROBUST_BN = {"l1bn": "L1 BatchNorm", "topkbn": "TopK BatchNorm"}
 def robust_bn_differences(average: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, model, target, scoring) and variant of :data:`ROBUST_BN`: its average
     normalized accuracy minus standard BN's (points), with its 95 % interval (over seeds when
-    both arms have two or more, see :func:`bnnoise.analysis.claims.arm_difference`). Positive:
+    both arms have two or more, see :func:`bnnoise.analysis.claim_rows.arm_difference`). Positive:
     the variant is the more noise resistant. Empty until a variant and BN are both swept."""
     rows = []
     full = average[average["placement"] == "all"]

@@ -69,6 +69,12 @@ ROWS = {
                                "standard BN (points, 95 % interval, what it is over)",
     "propagation_layers.csv": "network, normalizer, initialisation, seed and layer: activation "
                               "variance, cosine similarity, stable rank, gradient norm",
+    "own_network_draws.csv": "version of the reader's network (with or without BN), target set, "
+                             "eta and draw: accuracy, both scorings, normalized",
+    "own_network_average.csv": "version of the reader's network, target set and scoring: "
+                               "average normalized accuracy with its 95 % interval",
+    "own_network_collapse.csv": "version of the reader's network with BN and eta: exact "
+                                "collapse probability",
     "propagation_growth.csv": "network, normalizer and initialisation: growth of the activation "
                               "variance with depth against its bound",
     "group_size_layers.csv": "group size, seed and layer: the same quantities",
