@@ -17,9 +17,9 @@ from matplotlib.colors import to_rgba
 from bnnoise.figures import mechanism_figures as M
 from bnnoise.figures import noise_figures as P
 from bnnoise.figures.axes import eta_tick_labels, normalized_ceiling, normalized_limits
+from bnnoise.figures.colours import TARGET_COLOURS
 from bnnoise.figures.style import (
     ACCURACY_RANGE,
-    PALETTE,
     clip_band,
     clip_normalized,
 )
@@ -165,7 +165,7 @@ def test_normalizer_figure_is_drawn_with_seaborn(seaborn_calls: list[str]) -> No
                       not isinstance(c, LineCollection)]
     assert len(filled.get_offsets()) == 2 and len(hollow.get_offsets()) == 4
     assert all(tuple(f) == to_rgba("white") for f in hollow.get_facecolors())
-    assert tuple(hollow.get_edgecolors()[0][:3]) == pytest.approx(PALETTE[0])
+    assert tuple(hollow.get_edgecolors()[0][:3]) == pytest.approx(TARGET_COLOURS["all"])
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == [P.TARGET_LABEL["all"], P.TARGET_LABEL["weights"]]
 

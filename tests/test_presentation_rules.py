@@ -8,8 +8,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bnnoise.build.data_page import _list_table
+from bnnoise.figures.colours import norm_colors
 from bnnoise.figures.noise_figures import progress_figure
-from bnnoise.figures.style import NORM_ORDER, PALETTE, norm_colors
+from bnnoise.figures.style import PALETTE
 from bnnoise.pages.markdown_tables import configuration_rows
 from bnnoise.pages.noise_tables import fit_view
 from bnnoise.pages.number_format import interval_text, scientific
@@ -59,9 +60,13 @@ def test_the_fit_view_splits_the_reading_into_short_columns_best_first() -> None
     assert list(view["R44 BN"]) == ["−14.2", "+5.7"]
 
 
+PROPAGATION_NORMS = ("bn", "ln", "gn4", "in", "none", "wn", "sws")
+"""The normalizers of the signal-propagation figure."""
+
+
 def test_the_normalizers_of_the_propagation_figure_get_distinct_colours() -> None:
-    colors = norm_colors(list(NORM_ORDER))
-    assert len(set(colors.values())) == len(NORM_ORDER)
+    colors = norm_colors(list(PROPAGATION_NORMS))
+    assert len(set(colors.values())) == len(PROPAGATION_NORMS)
     assert PALETTE[5] not in colors.values()  # the brown next to the oranges
     assert norm_colors(["in", "bn"]) == {"in": colors["in"], "bn": colors["bn"]}
 

@@ -263,7 +263,7 @@ def test_pilot_table_names_the_choice_and_links_every_epoch(project: Path) -> No
 
 
 def test_a_network_keeps_its_colour_whichever_networks_a_figure_shows() -> None:
-    from bnnoise.figures.style import model_colors
+    from bnnoise.figures.colours import model_colors
 
     every = model_colors(["resnet20", "resnet32", "resnet44", "resnet56", "vgg16"])
     some = model_colors(["resnet56", "resnet32"])

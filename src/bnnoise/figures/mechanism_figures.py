@@ -15,7 +15,8 @@ from bnnoise.figures.axes import (
     normalized_ceiling,
     normalized_limits,
 )
-from bnnoise.figures.style import clip_normalized, colors_for, figure
+from bnnoise.figures.colours import RECALIBRATION_COLOURS, colours_by
+from bnnoise.figures.style import clip_normalized, figure
 from bnnoise.labels import TARGET_LABEL, with_arm_labels
 from bnnoise.lineage import produces
 from bnnoise.stats import mean_ci
@@ -51,7 +52,7 @@ def recalibration_figure(summary: pd.DataFrame) -> Figure:
     network without BN as flat references (lines: mean; band: 95 % interval, never below 0)."""
     targets = list(dict.fromkeys(summary["target"]))
     fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
-    palette = dict(zip(ARMS.values(), colors_for(list(ARMS.values())).values(), strict=True))
+    palette = {ARMS[key]: colour for key, colour in RECALIBRATION_COLOURS.items()}
     references = {ARMS["standard"]: "", ARMS["none"]: (4, 2)}
     panels = [(ax, _recalibration_lines(summary[summary["target"] == target]), target)
               for ax, target in zip(axes[:, 0], targets, strict=True)]
@@ -112,7 +113,7 @@ def layer_figure(draws: pd.DataFrame) -> Figure:
     data = with_arm_labels(bands).assign(η=bands["eta"].map(lambda e: f"η = {e:g}"))
     targets = list(dict.fromkeys(draws["target"]))
     fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
-    palette = colors_for(list(dict.fromkeys(data["BN"])))
+    palette = colours_by("BN", data["BN"])
     for ax, target in zip(axes[:, 0], targets, strict=True):
         part = data[data["target"] == target]
         for (label, _), line in part.groupby(["BN", "η"], sort=False):
@@ -139,7 +140,7 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
                                    η=means["eta"].map(lambda e: f"η = {e:g}"))
     targets = list(dict.fromkeys(data["target"]))
     fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
-    palette = colors_for(list(data["BN"]))
+    palette = colours_by("BN", data["BN"])
     for ax, target in zip(axes[:, 0], targets, strict=True):
         sns.scatterplot(data=data[data["target"] == target], x="perturbation", y="lost",
                         hue="BN", style="η", palette=palette, s=60, ax=ax,
@@ -171,7 +172,7 @@ def normalizer_figure(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
                     row=[order.index(n) + offsets[t] for n, t in zip(s["norm"], s["target"],
                                                                       strict=True)])
     labels = list(dict.fromkeys(data["target_set"]))
-    palette = colors_for(labels)
+    palette = colours_by("target_set", labels)
     fig, axes = figure(rows=1, height_per_row=0.45 * len(order) + 1.6)
     ax = axes[0, 0]
     for label, part in data.groupby("target_set", sort=False):
@@ -228,7 +229,8 @@ def matched_accuracy_figure(finals: pd.DataFrame, progress: pd.DataFrame,
             sns.lineplot(data=path, x="clean_pct", y="pct", style="trajectory", color="0.45",
                          marker=".", sort=False, errorbar=None, ax=ax, legend=first)
         sns.scatterplot(data=points[points["target"] == target], x="clean_pct", y="pct",
-                        hue="norm", hue_order=norms, palette=colors_for(norms), style="kind",
+                        hue="norm", hue_order=norms, palette=colours_by("norm", norms),
+                        style="kind",
                         markers={"batch statistics": "o", "no batch statistics": "s"},
                         s=60, zorder=3, ax=ax, legend=first)
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)}",

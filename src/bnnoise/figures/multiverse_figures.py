@@ -10,12 +10,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from bnnoise.analysis.multiverse import READING_COLUMNS
+from bnnoise.figures.colours import VERDICT_COLOURS
 from bnnoise.figures.style import PALETTE, figure
 from bnnoise.labels import dataset_label
 from bnnoise.lineage import produces
 
-VERDICT_COLORS = {"reproduced": PALETTE[2], "contradicted": PALETTE[3],
-                  "inconclusive at this power": PALETTE[7]}
+VERDICT_COLORS = VERDICT_COLOURS
 """One colour per verdict, in every specification curve: green, red, grey."""
 
 CLAIM_AXES = {

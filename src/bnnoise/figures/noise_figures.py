@@ -22,7 +22,8 @@ from bnnoise.figures.axes import (
     normalized_ceiling,
     normalized_limits,
 )
-from bnnoise.figures.style import clip_band, clip_normalized, colors_for, figure, model_colors
+from bnnoise.figures.colours import colours_by, model_colors
+from bnnoise.figures.style import clip_band, clip_normalized, figure
 from bnnoise.labels import TARGET_LABEL, dataset_label, with_arm_labels
 from bnnoise.lineage import produces
 
@@ -134,7 +135,7 @@ def average_versus(table: pd.DataFrame, x: str, xlabel: str, hue: str = "target"
     data = data.assign(low_pct=100 * low, high_pct=100 * high)
     fig, axes = figure(rows=1, height_per_row=3.6)
     ax = axes[0, 0]
-    palette = colors_for(list(data[hue]))
+    palette = colours_by(hue, data[hue])
     for key, part in data.groupby([hue] + ([style] if style else []), sort=False):
         name = key[0] if isinstance(key, tuple) else key
         part = part.sort_values(x)

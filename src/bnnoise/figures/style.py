@@ -76,57 +76,6 @@ def figure(rows: int = 1, cols: int = 1, height_per_row: float = 3.0,
     return fig, axes
 
 
-DISTINCT_ORDER = (0, 1, 2, 3, 4, 5, 7, 9, 6, 8)
-"""Order in which :func:`colors_for` uses the palette: its light pink (6) comes after grey and
-light blue, so that seven lines never pair pink with light pink, and its yellow (8), hard to
-see on white, comes last."""
-
-
-def colors_for(names: list[str]) -> dict[str, tuple[float, float, float]]:
-    """A palette colour for each name, in the order given (the same name, the same colour)."""
-    return {name: PALETTE[DISTINCT_ORDER[i % len(DISTINCT_ORDER)]]
-            for i, name in enumerate(dict.fromkeys(names))}
-
-
-MODEL_ORDER = ("resnet20", "resnet32", "resnet44", "resnet56", "vgg16", "vgg11", "resnet8")
-"""The networks of the book in the order of their colours, so that a network has the same
-colour in every figure, whichever networks a figure shows."""
-
-
-MODEL_PALETTE_ORDER = (0, 1, 2, 4, 7, 9, 5, 3, 6, 8)
-"""Palette colours of :func:`model_colors`, by position in :data:`MODEL_ORDER`: the five networks
-of the main grid get blue, orange, green, purple and grey, no two of them alike (the palette's
-vermillion, next to its orange, comes late)."""
-
-
-def model_colors(models: list[str]) -> dict[str, tuple[float, float, float]]:
-    """A colour for each network by its position in :data:`MODEL_ORDER` (other names after it)
-    and :data:`MODEL_PALETTE_ORDER`, restricted to ``models``: the same network, the same colour,
-    in every figure of the book."""
-    names = [*MODEL_ORDER, *sorted(set(models) - set(MODEL_ORDER))]
-    colors = {name: PALETTE[MODEL_PALETTE_ORDER[i % len(MODEL_PALETTE_ORDER)]]
-              for i, name in enumerate(names)}
-    return {m: colors[m] for m in dict.fromkeys(models)}
-
-
-NORM_ORDER = ("bn", "ln", "gn4", "in", "none", "wn", "sws")
-"""The normalizers of the propagation figures in the order of their colours."""
-
-NORM_PALETTE_ORDER = (0, 2, 1, 4, 7, 9, 3, 5, 6, 8)
-"""Palette colours of :func:`norm_colors`: the seven most distinct first (blue, green,
-orange, pink, grey, light blue, vermillion), so that no two of :data:`NORM_ORDER` get the
-palette's near-identical oranges and browns; light pink and yellow last."""
-
-
-def norm_colors(norms: list[str]) -> dict[str, tuple[float, float, float]]:
-    """A clearly distinct palette colour per normalizer, by position in :data:`NORM_ORDER`
-    (other names after it), restricted to ``norms``."""
-    order = [*NORM_ORDER, *sorted(set(norms) - set(NORM_ORDER))]
-    colors = {n: PALETTE[NORM_PALETTE_ORDER[i % len(NORM_PALETTE_ORDER)]]
-              for i, n in enumerate(order)}
-    return {n: colors[n] for n in dict.fromkeys(norms)}
-
-
 ACCURACY_RANGE = (0.0, 1.0)
 """Possible range of an accuracy or any other share (a fraction)."""
 

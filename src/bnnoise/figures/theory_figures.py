@@ -11,6 +11,7 @@ axis's scale.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
-from bnnoise.figures.style import ACCURACY_RANGE, ci_errorbar, colors_for, figure, norm_colors
+from bnnoise.figures.colours import norm_colors, ordered_colors
+from bnnoise.figures.style import ACCURACY_RANGE, ci_errorbar, figure
 from bnnoise.lineage import produces
 
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -46,7 +48,7 @@ def propagation_curves(layers: pd.DataFrame, quantity: str = "activation_varianc
                        xlabel: str = "layer (block or unit output)") -> Figure:
     """A per-layer quantity versus depth, one line per normalizer (mean over seeds, the seeds'
     range shaded; dashed: no activation normalizer; each normalizer its own distinct colour,
-    :func:`bnnoise.figures.style.norm_colors`); one stacked panel per (model, residual
+    :func:`bnnoise.figures.colours.norm_colors`); one stacked panel per (model, residual
     initialisation), spaced so that a title clears the x-label of the panel above."""
     panels = list(dict.fromkeys(zip(layers["model"], layers["residual_init"], strict=True)))
     fig, axes = figure(rows=len(panels), cols=1, height_per_row=3.0 if len(panels) > 1 else 3.6)
@@ -115,6 +117,18 @@ def versus_group_size(per_seed: pd.DataFrame, quantities: dict[str, str],
     return fig
 
 
+GROUP_SERIES = re.compile(r"^(in|ln|gn\d+)$")
+"""Normalizers of a group-size series: InstanceNorm, GroupNorm with k channels, LayerNorm."""
+
+
+def _run_colours(norms: list[str]) -> dict:
+    """A group-size series is coloured by its channels per group (an ordered quantity), any
+    other set of normalizers by the normalizers' own colours."""
+    if all(GROUP_SERIES.match(n) for n in norms):
+        return ordered_colors(norms)
+    return norm_colors(norms)
+
+
 def _finite_runs(table: pd.DataFrame) -> pd.DataFrame:
     """Rows of the runs that never diverged (``diverged_step`` empty in every epoch)."""
     if "diverged_step" not in table:
@@ -149,7 +163,7 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str],
             ax = axes[i, j]
             low, high = BOUNDS.get(column, (-math.inf, math.inf))
             sns.lineplot(part, x="epoch", y=column, hue="norm", hue_order=norms,
-                         palette=colors_for(norms), estimator="mean",
+                         palette=_run_colours(norms), estimator="mean",
                          errorbar=ci_errorbar(low, high), marker="o", ax=ax,
                          legend=i == 0 and j == 0)
             ax.set(ylabel=label if j == 0 else "",
@@ -180,7 +194,7 @@ def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figur
         for i, (column, label) in enumerate(quantities.items()):
             ax = axes[i, j]
             sns.lineplot(part, x="layer", y=column, hue="norm", hue_order=norms,
-                         palette=colors_for(norms), estimator="mean", errorbar=None, ax=ax,
+                         palette=_run_colours(norms), estimator="mean", errorbar=None, ax=ax,
                          legend=i == 0 and j == 0)
             ax.set(ylabel=label if j == 0 else "",
                    xlabel="ReLU (forward order)" if i == len(quantities) - 1 else "")
@@ -208,7 +222,7 @@ def dead_channels_by_lr(standard: pd.DataFrame, high: pd.DataFrame) -> Figure:
     fig, axes = figure(rows=1, cols=1, height_per_row=3.4)
     ax = axes[0, 0]
     sns.swarmplot(data, x="norm", y="dead_percent", hue="setting", hue_order=settings,
-                  palette=colors_for(settings), dodge=True, size=8, ax=ax)  # no random jitter
+                  palette=ordered_colors(settings), dodge=True, size=8, ax=ax)  # no jitter
     ax.set(xlabel="normalizer", ylabel="dead channels (%)", ylim=(-2, 100))
     ax.yaxis.set_major_locator(FixedLocator(list(np.arange(0, 101, 20))))
     _move_legend(fig, ax, ncol=2)

@@ -1,0 +1,136 @@
+"""One colour per entity, the same in every figure of the book.
+
+Each family of things a figure tells apart by colour has its own fixed map, from seaborn's
+``colorblind`` palette (:data:`bnnoise.figures.style.PALETTE`): networks (:func:`model_colors`),
+verdicts (:data:`VERDICT_COLOURS`), normalizers (:func:`norm_colors`; the two arms of the study are the normalizers ``bn`` and
+``none``, :func:`arm_colors`), target sets of the noise (:func:`target_colors`) and the
+deployments of the recalibration figure (:data:`RECALIBRATION_COLOURS`). Ordered quantities (the
+group size of GroupNorm, a learning rate) take a sequential palette in their order
+(:func:`ordered_colors`). A figure asks :func:`colours_by` for the family of the column it
+colours by, so no figure picks colours of its own.
+
+The palette has ten colours, fewer than the book's normalizers: two normalizers that never
+appear in one figure may share a colour (:data:`SHARED_NORM_COLOURS` names the pairs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import seaborn as sns
+
+from bnnoise.figures.style import PALETTE
+from bnnoise.labels import NORM_LABEL, TARGET_LABEL
+
+Colour = tuple[float, float, float]
+
+MODEL_ORDER = ("resnet20", "resnet32", "resnet44", "resnet56", "vgg16", "vgg11", "resnet8")
+"""The networks of the book in the order of their colours."""
+MODEL_PALETTE_ORDER = (0, 1, 2, 4, 7, 9, 5, 3, 6, 8)
+"""Palette colours of :data:`MODEL_ORDER`: the main grid's five networks get blue, orange,
+green, purple and grey (the palette's vermillion, next to its orange, comes late)."""
+
+NORM_COLOURS: dict[str, Colour] = {
+    "bn": PALETTE[0], "ln": PALETTE[2], "gn4": PALETTE[1], "in": PALETTE[4],
+    "none": PALETTE[7], "wn": PALETTE[9], "sws": PALETTE[3], "gn4+ws": PALETTE[5],
+    "bcn4+ws": PALETTE[6], "l1bn": PALETTE[9], "topkbn": PALETTE[3],
+}
+"""The colour of every normalizer the book shows: BatchNorm blue, no normalization grey."""
+SHARED_NORM_COLOURS = (("wn", "l1bn"), ("sws", "topkbn"))
+"""Normalizers that share a colour: the first of each pair only in the signal-propagation
+figures, the second only in the normalizer grid's."""
+
+TARGET_COLOURS: dict[str, Colour] = {"all": PALETTE[3], "trainable": PALETTE[2],
+                                     "weights": PALETTE[0], "kernels": PALETTE[4]}
+"""The colour of every target set of the noise."""
+
+VERDICT_COLOURS: dict[str, Colour] = {"reproduced": PALETTE[2], "contradicted": PALETTE[3],
+                                      "inconclusive at this power": PALETTE[7]}
+"""The three verdicts of the book's rules."""
+
+RECALIBRATION_COLOURS: dict[str, Colour] = {"recalibrated": PALETTE[2],
+                                            "standard": NORM_COLOURS["bn"],
+                                            "none": NORM_COLOURS["none"]}
+"""The BN network recalibrated, as trained, and the network without BN."""
+
+
+def _extra(known: dict[str, Colour], names: Iterable[str]) -> dict[str, Colour]:
+    """Colours for names outside a family's map: the palette's colours that the names shown
+    with them do not use, in order."""
+    names = list(dict.fromkeys(names))
+    used = {known[n] for n in names if n in known}
+    free = [c for c in PALETTE if c not in used]
+    unknown = [n for n in names if n not in known]
+    return {n: free[i % len(free)] for i, n in enumerate(unknown)}
+
+
+def model_colors(models: Iterable[str]) -> dict[str, Colour]:
+    """The colour of each network (by :data:`MODEL_ORDER`; others after it), the same in
+    every figure."""
+    models = list(dict.fromkeys(models))
+    names = [*MODEL_ORDER, *sorted(set(models) - set(MODEL_ORDER))]
+    colours = {name: PALETTE[MODEL_PALETTE_ORDER[i % len(MODEL_PALETTE_ORDER)]]
+               for i, name in enumerate(names)}
+    return {m: colours[m] for m in models}
+
+
+def norm_colors(norms: Iterable[str]) -> dict[str, Colour]:
+    """The colour of each normalizer (:data:`NORM_COLOURS`; others take free colours)."""
+    norms = list(dict.fromkeys(norms))
+    extra = _extra(NORM_COLOURS, norms)
+    return {n: NORM_COLOURS.get(n, extra.get(n)) for n in norms}
+
+
+def arm_colors(labels: Iterable[str]) -> dict[str, Colour]:
+    """The colours of the study's two arms by their legend labels (``with BN``, ``without
+    BN``): those of the normalizers ``bn`` and ``none``."""
+    by_label = {label: NORM_COLOURS[norm] for norm, label in NORM_LABEL.items()}
+    labels = list(dict.fromkeys(labels))
+    extra = _extra(by_label, labels)
+    return {label: by_label.get(label, extra.get(label)) for label in labels}
+
+
+def target_colors(targets: Iterable[str]) -> dict[str, Colour]:
+    """The colour of each target set, by its name or its legend label
+    (:data:`bnnoise.labels.TARGET_LABEL`)."""
+    by_name = {**TARGET_COLOURS, **{TARGET_LABEL[t]: c for t, c in TARGET_COLOURS.items()
+                                    if t in TARGET_LABEL}}
+    targets = list(dict.fromkeys(targets))
+    extra = _extra(by_name, targets)
+    return {t: by_name.get(t, extra.get(t)) for t in targets}
+
+
+def _order(value: str) -> tuple[float, str]:
+    """Sort key of an ordered value: its first number (``gn16`` -> 16; ``in``: 1 channel per
+    group first; ``ln``: all channels last)."""
+    if value == "in":
+        return 1.0, value
+    if value == "ln":
+        return float("inf"), value
+    number = re.search(r"\d+(\.\d+)?", value)
+    return (float(number.group()) if number else float("inf")), value
+
+
+def ordered_colors(values: Iterable[str]) -> dict[str, Colour]:
+    """A sequential palette (seaborn's ``crest``) over ``values`` in their numeric order, for
+    ordered quantities: channels per group (``in``, ``gn2``, ..., ``ln``), learning rates."""
+    values = sorted(dict.fromkeys(values), key=_order)
+    return dict(zip(values, sns.color_palette("crest", len(values)), strict=True))
+
+
+FAMILIES = {"model": model_colors, "norm": norm_colors, "BN": arm_colors,
+            "target": target_colors, "target_set": target_colors}
+"""The colour map of each column a figure colours by."""
+
+
+def colours_by(column: str, values: Iterable[str]) -> dict[str, Colour]:
+    """The colours of ``values`` of ``column``, from the column's family (:data:`FAMILIES`).
+
+    Raises:
+        ValueError: the column is of no family: give it one here rather than colour it ad hoc.
+    """
+    if column not in FAMILIES:
+        raise ValueError(f"no colour family for column {column!r}; families: "
+                         f"{', '.join(FAMILIES)}")
+    return FAMILIES[column](values)
