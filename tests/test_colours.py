@@ -54,8 +54,8 @@ def test_each_family_gives_each_member_one_colour_whatever_else_is_shown() -> No
 def test_ordered_quantities_follow_their_order() -> None:
     colours = C.ordered_colors(["ln", "gn16", "in", "gn4"])
     assert list(colours) == ["in", "gn4", "gn16", "ln"]  # channels per group: 1, 4, 16, all
-    darkness = [sum(c) for c in colours.values()]
-    assert darkness == sorted(darkness, reverse=True)  # crest: light to dark
+    lightness = [sum(c) for c in colours.values()]
+    assert lightness == sorted(lightness)  # viridis: dark to light
 
 
 def test_noise_curves_colour_every_network_by_its_own_colour() -> None:

@@ -2,12 +2,13 @@
 
 Each family of things a figure tells apart by colour has its own fixed map, from seaborn's
 ``colorblind`` palette (:data:`bnnoise.figures.style.PALETTE`): networks (:func:`model_colors`),
-verdicts (:data:`VERDICT_COLOURS`), normalizers (:func:`norm_colors`; the two arms of the study are the normalizers ``bn`` and
-``none``, :func:`arm_colors`), target sets of the noise (:func:`target_colors`) and the
-deployments of the recalibration figure (:data:`RECALIBRATION_COLOURS`). Ordered quantities (the
-group size of GroupNorm, a learning rate) take a sequential palette in their order
-(:func:`ordered_colors`). A figure asks :func:`colours_by` for the family of the column it
-colours by, so no figure picks colours of its own.
+verdicts (:data:`VERDICT_COLOURS`), normalizers (:func:`norm_colors`; the two arms of the
+study are the normalizers ``bn`` and ``none``, :func:`arm_colors`), target sets of the noise
+(:func:`target_colors`) and the deployments of the recalibration figure
+(:data:`RECALIBRATION_COLOURS`). Ordered quantities (the group size of GroupNorm, a learning
+rate) take a sequential palette in their order (:func:`ordered_colors`). A figure asks
+:func:`colours_by` for the family of the column it colours by, so no figure picks colours of
+its own.
 
 The palette has ten colours, fewer than the book's normalizers: two normalizers that never
 appear in one figure may share a colour (:data:`SHARED_NORM_COLOURS` names the pairs).
@@ -112,11 +113,21 @@ def _order(value: str) -> tuple[float, str]:
     return (float(number.group()) if number else float("inf")), value
 
 
+SEQUENTIAL_SPAN = (0.0, 0.85)
+"""The part of viridis that :func:`ordered_colors` spreads its values over: from dark purple to
+light green, without the yellow end, which is hard to see on white."""
+
+
 def ordered_colors(values: Iterable[str]) -> dict[str, Colour]:
-    """A sequential palette (seaborn's ``crest``) over ``values`` in their numeric order, for
-    ordered quantities: channels per group (``in``, ``gn2``, ..., ``ln``), learning rates."""
+    """A sequential palette (viridis, dark to light, :data:`SEQUENTIAL_SPAN`) over ``values``
+    in their numeric order, for ordered quantities: channels per group (``in``, ``gn2``, ...,
+    ``ln``), learning rates."""
     values = sorted(dict.fromkeys(values), key=_order)
-    return dict(zip(values, sns.color_palette("crest", len(values)), strict=True))
+    cmap = sns.color_palette("viridis", as_cmap=True)
+    low, high = SEQUENTIAL_SPAN
+    steps = [low + (high - low) * i / max(len(values) - 1, 1) for i in range(len(values))]
+    return {v: tuple(float(x) for x in cmap(step)[:3]) for v, step in zip(values, steps,
+                                                                        strict=True)}
 
 
 FAMILIES = {"model": model_colors, "norm": norm_colors, "BN": arm_colors,
