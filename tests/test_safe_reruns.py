@@ -177,10 +177,12 @@ def test_a_publish_stopped_by_sigterm_puts_the_published_state_back(scratch: Pat
     process.send_signal(signal.SIGTERM)  # as `kill`, `timeout` or a cluster's job cancel
     _, err = process.communicate(timeout=120)
     assert process.returncode != 0
-    # one line of its own, no traceback through the library (the notebook kernel, shut down
-    # midway, may log its own)
-    assert err.strip().splitlines()[-1].startswith("bnnoise: interrupted")
-    assert "bnnoise/" not in err and "KeyboardInterrupt" not in err
+    # one line of its own and no traceback through the library; the notebook kernel, shut down
+    # midway, may log its own interrupted cell (before or after that line, as the two processes
+    # flush their output)
+    ours = [line for line in err.splitlines() if line.startswith("bnnoise: ")]
+    assert len(ours) == 1 and ours[0].startswith("bnnoise: interrupted")
+    assert "bnnoise/" not in err
     assert _published(scratch) == before
     assert not list((scratch / "book").glob(".partial-*"))
 
