@@ -13,6 +13,10 @@ SRC = ROOT / "src" / "bnnoise"
 PRESENTATION = ("figures", "pages", "build")
 """Packages that need the ``chapters`` extra; the rest needs only the core dependencies."""
 
+EXTRA_MODULES = {"analog_device.py": "device"}
+"""Modules that need an extra of their own; they import it where it is used, so that the rest of
+their package works without it."""
+
 DISTRIBUTION = {"yaml": "pyyaml", "IPython": "ipython", "myst_nb": "myst-nb"}
 """Import names whose distribution is named otherwise."""
 
@@ -40,6 +44,9 @@ def test_every_import_of_the_library_is_a_declared_dependency() -> None:
     for path in SRC.rglob("*.py"):
         package = path.relative_to(SRC).parts[0]
         allowed = core | chapters if package in PRESENTATION else core
+        if path.name in EXTRA_MODULES:
+            allowed |= _requirement_names(
+                project["optional-dependencies"][EXTRA_MODULES[path.name]])
         for name in _third_party_imports(path):
             assert DISTRIBUTION.get(name, name).lower() in allowed, (path.name, name)
 

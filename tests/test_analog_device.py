@@ -1,0 +1,116 @@
+"""The PCM-like device (bnnoise.noise.analog_device) against the published formulas, on large
+samples; its mapping, drift compensation, seeding and exact restore."""
+
+import math
+
+import pytest
+import torch
+
+pytest.importorskip("aihwkit")
+
+from bnnoise.noise.analog_device import (  # noqa: E402
+    PCMDevice,
+    conductance_draw,
+    device_noise,
+    device_weights,
+    drift_moments,
+    programming_spread,
+)
+
+N = 200_000
+
+
+def _draw(g: float, device: PCMDevice):
+    torch.manual_seed(0)
+    return conductance_draw(torch.full((N,), g), device)
+
+
+@pytest.mark.parametrize("fraction", [0.5, 1.0])
+def test_programming_noise_has_the_published_spread(fraction: float) -> None:
+    device = PCMDevice(t_inference=0.0)
+    g = fraction * device.g_max
+    programmed = _draw(g, device).programmed
+    assert float(programmed.mean()) == pytest.approx(g, abs=0.01)
+    assert float(programmed.std()) == pytest.approx(programming_spread(g, device), rel=0.01)
+
+
+def test_programming_noise_at_zero_is_clipped_to_a_half_normal() -> None:
+    device = PCMDevice(t_inference=0.0)
+    programmed = _draw(0.0, device).programmed
+    sigma = programming_spread(0.0, device)  # 0.26348 µS at G_max = 25 µS
+    assert sigma == pytest.approx(0.26348)
+    assert float((programmed == 0).float().mean()) == pytest.approx(0.5, abs=0.01)
+    assert float(programmed.mean()) == pytest.approx(sigma / math.sqrt(2 * math.pi), rel=0.02)
+
+
+@pytest.mark.parametrize("fraction", [0.1, 1.0])
+def test_drift_coefficients_have_the_published_mean_and_spread(fraction: float) -> None:
+    device = PCMDevice()
+    g = fraction * device.g_max
+    nu = _draw(g, device).nu
+    mean, spread = drift_moments(g, device)
+    assert float(nu.mean()) == pytest.approx(mean, rel=0.02)
+    assert float(nu.std()) == pytest.approx(spread, rel=0.03)
+
+
+def test_read_noise_grows_with_the_square_root_of_log_time() -> None:
+    g, t_read, t0 = 12.5, 250e-9, 20.0
+    spreads = {}
+    for t in (3600.0, 86400.0):
+        device = PCMDevice(t_inference=t, prog_noise_scale=0.0, drift_scale=0.0)
+        spreads[t] = float(_draw(g, device).read.std())
+    expected = math.sqrt(math.log((86400 + t0 + t_read) / (2 * t_read))
+                         / math.log((3600 + t0 + t_read) / (2 * t_read)))
+    assert spreads[86400.0] / spreads[3600.0] == pytest.approx(expected, rel=0.02)
+
+
+def test_drift_compensation_restores_the_mean_read_out_without_noise() -> None:
+    torch.manual_seed(1)
+    weights = torch.randn(16, 8, 3, 3)
+    quiet = dict(prog_noise_scale=0.0, read_noise_scale=0.0, t_inference=86400.0 * 365)
+    drifted = device_weights(weights, PCMDevice(**quiet, drift_compensation=False))
+    assert float(drifted.abs().mean()) < 0.7 * float(weights.abs().mean())  # a year of drift
+    restored = device_weights(weights, PCMDevice(**quiet))
+    assert float(restored.abs().mean()) == pytest.approx(float(weights.abs().mean()), rel=1e-5)
+
+
+def test_column_mapping_of_one_column_is_the_tensor_mapping() -> None:
+    weights = torch.randn(1, 50)
+    draws = []
+    for mapping in ("tensor", "column"):
+        torch.manual_seed(3)
+        draws.append(device_weights(weights, PCMDevice(mapping=mapping)))
+    assert torch.equal(*draws)
+    torch.manual_seed(3)
+    wide = torch.cat([weights, 0.01 * weights])  # a column of small weights
+    per_column = device_weights(wide, PCMDevice(mapping="column", t_inference=0.0))
+    per_tensor = device_weights(wide, PCMDevice(t_inference=0.0))
+    small = slice(1, 2)
+    error = {m: float((d[small] - wide[small]).abs().mean() / wide[small].abs().mean())
+             for m, d in (("column", per_column), ("tensor", per_tensor))}
+    assert error["column"] < error["tensor"] / 10  # its own G_max: far less relative noise
+
+
+def test_a_draw_is_seeded_restored_exactly_and_leaves_biases_exact() -> None:
+    weight, bias = torch.randn(4, 3), torch.randn(4)
+    tensors = {"layer.weight": weight, "layer.bias": bias}
+    before = {k: v.clone() for k, v in tensors.items()}
+    state = torch.random.get_rng_state()
+    with device_noise(tensors, PCMDevice(), seed=7):
+        first = weight.clone()
+        assert not torch.equal(first, before["layer.weight"])
+        assert torch.equal(bias, before["layer.bias"])
+    with device_noise(tensors, PCMDevice(), seed=7):
+        assert torch.equal(weight, first)
+    assert torch.equal(weight, before["layer.weight"])
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"g_max": 0}, "g_max must be > 0"), ({"mapping": "row"}, "unknown mapping 'row'"),
+    ({"t_inference": -1}, "t_inference must be >= 0"), ({"drift_scale": -0.5}, "drift_scale"),
+    ({"clip_sigmas": 0}, "clip_sigmas must be > 0"),
+])
+def test_bad_parameters_stop_in_one_line(change: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        PCMDevice(**change)
