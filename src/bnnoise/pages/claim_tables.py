@@ -22,12 +22,13 @@ from bnnoise.pages.number_format import interval_text, unbreakable
 
 @produces
 def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None,
-                ledger: pd.DataFrame | None = None) -> Markdown:
+                ledger: pd.DataFrame | None = None, fold: bool = False) -> Markdown:
     """The rows of one claim (those whose claim starts with ``claim``) as a numbered table:
     dataset (when the rows span several), subject, reading, estimate with its interval (one
     decimal, two when the interval is narrower than 2, e.g. slopes per BN layer), verdict; the
     rule in the caption, marked post hoc when the ledger
-    (:func:`bnnoise.analysis.ledger.rule_ledger`) says it was committed after its first data."""
+    (:func:`bnnoise.analysis.ledger.rule_ledger`) says it was committed after its first data.
+    With ``fold``, the table sits in a dropdown whose title counts its rows per verdict."""
     rows = verdicts[verdicts["claim"].str.startswith(claim)]
     if rows.empty:
         return Markdown("*No comparison for this claim in this run (its models are not part of "
@@ -60,7 +61,12 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
                   "training run per network." if ONE_SEED in set(intervals) else "")
                + (" Scoring 'both': the two scorings of non-finite outputs give the same row."
                   if (shown["scoring"] == "both").any() else ""))
-    return numbered_table(shown, caption, name, provenance=provenance)
+    table = numbered_table(shown, caption, name, provenance=provenance)
+    if not fold:
+        return table
+    counts = ", ".join(f"{n} {verdict}" for verdict, n in shown["verdict"].value_counts().items())
+    return Markdown(f"::::{{dropdown}} Every comparison: {len(shown)} rows ({counts})\n\n"
+                    f"{table.data}\n::::\n")
 
 
 def merged_scorings(shown: pd.DataFrame) -> pd.DataFrame:
