@@ -11,7 +11,7 @@ book's own weight tensors:
   a mean and spread that depend on G; the 1/f read noise accumulated up to the inference time;
   the mapping of a weight to a pair of conductances (G+ for its positive part, G- for its
   negative part, the largest weight at G_max); and the readout of its global drift
-  compensation (the mean absolute output over one-hot inputs, i.e. the mean |W|).
+  compensation (the mean absolute output over one-hot inputs, i.e. the mean absolute weight).
 * this module's: the mapping per column (each output channel's largest weight at G_max), the
   optional clipping of the weights at k standard deviations before mapping, the parameters
   validated before any compute and named in artifact keys with aihwkit's version, and one
