@@ -124,6 +124,8 @@ def test_findings_and_views_take_every_number_from_the_ranking() -> None:
 
     text = remedy_tables(ranking, MechanismSetup(draws=7)).data
     assert "(resnet20, CIFAR-10)" in text and "over 7 draws per η" in text
+    folded = remedy_tables(ranking, MechanismSetup(draws=7), fold=True).data
+    assert folded.count("::::{dropdown}") == 3 and "remedies ranked, noise on" in folded
     assert "tbl-remedies-all" in text and "tbl-remedies-weights" in text
     assert "tbl-remedy-costs" in text
 

@@ -96,21 +96,28 @@ def cost_view(ranking: pd.DataFrame) -> pd.DataFrame:
 
 @produces
 def remedy_tables(ranking: pd.DataFrame, mechanism: MechanismSetup,
-                  provenance: str | None = None) -> Markdown:
+                  provenance: str | None = None, fold: bool = False) -> Markdown:
     """One numbered table per target set of the ranking (``tbl-remedies-<target>``: which
     target sets there are depends on the run, so the library writes their captions), then the
-    costs (``tbl-remedy-costs``)."""
+    costs (``tbl-remedy-costs``); with ``fold``, each in a dropdown titled with what it holds."""
     caption = (f"Remedies for the BN network ({', '.join(mechanism.models)}, CIFAR-10), ranked "
                "by the average normalized accuracy they recover over the network as trained "
                f"(95 % intervals over {mechanism.draws} draws per η; Welch interval for the "
                "recovery), and the share of the gap to the same network without BN they close. "
                f"{GAP_NOTE} Verdict: {VERDICT_RULE}.")
-    parts = [numbered_table(ranking_view(ranking, target),
-                            f"{caption} Noise on {TARGET_LABEL.get(target, target)}.",
-                            f"tbl-remedies-{target}", provenance=provenance).data
-             for target in dict.fromkeys(ranking["target"])]
+    parts, titles = [], []
+    for target in dict.fromkeys(ranking["target"]):
+        view = ranking_view(ranking, target)
+        label = TARGET_LABEL.get(target, target)
+        parts.append(numbered_table(view, f"{caption} Noise on {label}.",
+                                    f"tbl-remedies-{target}", provenance=provenance).data)
+        titles.append(f"The {len(view)} remedies ranked, noise on {label}")
     parts.append(numbered_table(cost_view(ranking), "What each remedy costs in deployment.",
                                 "tbl-remedy-costs").data)
+    titles.append("What each remedy costs in deployment")
+    if fold:
+        parts = [f"::::{{dropdown}} {title}\n\n{part}\n::::\n"
+                 for title, part in zip(titles, parts, strict=True)]
     return Markdown("\n".join(parts))
 
 
