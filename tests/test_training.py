@@ -177,3 +177,53 @@ def test_noise_aware_training_is_deterministic_resumable_and_keyed(tiny_data, tm
     assert noisy_recipe.as_dict()["train_noise"] == 0.2
     with pytest.raises(ValueError, match="train_noise must be >= 0"):
         Recipe(train_noise=-0.1)
+
+
+def test_one_training_of_a_network_at_a_time_and_the_second_finds_it_stored(
+        tmp_path, monkeypatch) -> None:
+    """Two processes that would train the same network (two test workers on one store) take
+    turns on its lock; the second finds the first one's result in the store and trains
+    nothing."""
+    import threading
+    import time
+
+    from bnnoise.checkpoints import training_lock
+    from bnnoise.pipeline import trained as trained_module
+
+    checkpoint = tmp_path / "resume" / "net.pt"
+    order = []
+
+    def first() -> None:
+        with training_lock(checkpoint):
+            order.append("first in")
+            time.sleep(0.3)
+            order.append("first out")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    time.sleep(0.1)
+    with training_lock(checkpoint):
+        order.append("second in")
+    thread.join()
+    assert order == ["first in", "first out", "second in"]
+    # under the lock, trained_model looks in the store again before it trains
+    looks = []
+
+    def stored(*args):
+        looks.append(1)
+        return None if len(looks) == 1 else "stored by the other process"
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(trained_module, "stored_model", stored)
+    monkeypatch.setattr(trained_module, "train", never)
+    from bnnoise.data import synthetic
+    from bnnoise.pipeline.specs import ModelSpec
+    from bnnoise.store import ArtifactStore
+
+    spec = ModelSpec("synthetic10", "resnet8", "bn")
+    result = trained_module.trained_model(ArtifactStore(tmp_path / "store"), spec,
+                                          Recipe(epochs=1, precision="fp32"),
+                                          lambda name: synthetic(10, n_train=64, n_test=20))
+    assert result == "stored by the other process" and len(looks) == 2

@@ -8,7 +8,10 @@ epochs, the machine that trained them; a run may move to another machine between
 
 from __future__ import annotations
 
+import fcntl
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +59,18 @@ def machines_now(machines: list[dict[str, Any]], first_epoch: int, device: str
     here = machine_record(device)
     last = {k: v for k, v in machines[-1].items() if k != "from_epoch"} if machines else None
     return machines if last == here else [*machines, {"from_epoch": first_epoch, **here}]
+
+
+@contextmanager
+def training_lock(checkpoint: Path) -> Iterator[None]:
+    """Hold the exclusive lock of the training that ``checkpoint`` belongs to for the block:
+    a second process that would train the same network (two test workers, two workflow jobs
+    on a shared folder) waits for the first and then finds its result stored, instead of
+    resuming from, and deleting, the same checkpoint file."""
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    with open(checkpoint.with_name(f".{checkpoint.name}.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

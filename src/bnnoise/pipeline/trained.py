@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from bnnoise.checkpoints import trained_on
+from bnnoise.checkpoints import trained_on, training_lock
 from bnnoise.config import Profile
 from bnnoise.config.setups import Recipe
 from bnnoise.data import DataCache, Dataset
@@ -153,10 +153,13 @@ def trained_model(store: ArtifactStore, spec: ModelSpec, recipe: Recipe, data: D
     if model_facts(model).parameters >= SNAPSHOT_PARAMETER_LIMIT:
         keep = set()
 
-    hooks = _hooks(spec, recipe, keep, snapshot_dir, progress)
-    history = pd.DataFrame(train(model, dataset, recipe, checkpoint, hooks))
-    _store(store, spec, config, model, history, dataset, recipe.device, checkpoint,
-           snapshot_dir)
+    with training_lock(checkpoint):  # another process training it: wait, then load its result
+        if (stored := stored_model(store, spec, recipe)) is not None:
+            return stored
+        hooks = _hooks(spec, recipe, keep, snapshot_dir, progress)
+        history = pd.DataFrame(train(model, dataset, recipe, checkpoint, hooks))
+        _store(store, spec, config, model, history, dataset, recipe.device, checkpoint,
+               snapshot_dir)
     return _load_trained(store.load("models", spec.slug, config), spec)  # type: ignore[arg-type]
 
 
