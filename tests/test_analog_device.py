@@ -3,6 +3,7 @@ samples; its mapping, drift compensation, seeding and exact restore."""
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 
@@ -114,3 +115,35 @@ def test_a_draw_is_seeded_restored_exactly_and_leaves_biases_exact() -> None:
 def test_bad_parameters_stop_in_one_line(change: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PCMDevice(**change)
+
+
+def test_a_device_sweep_stores_each_cell_once_and_normalizes_by_the_clean_network(
+        tmp_path, monkeypatch) -> None:
+    from bnnoise.config.setups import Recipe
+    from bnnoise.data import synthetic
+    from bnnoise.noise.deployments import Deployment
+    from bnnoise.pipeline import device_sweeps as D
+    from bnnoise.pipeline.specs import ModelSpec
+    from bnnoise.pipeline.trained import trained_model
+    from bnnoise.store import ArtifactStore
+
+    data = synthetic(10, n_train=128, n_test=40, seed=1)
+    store = ArtifactStore(tmp_path / "store")
+    trained = trained_model(store, ModelSpec("synthetic10", "resnet8", "bn"),
+                            Recipe(epochs=1, batch_size=32, lr=0.05, warmup_epochs=0,
+                                   precision="fp32"), lambda name: data)
+    protocol = D.DeviceProtocol(times=(0.0, D.YEAR), draws=2, eval_per_class=4)
+    table = D.device_sweep(store, trained, protocol, lambda name: data)
+    assert len(table) == 2 * 2 and set(table["t_inference"]) == {0.0, D.YEAR}
+    assert set(table["deployment"]) == {"standard"} and (table["norm"] == "bn").all()
+    assert table["accuracy"].between(0, 1).all()
+    ratio = table["accuracy"] / table["normalized_accuracy"]
+    assert ratio.nunique() == 1  # one clean reference for every cell
+    monkeypatch.setattr(D, "_device_cell", lambda *a, **k: (_ for _ in ()).throw(
+        AssertionError("computed again")))
+    again = D.device_sweep(store, trained, protocol, lambda name: data)
+    pd.testing.assert_frame_equal(again, table)
+    folded = D.device_cell_config(trained, protocol, "kernels", 0.0, Deployment("folded"))
+    assert folded != D.device_cell_config(trained, protocol, "kernels", 0.0)
+    with pytest.raises(ValueError, match="times must be a non-empty list of seconds >= 0"):
+        D.DeviceProtocol(times=(-1.0,))
