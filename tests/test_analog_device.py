@@ -132,9 +132,11 @@ def test_a_device_sweep_stores_each_cell_once_and_normalizes_by_the_clean_networ
     trained = trained_model(store, ModelSpec("synthetic10", "resnet8", "bn"),
                             Recipe(epochs=1, batch_size=32, lr=0.05, warmup_epochs=0,
                                    precision="fp32"), lambda name: data)
-    protocol = D.DeviceProtocol(times=(0.0, D.YEAR), draws=2, eval_per_class=4)
+    from bnnoise.config.devices import YEAR, DeviceProtocol
+
+    protocol = DeviceProtocol(times=(0.0, YEAR), draws=2, eval_per_class=4)
     table = D.device_sweep(store, trained, protocol, lambda name: data)
-    assert len(table) == 2 * 2 and set(table["t_inference"]) == {0.0, D.YEAR}
+    assert len(table) == 2 * 2 and set(table["t_inference"]) == {0.0, YEAR}
     assert set(table["deployment"]) == {"standard"} and (table["norm"] == "bn").all()
     assert table["accuracy"].between(0, 1).all()
     ratio = table["accuracy"] / table["normalized_accuracy"]
@@ -146,4 +148,24 @@ def test_a_device_sweep_stores_each_cell_once_and_normalizes_by_the_clean_networ
     folded = D.device_cell_config(trained, protocol, "kernels", 0.0, Deployment("folded"))
     assert folded != D.device_cell_config(trained, protocol, "kernels", 0.0)
     with pytest.raises(ValueError, match="times must be a non-empty list of seconds >= 0"):
-        D.DeviceProtocol(times=(-1.0,))
+        DeviceProtocol(times=(-1.0,))
+
+
+def test_the_devices_command_sweeps_the_profile_and_bad_entries_stop_in_one_line(
+        project, monkeypatch, capsys) -> None:
+    from bnnoise import cli
+    from bnnoise.config import load_profile
+    from bnnoise.config.devices import device_study
+
+    monkeypatch.setenv("BNNOISE_ROOT", str(project))
+    cli.main(["devices", "--profile", "smoke", "--only", "synthetic10-resnet8-bn"])
+    out = capsys.readouterr().out
+    assert "(standard): mean accuracy per time" in out and "(folded): mean accuracy" in out
+    store = load_profile("smoke", root=project).store_dir / "device_sweeps"
+    assert len(list(store.iterdir())) == 2 * 2  # two deployments x two times
+    with pytest.raises(ValueError, match="devices: unknown entry tims; valid: grid, times"):
+        device_study({"tims": [1]}, 100)
+    with pytest.raises(ValueError, match="devices.device: unknown field t_inference"):
+        device_study({"device": {"t_inference": 3}}, 100)
+    with pytest.raises(ValueError, match="unknown deployment 'digital'"):
+        device_study({"deployments": ["digital"]}, 100)

@@ -114,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
     readings.add_argument("--only", nargs="+", default=None, metavar="MODEL",
                           help="only these networks of the readings grid, named as 'list' "
                                "prints them")
+    devices = commands.add_parser("devices", parents=[profile, device],
+                                  help="sweep the devices grid's networks on the PCM-like "
+                                       "device (params.yaml's devices)")
+    devices.add_argument("--only", nargs="+", default=None, metavar="MODEL",
+                         help="only these networks of the devices grid")
     download = commands.add_parser("download", help="torchvision download of CIFAR-10/100")
     download.add_argument("--data-dir", default=None, help="dataset directory")
     return parser
@@ -147,6 +152,11 @@ def _main(argv: list[str] | None = None) -> None:
         return
     if args.command == "readings":
         _readings(profile, args, store, data, threads)
+        return
+    if args.command == "devices":
+        from bnnoise.pipeline.device_sweeps import profile_device_sweeps
+
+        profile_device_sweeps(profile, args.only, store, data, threads)
         return
     specs = _selected(profile, args)
     if args.command == "list":

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bnnoise.config.devices import DeviceStudy, device_study
 from bnnoise.config.entries import (
     apply_overrides,
     checked_names,
@@ -76,6 +77,8 @@ class Profile:
     """Other readings of the noise protocol (scale, kind, target sets), by name: the profile's
     ``noise`` with the changes listed under ``readings.variants``
     (:mod:`bnnoise.analysis.multiverse`)."""
+    devices: DeviceStudy | None = None
+    """The networks read on the PCM-like device, when and how (:mod:`bnnoise.config.devices`)."""
 
     def reading(self, name: str) -> NoiseProtocol:
         """A reading's noise protocol by name (:attr:`readings`)."""
@@ -197,7 +200,9 @@ def load_profile(name: str, root: Path | None = None,
         device=device, progress_noise=progress_noise(raw, noise_protocol),
         mechanism=mechanism_setup(raw.get("mechanism") or {}),
         readings_grid=readings_grid, readings=readings,
+        devices=device_study(raw.get("devices"), noise_protocol.eval_per_class),
     )
-    if readings:
-        profile.grid(readings_grid)  # an unknown grid stops here, with the valid ones
+    for grid in ([readings_grid] if readings else []) + ([profile.devices.grid]
+                                                          if profile.devices else []):
+        profile.grid(grid)  # an unknown grid stops here, with the valid ones
     return profile

@@ -12,9 +12,10 @@ from bnnoise.pipeline.specs import profile_specs
 #: Grids that go before every other, in this order: the training-length pilot decides the
 #: converged tier's length; the main and BN-count grids make the reproduction.
 LEADING: tuple[tuple[str, ...], ...] = (("length_pilot",), ("main", "bn_count"))
-#: Priorities of the jobs outside the grids: the device is resolved before anything else (every
-#: other job but the short runs reads it); the readings sweeps and the short runs come last.
-DEVICE_PRIORITY, READINGS_PRIORITY, SHORT_RUNS_PRIORITY = 10_000, 20, 10
+#: Priorities of the jobs outside the grids: the compute device is resolved before anything
+#: else (every other job but the short runs reads it); the readings sweeps, the analog-device
+#: sweeps and the short runs come last.
+DEVICE_PRIORITY, READINGS_PRIORITY, ANALOG_PRIORITY, SHORT_RUNS_PRIORITY = 10_000, 20, 15, 10
 _TOP, _STEP = 1000, 10
 
 

@@ -11,66 +11,23 @@ seed, the time, the draw and the arrays only, and the arrays are restored exactl
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 import torch
 
-from bnnoise.config.setups import TARGETS
+from bnnoise.config import Profile
+from bnnoise.config.devices import DeviceProtocol
 from bnnoise.data import DataCache
 from bnnoise.evaluation import predictions
-from bnnoise.noise.analog_device import PCMDevice, device_noise
+from bnnoise.noise.analog_device import device_noise
 from bnnoise.noise.deployments import STANDARD, Deployment, realised
 from bnnoise.noise.protocol import draw_seed, select_tensors, tensor_set_digest
+from bnnoise.pipeline.specs import profile_specs
 from bnnoise.pipeline.sweep_cells import calibration_images, evaluation_subset, noisy_network
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, run_key
-from bnnoise.pipeline.trained import TrainedModel
+from bnnoise.pipeline.trained import TrainedModel, profile_model
 from bnnoise.store import ArtifactStore
-
-DAY, YEAR = 86_400.0, 365 * 86_400.0
-TIMES = (1.0, 3_600.0, DAY, 30 * DAY, YEAR, 10 * YEAR)
-"""1 s, 1 h, 1 day, 1 month, 1 year and 10 years after programming."""
-
-
-@dataclass(frozen=True)
-class DeviceProtocol:
-    """How a device sweep is run; every field enters its cells' keys.
-
-    Attributes:
-        times: seconds after programming at which the network is read (each a cell).
-        draws: independently programmed devices per time.
-        eval_per_class: test images per class of the fixed stratified subset (None: all).
-        targets: target sets whose arrays the device holds (only arrays of two or more
-            dimensions go on it; the rest stays digital).
-        seed: base seed of the draws and the test subset.
-        device: the device; its ``t_inference`` is replaced by each of ``times``.
-    """
-
-    times: tuple[float, ...] = TIMES
-    draws: int = 5
-    eval_per_class: int | None = 100
-    targets: tuple[str, ...] = ("kernels",)
-    seed: int = 0
-    device: PCMDevice = field(default_factory=PCMDevice)
-
-    def __post_init__(self) -> None:
-        problems = []
-        if not self.times or any(not (t >= 0 and math.isfinite(t)) for t in self.times):
-            problems.append(f"times must be a non-empty list of seconds >= 0 (got "
-                            f"{list(self.times)})")
-        if self.draws < 1:
-            problems.append(f"draws must be >= 1 (got {self.draws})")
-        problems += [f"unknown target {t!r} (valid: {', '.join(TARGETS)})"
-                     for t in self.targets if t not in TARGETS]
-        if problems:
-            raise ValueError("invalid device protocol: " + "; ".join(problems))
-
-    def at(self, t: float) -> PCMDevice:
-        """The device read ``t`` seconds after programming."""
-        return replace(self.device, t_inference=float(t))
-
 
 DEVICE_PROTOCOL_VERSION = 1
 """Bumped when the meaning of a device cell changes (its key changes with it)."""
@@ -137,3 +94,27 @@ def device_sweep(store: ArtifactStore, trained: TrainedModel, protocol: DevicePr
         table[f"normalized_{scoring}"] = table[scoring] / reference
     return table
 
+
+def profile_device_sweeps(profile: Profile, only: list[str] | None, store: ArtifactStore,
+                  data: DataCache, threads: str) -> None:
+    """Sweep the devices grid's networks (all, or ``only``) on the device, under every
+    deployment of the profile for a network with BatchNorm and the standard one otherwise."""
+    study = profile.devices
+    if study is None:
+        raise ValueError(f"profile {profile.name} has no devices entry in params.yaml")
+    specs = list(dict.fromkeys(profile_specs(profile, study.grid)))
+    unknown = sorted(set(only or ()) - {spec.slug for spec in specs})
+    if unknown:
+        raise ValueError(f"unknown model {unknown[0]!r} in the devices grid {study.grid}; see: "
+                         f"python -m bnnoise list --profile {profile.name} --grid {study.grid}")
+    print(f"profile {profile.name}, devices of grid {study.grid}: "
+          f"{[d.label for d in study.deployments]} {threads}", flush=True)
+    for spec in specs:
+        if only is not None and spec.slug not in only:
+            continue
+        trained = profile_model(profile, spec, data, progress=True)
+        for deployment in study.deployments if spec.norm == "bn" else (STANDARD,):
+            table = device_sweep(store, trained, study.protocol, data, deployment)
+            print(f"{trained.key} ({deployment.label}): mean accuracy per time "
+                  f"{table.groupby('t_inference')['accuracy'].mean().round(4).to_dict()}",
+                  flush=True)
