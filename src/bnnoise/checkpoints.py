@@ -67,8 +67,9 @@ def training_lock(checkpoint: Path) -> Iterator[None]:
     a second process that would train the same network (two test workers, two workflow jobs
     on a shared folder) waits for the first and then finds its result stored, instead of
     resuming from, and deleting, the same checkpoint file."""
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    with open(checkpoint.with_name(f".{checkpoint.name}.lock"), "w") as handle:
+    lock = checkpoint.parent.parent / ".locks" / f"{checkpoint.name}.lock"  # not in resume/
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -106,7 +106,16 @@ def _parser() -> argparse.ArgumentParser:
                                     help="remedies and per-layer sensitivity sweeps")
     mechanism.add_argument("--stored-only", action="store_true",
                            help="no training, only the networks already stored")
-    readings = commands.add_parser("readings", parents=[profile, device],
+    _add_other_sweeps(commands, [profile, device])
+    download = commands.add_parser("download", help="torchvision download of CIFAR-10/100")
+    download.add_argument("--data-dir", default=None, help="dataset directory")
+    return parser
+
+
+def _add_other_sweeps(commands: argparse._SubParsersAction,
+                      parents: list[argparse.ArgumentParser]) -> None:
+    """The ``readings`` and ``devices`` commands: the profile's other sweeps of one grid."""
+    readings = commands.add_parser("readings", parents=parents,
                                    help="sweep the readings grid's networks under the "
                                         "profile's other readings of the noise protocol")
     readings.add_argument("--reading", nargs="+", default=None,
@@ -114,14 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     readings.add_argument("--only", nargs="+", default=None, metavar="MODEL",
                           help="only these networks of the readings grid, named as 'list' "
                                "prints them")
-    devices = commands.add_parser("devices", parents=[profile, device],
+    devices = commands.add_parser("devices", parents=parents,
                                   help="sweep the devices grid's networks on the PCM-like "
                                        "device (params.yaml's devices)")
     devices.add_argument("--only", nargs="+", default=None, metavar="MODEL",
                          help="only these networks of the devices grid")
-    download = commands.add_parser("download", help="torchvision download of CIFAR-10/100")
-    download.add_argument("--data-dir", default=None, help="dataset directory")
-    return parser
 
 
 def _main(argv: list[str] | None = None) -> None:
