@@ -34,7 +34,7 @@ from torch import nn
 from bnnoise.analysis.summaries import average_normalized_accuracy, summarize_sweep
 from bnnoise.config.setups import NoiseProtocol
 from bnnoise.evaluation import predictions
-from bnnoise.noise.collapse import collapse_table
+from bnnoise.noise.collapse import collapse_table, is_collapsed
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import draw_seed, select_tensors, tensor_set_digest
 
@@ -127,10 +127,7 @@ def _measured_draws(model: nn.Module, images: torch.Tensor, labels: torch.Tensor
             for draw in range(protocol.draws if eta > 0 else 1):
                 with injected_noise(tensors, eta, draw_seed(protocol.seed, eta, draw, digest),
                                     protocol.scale, protocol.kind):
-                    collapsed = any(bool((m.running_var + m.eps < 0).any())
-                                    for m in model.modules()
-                                    if isinstance(m, nn.modules.batchnorm._BatchNorm)
-                                    and m.running_var is not None)
+                    collapsed = is_collapsed(model)
                     predicted, finite = predictions(model, images)
                 right = predicted == labels.cpu()
                 rows.append({"target": target, "eta": eta, "draw": draw,

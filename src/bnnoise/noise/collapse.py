@@ -34,6 +34,13 @@ def _survival_log_probability(variance: np.ndarray, eps: float, eta: float, scal
     return float(gaussian.logcdf(z).sum())
 
 
+def is_collapsed(model: nn.Module) -> bool:
+    """Whether some BatchNorm running variance plus epsilon is negative (a collapse: the
+    normalization takes the square root of a negative number)."""
+    return any(bool((m.running_var + m.eps < 0).any()) for m in model.modules()
+               if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_var is not None)
+
+
 def collapse_probability(model: nn.Module, eta: float, scale: str = "std",
                          kind: str = "additive") -> float:
     """Probability that one draw of noise at level ``eta`` on every array of ``model`` (target

@@ -31,6 +31,7 @@ from bnnoise.evaluation import predictions
 from bnnoise.image_selection import content_order, fingerprint, stratified_subset
 from bnnoise.nets.effective_weights import deployed, has_reparametrized_weights
 from bnnoise.nets.folding import FoldedBatchNorm
+from bnnoise.noise.collapse import is_collapsed
 from bnnoise.noise.deployments import STANDARD, Deployment, prepare, realised
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import PROTOCOL_VERSION, draw_seed, select_tensors, tensor_set_digest
@@ -86,13 +87,6 @@ def sweep_config(trained: TrainedModel, protocol: NoiseProtocol, target: str, et
             "eta": float(eta), **fields, "protocol_version": PROTOCOL_VERSION}
 
 
-def _collapsed(model: nn.Module) -> bool:
-    """Whether some BatchNorm running variance plus epsilon is negative (a collapse: the
-    normalization takes the square root of a negative number)."""
-    return any(bool((m.running_var + m.eps < 0).any()) for m in model.modules()
-               if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_var is not None)
-
-
 @dataclass
 class SweepCell:
     """The draws of one (model, target set, eta) cell: a per-draw table and, per draw and test
@@ -121,7 +115,7 @@ def _sweep_cell(trained: TrainedModel, inputs: torch.Tensor, y: torch.Tensor,
                             protocol.scale, protocol.kind):
             if fast:
                 network.refresh()
-            collapsed = _collapsed(model)
+            collapsed = is_collapsed(model)
             with realised(model, deployment, calibration):
                 predicted, finite = predictions(network, inputs,
                                                 precision="bf16" if fast else "fp32")
