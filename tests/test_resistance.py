@@ -121,3 +121,32 @@ def test_an_own_network_is_trained_and_measured_once_then_read_from_the_store(
     other = replace(protocol, draws=3)
     with pytest.raises(FileNotFoundError, match="not stored yet"):
         own_networks.measured_resistance(store, "mine", key, other, never)
+
+
+def test_a_standard_dataset_is_keyed_without_its_images(tmp_path) -> None:
+    from bnnoise.data import DataSource
+    from bnnoise.image_selection import source_fingerprint
+
+    absent = DataSource("cifar10", tmp_path / "no data here")
+    assert source_fingerprint(absent) == "2f8cbb96a85bc701"
+    assert absent.num_classes == 10
+    with pytest.raises(FileNotFoundError, match="not found in data directory"):
+        absent.load()
+    with pytest.raises(FileNotFoundError):
+        source_fingerprint(DataSource("cifar100coarse", tmp_path / "no data here"))
+
+
+def test_the_standard_fingerprints_are_those_the_trained_networks_record() -> None:
+    import json
+    from pathlib import Path
+
+    from bnnoise.image_selection import STANDARD_FINGERPRINTS
+
+    models = Path(__file__).parents[1].glob("data/artifacts/*/models/*/")
+    seen: dict[str, set[str]] = {}
+    for model in models:
+        name = json.loads((model / "manifest.json").read_text())["config"]["dataset"]
+        summary = json.loads((model / "summary.json").read_text())
+        if name in STANDARD_FINGERPRINTS and "data_fingerprint" in summary:  # older records lack it
+            seen.setdefault(name, set()).add(summary["data_fingerprint"])
+    assert seen == {name: {value} for name, value in STANDARD_FINGERPRINTS.items()}

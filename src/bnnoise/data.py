@@ -200,3 +200,20 @@ class DataCache:
 
     def __call__(self, name: str) -> Dataset:
         return _load_once(name, self.data_dir)
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A dataset named but not loaded: what a key needs (its name, class count and content
+    fingerprint) without reading its images where the copy is a standard one, and
+    :meth:`load` (once per process) where something must be computed."""
+
+    name: str
+    data_dir: Path
+
+    @property
+    def num_classes(self) -> int:
+        return num_classes_of(self.name)
+
+    def load(self) -> Dataset:
+        return _load_once(self.name, Path(self.data_dir))

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from bnnoise.config.setups import NoiseProtocol, Recipe
-from bnnoise.data import Dataset
-from bnnoise.image_selection import fingerprint
+from bnnoise.data import Dataset, DataSource
+from bnnoise.image_selection import fingerprint, source_fingerprint
 from bnnoise.resistance import Resistance, from_tables
 from bnnoise.store import NO_COMPUTE, ArtifactStore
 from bnnoise.training import TrainingHooks, train
@@ -30,10 +30,13 @@ KIND, MEASURED = "own_models", "own_sweeps"
 
 
 def own_network_config(name: str, build: Callable[[], nn.Module], recipe: Recipe,
-                       data: Dataset) -> dict:
-    """The key of a reader's network: name, printed architecture, recipe, data fingerprint."""
+                       data: Dataset | DataSource) -> dict:
+    """The key of a reader's network: name, printed architecture, recipe, data fingerprint
+    (a :class:`~bnnoise.data.DataSource` of a standard dataset gives it without the data)."""
+    data_print = (fingerprint(data) if isinstance(data, Dataset)
+                  else source_fingerprint(data))
     return {"name": name, "architecture": str(build()), "recipe": recipe.as_dict(),
-            "dataset": data.name, "data_fingerprint": fingerprint(data)}
+            "dataset": data.name, "data_fingerprint": data_print}
 
 
 def _no_compute(what: str) -> None:
@@ -43,11 +46,12 @@ def _no_compute(what: str) -> None:
 
 
 def trained_network(store: ArtifactStore, name: str, build: Callable[[], nn.Module],
-                    recipe: Recipe, data: Dataset, progress: bool = False
+                    recipe: Recipe, data: Dataset | DataSource, progress: bool = False
                     ) -> tuple[nn.Module, pd.DataFrame]:
     """``build()``'s network trained on ``data`` with ``recipe`` (seeded with
     ``recipe.seed`` before it is built), in evaluation mode, with its per-epoch history: from
-    the store, or trained now and stored.
+    the store, or trained now and stored (a :class:`~bnnoise.data.DataSource` is loaded only
+    then).
 
     Raises:
         FileNotFoundError: it is not stored and ``BNNOISE_NO_COMPUTE`` or
@@ -60,7 +64,8 @@ def trained_network(store: ArtifactStore, name: str, build: Callable[[], nn.Modu
         torch.manual_seed(recipe.seed)
         model = build()
         hooks = TrainingHooks(progress=print if progress else None)
-        history = pd.DataFrame(train(model, data, recipe, hooks=hooks))
+        dataset = data if isinstance(data, Dataset) else data.load()
+        history = pd.DataFrame(train(model, dataset, recipe, hooks=hooks))
         with store.writer(KIND, name, config) as out:
             torch.save(model.state_dict(), out / "weights.pt")
             history.to_csv(out / "history.csv", index=False)
