@@ -87,6 +87,23 @@ RULES: dict[str, RegisteredRule] = {
         value=90.0, test="tests/test_reproduction_claims.py::test_headline_and_robustness",
         fixed_in="1d3d3c9",
         judges=("main", "seeds")),
+    "device_bn_gap": RegisteredRule(
+        decides="Claim 1 on the PCM-like analog device: BN lowers noise resistance",
+        wording="no-BN minus BN (BN kept digital and exact) average normalized accuracy over "
+                "the times after programming, points; the Gaussian claim's margin of 2 points "
+                "on both sides (one-seed intervals: Student's t over the programmed devices)",
+        applied_by="bnnoise.analysis.device_claims.device_bn_gap", rule=Rule(2.0, " points"),
+        test="tests/test_device_claims.py::test_device_verdicts_follow_the_margins",
+        fixed_in="PENDING", judges=("store:device_sweeps/*",)),
+    "device_parity": RegisteredRule(
+        decides="Which deployment on the PCM-like device makes a BN network at least as robust "
+                "as its twin without BN",
+        wording="BN network so deployed minus its twin without BN, average normalized accuracy "
+                "over the times after programming, points; a non-inferiority test with a "
+                "margin of 2 points",
+        applied_by="bnnoise.analysis.device_claims.device_parity", rule=Rule(-2.0, " points"),
+        test="tests/test_device_claims.py::test_device_verdicts_follow_the_margins",
+        fixed_in="PENDING", judges=("store:device_sweeps/*",)),
     "recovery": RegisteredRule(
         decides="A remedy helps (remedies chapter)",
         wording="the remedy's average normalized accuracy minus the standard deployment's "

@@ -116,8 +116,9 @@ class Rule:
     matters".
 
     ``margin`` is the smallest difference A - B that would matter (in the units of the
-    difference; 0 where any difference of the claimed sign counts). With the 95 % interval of
-    the difference, the margin applies on both sides:
+    difference; 0 where any difference of the claimed sign counts; negative for
+    non-inferiority, "A is not smaller than B by a difference that matters"). With the 95 %
+    interval of the difference, the margin applies on both sides:
 
     * reproduced: the interval lies above ``margin`` (an effect that matters, of the claimed
       sign);
@@ -148,6 +149,12 @@ class Rule:
             return (f"reproduced if the 95 % CI of the difference lies above {bound} (an effect "
                     f"that matters); contradicted if it lies below {bound} (no effect that "
                     f"matters fits the data); otherwise inconclusive at this power")
+        if self.margin < 0:  # non-inferiority: A at least as large as B, up to |margin|
+            bound = f"{self.margin:g}{self.unit}".replace("-", "\N{MINUS SIGN}")
+            return (f"reproduced if the 95 % CI of the difference lies above {bound} (worse by "
+                    f"no difference that matters); contradicted if it lies below {bound} "
+                    f"(worse by a difference that matters); otherwise inconclusive at this "
+                    f"power")
         return ("reproduced if the 95 % CI of the difference lies above 0; contradicted if it "
                 "lies below 0; otherwise inconclusive at this power")
 

@@ -1,0 +1,73 @@
+"""Verdicts on the PCM-like analog device (:mod:`bnnoise.noise.analog_device`), by rules of
+:data:`bnnoise.rules.RULES` committed before any device sweep of the published profile existed.
+
+A network's device reading is its normalized accuracy (over its clean accuracy on the same
+images) averaged over the times after programming of the profile (1 s to 10 years), as the
+Gaussian reading averages over the noise levels: the draw ``d`` of every time is one
+replicate, and the interval covers the programmed devices.
+
+* ``device_bn_gap``: claim 1 on the device, no-BN minus BN with BN kept digital and exact (the
+  standard deployment), points, with the Gaussian claim's margin of 2 points on both sides.
+* ``device_parity``: whether a deployment of the BN network (kept digital, folded into the
+  analog weights, recalibrated on the chip) makes it at least as robust as its twin without
+  BN: BN's deployment minus no-BN, points, a non-inferiority test with a margin of 2 points
+  (reproduced: the whole interval above -2; contradicted: the whole interval below -2).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bnnoise.analysis.claim_rows import COLUMNS, arm_difference, claim_row, fully_normalized
+from bnnoise.analysis.summaries import average_normalized_accuracy
+from bnnoise.pipeline.sweeps import RUN_COLUMNS
+from bnnoise.rules import RULES
+
+KEYS = [*RUN_COLUMNS, "deployment", "target"]
+"""What one device average is per: the network, its deployment and the target set."""
+
+
+def device_average(draws: pd.DataFrame) -> pd.DataFrame:
+    """Average normalized accuracy over the times after programming, per :data:`KEYS` and
+    scoring, with its 95 % interval over the programmed devices (``times``: the times
+    averaged, in seconds). ``draws`` is the per-draw table of
+    :func:`bnnoise.pipeline.device_sweeps.device_sweep`."""
+    table = average_normalized_accuracy(
+        draws.rename(columns={"t_inference": "eta"}).assign(collapsed=False), KEYS)
+    return table.rename(columns={"eta_grid": "times"})
+
+
+def device_bn_gap(average: pd.DataFrame) -> pd.DataFrame:
+    """Claim 1 on the device per (dataset, model, target, scoring): no-BN minus BN with BN
+    kept digital (the ``standard`` deployment), points."""
+    rule = RULES["device_bn_gap"].rule
+    assert rule is not None
+    rows = []
+    standard = fully_normalized(average[average["deployment"] == "standard"])
+    for (dataset, model, target, scoring), part in standard.groupby(
+            ["dataset", "model", "target", "scoring"]):
+        bn, none = part[part["norm"] == "bn"], part[part["norm"] == "none"]
+        if len(bn) and len(none):
+            d, interval = arm_difference(none, bn)
+            rows.append(claim_row("BN lowers noise resistance on the device", dataset, model,
+                                  target, scoring, d, interval, rule))
+    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="device_bn_gap")
+
+
+def device_parity(average: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, model, deployment of the BN network, target, scoring): the BN network so
+    deployed minus its twin without BN (standard), points; ``subject`` names the deployment."""
+    rule = RULES["device_parity"].rule
+    assert rule is not None
+    rows = []
+    full = fully_normalized(average)
+    for (dataset, model, target, scoring), part in full.groupby(
+            ["dataset", "model", "target", "scoring"]):
+        none = part[(part["norm"] == "none") & (part["deployment"] == "standard")]
+        for deployment, bn in part[part["norm"] == "bn"].groupby("deployment", sort=False):
+            if len(none):
+                d, interval = arm_difference(bn, none)
+                rows.append(claim_row("a BN deployment is as robust as no BN", dataset,
+                                      f"{model}, BN {deployment}", target, scoring, d,
+                                      interval, rule))
+    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="device_parity")
