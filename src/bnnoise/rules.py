@@ -94,7 +94,7 @@ RULES: dict[str, RegisteredRule] = {
                 "on both sides (one-seed intervals: Student's t over the programmed devices)",
         applied_by="bnnoise.analysis.device_claims.device_bn_gap", rule=Rule(2.0, " points"),
         test="tests/test_device_claims.py::test_device_verdicts_follow_the_margins",
-        fixed_in="PENDING", judges=("store:device_sweeps/*",)),
+        fixed_in="6b066f1", judges=("store:device_sweeps/*",)),
     "device_parity": RegisteredRule(
         decides="Which deployment on the PCM-like device makes a BN network at least as robust "
                 "as its twin without BN",
@@ -103,7 +103,7 @@ RULES: dict[str, RegisteredRule] = {
                 "margin of 2 points",
         applied_by="bnnoise.analysis.device_claims.device_parity", rule=Rule(-2.0, " points"),
         test="tests/test_device_claims.py::test_device_verdicts_follow_the_margins",
-        fixed_in="PENDING", judges=("store:device_sweeps/*",)),
+        fixed_in="6b066f1", judges=("store:device_sweeps/*",)),
     "recovery": RegisteredRule(
         decides="A remedy helps (remedies chapter)",
         wording="the remedy's average normalized accuracy minus the standard deployment's "
