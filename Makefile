@@ -65,12 +65,13 @@ lint: env
 # Every test: lint, unit tests and every chapter with the smoke profile, the published chapters
 # under nbval from the committed results (never training), the book build and the browser check.
 # One pytest worker per core (pytest-xdist), one thread each (OMP_NUM_THREADS also reaches the
-# chapters' kernels); nbval keeps each notebook on one worker. The pages write the tables they
+# chapters' kernels); an idle worker takes tests queued for the other (worksteal: a few tests
+# take minutes), and nbval keeps each notebook on one worker. The pages write the tables they
 # derive to $(REDERIVED), which must agree with the published ones (bnnoise.build.rederive).
 REDERIVED = $(abspath $(BUILD_DIR))/rederived
 
 test: lint
-	OMP_NUM_THREADS=1 $(PY) -m pytest tests -n auto --durations=15
+	OMP_NUM_THREADS=1 $(PY) -m pytest tests -n auto --dist worksteal --durations=15
 	rm -rf $(REDERIVED)
 	OMP_NUM_THREADS=1 BNNOISE_NO_COMPUTE=1 BNNOISE_RESULTS=$(REDERIVED) $(PY) -m pytest book/*.ipynb \
 	  -n auto --dist loadscope --nbval-lax --nbval-cell-timeout=600 --durations=15

@@ -143,7 +143,8 @@ def test_a_device_sweep_stores_each_cell_once_and_normalizes_by_the_clean_networ
     assert ratio.nunique() == 1  # one clean reference for every cell
     monkeypatch.setattr(D, "_device_cell", lambda *a, **k: (_ for _ in ()).throw(
         AssertionError("computed again")))
-    again = D.device_sweep(store, trained, protocol, lambda name: data)
+    no_data = lambda name: (_ for _ in ()).throw(AssertionError("data read"))  # noqa: E731
+    again = D.device_sweep(store, trained, protocol, no_data)  # stored: no data needed
     pd.testing.assert_frame_equal(again, table)
     folded = D.device_cell_config(trained, protocol, "kernels", 0.0, Deployment("folded"))
     assert folded != D.device_cell_config(trained, protocol, "kernels", 0.0)
@@ -169,3 +170,14 @@ def test_the_devices_command_sweeps_the_profile_and_bad_entries_stop_in_one_line
         device_study({"device": {"t_inference": 3}}, 100)
     with pytest.raises(ValueError, match="unknown deployment 'digital'"):
         device_study({"deployments": ["digital"]}, 100)
+
+
+def test_the_chapter_s_device_statistics_match_the_published_formulas() -> None:
+    from bnnoise.analysis.device_model import device_statistics
+
+    table = device_statistics(PCMDevice(), (1.0, 3600.0, 86400.0 * 365), samples=50_000)
+    assert set(table["quantity"]) == {"programming spread", "drift mean", "drift spread",
+                                      "read noise growth"}
+    assert (table["measured"] / table["published"]).between(0.95, 1.05).all(), table
+    growth = table[table["quantity"] == "read noise growth"]["measured"].to_numpy()
+    assert growth[0] == 1.0 and (growth[1:] > 1.1).all()

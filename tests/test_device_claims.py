@@ -56,3 +56,4 @@ def test_device_verdicts_follow_the_margins(bn: float, none: float, gap: str,
     assert set(parities["subject"]) == {"resnet20, BN standard", "resnet20, BN folded"}
     assert set(parities["verdict"]) == {parity}
     assert "above \N{MINUS SIGN}2 points" in parities["rule"].iloc[0]
+    assert set(parities["interval"]) == {"one seed, programmed devices (t)"}

@@ -11,13 +11,14 @@ seed, the time, the draw and the arrays only, and the arrays are restored exactl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import torch
 
 from bnnoise.config import Profile
-from bnnoise.config.devices import DeviceProtocol
+from bnnoise.config.devices import DeviceProtocol, DeviceStudy
 from bnnoise.data import DataCache
 from bnnoise.evaluation import predictions
 from bnnoise.noise.analog_device import device_noise
@@ -29,7 +30,7 @@ from bnnoise.pipeline.sweeps import RUN_COLUMNS, run_key
 from bnnoise.pipeline.trained import TrainedModel, profile_model
 from bnnoise.store import ArtifactStore
 
-DEVICE_PROTOCOL_VERSION = 1
+DEVICE_PROTOCOL_VERSION = 2
 """Bumped when the meaning of a device cell changes (its key changes with it)."""
 
 
@@ -43,9 +44,42 @@ def device_cell_config(trained: TrainedModel, protocol: DeviceProtocol, target: 
             "seed": protocol.seed, **deployment.key(), "version": DEVICE_PROTOCOL_VERSION}
 
 
-def _device_cell(trained: TrainedModel, images: torch.Tensor, labels: torch.Tensor,
-                 protocol: DeviceProtocol, target: str, t: float, deployment: Deployment,
-                 calibration: torch.Tensor | None) -> pd.DataFrame:
+KIND = "device_sweeps"
+"""The store's folder of device sweep cells."""
+
+
+def _cells(trained: TrainedModel, protocol: DeviceProtocol, deployment: Deployment
+           ) -> list[tuple[str, float, str, dict[str, Any]]]:
+    """(target, time, slug, key) of every cell of a device sweep."""
+    return [(target, t, f"{trained.spec.slug}-{target}-t{t:g}-{deployment.name}",
+             device_cell_config(trained, protocol, target, t, deployment))
+            for target in protocol.targets for t in protocol.times]
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    images: torch.Tensor
+    labels: torch.Tensor
+    calibration: torch.Tensor | None
+    clean: dict[str, float]
+
+
+def _inputs(trained: TrainedModel, protocol: DeviceProtocol, data: DataCache,
+            deployment: Deployment) -> _Inputs:
+    """The fixed test subset, the clean network's accuracies on it and the recalibration
+    images of the deployment (if it has any)."""
+    dataset = data(trained.spec.dataset)
+    images, labels = evaluation_subset(dataset, protocol)  # type: ignore[arg-type]
+    predicted, finite = predictions(trained.model, images)
+    clean = {"clean_accuracy": float(((predicted == labels) & finite).float().mean()),
+             "clean_accuracy_argmax": float((predicted == labels).float().mean())}
+    calibration = (calibration_images(dataset, deployment.images, protocol.seed)
+                   if deployment.images else None)
+    return _Inputs(images, labels, calibration, clean)
+
+
+def _device_cell(trained: TrainedModel, inputs: _Inputs, protocol: DeviceProtocol,
+                 target: str, t: float, deployment: Deployment) -> pd.DataFrame:
     network = noisy_network(trained, deployment)
     tensors = select_tensors(network, target)
     digest = tensor_set_digest(tensors)
@@ -53,12 +87,12 @@ def _device_cell(trained: TrainedModel, images: torch.Tensor, labels: torch.Tens
     for draw in range(protocol.draws):
         seed = draw_seed(protocol.seed, t, draw, digest)
         with (device_noise(tensors, protocol.at(t), seed),
-              realised(network, deployment, calibration)):
-            predicted, finite = predictions(network, images)
-        right = predicted == labels
+              realised(network, deployment, inputs.calibration)):
+            predicted, finite = predictions(network, inputs.images)
+        right = predicted == inputs.labels
         rows.append({"draw": draw, "accuracy": float((right & finite).float().mean()),
                      "accuracy_argmax": float(right.float().mean()),
-                     "nonfinite_fraction": float((~finite).float().mean())})
+                     "nonfinite_fraction": float((~finite).float().mean()), **inputs.clean})
     return pd.DataFrame(rows)
 
 
@@ -67,41 +101,64 @@ def device_sweep(store: ArtifactStore, trained: TrainedModel, protocol: DevicePr
     """Tidy per-draw table of ``trained`` on the device: the run columns, ``deployment``,
     ``target``, ``t_inference``, ``draw``, ``accuracy`` (non-finite outputs scored wrong),
     ``accuracy_argmax``, both also over the clean network's accuracy on the same images
-    (``normalized_...``), and ``nonfinite_fraction``. Each cell is computed once and stored."""
-    dataset = data(trained.spec.dataset)
-    images, labels = evaluation_subset(dataset, protocol)  # type: ignore[arg-type]
-    predicted, finite = predictions(trained.model, images)
-    clean = {"accuracy": float(((predicted == labels) & finite).float().mean()),
-             "accuracy_argmax": float((predicted == labels).float().mean())}
-    calibration = (calibration_images(dataset, deployment.images, protocol.seed)
-                   if deployment.images else None)
+    (``normalized_...``; the clean accuracies are ``clean_...``), and ``nonfinite_fraction``.
+    Each cell is computed once and stored with the clean accuracies, so that a stored sweep is
+    read without the data."""
+    inputs = None  # the test subset and the calibration images, read only for a missing cell
     parts = []
-    for target in protocol.targets:
-        for t in protocol.times:
-            config = device_cell_config(trained, protocol, target, t, deployment)
-            slug = f"{trained.spec.slug}-{target}-t{t:g}-{deployment.name}"
-            path = store.load("device_sweeps", slug, config)
-            if path is None:
-                cell = _device_cell(trained, images, labels, protocol, target, t, deployment,
-                                    calibration)
-                with store.writer("device_sweeps", slug, config) as out:
-                    cell.to_csv(out / "draws.csv", index=False)
-                path = store.load("device_sweeps", slug, config)
-            parts.append(pd.read_csv(path / "draws.csv").assign(target=target, t_inference=t))
+    for target, t, slug, config in _cells(trained, protocol, deployment):
+        path = store.load(KIND, slug, config)
+        if path is None:
+            inputs = inputs or _inputs(trained, protocol, data, deployment)
+            cell = _device_cell(trained, inputs, protocol, target, t, deployment)
+            with store.writer(KIND, slug, config) as out:
+                cell.to_csv(out / "draws.csv", index=False)
+            path = store.load(KIND, slug, config)
+        parts.append(pd.read_csv(path / "draws.csv").assign(target=target, t_inference=t))
     table = pd.concat(parts, ignore_index=True).assign(
         **dict(zip(RUN_COLUMNS, run_key(trained), strict=True)), deployment=deployment.name)
-    for scoring, reference in clean.items():
-        table[f"normalized_{scoring}"] = table[scoring] / reference
+    for scoring in ("accuracy", "accuracy_argmax"):
+        table[f"normalized_{scoring}"] = table[scoring] / table[f"clean_{scoring}"]
     return table
+
+
+@dataclass(frozen=True)
+class DeviceResults:
+    """The device sweeps of a profile: the per-draw table (:func:`device_sweep`'s columns) and
+    the provenance records of every network and cell behind it."""
+
+    draws: pd.DataFrame
+    records: list[dict[str, Any]]
+
+
+def device_results(profile: Profile, data: DataCache) -> DeviceResults:
+    """Every device sweep of the profile's devices grid: each network under every deployment
+    of the profile if it has BatchNorm, the standard one otherwise (from the store; computed
+    where missing, unless ``BNNOISE_NO_COMPUTE`` is set)."""
+    study = _study(profile)
+    store = ArtifactStore(profile.store_dir)
+    parts, records = [], []
+    for spec in dict.fromkeys(profile_specs(profile, study.grid)):
+        trained = profile_model(profile, spec, data)
+        records.append(trained.provenance)
+        for deployment in study.deployments if spec.norm == "bn" else (STANDARD,):
+            parts.append(device_sweep(store, trained, study.protocol, data, deployment))
+            records += [store.provenance(KIND, slug, config)
+                        for *_, slug, config in _cells(trained, study.protocol, deployment)]
+    return DeviceResults(pd.concat(parts, ignore_index=True), records)
+
+
+def _study(profile: Profile) -> DeviceStudy:
+    if profile.devices is None:
+        raise ValueError(f"profile {profile.name} has no devices entry in params.yaml")
+    return profile.devices
 
 
 def profile_device_sweeps(profile: Profile, only: list[str] | None, store: ArtifactStore,
                   data: DataCache, threads: str) -> None:
     """Sweep the devices grid's networks (all, or ``only``) on the device, under every
     deployment of the profile for a network with BatchNorm and the standard one otherwise."""
-    study = profile.devices
-    if study is None:
-        raise ValueError(f"profile {profile.name} has no devices entry in params.yaml")
+    study = _study(profile)
     specs = list(dict.fromkeys(profile_specs(profile, study.grid)))
     unknown = sorted(set(only or ()) - {spec.slug for spec in specs})
     if unknown:

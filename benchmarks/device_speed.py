@@ -1,0 +1,94 @@
+"""How long a sweep cell on the PCM-like device takes against a Gaussian sweep cell of the same
+network, in one run.
+
+    python benchmarks/device_speed.py [--profile cpu] [--draws 5] [--repeats 3]
+
+Both cells evaluate a trained network of the profile's main grid (ResNet20 with BN and
+without) on random CIFAR-shaped images as many as the device protocol's test subset, with the
+same number of draws and the weights of every convolution and linear layer under noise
+(target set ``kernels``): the Gaussian cell with the profile's noise (η = 0.1), the device
+cell with the profile's device read one day after programming. The table
+``data/results/benchmark/device_speed.csv`` holds, per network and cell, the median seconds
+per draw over the repeats (the two cells interleaved), the device cell's ratio to the
+Gaussian one and the machine record (:func:`bnnoise.hardware.machine_record`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import torch
+from benchmark import random_dataset
+
+from bnnoise.config import load_profile
+from bnnoise.data import normalize
+from bnnoise.hardware import machine_record
+from bnnoise.noise.deployments import STANDARD
+from bnnoise.pipeline import device_sweeps, sweep_cells
+from bnnoise.pipeline.specs import profile_specs
+from bnnoise.pipeline.trained import profile_model
+
+OUT = Path(__file__).resolve().parents[1] / "data" / "results" / "benchmark"
+
+
+def timed(run, repeats: int) -> list[float]:
+    """Seconds of each of ``repeats`` calls of ``run``."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="cpu", help="whose trained models to use")
+    parser.add_argument("--draws", type=int, default=5, help="draws per cell")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per cell")
+    args = parser.parse_args()
+    profile = load_profile(args.profile)
+    study = profile.devices
+    if study is None:
+        raise SystemExit(f"profile {args.profile} has no devices entry in params.yaml")
+    device = replace(study.protocol, draws=args.draws, times=(86_400.0,))
+    gaussian = replace(profile.noise, draws=args.draws)
+    images = 10 * (device.eval_per_class or 1000)
+    data = random_dataset(16, images)
+    inputs, y = normalize(data.x_test, data), data.y_test
+    cell_inputs = device_sweeps._Inputs(inputs, y, None, {"clean_accuracy": 1.0,
+                                                           "clean_accuracy_argmax": 1.0})
+    rows = []
+    specs = [s for s in profile_specs(profile, "main") if s.model == "resnet20" and s.seed == 0]
+    for spec in specs:
+        trained = profile_model(profile, spec)
+        cells = {
+            "gaussian": lambda t=trained: sweep_cells._sweep_cell(
+                t, inputs, y, gaussian, "kernels", 0.1),
+            "device": lambda t=trained: device_sweeps._device_cell(
+                t, cell_inputs, device, "kernels", 86_400.0, STANDARD)}
+        seconds: dict[str, list[float]] = {name: [] for name in cells}
+        for _ in range(args.repeats):  # interleaved, so that a slower spell hits both
+            for name, run in cells.items():
+                seconds[name] += timed(run, 1)
+        per_draw = {name: statistics.median(s) / args.draws for name, s in seconds.items()}
+        for name, value in per_draw.items():
+            rows.append({"model": spec.model, "norm": spec.norm, "cell": name,
+                         "images": images, "draws": args.draws, "repeats": args.repeats,
+                         "seconds_per_draw": value,
+                         "ratio_to_gaussian": value / per_draw["gaussian"],
+                         "threads": torch.get_num_threads(), **machine_record()})
+    table = pd.DataFrame(rows)
+    OUT.mkdir(parents=True, exist_ok=True)
+    table.to_csv(OUT / "device_speed.csv", index=False, float_format="%.6g")
+    print(table[["model", "norm", "cell", "seconds_per_draw", "ratio_to_gaussian"]]
+          .to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
