@@ -25,7 +25,12 @@ from bnnoise.noise.analog_device import device_noise
 from bnnoise.noise.deployments import STANDARD, Deployment, realised
 from bnnoise.noise.protocol import draw_seed, select_tensors, tensor_set_digest
 from bnnoise.pipeline.specs import profile_specs
-from bnnoise.pipeline.sweep_cells import calibration_images, evaluation_subset, noisy_network
+from bnnoise.pipeline.sweep_cells import (
+    calibration_images,
+    evaluation_subset,
+    noisy_network,
+    tensor_set_of,
+)
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, run_key
 from bnnoise.pipeline.trained import TrainedModel, profile_model
 from bnnoise.store import ArtifactStore
@@ -38,8 +43,8 @@ def device_cell_config(trained: TrainedModel, protocol: DeviceProtocol, target: 
                        deployment: Deployment = STANDARD) -> dict[str, Any]:
     """Everything one device cell depends on: its artifact key."""
     device = protocol.at(t).as_dict()
-    tensors = select_tensors(noisy_network(trained, deployment), target)
-    return {"model_key": trained.key, "target": target, "tensor_set": tensor_set_digest(tensors),
+    tensor_set, _ = tensor_set_of(trained.model, deployment, target, None)
+    return {"model_key": trained.key, "target": target, "tensor_set": tensor_set,
             **device, "draws": protocol.draws, "eval_per_class": protocol.eval_per_class,
             "seed": protocol.seed, **deployment.key(), "version": DEVICE_PROTOCOL_VERSION}
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,24 @@ def noisy_network(trained: TrainedModel, deployment: Deployment = STANDARD) -> n
     return prepare(deployed(trained.model), deployment)
 
 
+_TENSOR_SETS: weakref.WeakKeyDictionary[nn.Module, dict[tuple, tuple[str, bool]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def tensor_set_of(model: nn.Module, deployment: Deployment, target: str, layers: str | None
+                ) -> tuple[str, bool]:
+    """The digest of the tensors a target set selects in ``model`` as ``deployment`` realises
+    it, and whether its convolutions are reparametrized: both depend on the architecture only,
+    so they are computed once per model object (the key of every cell of a sweep needs them)."""
+    known = _TENSOR_SETS.setdefault(model, {})
+    key = (deployment, target, layers)
+    if key not in known:
+        network = prepare(deployed(model), deployment)
+        known[key] = (tensor_set_digest(select_tensors(network, target, layers)),
+                      has_reparametrized_weights(model))
+    return known[key]
+
+
 def sweep_config(trained: TrainedModel, protocol: NoiseProtocol, target: str, eta: float,
                  deployment: Deployment = STANDARD) -> dict[str, Any]:
     """Everything one (model, target set, eta) cell of a sweep depends on: its artifact key.
@@ -75,9 +94,8 @@ def sweep_config(trained: TrainedModel, protocol: NoiseProtocol, target: str, et
     del fields["etas"], fields["targets"]
     if fields["evaluation"] == "fp32":
         del fields["evaluation"]
-    tensor_set = tensor_set_digest(select_tensors(noisy_network(trained, deployment), target,
-                                                  protocol.layers))
-    if has_reparametrized_weights(trained.model):
+    tensor_set, effective = tensor_set_of(trained.model, deployment, target, protocol.layers)
+    if effective:
         fields["weights"] = "effective"
     fields.update(deployment.key())
     if eta == 0:
