@@ -48,3 +48,12 @@ def test_the_largest_step_loss_panel_is_not_scaled_by_diverged_runs() -> None:
                                  quantities)
     assert middle.get_ylim() == pytest.approx(reference.axes[1].get_ylim())
 
+
+
+def test_accuracies_and_shares_are_drawn_in_percent() -> None:
+    fig = short_run_curves(_history(), {"test_acc": "test accuracy", "train_loss": "loss"})
+    accuracy, loss = fig.axes[0], fig.axes[1]
+    assert accuracy.get_ylabel() == "test accuracy (%)" and loss.get_ylabel() == "loss"
+    drawn = np.concatenate([line.get_ydata() for line in accuracy.get_lines()
+                            if len(line.get_ydata())])
+    assert np.nanmax(drawn) == pytest.approx(60.0)  # 0.2 * epoch 3, in %

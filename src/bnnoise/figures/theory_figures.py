@@ -20,19 +20,33 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 from bnnoise.figures.colours import norm_colors, ordered_colors
-from bnnoise.figures.style import ACCURACY_RANGE, ci_errorbar, figure
+from bnnoise.figures.style import ci_errorbar, figure
 from bnnoise.lineage import produces
 
+PERCENT = ("test_acc", "dead_fraction")
+"""Shares that every figure draws in % (as the tables show them)."""
+
 BOUNDS: dict[str, tuple[float, float]] = {
-    "test_acc": ACCURACY_RANGE, "dead_fraction": ACCURACY_RANGE, "cosine_similarity": (0.0, 1.0),
+    "test_acc": (0.0, 100.0), "dead_fraction": (0.0, 100.0), "cosine_similarity": (0.0, 1.0),
     "train_loss": (0.0, math.inf), "max_step_loss": (0.0, math.inf),
     "stable_rank": (1.0, math.inf), "grad_ratio": (0.0, math.inf),
     "standardized_mean": (-math.inf, math.inf),
 }
-"""The possible range of each plotted quantity; confidence bands are clipped to it."""
+"""The possible range of each plotted quantity (shares of :data:`PERCENT` in %); confidence
+bands are clipped to it."""
 
 FLOOR_AXES = ("dead_fraction",)
 """Quantities that often sit at their lower bound: their axis starts there."""
+
+
+def in_percent(table: pd.DataFrame, quantities: dict[str, str]
+               ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``table`` with the shares of :data:`PERCENT` among ``quantities`` multiplied by 100, and
+    the axis labels of ``quantities`` saying "(%)" for them."""
+    shares = [c for c in quantities if c in PERCENT and c in table]
+    labels = {c: f"{label} (%)" if c in shares else label
+              for c, label in quantities.items()}
+    return table.assign(**{c: 100 * table[c] for c in shares}), labels
 
 
 def _kind(norm: str) -> str:
@@ -98,6 +112,7 @@ def versus_group_size(per_seed: pd.DataFrame, quantities: dict[str, str],
     """Quantities of :func:`bnnoise.theory.propagation.group_size_per_seed` versus the group
     size: mean over seeds with its 95 % CI (clipped to the quantity's range); one panel per
     quantity (``{column: axis label}``), at most two per row."""
+    per_seed, quantities = in_percent(per_seed, quantities)
     n = len(quantities)
     cols = 2 if n > 1 else 1
     rows = math.ceil(n / cols)
@@ -152,7 +167,7 @@ def short_run_curves(history: pd.DataFrame, quantities: dict[str, str],
     configurations = _configurations(history)
     if len(configurations) > 2:
         raise ValueError("at most two (batch size, learning rate) configurations per figure")
-    finite = _finite_runs(history)
+    finite, quantities = in_percent(_finite_runs(history), quantities)
     norms = list(dict.fromkeys(history["norm"]))
     fig, axes = figure(rows=len(quantities), cols=len(configurations),
                        height_per_row=2.6 if len(configurations) > 1 else 2.4, sharex=True,
@@ -184,7 +199,7 @@ def channel_profile(channels: pd.DataFrame, quantities: dict[str, str]) -> Figur
     """Per-ReLU channel statistics after training (:mod:`bnnoise.theory.singularity`), mean
     over the runs per layer; one line per normalizer, one row per quantity, one column per
     (batch size, learning rate)."""
-    trained = channels[channels["stage"] == "trained"]
+    trained, quantities = in_percent(channels[channels["stage"] == "trained"], quantities)
     configurations = _configurations(trained)
     norms = list(dict.fromkeys(channels["norm"]))
     fig, axes = figure(rows=len(quantities), cols=len(configurations), height_per_row=2.8,
