@@ -45,7 +45,8 @@ MAP_INTRO = (
     "Per chapter, every numbered figure and table with the library calls that compute it, "
     "outermost first (names within the `bnnoise` package; `(…)` marks a result whose field is "
     "shown), and the table a figure is drawn from, as recorded when the chapter was last "
-    "published. Chapters not yet in the book are listed too, marked as not yet published.")
+    "published (open a chapter's section). Chapters not yet in the book are listed too, marked "
+    "as not yet published.")
 CLOSING = (
     "The short training runs' artifacts (`data/artifacts/{profile}/short_runs/`) hold each "
     "run's history, channel statistics and summary; the performance appendix's tables are "
@@ -131,9 +132,15 @@ def data_page(root: Path) -> str:
               for name, (rows, writer, shown_in) in OUTSIDE_CHAPTERS.items()]
     lines += [*_list_table(table), "", "## Where each figure and table comes from", "",
               *_wrap(MAP_INTRO)]
-    for chapter in chapters:
+    for chapter in chapters:  # one folded section per chapter: the page stays short
         shown = chapter.name in published
-        lines += ["", f"### {_chapter(chapter, shown, code=False)}", ""]
+        figures = sum(item.kind == "figure" for item in chapter.items)
+        count = (f"{figures} figure{'s' * (figures != 1)}, "
+                 f"{len(chapter.items) - figures} table{'s' * (len(chapter.items) - figures != 1)}")
+        title = chapter.title + ("" if shown else f" ({chapter.name}, not yet published)")
+        lines += ["", f"::::{{dropdown}} {title}: {count}", ""]
+        if shown:
+            lines += [f"[The chapter]({chapter.name}.ipynb)", ""]
         for item in chapter.items:
             calls = " ← ".join(f"`{step}`" for step in item.computed_by.split(" <- ")
                                if step) or "(no library call)"
@@ -144,6 +151,7 @@ def data_page(root: Path) -> str:
             lines.append("* recorded when the chapter is next published")
         elif not chapter.items:
             lines.append("* no numbered figure or table")
+        lines += ["", "::::"]
     lines += ["", *_wrap(CLOSING.format(profile=profile))]
     return "\n".join(lines) + "\n"
 
