@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from bnnoise.build.chapter_parameters import chapter_names, check_chapter, read_value
+from bnnoise.build.data_page import published_chapters
 from bnnoise.build.runner import check_rerun_folder, published_book, run_chapter
 from bnnoise.config import project_root
 
@@ -32,8 +33,11 @@ def run_chapters(args: argparse.Namespace) -> None:
             raise ValueError(f"overrides must be a mapping, e.g. {{lr: 0.05}}, got "
                              f"{overrides!r}")
         parameters["overrides"] = {**overrides, "device": args.device}
-    names = chapter_names(root) if args.chapter == "all" else [args.chapter]
     publish = args.command == "publish"
+    names = [args.chapter] if args.chapter != "all" else (
+        [n for n in published_chapters(root) if n in chapter_names(root)] if publish
+        else chapter_names(root))  # publish all: the chapters in the book's table of contents
+    # (a chapter not yet in it is published by name)
     if publish:
         if args.profile != PUBLISHED_PROFILE or args.output_dir or args.device:
             raise ValueError(f"publish writes the book's chapters from the {PUBLISHED_PROFILE} "
