@@ -1,16 +1,17 @@
 """How long a sweep cell on the PCM-like device takes against a Gaussian sweep cell of the same
 network, in one run.
 
-    python benchmarks/device_speed.py [--profile cpu] [--draws 5] [--repeats 3]
+    python benchmarks/device_speed.py [--profile cpu] [--model resnet20] [--draws 5] [--repeats 3]
 
-Both cells evaluate a trained network of the profile's main grid (ResNet20 with BN and
+Both cells evaluate a trained network of the profile's main grid (``--model``, with BN and
 without) on random CIFAR-shaped images as many as the device protocol's test subset, with the
 same number of draws and the weights of every convolution and linear layer under noise
 (target set ``kernels``): the Gaussian cell with the profile's noise (η = 0.1), the device
 cell with the profile's device read one day after programming. The table
-``data/results/benchmark/device_speed.csv`` holds, per network and cell, the median seconds
-per draw over the repeats (the two cells interleaved), the device cell's ratio to the
-Gaussian one and the machine record (:func:`bnnoise.hardware.machine_record`).
+``data/results/benchmark/device_speed.csv`` (or under ``--out``) holds, per network and cell,
+the median seconds per draw over the repeats (the two cells interleaved), the device cell's
+ratio to the Gaussian one and the machine record (:func:`bnnoise.hardware.machine_record`);
+``device_speed_display.csv`` is the performance page's view of it.
 """
 
 from __future__ import annotations
@@ -46,12 +47,29 @@ def timed(run, repeats: int) -> list[float]:
     return seconds
 
 
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The performance page's view of ``device_speed.csv``."""
+    return pd.DataFrame({
+        "model": table["model"], "BN": table["norm"].map({"bn": "with", "none": "without"}),
+        "cell": table["cell"], "seconds per draw": table["seconds_per_draw"].round(3),
+        "ratio to the Gaussian cell": table["ratio_to_gaussian"].round(2),
+        "machine": table["vector_unit"] + ", " + table["threads"].astype(str) + " threads"})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu", help="whose trained models to use")
+    parser.add_argument("--model", default="resnet20", help="a model of the main grid")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder of the tables")
     parser.add_argument("--draws", type=int, default=5, help="draws per cell")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per cell")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="rewrite the display table from device_speed.csv, time nothing")
     args = parser.parse_args()
+    if args.tables_only:
+        display = display_table(pd.read_csv(args.out / "device_speed.csv"))
+        display.to_csv(args.out / "device_speed_display.csv", index=False)
+        return
     profile = load_profile(args.profile)
     study = profile.devices
     if study is None:
@@ -64,7 +82,10 @@ def main() -> None:
     cell_inputs = device_sweeps._Inputs(inputs, y, None, {"clean_accuracy": 1.0,
                                                            "clean_accuracy_argmax": 1.0})
     rows = []
-    specs = [s for s in profile_specs(profile, "main") if s.model == "resnet20" and s.seed == 0]
+    specs = [s for s in profile_specs(profile, "main") if s.model == args.model and s.seed == 0]
+    if not specs:
+        raise SystemExit(f"no model {args.model!r} with seed 0 in the main grid of profile "
+                         f"{args.profile}; see: python -m bnnoise list --profile {args.profile}")
     for spec in specs:
         trained = profile_model(profile, spec)
         cells = {
@@ -84,10 +105,11 @@ def main() -> None:
                          "ratio_to_gaussian": value / per_draw["gaussian"],
                          "threads": torch.get_num_threads(), **machine_record()})
     table = pd.DataFrame(rows)
-    OUT.mkdir(parents=True, exist_ok=True)
-    table.to_csv(OUT / "device_speed.csv", index=False, float_format="%.6g")
-    print(table[["model", "norm", "cell", "seconds_per_draw", "ratio_to_gaussian"]]
-          .to_string(index=False))
+    args.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out / "device_speed.csv", index=False, float_format="%.6g")
+    display = display_table(table)
+    display.to_csv(args.out / "device_speed_display.csv", index=False)
+    print(display.to_string(index=False))
 
 
 if __name__ == "__main__":

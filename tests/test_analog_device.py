@@ -181,3 +181,24 @@ def test_the_chapter_s_device_statistics_match_the_published_formulas() -> None:
     assert (table["measured"] / table["published"]).between(0.95, 1.05).all(), table
     growth = table[table["quantity"] == "read noise growth"]["measured"].to_numpy()
     assert growth[0] == 1.0 and (growth[1:] > 1.1).all()
+
+
+@pytest.mark.slow
+def test_the_device_speed_benchmark_times_both_cells(smoke_project, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, str(root / "benchmarks" / "device_speed.py"), "--profile",
+                    "smoke", "--model", "resnet8", "--draws", "1", "--repeats", "1", "--out",
+                    str(tmp_path)], check=True, capture_output=True,
+                   env={**os.environ, "BNNOISE_ROOT": str(smoke_project)})
+    table = pd.read_csv(tmp_path / "device_speed.csv")
+    assert set(table["cell"]) == {"gaussian", "device"} and set(table["norm"]) == {"bn", "none"}
+    assert (table["seconds_per_draw"] > 0).all()
+    assert (table.loc[table["cell"] == "gaussian", "ratio_to_gaussian"] == 1).all()
+    shown = pd.read_csv(tmp_path / "device_speed_display.csv")
+    assert list(shown.columns) == ["model", "BN", "cell", "seconds per draw",
+                                   "ratio to the Gaussian cell", "machine"]
