@@ -89,15 +89,15 @@ def _chapter(chapter: ChapterContents, published: bool, code: bool = True) -> st
             else f"{chapter.title} ({name}, not yet published)")
 
 
-TABLE_WIDTHS = (28, 48, 24)
-"""Relative widths of the columns of the page's list of tables (file, one row per, writer)."""
+TABLE_WIDTHS = (36, 64)
+"""Relative widths of the columns of a chapter's list of tables (file, one row per)."""
 
 
-def _list_table(rows: list[tuple[str, str, str]]) -> list[str]:
+def _list_table(rows: list[tuple[str, str]]) -> list[str]:
     """A MyST list table with a header row and :data:`TABLE_WIDTHS`."""
     lines = [":::{list-table}", ":header-rows: 1",
              f":widths: {' '.join(map(str, TABLE_WIDTHS))}", ":width: 100%", ""]
-    for row in [("table", "one row per", "written by"), *rows]:
+    for row in [("table", "one row per"), *rows]:
         lines += [f"{'* -' if i == 0 else '  -'} {cell}" for i, cell in enumerate(row)]
     return [*lines, ":::"]
 
@@ -124,14 +124,16 @@ def data_page(root: Path) -> str:
                "written when a chapter is published) by `python -m bnnoise.build.data_page`: "
                "edit the chapters or that module, not this page.", "% "), "",
         *_wrap(INTRO.format(profile=profile)), ""]
-    titles = {c.name: c for c in chapters}
-    table = [(_link(root, name, profile, c.name in published), ROWS.get(name, ""),
-              _chapter(c, c.name in published)) for c in chapters for name in c.writes]
-    table += [(_link(root, name, profile, shown_in in published), rows,
-               f"{writer}, shown in {_chapter(titles[shown_in], shown_in in published)}")
-              for name, (rows, writer, shown_in) in OUTSIDE_CHAPTERS.items()]
-    lines += [*_list_table(table), "", "## Where each figure and table comes from", "",
-              *_wrap(MAP_INTRO)]
+    for chapter in chapters:  # the tables each chapter writes, under the chapter's name
+        shown = chapter.name in published
+        rows = [(_link(root, name, profile, shown), ROWS.get(name, ""))
+                for name in chapter.writes]
+        rows += [(_link(root, name, profile, shown), f"{described} (written by {writer})")
+                 for name, (described, writer, shown_in) in OUTSIDE_CHAPTERS.items()
+                 if shown_in == chapter.name]
+        if rows:
+            lines += [f"**{_chapter(chapter, shown)}**", "", *_list_table(rows), ""]
+    lines += ["## Where each figure and table comes from", "", *_wrap(MAP_INTRO)]
     for chapter in chapters:  # one folded section per chapter: the page stays short
         shown = chapter.name in published
         figures = sum(item.kind == "figure" for item in chapter.items)
