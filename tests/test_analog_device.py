@@ -161,15 +161,22 @@ def test_the_devices_command_sweeps_the_profile_and_bad_entries_stop_in_one_line
     monkeypatch.setenv("BNNOISE_ROOT", str(project))
     cli.main(["devices", "--profile", "smoke", "--only", "synthetic10-resnet8-bn"])
     out = capsys.readouterr().out
-    assert "(standard): mean accuracy per time" in out and "(folded): mean accuracy" in out
+    for run in ("default device, standard", "default device, folded",
+                "column device, standard"):
+        assert f"({run}): mean accuracy per time" in out, run
     store = load_profile("smoke", root=project).store_dir / "device_sweeps"
-    assert len(list(store.iterdir())) == 2 * 2  # two deployments x two times
+    assert len(list(store.iterdir())) == 3 * 2  # (two deployments + one variant) x two times
+    assert len(list(store.glob("*-standard-column-*"))) == 2
     with pytest.raises(ValueError, match="devices: unknown entry tims; valid: grid, times"):
         device_study({"tims": [1]}, 100)
     with pytest.raises(ValueError, match="devices.device: unknown field t_inference"):
         device_study({"device": {"t_inference": 3}}, 100)
     with pytest.raises(ValueError, match="unknown deployment 'digital'"):
         device_study({"deployments": ["digital"]}, 100)
+    with pytest.raises(ValueError, match="devices.variants.col: unknown field maping"):
+        device_study({"variants": {"col": {"maping": "column"}}}, 100)
+    with pytest.raises(ValueError, match="'default' names devices.device itself"):
+        device_study({"variants": {"default": {"mapping": "column"}}}, 100)
 
 
 def test_the_chapter_s_device_statistics_match_the_published_formulas() -> None:

@@ -11,7 +11,7 @@ TIMES = (1.0, 3600.0, 86400.0)
 
 
 def _draws(levels: dict[tuple[str, str], float], spread: float = 0.002,
-           draws: int = 5) -> pd.DataFrame:
+           draws: int = 5, device: str = "default") -> pd.DataFrame:
     """A device sweep table whose normalized accuracy is ``levels[(norm, deployment)]`` at
     every time, up to a small alternating spread over the draws."""
     rng = np.random.default_rng(0)
@@ -22,7 +22,8 @@ def _draws(levels: dict[tuple[str, str], float], spread: float = 0.002,
                 value = level + spread * rng.standard_normal()
                 rows.append({"dataset": "cifar10", "model": "resnet20", "norm": norm,
                              "bn_layers": 19 if norm == "bn" else 0, "placement": "all",
-                             "seed": 0, "deployment": deployment, "target": "kernels",
+                             "seed": 0, "deployment": deployment, "device": device,
+                             "target": "kernels",
                              "t_inference": t, "draw": draw, "accuracy": 0.9 * value,
                              "normalized_accuracy": value, "accuracy_argmax": 0.9 * value,
                              "normalized_accuracy_argmax": value, "nonfinite_fraction": 0.0})
@@ -57,3 +58,14 @@ def test_device_verdicts_follow_the_margins(bn: float, none: float, gap: str,
     assert set(parities["verdict"]) == {parity}
     assert "above \N{MINUS SIGN}2 points" in parities["rule"].iloc[0]
     assert set(parities["interval"]) == {"one seed, programmed devices (t)"}
+
+
+def test_a_device_variant_gets_its_own_gap_and_no_deployment_verdict() -> None:
+    levels = {("bn", "standard"): 0.8, ("none", "standard"): 0.9}
+    draws = pd.concat([_draws({**levels, ("bn", "folded"): 0.85}),
+                       _draws(levels, device="column")], ignore_index=True)
+    average = device_average(draws)
+    gaps = device_bn_gap(average)
+    assert set(gaps["subject"]) == {"resnet20", "resnet20, column device"}
+    parities = device_parity(average)
+    assert set(parities["subject"]) == {"resnet20, BN standard", "resnet20, BN folded"}

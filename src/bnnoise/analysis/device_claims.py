@@ -26,6 +26,7 @@ from bnnoise.analysis.claim_rows import (
     fully_normalized,
 )
 from bnnoise.analysis.summaries import average_normalized_accuracy, summarize_sweep
+from bnnoise.config.devices import DEFAULT_DEVICE
 from bnnoise.pipeline.sweeps import RUN_COLUMNS
 from bnnoise.rules import RULES
 
@@ -33,8 +34,9 @@ DEVICES = "one seed, programmed devices (t)"
 """The interval of a one-seed device comparison: Student's t over the programmed devices (the
 test images are the same for every device and network)."""
 
-KEYS = [*RUN_COLUMNS, "deployment", "target"]
-"""What one device average is per: the network, its deployment and the target set."""
+KEYS = [*RUN_COLUMNS, "device", "deployment", "target"]
+"""What one device average is per: the network, the device variant, the deployment and the
+target set."""
 
 
 def device_average(draws: pd.DataFrame) -> pd.DataFrame:
@@ -44,7 +46,9 @@ def device_average(draws: pd.DataFrame) -> pd.DataFrame:
     :func:`bnnoise.pipeline.device_sweeps.device_sweep`."""
     table = average_normalized_accuracy(
         draws.rename(columns={"t_inference": "eta"}).assign(collapsed=False), KEYS)
-    return table.rename(columns={"eta_grid": "times"})
+    own_first = table["device"].ne(DEFAULT_DEVICE)  # the study's own device, then variants
+    return (table.iloc[own_first.argsort(kind="stable")].reset_index(drop=True)
+            .rename(columns={"eta_grid": "times"}))
 
 
 def device_summary(draws: pd.DataFrame) -> pd.DataFrame:
@@ -56,29 +60,32 @@ def device_summary(draws: pd.DataFrame) -> pd.DataFrame:
 
 
 def device_bn_gap(average: pd.DataFrame) -> pd.DataFrame:
-    """Claim 1 on the device per (dataset, model, target, scoring): no-BN minus BN with BN
-    kept digital (the ``standard`` deployment), points."""
+    """Claim 1 on the device per (dataset, model, device variant, target, scoring): no-BN
+    minus BN with BN kept digital (the ``standard`` deployment), points; the subject names a
+    variant other than the study's own device."""
     rule = RULES["device_bn_gap"].rule
     assert rule is not None
     rows = []
     standard = fully_normalized(average[average["deployment"] == "standard"])
-    for (dataset, model, target, scoring), part in standard.groupby(
-            ["dataset", "model", "target", "scoring"]):
+    for (dataset, model, device, target, scoring), part in standard.groupby(
+            ["dataset", "model", "device", "target", "scoring"], sort=False):
         bn, none = part[part["norm"] == "bn"], part[part["norm"] == "none"]
         if len(bn) and len(none):
             d, interval = arm_difference(none, bn)
-            rows.append(claim_row("BN lowers noise resistance on the device", dataset, model,
+            subject = model if device == DEFAULT_DEVICE else f"{model}, {device} device"
+            rows.append(claim_row("BN lowers noise resistance on the device", dataset, subject,
                                   target, scoring, d, _device_interval(interval), rule))
     return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="device_bn_gap")
 
 
 def device_parity(average: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, model, deployment of the BN network, target, scoring): the BN network so
-    deployed minus its twin without BN (standard), points; ``subject`` names the deployment."""
+    """Per (dataset, model, deployment of the BN network, target, scoring) on the study's own
+    device: the BN network so deployed minus its twin without BN (standard), points;
+    ``subject`` names the deployment."""
     rule = RULES["device_parity"].rule
     assert rule is not None
     rows = []
-    full = fully_normalized(average)
+    full = fully_normalized(average[average["device"] == DEFAULT_DEVICE])
     for (dataset, model, target, scoring), part in full.groupby(
             ["dataset", "model", "target", "scoring"]):
         none = part[(part["norm"] == "none") & (part["deployment"] == "standard")]

@@ -9,6 +9,8 @@
       deployments: [standard, folded, recalibrated]
       recalibration_images: 256     # for ``recalibrated``
       device: {g_max: 25.0, mapping: column}   # PCMDevice fields (aihwkit's defaults otherwise)
+      variants:                     # other devices, each read with BN kept digital (and no BN)
+        column: {mapping: column}   # PCMDevice fields changed from ``device``
 """
 
 from __future__ import annotations
@@ -67,15 +69,30 @@ class DeviceProtocol:
 
 @dataclass(frozen=True)
 class DeviceStudy:
-    """The profile's device sweeps: the grid, the protocol and the deployments compared."""
+    """The profile's device sweeps: the grid, the protocol and the deployments compared, and
+    the device variants (name: the protocol with another device), each read with the standard
+    deployment only: the choices of mapping and drift compensation a designer makes."""
 
     grid: str = "main"
     protocol: DeviceProtocol = field(default_factory=DeviceProtocol)
     deployments: tuple[Deployment, ...] = (Deployment(),)
+    variants: tuple[tuple[str, DeviceProtocol], ...] = ()
 
+    def variant_text(self) -> str:
+        """Each variant with the device fields it changes, e.g. "column: mapping column";
+        "none" without variants."""
+        base = self.protocol.device
+        return "; ".join(
+            f"{name}: " + ", ".join(f"{k} {v}" for k, v in vars(p.device).items()
+                                    if v != getattr(base, k))
+            for name, p in self.variants) or "none"
+
+
+DEFAULT_DEVICE = "default"
+"""The name of the study's own device (``devices.device``) among its variants."""
 
 ENTRIES = ("grid", "times", "draws", "eval_per_class", "targets", "seed", "deployments",
-           "recalibration_images", "device")
+           "recalibration_images", "device", "variants")
 """The valid entries of a profile's ``devices``."""
 
 
@@ -88,12 +105,7 @@ def device_study(entry: dict[str, Any] | None, eval_per_class: int | None) -> De
     if unknown:
         raise ValueError(f"devices: unknown entry {', '.join(unknown)}; valid: "
                          f"{', '.join(ENTRIES)}")
-    device_fields = dict(entry.get("device") or {})
-    valid = [f for f in PCMDevice.__dataclass_fields__ if f != "t_inference"]
-    bad = sorted(set(device_fields) - set(valid))
-    if bad:
-        raise ValueError(f"devices.device: unknown field {', '.join(bad)}; valid: "
-                         f"{', '.join(valid)} (the times are devices.times)")
+    device_fields = _device_fields(entry.get("device"), "devices.device")
     images = int(entry.get("recalibration_images", 0))
     deployments = tuple(Deployment(name, images if name == "recalibrated" else 0)
                         for name in entry.get("deployments", ["standard"]))
@@ -103,4 +115,21 @@ def device_study(entry: dict[str, Any] | None, eval_per_class: int | None) -> De
         eval_per_class=entry.get("eval_per_class", eval_per_class),
         targets=tuple(entry.get("targets", ["kernels"])), seed=int(entry.get("seed", 0)),
         device=PCMDevice(**device_fields))
-    return DeviceStudy(str(entry.get("grid", "main")), protocol, deployments)
+    variants = dict(entry.get("variants") or {})
+    if DEFAULT_DEVICE in variants:
+        raise ValueError(f"devices.variants: {DEFAULT_DEVICE!r} names devices.device itself")
+    return DeviceStudy(str(entry.get("grid", "main")), protocol, deployments, tuple(
+        (name, replace(protocol, device=PCMDevice(**{**device_fields, **_device_fields(
+            changes, f"devices.variants.{name}")})))
+        for name, changes in variants.items()))
+
+
+def _device_fields(fields: dict[str, Any] | None, where: str) -> dict[str, Any]:
+    """The PCMDevice fields of an entry, checked (one line naming the valid fields)."""
+    fields = dict(fields or {})
+    valid = [f for f in PCMDevice.__dataclass_fields__ if f != "t_inference"]
+    bad = sorted(set(fields) - set(valid))
+    if bad:
+        raise ValueError(f"{where}: unknown field {', '.join(bad)}; valid: "
+                         f"{', '.join(valid)} (the times are devices.times)")
+    return fields

@@ -9,6 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
+from bnnoise.config.devices import DEFAULT_DEVICE
 from bnnoise.figures.axes import legend_below, normalized_limits
 from bnnoise.figures.colours import model_colors
 from bnnoise.figures.noise_figures import DASHES
@@ -70,9 +71,11 @@ def device_model_figure(statistics: pd.DataFrame) -> Figure:
 def device_time_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
     """Normalized accuracy against the time after programming with 95 % intervals over the
     programmed devices, one panel per deployment of the BN networks (each panel also draws the
-    networks without BN, which have one deployment); colour: model, line style: BN.
+    networks without BN, which have one deployment) on the study's own device (the variants are
+    in :func:`bnnoise.pages.device_tables.device_variant_view`); colour: model, line style: BN.
     ``summary`` is :func:`bnnoise.analysis.device_claims.device_summary`'s table."""
-    data = with_arm_labels(summary[summary["scoring"] == scoring])
+    data = with_arm_labels(summary[(summary["scoring"] == scoring)
+                                   & (summary["device"] == DEFAULT_DEVICE)])
     deployments = sorted(set(data.loc[data["norm"] == "bn", "deployment"]),
                          key=lambda name: (name != "standard", name))  # BN kept digital first
     fig, axes = figure(rows=len(deployments), height_per_row=2.6, sharex=True, sharey=True)

@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from bnnoise.config import Profile
-from bnnoise.config.devices import DeviceProtocol, DeviceStudy
+from bnnoise.config.devices import DEFAULT_DEVICE, DeviceProtocol, DeviceStudy
 from bnnoise.data import DataCache
 from bnnoise.evaluation import predictions
 from bnnoise.noise.analog_device import device_noise
@@ -53,12 +53,23 @@ KIND = "device_sweeps"
 """The store's folder of device sweep cells."""
 
 
-def _cells(trained: TrainedModel, protocol: DeviceProtocol, deployment: Deployment
-           ) -> list[tuple[str, float, str, dict[str, Any]]]:
+def _cells(trained: TrainedModel, protocol: DeviceProtocol, deployment: Deployment,
+           device: str = DEFAULT_DEVICE) -> list[tuple[str, float, str, dict[str, Any]]]:
     """(target, time, slug, key) of every cell of a device sweep."""
-    return [(target, t, f"{trained.spec.slug}-{target}-t{t:g}-{deployment.name}",
+    variant = "" if device == DEFAULT_DEVICE else f"-{device}"
+    return [(target, t, f"{trained.spec.slug}-{target}-t{t:g}-{deployment.name}{variant}",
              device_cell_config(trained, protocol, target, t, deployment))
             for target in protocol.targets for t in protocol.times]
+
+
+def study_runs(study: DeviceStudy, norm: str
+               ) -> list[tuple[str, DeviceProtocol, Deployment]]:
+    """(device name, protocol, deployment) of every sweep of a network with normalization
+    ``norm``: the study's device under each of its deployments (a network without BatchNorm:
+    the standard one), then each device variant with the standard deployment."""
+    deployments = study.deployments if norm == "bn" else (STANDARD,)
+    return ([(DEFAULT_DEVICE, study.protocol, d) for d in deployments]
+            + [(name, protocol, STANDARD) for name, protocol in study.variants])
 
 
 @dataclass(frozen=True)
@@ -102,16 +113,18 @@ def _device_cell(trained: TrainedModel, inputs: _Inputs, protocol: DeviceProtoco
 
 
 def device_sweep(store: ArtifactStore, trained: TrainedModel, protocol: DeviceProtocol,
-                 data: DataCache, deployment: Deployment = STANDARD) -> pd.DataFrame:
+                 data: DataCache, deployment: Deployment = STANDARD,
+                 device: str = DEFAULT_DEVICE) -> pd.DataFrame:
     """Tidy per-draw table of ``trained`` on the device: the run columns, ``deployment``,
-    ``target``, ``t_inference``, ``draw``, ``accuracy`` (non-finite outputs scored wrong),
+    ``device`` (the name of the device variant), ``target``, ``t_inference``, ``draw``,
+    ``accuracy`` (non-finite outputs scored wrong),
     ``accuracy_argmax``, both also over the clean network's accuracy on the same images
     (``normalized_...``; the clean accuracies are ``clean_...``), and ``nonfinite_fraction``.
     Each cell is computed once and stored with the clean accuracies, so that a stored sweep is
     read without the data."""
     inputs = None  # the test subset and the calibration images, read only for a missing cell
     parts = []
-    for target, t, slug, config in _cells(trained, protocol, deployment):
+    for target, t, slug, config in _cells(trained, protocol, deployment, device):
         path = store.load(KIND, slug, config)
         if path is None:
             inputs = inputs or _inputs(trained, protocol, data, deployment)
@@ -121,7 +134,8 @@ def device_sweep(store: ArtifactStore, trained: TrainedModel, protocol: DevicePr
             path = store.load(KIND, slug, config)
         parts.append(pd.read_csv(path / "draws.csv").assign(target=target, t_inference=t))
     table = pd.concat(parts, ignore_index=True).assign(
-        **dict(zip(RUN_COLUMNS, run_key(trained), strict=True)), deployment=deployment.name)
+        **dict(zip(RUN_COLUMNS, run_key(trained), strict=True)), deployment=deployment.name,
+        device=device)
     for scoring in ("accuracy", "accuracy_argmax"):
         table[f"normalized_{scoring}"] = table[scoring] / table[f"clean_{scoring}"]
     return table
@@ -146,10 +160,10 @@ def device_results(profile: Profile, data: DataCache) -> DeviceResults:
     for spec in dict.fromkeys(profile_specs(profile, study.grid)):
         trained = profile_model(profile, spec, data)
         records.append(trained.provenance)
-        for deployment in study.deployments if spec.norm == "bn" else (STANDARD,):
-            parts.append(device_sweep(store, trained, study.protocol, data, deployment))
+        for device, protocol, deployment in study_runs(study, spec.norm):
+            parts.append(device_sweep(store, trained, protocol, data, deployment, device))
             records += [store.provenance(KIND, slug, config)
-                        for *_, slug, config in _cells(trained, study.protocol, deployment)]
+                        for *_, slug, config in _cells(trained, protocol, deployment, device)]
     return DeviceResults(pd.concat(parts, ignore_index=True), records)
 
 
@@ -175,8 +189,8 @@ def profile_device_sweeps(profile: Profile, only: list[str] | None, store: Artif
         if only is not None and spec.slug not in only:
             continue
         trained = profile_model(profile, spec, data, progress=True)
-        for deployment in study.deployments if spec.norm == "bn" else (STANDARD,):
-            table = device_sweep(store, trained, study.protocol, data, deployment)
-            print(f"{trained.key} ({deployment.label}): mean accuracy per time "
+        for device, protocol, deployment in study_runs(study, spec.norm):
+            table = device_sweep(store, trained, protocol, data, deployment, device)
+            print(f"{trained.key} ({device} device, {deployment.label}): mean accuracy per time "
                   f"{table.groupby('t_inference')['accuracy'].mean().round(4).to_dict()}",
                   flush=True)
