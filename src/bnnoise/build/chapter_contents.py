@@ -20,7 +20,7 @@ import nbformat
 
 from bnnoise import lineage
 
-_GLUE_FIGURE = re.compile(r"```\{glue:figure\}\s+(\S+)\n((?::[^\n]*\n)*)")
+_GLUE_FIGURE = re.compile(r"(?:```|::::)\{glue:figure\}\s+(\S+)\n((?::[^\n]*\n)*)")
 
 
 @dataclass(frozen=True)

@@ -82,14 +82,16 @@ def glue_figure(name: str, figure: Figure) -> None:
 
 
 def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | None = None,
-                   *, provenance: str | None = None) -> Markdown:
-    """Save ``fig`` as ``<results_dir>/figures/<name>.svg`` and ``.pdf``, glue its PNG as
-    ``name`` for a ``{glue:figure}`` directive, and return one Markdown line of download links
-    (SVG, PDF and, if given, the CSV ``data_file`` the figure is drawn from).
+                   *, provenance: str | None = None) -> None:
+    """Save ``fig`` as ``<results_dir>/figures/<name>.svg`` and ``.pdf`` and glue, for the
+    chapter's ``{glue:figure}`` directive, its PNG as ``name`` and one Markdown line of
+    download links (SVG, PDF and, if given, the CSV ``data_file`` the figure is drawn from) as
+    ``<name>-links``, which the directive pastes under its caption (:data:`FIGURE_LINKS`), so
+    that the links stand under their own figure.
 
-    ``provenance`` (e.g. :func:`bnnoise.pages.provenance.provenance_markdown`) is appended
-    under the links. The figure stays on the inline backend, so that the glued output carries
-    its PNG (under a forced Agg backend it would be text only).
+    ``provenance`` (e.g. :func:`bnnoise.pages.provenance.provenance_markdown`) is cited after
+    the links. The figure stays on the inline backend, so that the glued output carries its PNG
+    (under a forced Agg backend it would be text only).
     """
     folder = profile.results_dir / FIGURES
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,4 +111,9 @@ def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | N
     text = "Download this figure: " + " · ".join(files) + "\n"
     if provenance:
         text += "\n" + cite(provenance)
-    return Markdown(text)
+    glue(f"{name}-links", Markdown(text), display=False)
+
+
+FIGURE_LINKS = "```{{glue:md}} {name}-links\n:format: myst\n```"
+"""What a chapter's ``{glue:figure}`` directive holds after its caption: the figure's download
+links and provenance (:func:`publish_figure`); the directive is then fenced with colons."""
