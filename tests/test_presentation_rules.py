@@ -72,8 +72,8 @@ def test_the_normalizers_of_the_propagation_figure_get_distinct_colours() -> Non
 
 
 def test_the_data_page_lists_its_tables_with_column_widths() -> None:
-    lines = _list_table([("`a.csv`", "rows", "chapter")])
-    assert lines[:3] == [":::{list-table}", ":header-rows: 1", ":widths: 28 48 24"]
+    lines = _list_table([("`a.csv`", "rows")])
+    assert lines[:3] == [":::{list-table}", ":header-rows: 1", ":widths: 36 64"]
     assert "* - `a.csv`" in lines and lines[-1] == ":::"
 
 
