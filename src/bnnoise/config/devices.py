@@ -1,5 +1,5 @@
 """The profile's ``devices`` entry: which networks are read on the PCM-like analog device
-(:mod:`bnnoise.noise.analog_device`), when after programming, and under which deployments.
+(:mod:`bnnoise.noise.analog_device`), when after programming, and under which deployments::
 
     devices:
       grid: main                    # the networks swept on the device
