@@ -50,3 +50,9 @@ def smoke_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with contextlib.suppress(FileExistsError):
         (root / "chapters").symlink_to(ROOT / "chapters")
     return root
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests (chapters, workflows, trainings) first: with pytest-xdist's work
+    stealing, a long test that starts last keeps one worker busy while the other idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

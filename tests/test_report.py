@@ -16,6 +16,7 @@ from bnnoise.pages.claim_tables import claim_table
 from bnnoise.pages.elements import (
     configuration_rows,
     configuration_table,
+    figure_links,
     format_number,
     link_path,
     numbered_table,
@@ -186,9 +187,10 @@ def test_published_figures_are_saved_and_linked_from_the_notebook(
     assert link_path(csv, profile) == "../data/results/smoke/x.csv"
     fig, axes = figure()
     axes[0, 0].plot([0, 1], [0, 1])
-    text = publish_figure("fig_x", fig, profile, data_file=csv, provenance="*made here*").data
+    assert publish_figure("fig_x", fig, profile, data_file=csv, provenance="*made here*") is None
     for fmt in ("svg", "pdf"):
         assert (profile.results_dir / "figures" / f"fig_x.{fmt}").stat().st_size > 0
+    text = figure_links("fig_x", profile, csv, "*made here*")  # glued as fig_x-links
     assert "{download}`SVG <../data/results/smoke/figures/fig_x.svg>`" in text
     # the provenance is cited under the figure and listed once, as a note, at the page's end
     assert "<../data/results/smoke/x.csv>" in text and "Provenance: note" in text

@@ -95,23 +95,29 @@ def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | N
     """
     folder = profile.results_dir / FIGURES
     folder.mkdir(parents=True, exist_ok=True)
-    files = []
     for fmt in ("svg", "pdf"):
-        path = folder / f"{name}.{fmt}"
         tmp = folder / f".tmp-{name}.{fmt}"
         fig.savefig(tmp, format=fmt, metadata={"Date": None} if fmt == "svg" else
                     {"CreationDate": None})
-        os.replace(tmp, path)
-        files.append(download_link(path, profile, fmt.upper()))
+        os.replace(tmp, folder / f"{name}.{fmt}")
+    record("figure", name, fig, Path(data_file).name if data_file is not None else "")
+    glue_figure(name, fig)
+    glue(f"{name}-links", Markdown(figure_links(name, profile, data_file, provenance)),
+         display=False)
+
+
+def figure_links(name: str, profile: Profile, data_file: Path | None = None,
+                 provenance: str | None = None) -> str:
+    """The Markdown under a published figure: download links to its SVG, its PDF and the CSV
+    it is drawn from, then the citation of its provenance note."""
+    folder = profile.results_dir / FIGURES
+    files = [download_link(folder / f"{name}.{fmt}", profile, fmt.upper())
+             for fmt in ("svg", "pdf")]
     if data_file is not None:
         files.append(download_link(Path(data_file), profile,
                                    f"data ({Path(data_file).name})"))
-    record("figure", name, fig, Path(data_file).name if data_file is not None else "")
-    glue_figure(name, fig)
     text = "Download this figure: " + " · ".join(files) + "\n"
-    if provenance:
-        text += "\n" + cite(provenance)
-    glue(f"{name}-links", Markdown(text), display=False)
+    return text + ("\n" + cite(provenance) if provenance else "")
 
 
 FIGURE_LINKS = "```{{glue:md}} {name}-links\n:format: myst\n```"
