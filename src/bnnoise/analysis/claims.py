@@ -40,6 +40,7 @@ from bnnoise.analysis.growth_claims import (
 )
 from bnnoise.analysis.study import PUBLISHED
 from bnnoise.lineage import produces
+from bnnoise.rules import RULES
 from bnnoise.stats import Difference, mean_ci, t_difference, welch_difference
 
 __all__ = [  # the claims, and the pieces a reader of this module looks for here
@@ -79,8 +80,13 @@ def bn_gap_at_matched_accuracy(progress: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="bn_gap")
 
 
-def bn_lowers_resistance(average: pd.DataFrame) -> pd.DataFrame:
-    """Claim 1 per (dataset, model, target, scoring): no-BN minus BN average, points."""
+def bn_lowers_resistance(average: pd.DataFrame, rule_name: str = "bn_gap",
+                         claim: str = "BN lowers noise resistance") -> pd.DataFrame:
+    """Claim 1 per (dataset, model, target, scoring): no-BN minus BN average, points, by the
+    rule ``rule_name`` of :data:`bnnoise.rules.RULES` (the device chapter's ``device_bn_gap``
+    takes the same comparison)."""
+    rule = BN_GAP_RULE if rule_name == "bn_gap" else RULES[rule_name].rule
+    assert rule is not None, rule_name
     rows = []
     full = fully_normalized(average)
     for (dataset, model, target, scoring), part in full.groupby(
@@ -88,9 +94,8 @@ def bn_lowers_resistance(average: pd.DataFrame) -> pd.DataFrame:
         bn, none = part[part["norm"] == "bn"], part[part["norm"] == "none"]
         if len(bn) and len(none):
             d, interval = arm_difference(none, bn)
-            rows.append(claim_row("BN lowers noise resistance", dataset, model, target, scoring, d,
-                             interval, BN_GAP_RULE))
-    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="bn_gap")
+            rows.append(claim_row(claim, dataset, model, target, scoring, d, interval, rule))
+    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name=rule_name)
 
 
 def headline_numbers(average: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from bnnoise.analysis.claim_rows import (
     claim_row,
     fully_normalized,
 )
+from bnnoise.analysis.claims import bn_lowers_resistance
 from bnnoise.analysis.summaries import average_normalized_accuracy, summarize_sweep
 from bnnoise.config.devices import DEFAULT_DEVICE
 from bnnoise.pipeline.sweeps import RUN_COLUMNS
@@ -61,21 +62,16 @@ def device_summary(draws: pd.DataFrame) -> pd.DataFrame:
 
 def device_bn_gap(average: pd.DataFrame) -> pd.DataFrame:
     """Claim 1 on the device per (dataset, model, device variant, target, scoring): no-BN
-    minus BN with BN kept digital (the ``standard`` deployment), points; the subject names a
-    variant other than the study's own device."""
-    rule = RULES["device_bn_gap"].rule
-    assert rule is not None
-    rows = []
-    standard = fully_normalized(average[average["deployment"] == "standard"])
-    for (dataset, model, device, target, scoring), part in standard.groupby(
-            ["dataset", "model", "device", "target", "scoring"], sort=False):
-        bn, none = part[part["norm"] == "bn"], part[part["norm"] == "none"]
-        if len(bn) and len(none):
-            d, interval = arm_difference(none, bn)
-            subject = model if device == DEFAULT_DEVICE else f"{model}, {device} device"
-            rows.append(claim_row("BN lowers noise resistance on the device", dataset, subject,
-                                  target, scoring, d, _device_interval(interval), rule))
-    return pd.DataFrame(rows, columns=COLUMNS).assign(rule_name="device_bn_gap")
+    minus BN with BN kept digital (the ``standard`` deployment), points
+    (:func:`bnnoise.analysis.claims.bn_lowers_resistance` under the rule ``device_bn_gap``);
+    the subject names a variant other than the study's own device."""
+    standard = average[average["deployment"] == "standard"]
+    variant = standard["device"] != DEFAULT_DEVICE
+    named = standard.assign(model=standard["model"].where(
+        ~variant, standard["model"] + ", " + standard["device"] + " device"))
+    verdicts = bn_lowers_resistance(named, "device_bn_gap",
+                                    "BN lowers noise resistance on the device")
+    return verdicts.assign(interval=verdicts["interval"].map(_device_interval))
 
 
 def device_parity(average: pd.DataFrame) -> pd.DataFrame:
