@@ -23,15 +23,10 @@ import signal
 
 import torch
 
-from bnnoise.build.chapter_command import run_chapters
-from bnnoise.build.runner import ChapterError
+from bnnoise.build import ChapterError
 from bnnoise.config import Profile, default_data_dir, load_profile, project_root
 from bnnoise.data import DataCache
 from bnnoise.hardware import DEVICE_CHOICES
-from bnnoise.pipeline.layers import layer_draws
-from bnnoise.pipeline.progress import sweep_snapshots
-from bnnoise.pipeline.remedies import noise_aware_runs, remedy_draws
-from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
 from bnnoise.pipeline.specs import ModelSpec, profile_specs
 from bnnoise.pipeline.sweeps import noise_sweep
 from bnnoise.pipeline.trained import profile_model
@@ -133,7 +128,11 @@ def _add_other_sweeps(commands: argparse._SubParsersAction,
 def _main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
 
+    # the commands' own modules are imported where they run: every job of the workflow is a
+    # process of its own, and Papermill or SciPy would add seconds to each
     if args.command in ("chapter", "publish"):
+        from bnnoise.build.chapter_command import run_chapters
+
         run_chapters(args)
         return
 
@@ -152,9 +151,7 @@ def _main(argv: list[str] | None = None) -> None:
     data = DataCache(profile.data_dir)
     threads = (f"(on {profile.device}, {torch.get_num_threads()} CPU threads)")
     if args.command == "short-runs":
-        print(f"profile {profile.name}, short runs: {profile.short_runs.as_dict()} {threads}")
-        for runs in (group_size_runs, high_lr_runs, singularity_runs):
-            runs(store, data, profile.short_runs, progress=True)
+        _short_runs(profile, store, data, threads)
         return
     if args.command == "readings":
         _readings(profile, args, store, data, threads)
@@ -169,12 +166,7 @@ def _main(argv: list[str] | None = None) -> None:
         print("\n".join(dict.fromkeys(spec.slug for spec in specs)))
         return
     if args.command == "mechanism":
-        print(f"profile {profile.name}, mechanism: {profile.mechanism.as_dict()} {threads}")
-        runs = [profile_model(profile, spec, data, progress=True) for spec in specs
-                if spec.model in profile.mechanism.models]
-        remedy_draws(profile, runs)
-        layer_draws(profile, runs)
-        remedy_draws(profile, runs, noise_aware_runs(profile, True, args.stored_only))
+        _mechanism(profile, specs, data, args.stored_only, threads)
         return
     print(f"profile {profile.name}: {profile.summary()} {threads}")
     for spec in dict.fromkeys(specs):  # one model at a time: each finished result is stored
@@ -182,9 +174,32 @@ def _main(argv: list[str] | None = None) -> None:
         print(f"{trained.key}: clean accuracy {trained.summary['clean_accuracy']:.4f}",
               flush=True)
         if args.command == "sweep":
+            from bnnoise.pipeline.progress import sweep_snapshots
+
             noise_sweep(store, trained, profile.noise, data, progress=True)
             if profile.progress_noise is not None:  # the epoch snapshots, if the run has any
                 sweep_snapshots(store, trained, profile.progress_noise, data, progress=True)
+
+
+def _short_runs(profile: Profile, store: ArtifactStore, data: DataCache, threads: str) -> None:
+    from bnnoise.pipeline.short_runs import group_size_runs, high_lr_runs, singularity_runs
+
+    print(f"profile {profile.name}, short runs: {profile.short_runs.as_dict()} {threads}")
+    for runs in (group_size_runs, high_lr_runs, singularity_runs):
+        runs(store, data, profile.short_runs, progress=True)
+
+
+def _mechanism(profile: Profile, specs: list[ModelSpec], data: DataCache, stored_only: bool,
+               threads: str) -> None:
+    from bnnoise.pipeline.layers import layer_draws
+    from bnnoise.pipeline.remedies import noise_aware_runs, remedy_draws
+
+    print(f"profile {profile.name}, mechanism: {profile.mechanism.as_dict()} {threads}")
+    runs = [profile_model(profile, spec, data, progress=True) for spec in specs
+            if spec.model in profile.mechanism.models]
+    remedy_draws(profile, runs)
+    layer_draws(profile, runs)
+    remedy_draws(profile, runs, noise_aware_runs(profile, True, stored_only))
 
 
 def _readings(profile: Profile, args: argparse.Namespace, store: ArtifactStore,

@@ -6,21 +6,31 @@ images and noise draws, is in :mod:`bnnoise.sampling`.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from types import ModuleType
 
 import numpy as np
-from scipy import stats as scipy_stats
+
+
+@functools.cache
+def _scipy_stats() -> ModuleType:
+    """``scipy.stats``, imported on first use: it takes about a second, which every process of
+    the workflow that never needs it (a training job) would pay."""
+    from scipy import stats
+
+    return stats
 
 
 def t_quantile_975(dof: int) -> float:
     """97.5 % quantile of Student's t with ``dof`` degrees of freedom (for 95 % intervals)."""
     if dof < 1:
         return math.nan
-    return float(scipy_stats.t.ppf(0.975, dof))
+    return float(_scipy_stats().t.ppf(0.975, dof))
 
 
 def mean_ci(values: np.ndarray) -> tuple[float, float]:
@@ -70,14 +80,14 @@ def welch_difference(larger: np.ndarray, smaller: np.ndarray, level: float = 0.9
     with warnings.catch_warnings():  # nearly equal values (e.g. identical accuracies): scipy
         # warns of lost precision in an interval that is then negligibly narrow either way
         warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
-        interval = scipy_stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
+        interval = _scipy_stats().ttest_ind(a, b, equal_var=False).confidence_interval(level)
     return Difference(estimate, float(interval.low), float(interval.high))
 
 
 def normal_difference(estimate: float, standard_error: float, level: float = 0.95
                       ) -> Difference:
     """A difference with a normal-approximation interval from its standard error."""
-    half = float(scipy_stats.norm.ppf(0.5 + level / 2)) * standard_error
+    half = float(_scipy_stats().norm.ppf(0.5 + level / 2)) * standard_error
     return Difference(float(estimate), float(estimate) - half, float(estimate) + half)
 
 
@@ -104,8 +114,8 @@ def t_difference(estimate: float, standard_errors: Sequence[float], dofs: Sequen
     dof = welch_satterthwaite_dof(standard_errors, dofs)
     if not math.isfinite(se) or math.isnan(dof):
         return Difference(float(estimate), math.nan, math.nan)
-    quantile = float(scipy_stats.t.ppf(0.5 + level / 2, dof)) if math.isfinite(dof) else float(
-        scipy_stats.norm.ppf(0.5 + level / 2))
+    quantile = float(_scipy_stats().t.ppf(0.5 + level / 2, dof)) if math.isfinite(dof) else float(
+        _scipy_stats().norm.ppf(0.5 + level / 2))
     return Difference(float(estimate), float(estimate) - quantile * se,
                       float(estimate) + quantile * se)
 
@@ -202,7 +212,7 @@ class Estimate:
 
 def binomial_interval(successes: int, trials: int) -> tuple[float, float]:
     """Clopper-Pearson 95 % interval of a proportion."""
-    result = scipy_stats.binomtest(successes, trials).proportion_ci(0.95, method="exact")
+    result = _scipy_stats().binomtest(successes, trials).proportion_ci(0.95, method="exact")
     return float(result.low), float(result.high)
 
 
@@ -212,7 +222,7 @@ def slope(x: np.ndarray, y: np.ndarray) -> Difference:
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) < 3:
         raise ValueError(f"a slope with an interval needs at least 3 points, got {len(x)}")
-    fit = scipy_stats.linregress(x, y)
+    fit = _scipy_stats().linregress(x, y)
     half = t_quantile_975(len(x) - 2) * fit.stderr
     return Difference(float(fit.slope), float(fit.slope - half), float(fit.slope + half))
 
@@ -222,7 +232,7 @@ def wilson_interval(events: int, trials: int, level: float = 0.95) -> tuple[floa
     trials)."""
     if trials == 0:
         return 0.0, 1.0
-    interval = scipy_stats.binomtest(events, trials).proportion_ci(level, method="wilson")
+    interval = _scipy_stats().binomtest(events, trials).proportion_ci(level, method="wilson")
     return max(0.0, float(interval.low)), min(1.0, float(interval.high))
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import nbformat
 
 from bnnoise import lineage
+from bnnoise.build import ChapterError
 from bnnoise.build.chapter_parameters import as_list_parameters, check_chapter
 
 
@@ -206,10 +207,6 @@ def _drop_timings(notebook: nbformat.NotebookNode) -> None:
 
 
 RUN_PARAMETERS_HEADER = "# Parameters of this run (the profile's values apply to the rest)\n"
-
-
-class ChapterError(RuntimeError):
-    """A chapter stopped with an error; the message is one line (cell, exception, reason)."""
 
 
 def _show_parameters_run_with(notebook: nbformat.NotebookNode) -> None:

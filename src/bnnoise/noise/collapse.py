@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm as gaussian
+from scipy.special import log_ndtr, ndtr  # the Gaussian log-cdf and cdf (lighter than scipy.stats)
 from torch import nn
 
 from bnnoise.noise.injection import reference_scale
@@ -31,7 +31,7 @@ def _survival_log_probability(variance: np.ndarray, eps: float, eta: float, scal
         z = (variance + eps) / (eta * scale) if scale > 0 else np.full_like(variance, np.inf)
     else:
         z = (1.0 + eps / variance) / eta
-    return float(gaussian.logcdf(z).sum())
+    return float(log_ndtr(z).sum())
 
 
 def is_collapsed(model: nn.Module) -> bool:
@@ -133,7 +133,7 @@ def pooled_collapse_test(check: pd.DataFrame) -> tuple[float, float, float]:
     if sd == 0:
         return observed, expected, 1.0 if observed == expected else 0.0
     z = (abs(observed - expected) - 0.5) / sd
-    return observed, expected, float(min(1.0, 2 * gaussian.sf(max(z, 0.0))))
+    return observed, expected, float(min(1.0, 2 * ndtr(-max(z, 0.0))))
 
 
 def collapse_adjusted_average(draws: pd.DataFrame, probabilities: pd.DataFrame,
