@@ -40,7 +40,7 @@ from benchmark import forward_flops, matmul_peak, plain_noisy_eval, random_datas
 
 from bnnoise.config import load_profile
 from bnnoise.data import DataCache, normalize
-from bnnoise.evaluation import EVALUATION_BATCH, correct_mask
+from bnnoise.evaluation import EVALUATION_BATCH, correct_mask, predictions
 from bnnoise.hardware import machine_record, vector_unit
 from bnnoise.nets.models import build_model
 from bnnoise.noise.injection import injected_noise
@@ -59,24 +59,48 @@ from bnnoise.store import ArtifactStore
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "results" / "benchmark" / "sweep_speed"
 OLD_BATCH = 1000
+EXACT = f"library exact fp32 (channels-last, batch {EVALUATION_BATCH})"
+"""The library's exact path as it evaluates every sweep cell."""
+COMPILED = "library exact fp32 compiled"
+"""The exact path with its forward pass compiled by ``torch.compile`` (inductor)."""
 """The library's evaluation batch size before it was measured (``bnnoise.evaluation``)."""
 TEST_SET = 10_000
 """Images of the CIFAR test set: the plain loop evaluates all of them."""
 
 
 def library_rate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, draws: int,
-                 batch: int) -> float:
+                 batch: int, compiled: bool = False) -> tuple[float, dict[str, float | bool]]:
     """Images per second of the library's exact fp32 path: in-place noise with exact restore,
-    channels-last, batches of ``batch`` images."""
+    channels-last, batches of ``batch`` images; ``compiled``: the forward pass compiled with
+    ``torch.compile`` (the noise still goes into the same parameters), with the seconds the
+    first call took and whether its predictions under two noisy draws (noise on the weights,
+    and strong noise on every array, which makes some logits non-finite) equal the eager
+    path's."""
     model = model.eval().to(memory_format=torch.channels_last)
     tensors = select_tensors(model, "weights")
     x = x.contiguous(memory_format=torch.channels_last)
-    correct_mask(model, x[:batch], y[:batch], batch_size=batch)  # warm-up
+    forward = torch.compile(model) if compiled else model
+    start = time.perf_counter()
+    predictions(forward, x[:batch], batch_size=batch)  # warm-up (and compilation)
+    extra: dict[str, float | bool] = {}
+    if compiled:
+        extra["first_call_seconds"] = time.perf_counter() - start
+        checks = [(tensors, 0.1), (select_tensors(model, "all"), 1.0)]
+        extra["identical_to_eager"] = all(
+            _same_predictions(model, forward, x[:2 * batch], chosen, eta, batch)
+            for chosen, eta in checks)
     start = time.perf_counter()
     for draw in range(draws):
         with injected_noise(tensors, 0.1, seed=draw):
-            correct_mask(model, x, y, batch_size=batch)
-    return draws * len(y) / (time.perf_counter() - start)
+            correct_mask(forward, x, y, batch_size=batch)
+    return draws * len(y) / (time.perf_counter() - start), extra
+
+
+def _same_predictions(model: torch.nn.Module, forward, x: torch.Tensor, tensors, eta: float,
+                      batch: int) -> bool:
+    with injected_noise(tensors, eta, seed=11):
+        eager, compiled = (predictions(f, x, batch_size=batch) for f in (model, forward))
+    return all(torch.equal(a, b) for a, b in zip(eager, compiled, strict=True))
 
 
 def rate_rows(networks: list[tuple[str, str]], images: int, draws: int, peak: float
@@ -91,17 +115,19 @@ def rate_rows(networks: list[tuple[str, str]], images: int, draws: int, peak: fl
         flops = forward_flops(model)
         plain_noisy_eval(model, x[:100], 1)  # warm-up
         rates = {"plain loop (deep copy, fp32, contiguous, batch 500)":
-                 plain_noisy_eval(model, x, draws)}
+                 (plain_noisy_eval(model, x, draws), {})}
         for batch in (EVALUATION_BATCH, OLD_BATCH):
             label = (f"library exact fp32 (channels-last, batch {batch}"
                      + (", before)" if batch == OLD_BATCH else ")"))
             rates[label] = library_rate(model, x, data.y_test, draws, batch)
-        plain = next(iter(rates.values()))
-        for variant, rate in rates.items():
+        rates[f"{COMPILED} (channels-last, batch {EVALUATION_BATCH})"] = library_rate(
+            model, x, data.y_test, draws, EVALUATION_BATCH, compiled=True)
+        plain = next(iter(rates.values()))[0]
+        for variant, (rate, extra) in rates.items():
             rows.append({"model": model_name, "norm": norm, "variant": variant,
                          "images_per_second": rate, "speedup": rate / plain,
-                         "fraction_of_fp32_peak": rate * flops / peak})
-        print(f"{model_name}-{norm}: " + ", ".join(f"{r:.0f}" for r in rates.values())
+                         "fraction_of_fp32_peak": rate * flops / peak, **extra})
+        print(f"{model_name}-{norm}: " + ", ".join(f"{r:.0f}" for r, _ in rates.values())
               + " img/s", flush=True)
     return pd.DataFrame(rows)
 
@@ -164,8 +190,7 @@ def precision_rows(profile, store: ArtifactStore) -> pd.DataFrame:
 def with_times(precision: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
     """Seconds per sweep cell at equal standard error, plain and library, from the rates."""
     plain = rates[rates["variant"].str.startswith("plain")].set_index(["model", "norm"])
-    library = rates[rates["variant"].str.contains(f"batch {EVALUATION_BATCH})", regex=False)
-                    ].set_index(["model", "norm"])
+    library = rates[rates["variant"] == EXACT].set_index(["model", "norm"])
     index = pd.MultiIndex.from_frame(precision[["model", "norm"]])
     out = precision.copy()
     out["plain_seconds"] = (out["plain_draws"] * out["plain_images"]
@@ -186,8 +211,12 @@ def with_times(precision: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
 def summary(rates: pd.DataFrame, precision: pd.DataFrame | None) -> pd.DataFrame:
     """``summary.csv``: per network, the exact path's speed-up and, with the stored sweeps,
     the speed-up at equal standard error and the CPU-hours of one sweep of the protocol."""
-    exact = rates[rates["variant"].str.contains(f"batch {EVALUATION_BATCH})", regex=False)]
+    exact = rates[rates["variant"] == EXACT]
     table = exact[["model", "norm", "speedup"]].rename(columns={"speedup": "exact_path_speedup"})
+    compiled = rates[rates["variant"].str.startswith(COMPILED)]
+    if not compiled.empty:
+        table = table.merge(compiled[["model", "norm", "speedup", "identical_to_eager"]].rename(
+            columns={"speedup": "compiled_speedup"}), on=["model", "norm"], how="left")
     if precision is None or precision.empty:
         return table
     threads = torch.get_num_threads()
@@ -215,6 +244,10 @@ def display(rates: pd.DataFrame, summary_table: pd.DataFrame) -> pd.DataFrame:
         "exact path": out["exact_path_speedup"].map(times),
         "of fp32 peak": [f"{100 * a:.0f} → {100 * b:.0f} %" for a, b in
                          zip(out["plain_peak"], out["library_peak"], strict=True)]})
+    if "compiled_speedup" in out:
+        table["compiled"] = [times(c) + ("" if same else ", other predictions")
+                             for c, same in zip(out["compiled_speedup"],
+                                                out["identical_to_eager"], strict=True)]
     if "min_speedup_at_equal_se" in out:
         table["equal SE: least, median"] = [
             f"{times(a)}, {times(b)}" for a, b in zip(
@@ -222,6 +255,26 @@ def display(rates: pd.DataFrame, summary_table: pd.DataFrame) -> pd.DataFrame:
         table["CPU-hours per sweep"] = [f"{a:.2g} → {b:.2g}" for a, b in zip(
             out["plain_cpu_hours"], out["library_cpu_hours"], strict=True)]
     return table
+
+
+def cpu_label(rates: pd.DataFrame) -> str:
+    """The CPU kind of a run, from its machine record: vector unit and native bfloat16."""
+    first = rates.iloc[0]
+    native = [name for name, has in (("AMX", first["amx"]), ("AVX-512-BF16",
+                                                             first["avx512_bf16"])) if has]
+    return f"{first['vector_unit']}" + (f" ({', '.join(native)})" if native else "")
+
+
+def every_cpu(root: Path) -> pd.DataFrame:
+    """The book's table over every CPU kind measured (one folder each under ``root``): the rows
+    of each kind's ``summary_display.csv`` under a first column naming the kind, AVX2 first."""
+    parts = []
+    for folder in sorted(p for p in root.iterdir() if (p / "summary.csv").is_file()):
+        rates = pd.read_csv(folder / "rates.csv")
+        shown = display(rates, pd.read_csv(folder / "summary.csv"))
+        parts.append(shown.assign(**{"CPU": cpu_label(rates)})[["CPU", *shown.columns]])
+    table = pd.concat(parts, ignore_index=True)
+    return table.fillna("not measured")
 
 
 def main() -> None:
@@ -234,12 +287,18 @@ def main() -> None:
                         help="only the rates (no CIFAR, no stored sweeps)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--tables-only", action="store_true",
-                        help="only rewrite summary_display.csv from the CSV files in --out")
+                        help="only rewrite the display tables from the CSV files in --out "
+                             "(default: of every CPU kind measured)")
     args = parser.parse_args()
     out = args.out or OUT / vector_unit()
     if args.tables_only:
-        display(pd.read_csv(out / "rates.csv"), pd.read_csv(out / "summary.csv")).to_csv(
-            out / "summary_display.csv", index=False)
+        folders = [args.out] if args.out else [p for p in OUT.iterdir()
+                                               if (p / "summary.csv").is_file()]
+        for folder in folders:
+            display(pd.read_csv(folder / "rates.csv"), pd.read_csv(folder / "summary.csv")
+                    ).to_csv(folder / "summary_display.csv", index=False)
+        if args.out is None:
+            every_cpu(OUT).to_csv(OUT / "summary_display.csv", index=False)
         return
     profile = load_profile(args.profile, data_dir=args.data_dir)
     networks = list(dict.fromkeys((s.model, s.norm) for s in profile_specs(profile)))
@@ -261,6 +320,8 @@ def main() -> None:
         if not name.endswith("_display.csv"):
             frame = frame.assign(**record)
         frame.to_csv(out / name, index=False, float_format="%.4g")
+    if args.out is None:
+        every_cpu(OUT).to_csv(OUT / "summary_display.csv", index=False)
     print(tables["summary.csv"].to_string(index=False, float_format="%.3g"))
     print(f"written to {out}")
 

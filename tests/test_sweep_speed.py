@@ -93,8 +93,10 @@ def test_the_sweep_speed_benchmark_runs_and_writes_its_tables(tmp_path: Path) ->
     rates = pd.read_csv(tmp_path / "rates.csv")
     assert set(rates["variant"].str.split(" ").str[0]) == {"plain", "library"}
     assert (rates["images_per_second"] > 0).all() and "vector_unit" in rates
+    compiled = rates[rates["variant"].str.contains("compiled")]
+    assert len(compiled) == 2 and compiled["identical_to_eager"].isin([True, False]).all()
     shown = pd.read_csv(tmp_path / "summary_display.csv")
-    assert list(shown.columns[:4]) == ["network", "BN", "exact path", "of fp32 peak"]
+    assert list(shown.columns[:5]) == ["network", "BN", "exact path", "of fp32 peak", "compiled"]
 
 
 def test_the_fast_path_needs_every_number_within_the_reference_interval() -> None:
@@ -108,3 +110,19 @@ def test_the_fast_path_needs_every_number_within_the_reference_interval() -> Non
     decided = fast_path_allowed(published)
     assert list(decided["fast_path"]) == list(
         decided["within_fp32_ci"] == decided["numbers"])
+
+
+def test_the_performance_page_shows_the_sweep_speed_of_every_cpu_kind_measured() -> None:
+    import runpy
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        script = runpy.run_path(str(ROOT / "benchmarks" / "sweep_speed.py"))
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    folder = ROOT / "data" / "results" / "benchmark" / "sweep_speed"
+    kinds = sorted(p.name for p in folder.iterdir() if (p / "summary.csv").is_file())
+    table = script["every_cpu"](folder)
+    assert [label.split(" ")[0] for label in table["CPU"].unique()] == kinds
+    published = pd.read_csv(folder / "summary_display.csv", keep_default_na=False)
+    pd.testing.assert_frame_equal(table.astype(str), published.astype(str))

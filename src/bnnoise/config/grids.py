@@ -96,6 +96,9 @@ class Grid:
                                   and k not in ("snapshots", "recipe", "snapshot_every")}
         for k in ("seeds", "bn_layers", "epochs"):
             if k in values:
+                if not all(str(v).lstrip("-").isdigit() for v in values[k]):
+                    raise ValueError(f"{what}.{k} must be a list of integers, got "
+                                     f"{list(values[k])}")
                 values[k] = tuple(int(v) for v in values[k])
         return cls(**values, snapshots=snapshots, recipe=tuple(sorted(recipe.items())),
                    snapshot_every=every)
