@@ -22,7 +22,7 @@ def _draws(levels: dict[tuple[str, str], float], spread: float = 0.002,
                 value = level + spread * rng.standard_normal()
                 rows.append({"dataset": "cifar10", "model": "resnet20", "norm": norm,
                              "bn_layers": 19 if norm == "bn" else 0, "placement": "all",
-                             "seed": 0, "deployment": deployment, "device": device,
+                             "seed": 0, "epochs": 10, "deployment": deployment, "device": device,
                              "target": "kernels",
                              "t_inference": t, "draw": draw, "accuracy": 0.9 * value,
                              "normalized_accuracy": value, "accuracy_argmax": 0.9 * value,

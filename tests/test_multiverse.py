@@ -53,7 +53,8 @@ def _draws(norm: str, values: dict[float, list[float]], model: str = "resnet20",
     for eta, per_draw in {0.0: [1.0], **values}.items():
         for draw, v in enumerate(per_draw):
             rows.append({"dataset": "cifar10", "model": model, "norm": norm,
-                         "bn_layers": 19 if norm == "bn" else 0, "placement": "all", "seed": 0,
+                         "bn_layers": 19 if norm == "bn" else 0, "placement": "all",
+                         "seed": 0, "epochs": 10,
                          "target": target, "eta": eta, "draw": draw, "accuracy": 0.9 * v,
                          "normalized_accuracy": v, "accuracy_argmax": 0.9 * v,
                          "normalized_accuracy_argmax": v, "nonfinite_fraction": 0.0,
@@ -80,7 +81,8 @@ def _averages() -> pd.DataFrame:
     for grid, gap in (("log ≤ 0.1", 0.5), ("log ≤ 1 (book)", 20.0)):
         for norm, avg in (("bn", 0.7 - gap / 100), ("none", 0.7)):
             rows.append({"dataset": "cifar10", "model": "resnet20", "norm": norm,
-                         "bn_layers": 19 if norm == "bn" else 0, "placement": "all", "seed": 0,
+                         "bn_layers": 19 if norm == "bn" else 0, "placement": "all",
+                         "seed": 0, "epochs": 10,
                          "target": "weights", "scoring": "wrong",
                          "avg_normalized_accuracy": avg, "standard_error": 0.001,
                          "low": avg - 0.003, "high": avg + 0.003, "draws": 5, "grid": grid,

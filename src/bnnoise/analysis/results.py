@@ -90,6 +90,12 @@ def noise_results(profile: Profile, grids: tuple[str, ...] = ("main",),
     if not runs:
         raise ValueError(f"no model of the grids {', '.join(grids)} of profile {profile.name} "
                          "is trained yet")
+    return results_of(profile, runs)
+
+
+def results_of(profile: Profile, runs: list[TrainedModel]) -> NoiseResults:
+    """Sweep ``runs`` with the profile's noise protocol (computing missing cells where the
+    store allows it) and summarise them (a model listed twice counts once)."""
     runs = list({run.key: run for run in runs}.values())  # a model may belong to two grids
     draws = sweep_profile(profile, runs)
     population = int(runs[0].summary["test_images"])

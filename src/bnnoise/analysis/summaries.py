@@ -20,7 +20,7 @@ def training_table(runs: list[TrainedModel]) -> pd.DataFrame:
              **{k: r.summary[k] for k in ("clean_accuracy", "test_images", "conv_layers",
                                           "parameters", "train_seconds", "seconds_per_epoch")},
              "stored_weights": r.summary.get("stored_weights", "fp32"),
-             "epochs": len(r.history), "artifact": r.key} for r in runs]
+             "artifact": r.key} for r in runs]
     return pd.DataFrame(rows)
 
 

@@ -24,6 +24,19 @@ ROWS = {
                        "of the first result it judges, whether it is post hoc",
     "reproduction_training.csv": "trained model: clean accuracy, BN layers, parameters, "
                                  "training time, artifact",
+    "length_training.csv": "network of the training-length comparison (each length it trained "
+                           "for): clean accuracy, BN layers, parameters, training time, artifact",
+    "length_draws.csv": "network and training length, target set, noise level and draw: "
+                        "accuracy under both scorings, normalized accuracy, non-finite share, "
+                        "collapse",
+    "length_summary.csv": "network and training length, target set, scoring and noise level: "
+                          "means with 95 % intervals over the draws",
+    "length_average.csv": "network and training length, target set and scoring: average "
+                          "normalized accuracy with its standard error and 95 % interval",
+    "length_progress.csv": "network and training length, stored epoch, target set and draw of "
+                           "the progress protocol: clean and average normalized accuracy",
+    "length_variances.csv": "BN network and training length, stored epoch and noise level: "
+                            "exact collapse probability, share of small running variances",
     "length_pilot_history.csv": "trained run of the training-length pilot (its length) and "
                                 "epoch: test accuracy, training loss",
     "reproduction_history.csv": "model and epoch: learning rate, loss, accuracy, seconds",

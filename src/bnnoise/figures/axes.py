@@ -4,6 +4,7 @@ normalized-accuracy axis, and one legend below the panels."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -23,13 +24,21 @@ def _is_heading(handle: object) -> bool:
                  or handle.get_linestyle() in ("None", "none", "", " ")))
 
 
-def legend_below(fig: Figure, ax: Axes, ncol: int = 4) -> None:
+def legend_below(fig: Figure, ax: Axes | Iterable[Axes], ncol: int = 4,
+                 order: Callable[[str], object] | None = None) -> None:
     """One legend below the figure, without seaborn's empty heading entries; the axes' own
-    legend is removed."""
-    handles, labels = ax.get_legend_handles_labels()
-    kept = [(h, lab) for h, lab in zip(handles, labels, strict=True) if not _is_heading(h)]
-    if ax.get_legend() is not None:
-        ax.get_legend().remove()
+    legends are removed. Several axes: every label any of them draws, once (for figures whose
+    panels show different subsets), sorted by ``order`` if given."""
+    axes = [ax] if isinstance(ax, Axes) else list(ax)
+    entries: dict[str, object] = {}
+    for one in axes:
+        for handle, label in zip(*one.get_legend_handles_labels(), strict=True):
+            if not _is_heading(handle):
+                entries.setdefault(label, handle)
+        if one.get_legend() is not None:
+            one.get_legend().remove()
+    labels = sorted(entries, key=order) if order else list(entries)
+    kept = [(entries[label], label) for label in labels]
     if kept:
         fig.legend(*zip(*kept, strict=True), loc="outside lower center",
                    ncol=min(ncol, len(kept)), frameon=False)

@@ -213,3 +213,4 @@ def pilot_curves(history: pd.DataFrame) -> Figure:
                  palette=palette, marker="o", markersize=4, ax=ax)
     legend_below(fig, ax, ncol=len(runs))
     return fig
+

@@ -17,7 +17,7 @@ from bnnoise.lineage import produces
 from bnnoise.pages.number_format import interval_text
 
 
-def _drop_constant_seed(table: pd.DataFrame) -> pd.DataFrame:
+def drop_constant_seed(table: pd.DataFrame) -> pd.DataFrame:
     """Without replicate seeds the seed column says nothing (the caption names the seed)."""
     if "seed" in table and table["seed"].nunique() <= 1:
         return table.drop(columns="seed")
@@ -35,7 +35,7 @@ def training_view(results: NoiseResults) -> pd.DataFrame:
         "clean acc. (%)": (100 * t["clean_accuracy"]).round(2),
         "training (min)": (t["train_seconds"] / 60).round(1),
         "stored weights": t["stored_weights"].replace(
-            {"conv/linear weights fp16": "fp16 conv/linear"})}).pipe(_drop_constant_seed)
+            {"conv/linear weights fp16": "fp16 conv/linear"})}).pipe(drop_constant_seed)
 
 
 ACCURACY_TARGETS = {"bn": 0.85, "none": 0.80}
@@ -79,7 +79,7 @@ def average_view(results: NoiseResults, scoring: str = "wrong") -> pd.DataFrame:
     wide["published"] = (100 * wide.pop("avg_normalized_accuracy")).round(2)
     wide.insert(2, "BN", wide.pop("norm").map(BN_LABEL))
     wide = wide.drop(columns=["dataset"] if wide["dataset"].nunique() == 1 else [])
-    return _drop_constant_seed(wide)
+    return drop_constant_seed(wide)
 
 
 @produces
@@ -114,7 +114,7 @@ def scoring_view(results: NoiseResults) -> pd.DataFrame:
                            zip(a["avg_normalized_accuracy"], a["low"], a["high"], strict=True)])
     wide = cells.pivot_table(index=["model", "seed"], columns="scoring", values="text",
                              aggfunc="first").reset_index()
-    return _drop_constant_seed(wide.rename(columns={"wrong": "scored wrong",
+    return drop_constant_seed(wide.rename(columns={"wrong": "scored wrong",
                                                     "argmax": "plain argmax"}))
 
 
@@ -160,7 +160,7 @@ def adjusted_view(results: NoiseResults) -> pd.DataFrame:
         "using exact P(collapse) (%)": [interval_text(v, lo, hi) for v, lo, hi in
                                         zip(a["exact_collapse"], a["exact_low"],
                                             a["exact_high"], strict=True)]}
-    ).pipe(_drop_constant_seed)
+    ).pipe(drop_constant_seed)
 
 
 @produces
@@ -230,3 +230,4 @@ def collapse_agreement_text(a: dict[str, float]) -> Markdown:
            "number of draws cannot tell from chance (one test among several on this page)."
            if a["p_value"] < 0.05 else "")
         + "\n")
+

@@ -63,8 +63,9 @@ def variance_trajectory(store: ArtifactStore, run: TrainedModel, protocol: Noise
                         ) -> pd.DataFrame:
     """How training length changes a run's BatchNorm statistics: per stored epoch (snapshots
     and the final model) and eta of ``protocol``, the exact collapse probability under noise on
-    every array (:func:`bnnoise.noise.collapse.collapse_probability`) and the share of all BN
-    channels whose running variance is small for its layer
+    every array (:func:`bnnoise.noise.collapse.collapse_probability`), the share of all BN
+    channels whose running variance is small for its layer, and the smallest running variance
+    of any channel over its layer's median
     (:func:`bnnoise.noise.collapse.running_variance_table`). Empty for a network without BN.
     Snapshots hold their running variances in half precision, as stored; the final model in
     fp32."""
@@ -75,14 +76,16 @@ def variance_trajectory(store: ArtifactStore, run: TrainedModel, protocol: Noise
         if layers.empty:
             return pd.DataFrame(columns=VARIANCE_COLUMNS)
         small = float((layers["small_share"] * layers["channels"]).sum() / layers["channels"].sum())
+        smallest = float(layers["smallest_to_median"].min())
         for eta, p in collapse_table(model.model, list(protocol.etas), protocol.scale,
                                      protocol.kind).itertuples(index=False):
             rows.append({**identity, "epoch": epoch, "eta": eta, "collapse_probability": p,
-                         "small_variance_share": small})
+                         "small_variance_share": small, "smallest_to_median": smallest})
     return pd.DataFrame(rows, columns=VARIANCE_COLUMNS)
 
 
-VARIANCE_COLUMNS = [*RUN_COLUMNS, "epoch", "eta", "collapse_probability", "small_variance_share"]
+VARIANCE_COLUMNS = [*RUN_COLUMNS, "epoch", "eta", "collapse_probability", "small_variance_share",
+                    "smallest_to_median"]
 """Columns of :func:`variance_trajectory`."""
 
 

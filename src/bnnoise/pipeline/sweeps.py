@@ -31,12 +31,13 @@ __all__ = ["RUN_COLUMNS", "SWEEP_COLUMNS", "cell_hits", "collapse_probabilities"
            "sweep_hits", "sweep_profile"]
 
 
-RUN_COLUMNS = ["dataset", "model", "norm", "bn_layers", "placement", "seed"]
-"""The columns that identify a trained model in the result tables."""
+RUN_COLUMNS = ["dataset", "model", "norm", "bn_layers", "placement", "seed", "epochs"]
+"""The columns that identify a trained model in the result tables (``epochs``: how long it
+trained, since the training-length axis trains the same network for several lengths)."""
 
-SWEEP_COLUMNS = ["dataset", "model", "norm", "bn_layers", "placement", "seed", "target", "eta",
-                 "draw", "accuracy", "normalized_accuracy", "accuracy_argmax",
-                 "normalized_accuracy_argmax", "nonfinite_fraction", "collapsed", "seconds"]
+SWEEP_COLUMNS = [*RUN_COLUMNS, "target", "eta", "draw", "accuracy", "normalized_accuracy",
+                 "accuracy_argmax", "normalized_accuracy_argmax", "nonfinite_fraction",
+                 "collapsed", "seconds"]
 
 
 def noise_sweep(store: ArtifactStore, trained: TrainedModel, protocol: NoiseProtocol,
@@ -117,7 +118,8 @@ def run_key(run: TrainedModel) -> tuple:
     """The identity columns of a run in the sweep table (see :data:`SWEEP_COLUMNS`)."""
     spec = run.spec
     return (spec.dataset, spec.model, spec.norm, run.summary["bn_layers"],
-            spec.placement if spec.bn_layers is not None else "all", spec.seed)
+            spec.placement if spec.bn_layers is not None else "all", spec.seed,
+            len(run.history))
 
 
 def collapse_probabilities(runs: list[TrainedModel], protocol: NoiseProtocol) -> pd.DataFrame:

@@ -1,0 +1,78 @@
+"""The training-length chapter's table and its summary in words."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+from bnnoise.analysis.results import NoiseResults
+from bnnoise.labels import BN_LABEL, NORM_LABEL
+from bnnoise.lineage import produces
+from bnnoise.pages.noise_tables import drop_constant_seed
+from bnnoise.pages.number_format import interval_text
+
+
+@produces
+def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[float, ...],
+                scoring: str = "wrong") -> pd.DataFrame:
+    """One row per network of the training-length comparison (model, BN, training seed,
+    epochs): clean accuracy, average normalized accuracy per target set (%, 95 % interval),
+    and, for the final model, the exact collapse probability at each of ``etas`` (%) and the
+    smallest running variance of any BN channel over its layer's median ("–" without BN)."""
+    t = results.training
+    a = results.average[results.average["scoring"] == scoring]
+    finals = variances.merge(t[["model", "norm", "seed", "epochs"]], how="inner")
+    finals = finals[finals["epoch"] == finals["epochs"]]
+    rows = []
+    for r in t.sort_values(["model", "seed", "norm", "epochs"], kind="stable").itertuples():
+        row = {"model": r.model, "BN": BN_LABEL.get(r.norm, r.norm), "seed": r.seed,
+               "epochs": r.epochs, "clean acc. (%)": f"{100 * r.clean_accuracy:.2f}"}
+        mine = a[(a["model"] == r.model) & (a["norm"] == r.norm) & (a["seed"] == r.seed)
+                 & (a["epochs"] == r.epochs)]
+        for m in mine.itertuples():
+            row[f"{m.target} (%)"] = interval_text(
+                100 * m.avg_normalized_accuracy, 100 * m.low, 100 * m.high)
+        own = finals[(finals["model"] == r.model) & (finals["norm"] == r.norm)
+                     & (finals["seed"] == r.seed) & (finals["epochs"] == r.epochs)]
+        for eta in etas:
+            p = own.loc[(own["eta"] - eta).abs() < 1e-9, "collapse_probability"]
+            row[f"collapse at η = {eta:g} (%)"] = f"{100 * p.iloc[0]:.1f}" if len(p) else "–"
+        smallest = own["smallest_to_median"]
+        row["smallest var. / median"] = f"{smallest.iloc[0]:.3g}" if len(smallest) else "–"
+        rows.append(row)
+    return drop_constant_seed(pd.DataFrame(rows))
+
+
+@produces
+def length_in_words(results: NoiseResults, variances: pd.DataFrame, eta: float = 0.2,
+                    target: str = "weights", scoring: str = "wrong") -> Markdown:
+    """The training-length comparison in words, one sentence per network (model, BN, seed)
+    trained for more than one length: from the shortest to the longest run, its clean accuracy,
+    its average normalized accuracy under noise on ``target`` and, with BN, the exact collapse
+    probability at ``eta`` under noise on every array."""
+    t = results.training.sort_values("epochs")
+    a = results.average[(results.average["scoring"] == scoring)
+                        & (results.average["target"] == target)]
+    sentences = []
+    for (model, norm, seed), runs in t.groupby(["model", "norm", "seed"], sort=False):
+        if len(runs) < 2:
+            continue
+        lengths = " → ".join(str(e) for e in runs["epochs"])
+        clean = " → ".join(f"{100 * v:.1f}" for v in runs["clean_accuracy"])
+        avg = a.set_index(["model", "norm", "seed", "epochs"])["avg_normalized_accuracy"]
+        resist = " → ".join(f"{100 * avg.get((model, norm, seed, e), float('nan')):.1f}"
+                            for e in runs["epochs"])
+        text = (f"**{model} {NORM_LABEL.get(norm, norm)}** (seed {seed}), trained {lengths} "
+                f"epochs: clean accuracy {clean} %, average normalized accuracy under noise on "
+                f"the {target} {resist} %")
+        v = variances[(variances["model"] == model) & (variances["norm"] == norm)
+                      & (variances["seed"] == seed) & (variances["epoch"] == variances["epochs"])
+                      & ((variances["eta"] - eta).abs() < 1e-9)].set_index("epochs")
+        if len(v):
+            collapse = " → ".join(f"{100 * v['collapse_probability'].get(e, float('nan')):.0f}"
+                                  for e in runs["epochs"])
+            text += f", exact collapse probability at η = {eta:g} {collapse} %"
+        sentences.append(text + ".")
+    if not sentences:
+        return Markdown("No network is trained for more than one length yet.")
+    return Markdown(" ".join(sentences))

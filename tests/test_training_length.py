@@ -1,0 +1,44 @@
+"""The training-length comparison: runs of several lengths told apart, followed along their
+stored epochs, and shown in one table and one figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bnnoise.config import load_profile
+
+
+@pytest.mark.slow
+def test_the_length_runs_are_told_apart_by_their_epochs_and_followed_along_training(
+        smoke_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bnnoise.analysis.training_length import length_results
+    from bnnoise.figures.length_figures import LENGTH_ETAS, length_trajectories
+    from bnnoise.pages.length_tables import length_view
+    from bnnoise.pipeline.specs import profile_specs
+    from bnnoise.pipeline.trained import profile_model
+
+    monkeypatch.setenv("BNNOISE_ROOT", str(smoke_project))
+    profile = load_profile("smoke", root=smoke_project)
+    pilot = profile_specs(profile, "length_pilot")  # ResNet8 with BN for 3 and 4 epochs
+    for spec in [*pilot, *profile_specs(profile)]:
+        profile_model(profile, spec)
+    length = length_results(profile)
+    training = length.results.training
+    # the 10-epoch counterpart (here the recipe's 2 epochs) and both pilot runs, with BN only:
+    # the main grid's network without BN has no training-length twin
+    lengths = [profile.recipe.epochs, *sorted(s.epochs for s in pilot)]
+    assert sorted(training["epochs"]) == lengths == [2, 3, 4]
+    assert set(training["norm"]) == {"bn"}
+    runs = length.progress.draws.groupby("epochs")["epoch"].unique()
+    assert {e: sorted(v) for e, v in runs.items()} == {2: [1, 2], 3: [2, 3], 4: [2, 4]}
+    finals = length.variances[length.variances["epoch"] == length.variances["epochs"]]
+    assert set(finals["epochs"]) == set(training["epochs"])
+    assert finals["collapse_probability"].between(0, 1).all()
+    view = length_view(length.results, length.variances, LENGTH_ETAS)
+    assert list(view["epochs"]) == sorted(training["epochs"])
+    assert {f"collapse at η = {eta:g} (%)" for eta in LENGTH_ETAS} <= set(view.columns)
+    figure = length_trajectories(length.progress.draws, length.variances)
+    rows = len(profile.progress_noise.targets) + len(LENGTH_ETAS) + 1
+    assert len(figure.axes) == rows
