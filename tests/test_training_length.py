@@ -42,3 +42,32 @@ def test_the_length_runs_are_told_apart_by_their_epochs_and_followed_along_train
     figure = length_trajectories(length.progress.draws, length.variances)
     rows = len(profile.progress_noise.targets) + len(LENGTH_ETAS) + 1
     assert len(figure.axes) == rows
+
+
+@pytest.mark.slow
+def test_the_time_to_accuracy_benchmark_compares_the_converged_recipe_with_he_et_al(
+        smoke_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the command the performance page shows, on the smoke profile (its pilot trained here)
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from bnnoise.pipeline.specs import profile_specs
+    from bnnoise.pipeline.trained import profile_model
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("BNNOISE_ROOT", str(smoke_project))
+    profile = load_profile("smoke", root=smoke_project)
+    for spec in profile_specs(profile, "length_pilot"):
+        profile_model(profile, spec)
+    subprocess.run([sys.executable, str(root / "benchmarks" / "time_to_accuracy.py"),
+                    "--profile", "smoke", "--steps", "1", "--out", str(tmp_path)], check=True,
+                   cwd=root, capture_output=True)
+    table = pd.read_csv(tmp_path / "time_to_accuracy.csv")
+    assert len(table) == 3 and (table["seconds_per_epoch"] > 0).all()
+    he = table.iloc[-1]
+    assert he["epochs_to_threshold"] == 164 and he["precision"] == "fp32"
+    assert he["epochs_source"].startswith("estimated")
+    shown = pd.read_csv(tmp_path / "time_to_accuracy_display.csv")
+    assert list(shown["fewer epochs than He et al."])[-1] == "1.0x"
