@@ -105,9 +105,12 @@ def _minus(value: float, decimals: int) -> str:
 
 
 def checks_in_words(checks, later: str = "") -> Markdown:
-    """A theory chapter's answer, first: each check's claim with its verdict
-    (:class:`bnnoise.theory.literature.Check`; its numbers and rule follow later on the page),
+    """A theory chapter's answer, first: each check's claim with its verdict and, where it has
+    one, its estimate and interval (:class:`bnnoise.theory.literature.Check`; its rule and
+    details follow later on the page),
     and ``later``, a sentence on what the page answers further down."""
-    lines = [f"* {c.claim[0].upper()}{c.claim[1:]}: **{c.verdict.value}**" for c in checks]
-    return Markdown("**The answer** (each check's numbers and rule follow below):\n\n"
+    lines = [f"* {c.claim[0].upper()}{c.claim[1:]}: **{c.verdict.value}**"
+             + (f" ({c.measure}: {c.numbers()})" if c.difference is not None and not c.parts
+                else "") for c in checks]
+    return Markdown("**The answer** (each check's rule and details follow below):\n\n"
                     + "\n".join(lines) + "\n" + (f"\n{later}\n" if later else ""))
