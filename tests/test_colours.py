@@ -58,13 +58,15 @@ def test_ordered_quantities_follow_their_order() -> None:
     assert lightness == sorted(lightness)  # viridis: dark to light
 
 
-def test_noise_curves_colour_every_network_by_its_own_colour() -> None:
-    rows = [{"dataset": "cifar10", "model": model, "norm": norm, "target": "all",
+def test_noise_curves_colour_every_target_set_by_its_own_colour() -> None:
+    rows = [{"dataset": "cifar10", "model": model, "norm": norm, "target": target,
              "scoring": "wrong", "eta": eta, "accuracy": 0.5, "normalized_accuracy": 0.5,
              "normalized_accuracy_ci95": 0.1}
-            for model in ("resnet56", "vgg16") for norm in ("bn", "none") for eta in (0.1, 0.5)]
+            for model in ("resnet56", "vgg16") for norm in ("bn", "none")
+            for target in ("all", "weights") for eta in (0.1, 0.5)]
     fig = P.noise_curves(pd.DataFrame(rows))
-    assert _line_colours(fig) == _rounded(C.model_colors(["resnet56", "vgg16"]).values())
+    assert len(fig.axes) == 2  # small multiples: one panel per model
+    assert _line_colours(fig) == _rounded(C.target_colors(["all", "weights"]).values())
 
 
 def test_arms_targets_and_group_sizes_keep_their_colours() -> None:

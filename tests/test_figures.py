@@ -236,5 +236,6 @@ def test_matched_accuracy_figure_without_trajectories_shows_the_networks(
 def test_noise_curves_of_two_datasets_name_them_in_the_panel_titles() -> None:
     one = _noise_summary()
     fig = P.noise_curves(pd.concat([one, one.assign(dataset="cifar100")], ignore_index=True))
-    assert [ax.get_title() for ax in fig.axes[:2]] == ["CIFAR-10, noise on all",
-                                                       "CIFAR-100, noise on all"]
+    model = one["model"].iloc[0]
+    assert [ax.get_title() for ax in fig.axes[:2]] == [f"CIFAR-10, {model}",
+                                                       f"CIFAR-100, {model}"]

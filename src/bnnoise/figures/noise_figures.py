@@ -22,7 +22,7 @@ from bnnoise.figures.axes import (
     normalized_ceiling,
     normalized_limits,
 )
-from bnnoise.figures.colours import colours_by, model_colors
+from bnnoise.figures.colours import colours_by, model_colors, target_colors
 from bnnoise.figures.style import clip_band, clip_normalized, figure
 from bnnoise.labels import TARGET_LABEL, dataset_label, with_arm_labels
 from bnnoise.lineage import produces
@@ -51,39 +51,50 @@ def training_curves(history: pd.DataFrame) -> Figure:
 @produces
 def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
     """Normalized accuracy versus eta with 95 % intervals (between 0 and the curve's
-    :func:`normalized_ceiling`), one row of panels per target set and, when the summary holds
-    two datasets, one column per dataset; for one scoring of non-finite outputs; log x axis."""
+    :func:`normalized_ceiling`) for one scoring of non-finite outputs, log x axis, as small
+    multiples: one panel per model (two per row) or, when the summary holds two datasets, one
+    column per dataset and one row per model trained on both (every model if none is). Within
+    a panel, colour: target set; solid: with BN, dashed: without BN."""
     data = with_arm_labels(summary[(summary["scoring"] == scoring) & (summary["eta"] > 0)])
-    targets = list(dict.fromkeys(data["target"]))
+    models = list(dict.fromkeys(data["model"]))
     datasets = list(dict.fromkeys(data["dataset"]))
-    fig, axes = figure(rows=len(targets), cols=len(datasets), height_per_row=2.6, sharex=True,
-                       sharey=True)
-    palette = model_colors(list(data["model"]))
+    if len(datasets) > 1:  # rows: the models trained on more than one dataset
+        shared = [m for m in models if data.loc[data["model"] == m, "dataset"].nunique() > 1]
+        cells = [(model, dataset) for model in shared or models for dataset in datasets]
+        cols = len(datasets)
+    else:
+        cells = [(model, datasets[0]) for model in models]
+        cols = min(2, len(models))
+    rows = -(-len(cells) // cols)
+    fig, axes = figure(rows=rows, cols=cols, height_per_row=2.4, sharex=True, sharey=True)
+    palette = target_colors(list(data["target"]))
     half = data["normalized_accuracy_ci95"].fillna(0)
     ceiling = pd.concat(pd.Series(normalized_ceiling(curve), index=curve.index) for _, curve
                         in data.groupby(["dataset", "target", "model", "BN"], sort=False))
     limits = normalized_limits(np.minimum(data["normalized_accuracy"] + half, ceiling))
-    panels = [(axes[i, j], target, dataset) for i, target in enumerate(targets)
-              for j, dataset in enumerate(datasets)]
-    for ax, target, dataset in panels:
-        part = data[(data["target"] == target) & (data["dataset"] == dataset)]
-        for (model, _), curve in part.groupby(["model", "BN"], sort=False):
+    for ax, (model, dataset) in zip(axes.flat, cells, strict=False):
+        part = data[(data["model"] == model) & (data["dataset"] == dataset)]
+        if part.empty:
+            ax.set_visible(False)
+            continue
+        for (target, _), curve in part.groupby(["target", "BN"], sort=False):
             low, high = clip_normalized(curve["normalized_accuracy"]
                                         - curve["normalized_accuracy_ci95"].fillna(0),
                                         curve["normalized_accuracy"]
                                         + curve["normalized_accuracy_ci95"].fillna(0))
             high = np.minimum(high, ceiling[curve.index])
-            ax.fill_between(curve["eta"], 100 * low, 100 * high, color=palette[model],
+            ax.fill_between(curve["eta"], 100 * low, 100 * high, color=palette[target],
                             alpha=0.08, linewidth=0)
         sns.lineplot(data=part.assign(pct=100 * part["normalized_accuracy"]), x="eta", y="pct",
-                     hue="model", style="BN", dashes=DASHES, palette=palette, marker="o",
-                     markersize=4, ax=ax, legend=ax is axes[0, 0], errorbar=None)
-        ax.set_title(f"{dataset_label(dataset)}, noise on {target}"
-                     if len(datasets) > 1 else f"noise on {TARGET_LABEL.get(target, target)}")
+                     hue="target", style="BN", dashes=DASHES, palette=palette, marker="o",
+                     markersize=4, ax=ax, errorbar=None)
+        ax.set_title(f"{dataset_label(dataset)}, {model}" if len(datasets) > 1 else model)
         ax.set_ylabel("normalized acc. (%)")
         ax.set_ylim(*limits)
         eta_axis(ax, sorted(data["eta"].unique()))
-    legend_below(fig, axes[0, 0])
+    for ax in list(axes.flat)[len(cells):]:
+        ax.set_visible(False)
+    legend_below(fig, axes.flat, ncol=5)
     return fig
 
 
