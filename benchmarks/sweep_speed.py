@@ -10,11 +10,15 @@ Written to ``data/results/benchmark/sweep_speed/<vector unit>/`` (one folder per
   add noise, evaluate in fp32, contiguous tensors, batches of 500) against the library's exact
   fp32 path (in-place noise and exact restore, channels-last, batches of
   :data:`bnnoise.evaluation.EVALUATION_BATCH`), and against that path with batches of 1,000
-  (the library's batch size before); the fraction of the machine's fp32 matmul peak each
-  reaches (a path at a large fraction of the peak cannot be made much faster without doing
-  less arithmetic);
+  (the library's batch size before), and against the exact path compiled with
+  ``torch.compile`` (its first call's seconds, and whether its predictions equal the eager
+  ones under two noisy draws); the fraction of the machine's fp32 matmul peak each reaches (a
+  path at a large fraction of the peak cannot be made much faster without doing less
+  arithmetic). The library uses the compiled pass where it predicts the same and pays
+  (:mod:`bnnoise.compilation`); the times at equal standard error use that path's rate;
 * ``recompute_check.csv`` (needs CIFAR-10 and the trained models): stored sweep cells computed
-  again at today's batch size, hit for hit against the stored ones;
+  again at today's batch size with the forward pass the library chooses here (column
+  ``forward``), hit for hit against the stored ones;
 * ``precision.csv`` (needs the stored sweeps only): per network, target set and noise level, the
   variance components of normalized accuracy (:mod:`bnnoise.sampling`), the standard error of
   the plain loop (the profile's draws on the full test set), the draws the stratified subset
@@ -38,6 +42,7 @@ import pandas as pd
 import torch
 from benchmark import forward_flops, matmul_peak, plain_noisy_eval, random_dataset
 
+from bnnoise.compilation import GAIN
 from bnnoise.config import load_profile
 from bnnoise.data import DataCache, normalize
 from bnnoise.evaluation import EVALUATION_BATCH, correct_mask, predictions
@@ -146,10 +151,10 @@ def recompute_rows(profile, store: ArtifactStore, data: DataCache,
             continue
         if x is None:
             x, y = cells.evaluation_subset(data(spec.dataset), profile.noise)
-        again = cells._sweep_cell(trained, x, y, profile.noise, target, eta).hits
-        stored = cells.cell_hits(path)
+        cell = cells._sweep_cell(trained, x, y, profile.noise, target, eta)
+        again, stored = cell.hits, cells.cell_hits(path)
         rows.append({"model": model_name, "norm": "bn", "target": target, "eta": eta,
-                     "batch": EVALUATION_BATCH, "hits": stored.size,
+                     "batch": EVALUATION_BATCH, "forward": cell.forward, "hits": stored.size,
                      "differing_hits": int((stored != again).sum()),
                      "identical": bool(np.array_equal(stored, again))})
     return pd.DataFrame(rows)
@@ -187,10 +192,27 @@ def precision_rows(profile, store: ArtifactStore) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def library_rates(rates: pd.DataFrame) -> pd.DataFrame:
+    """Per network, the rate of the forward pass the library uses (:mod:`bnnoise.compilation`):
+    the compiled one where it gave the eager predictions and was at least ``GAIN`` times as
+    fast, else the exact eager one."""
+    exact = rates[rates["variant"] == EXACT].set_index(["model", "norm"])
+    compiled = rates[rates["variant"].str.startswith(COMPILED)].set_index(["model", "norm"])
+    if compiled.empty:
+        return exact.reset_index()
+    compiled = compiled.reindex(exact.index)
+    use = (compiled["identical_to_eager"].fillna(False).astype(bool)
+           & (compiled["images_per_second"] >= GAIN * exact["images_per_second"]))
+    out = exact.copy()
+    out.loc[use, "images_per_second"] = compiled.loc[use, "images_per_second"]
+    out["forward"] = np.where(use, "compiled", "eager")
+    return out.reset_index()
+
+
 def with_times(precision: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
     """Seconds per sweep cell at equal standard error, plain and library, from the rates."""
     plain = rates[rates["variant"].str.startswith("plain")].set_index(["model", "norm"])
-    library = rates[rates["variant"] == EXACT].set_index(["model", "norm"])
+    library = library_rates(rates).set_index(["model", "norm"])
     index = pd.MultiIndex.from_frame(precision[["model", "norm"]])
     out = precision.copy()
     out["plain_seconds"] = (out["plain_draws"] * out["plain_images"]
@@ -209,14 +231,20 @@ def with_times(precision: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(rates: pd.DataFrame, precision: pd.DataFrame | None) -> pd.DataFrame:
-    """``summary.csv``: per network, the exact path's speed-up and, with the stored sweeps,
-    the speed-up at equal standard error and the CPU-hours of one sweep of the protocol."""
+    """``summary.csv``: per network, the exact path's speed-up (eager, compiled, and the one
+    the library uses) and, with the stored sweeps, the speed-up at equal standard error and the
+    CPU-hours of one sweep of the protocol (at the rate of the path the library uses)."""
     exact = rates[rates["variant"] == EXACT]
     table = exact[["model", "norm", "speedup"]].rename(columns={"speedup": "exact_path_speedup"})
     compiled = rates[rates["variant"].str.startswith(COMPILED)]
     if not compiled.empty:
         table = table.merge(compiled[["model", "norm", "speedup", "identical_to_eager"]].rename(
             columns={"speedup": "compiled_speedup"}), on=["model", "norm"], how="left")
+        used = library_rates(rates)[["model", "norm", "forward"]]
+        table = table.merge(used, on=["model", "norm"], how="left")
+        table["library_path_speedup"] = np.where(table["forward"] == "compiled",
+                                                 table["compiled_speedup"],
+                                                 table["exact_path_speedup"])
     if precision is None or precision.empty:
         return table
     threads = torch.get_num_threads()
@@ -245,9 +273,11 @@ def display(rates: pd.DataFrame, summary_table: pd.DataFrame) -> pd.DataFrame:
         "of fp32 peak": [f"{100 * a:.0f} → {100 * b:.0f} %" for a, b in
                          zip(out["plain_peak"], out["library_peak"], strict=True)]})
     if "compiled_speedup" in out:
-        table["compiled"] = [times(c) + ("" if same else ", other predictions")
-                             for c, same in zip(out["compiled_speedup"],
-                                                out["identical_to_eager"], strict=True)]
+        table["compiled"] = [
+            times(c) + (", used" if forward == "compiled" else ", not used" if same
+                        else ", other predictions: not used")
+            for c, same, forward in zip(out["compiled_speedup"], out["identical_to_eager"],
+                                        out["forward"], strict=True)]
     if "min_speedup_at_equal_se" in out:
         table["equal SE: least, median"] = [
             f"{times(a)}, {times(b)}" for a, b in zip(

@@ -13,6 +13,10 @@ import torch
 from bnnoise.data import synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
+# Compiling every smoke network in every process of the suite costs seconds each and shows
+# nothing the eager reference does not (bnnoise.compilation); tests/test_compilation.py turns it
+# back on where it is tested.
+os.environ.setdefault("BNNOISE_COMPILE", "off")
 
 
 @pytest.fixture(autouse=True)

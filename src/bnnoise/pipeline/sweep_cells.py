@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from bnnoise.compilation import evaluation_forward
 from bnnoise.config.setups import NoiseProtocol
 from bnnoise.data import DataCache, Dataset, normalize
 from bnnoise.evaluation import predictions
@@ -112,6 +113,7 @@ class SweepCell:
 
     draws: pd.DataFrame
     hits: np.ndarray  # bool, shape (draws, images)
+    forward: str = "eager"  # the forward pass that computed it (bnnoise.compilation)
 
 
 def _sweep_cell(trained: TrainedModel, inputs: torch.Tensor, y: torch.Tensor,
@@ -125,7 +127,9 @@ def _sweep_cell(trained: TrainedModel, inputs: torch.Tensor, y: torch.Tensor,
     if fast and deployment != STANDARD:
         raise ValueError("the fast evaluation folds BatchNorm itself; use evaluation fp32 with "
                          f"the {deployment.name} deployment")
-    network = FoldedBatchNorm(model) if fast else model
+    network, decision = ((FoldedBatchNorm(model), None) if fast
+                         else evaluation_forward(model, inputs) if deployment == STANDARD
+                         else (model, None))
     rows, hits = [], []
     for draw in range(protocol.draws if eta > 0 else 1):
         start = time.perf_counter()
@@ -143,7 +147,8 @@ def _sweep_cell(trained: TrainedModel, inputs: torch.Tensor, y: torch.Tensor,
                      "accuracy_argmax": float(right.float().mean()),
                      "nonfinite_fraction": float((~finite).float().mean()),
                      "collapsed": collapsed, "seconds": time.perf_counter() - start})
-    return SweepCell(pd.DataFrame(rows), np.stack(hits))
+    return SweepCell(pd.DataFrame(rows), np.stack(hits),
+                     decision.forward if decision is not None else "eager")
 
 
 def _write_cell(out: Path, cell: SweepCell) -> None:
@@ -219,7 +224,8 @@ def sweep_cell_path(store: ArtifactStore, trained: TrainedModel, protocol: Noise
         cell = _sweep_cell(trained, subset[0], subset[1], protocol, target, eta, deployment,
                            calibration)
         record = {"data_fingerprint": subset[2],
-                  "model_data_fingerprint": trained.summary.get("data_fingerprint")}
+                  "model_data_fingerprint": trained.summary.get("data_fingerprint"),
+                  "forward": cell.forward}
         with store.writer("sweeps", slug, config, record) as out:
             _write_cell(out, cell)
         path = store.load("sweeps", slug, config)
