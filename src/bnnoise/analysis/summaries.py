@@ -14,12 +14,16 @@ from bnnoise.stats import mean_ci, t_quantile_975
 
 
 def training_table(runs: list[TrainedModel]) -> pd.DataFrame:
-    """One row per trained model: clean accuracy, BN layers, parameters, training time, and the
-    precision of its stored weights (the stored weights are the model)."""
+    """One row per trained model: clean accuracy, BN layers, parameters, training time, the
+    precision of its stored weights (the stored weights are the model), the CPU-hours its
+    training took (all threads; NaN where older code did not record them) and the number of
+    machines it trained on (a training resumed on another machine counts both)."""
     rows = [{**dict(zip(RUN_COLUMNS, run_key(r), strict=True)),
              **{k: r.summary[k] for k in ("clean_accuracy", "test_images", "conv_layers",
                                           "parameters", "train_seconds", "seconds_per_epoch")},
              "stored_weights": r.summary.get("stored_weights", "fp32"),
+             "cpu_hours": r.summary.get("cpu_hours", float("nan")),
+             "machines": len(r.summary.get("trained_on") or [None]),
              "artifact": r.key} for r in runs]
     return pd.DataFrame(rows)
 

@@ -23,9 +23,10 @@ ROWS = {
     "rule_ledger.csv": "rule: what it decides, the commit that fixed it and its date, the date "
                        "of the first result it judges, whether it is post hoc",
     "reproduction_training.csv": "trained model: clean accuracy, BN layers, parameters, "
-                                 "training time, artifact",
+                                 "training time, CPU-hours, machines, artifact",
     "length_training.csv": "network of the training-length comparison (each length it trained "
-                           "for): clean accuracy, BN layers, parameters, training time, artifact",
+                           "for): clean accuracy, BN layers, parameters, training time, "
+                           "CPU-hours, machines, artifact",
     "length_draws.csv": "network and training length, target set, noise level and draw: "
                         "accuracy under both scorings, normalized accuracy, non-finite share, "
                         "collapse",

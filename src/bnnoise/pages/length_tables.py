@@ -16,9 +16,10 @@ from bnnoise.pages.number_format import interval_text
 def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[float, ...],
                 scoring: str = "wrong") -> pd.DataFrame:
     """One row per network of the training-length comparison (model, BN, training seed,
-    epochs): clean accuracy, average normalized accuracy per target set (%, 95 % interval),
-    and, for the final model, the exact collapse probability at each of ``etas`` (%) and the
-    smallest running variance of any BN channel over its layer's median ("–" without BN)."""
+    epochs): the CPU-hours its training took, clean accuracy, average normalized accuracy per
+    target set (%, 95 % interval), and, for the final model, the exact collapse probability at
+    each of ``etas`` (%) and the smallest running variance of any BN channel over its layer's
+    median ("–" without BN)."""
     t = results.training
     a = results.average[results.average["scoring"] == scoring]
     finals = variances.merge(t[["model", "norm", "seed", "epochs"]], how="inner")
@@ -26,7 +27,8 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
     rows = []
     for r in t.sort_values(["model", "seed", "norm", "epochs"], kind="stable").itertuples():
         row = {"model": r.model, "BN": BN_LABEL.get(r.norm, r.norm), "seed": r.seed,
-               "epochs": r.epochs, "clean acc. (%)": f"{100 * r.clean_accuracy:.2f}"}
+               "epochs": r.epochs, "CPU-hours": "–" if pd.isna(r.cpu_hours)
+               else f"{r.cpu_hours:.1f}", "clean acc. (%)": f"{100 * r.clean_accuracy:.2f}"}
         mine = a[(a["model"] == r.model) & (a["norm"] == r.norm) & (a["seed"] == r.seed)
                  & (a["epochs"] == r.epochs)]
         for m in mine.itertuples():
