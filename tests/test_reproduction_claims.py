@@ -1,5 +1,7 @@
 """The study's claim verdicts (bnnoise.analysis.claims) on constructed tables."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -155,3 +157,23 @@ def test_matched_accuracy_compares_the_final_no_bn_model_with_the_nearest_bn_sna
     assert bn_gap_at_matched_accuracy(pd.DataFrame(same))["verdict"].iloc[0] == "contradicted"
     assert "matched" in " ".join(all_claims(pd.DataFrame([_row("a", "bn", 0.4)]),
                                             pd.DataFrame(rows))["claim"])
+
+
+def test_networks_of_different_training_lengths_are_judged_apart() -> None:
+    from bnnoise.pages.claim_tables import claim_table, glance_view
+
+    short = [{**_row("resnet20", "bn", 0.40), "epochs": 10},
+             {**_row("resnet20", "none", 0.90), "epochs": 10}]
+    longer = [{**_row("resnet20", "bn", 0.895, se=0.001), "epochs": 40},
+              {**_row("resnet20", "none", 0.90, se=0.001), "epochs": 40}]
+    claims = all_claims(pd.DataFrame(short + longer))
+    gap = claims[claims["claim"] == "BN lowers noise resistance"].set_index("epochs")
+    assert gap.loc[10, "verdict"] == "reproduced"  # not pooled with the longer training
+    assert gap.loc[40, "verdict"] == "contradicted"
+    assert gap.loc[10, "estimate"] == pytest.approx(50.0)
+    assert list(verdict_counts(claims).columns[:3]) == ["claim", "dataset", "epochs"]
+    assert "epochs" in glance_view(claims).columns
+    table = claim_table(claims, "BN lowers noise resistance", "tbl-x").data
+    assert re.search(r"\|\s*epochs\s*\|", table)
+    alone = all_claims(pd.DataFrame(short))  # one length: no column for it in the views
+    assert "epochs" not in verdict_counts(alone) and "epochs" not in glance_view(alone)

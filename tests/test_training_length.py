@@ -71,3 +71,18 @@ def test_the_time_to_accuracy_benchmark_compares_the_converged_recipe_with_he_et
     assert he["epochs_source"].startswith("estimated")
     shown = pd.read_csv(tmp_path / "time_to_accuracy_display.csv")
     assert list(shown["fewer epochs than He et al."])[-1] == "1.0x"
+
+
+def test_the_converged_tier_trains_as_long_as_the_pilots_rule_chose() -> None:
+    from bnnoise.analysis.pilots import length_pilot
+    from bnnoise.pipeline.specs import profile_specs
+
+    root = Path(__file__).resolve().parents[1]
+    profile = load_profile("cpu", root=root)
+    pilot = length_pilot(profile)  # the published pilot runs, from the committed store
+    assert pilot.choice is not None, "every pilot run is published"
+    for grid in ("converged", "converged_seeds"):
+        assert profile.grid(grid).epochs == (pilot.choice,), grid
+    # the pilot's run of that length is the converged ResNet20 with BN: trained once
+    chosen = next(s for s in profile_specs(profile, "length_pilot") if s.epochs == pilot.choice)
+    assert chosen in profile_specs(profile, "converged")

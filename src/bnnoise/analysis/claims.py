@@ -152,22 +152,47 @@ def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
 @produces
 def all_claims(average: pd.DataFrame, progress: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every claim's rows, in the order of the claims page; with the training-progress draws,
-    claim 1 also at matched clean accuracy."""
-    matched = [bn_gap_at_matched_accuracy(progress)] if progress is not None else []
+    claim 1 also at matched clean accuracy. Networks trained for different lengths (column
+    ``epochs`` of the run columns: the recipe's, a converged tier's) are judged apart, each
+    length's rows marked in a column ``epochs``, shortest first."""
+    lengths = sorted(average["epochs"].unique()) if "epochs" in average else [None]
+    parts = []
+    for epochs in lengths:
+        mine = average if epochs is None else average[average["epochs"] == epochs]
+        steps = (progress[progress["epochs"] == epochs]
+                 if progress is not None and epochs is not None and "epochs" in progress
+                 else progress)
+        rows = _claims_of(mine, steps)
+        parts.append(rows if epochs is None else rows.assign(epochs=int(epochs)))
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+
+
+def _claims_of(average: pd.DataFrame, progress: pd.DataFrame | None) -> pd.DataFrame:
+    matched = ([bn_gap_at_matched_accuracy(progress)]
+               if progress is not None and len(progress) else [])
     parts = [bn_lowers_resistance(average), *matched, harm_grows_across_depths(average),
              harm_grows_controlled(average), headline_numbers(average),
              no_bn_stays_robust(average)]
-    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
 
 
 @produces
 def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
-    """Per claim, dataset, target set and scoring: how many rows got each verdict."""
-    table = (claims.groupby(["claim", "dataset", "target", "scoring", "verdict"], sort=False)
+    """Per claim, dataset, training length (where the rows have several) target set and
+    scoring: how many rows got each verdict."""
+    keys = ["claim", "dataset", *(["epochs"] if _lengths(claims) > 1 else []), "target",
+            "scoring"]
+    table = (claims.groupby([*keys, "verdict"], sort=False)
              .size().unstack("verdict", fill_value=0).reset_index())
     for v in ("reproduced", "contradicted", "inconclusive at this power"):
         if v not in table:
             table[v] = 0
-    return table[["claim", "dataset", "target", "scoring", "reproduced", "contradicted",
+    return table[[*keys, "reproduced", "contradicted",
                   "inconclusive at this power"]].astype(
         {"reproduced": int, "contradicted": int, "inconclusive at this power": int})
+
+
+def _lengths(claims: pd.DataFrame) -> int:
+    return int(claims["epochs"].nunique()) if "epochs" in claims else 1

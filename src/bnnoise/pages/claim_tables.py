@@ -40,6 +40,8 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
         "verdict": rows["verdict"]})
     if rows["dataset"].nunique() > 1:  # e.g. CIFAR-10 and CIFAR-100 rows of one claim
         shown.insert(0, "dataset", rows["dataset"].map(dataset_label))
+    if "epochs" in rows and rows["epochs"].nunique() > 1:  # the recipe's and longer trainings
+        shown.insert(0, "epochs", rows["epochs"])
     if "published" in rows and rows["published"].notna().any():
         shown.insert(3, "published", rows["published"].round(2))
     if "kendall_tau" in rows and rows["kendall_tau"].notna().any():  # growth claims
@@ -99,9 +101,11 @@ def glance_view(verdicts: pd.DataFrame) -> pd.DataFrame:
         counts["reproduced"], counts["contradicted"], counts["inconclusive at this power"],
         strict=True)]
     index = ["claim", "dataset"] if verdicts["dataset"].nunique() > 1 else ["claim"]
+    if "epochs" in counts:  # networks of several training lengths, judged apart
+        index.append("epochs")
     by_scoring = counts.pivot_table(index=[*index, "target"], columns="scoring",
                                     values="cell", aggfunc="first")
-    by_scoring = by_scoring.reindex(columns=["argmax", "wrong"]).fillna("–")
+    by_scoring = by_scoring.reindex(columns=["argmax", "wrong"]).astype(object).fillna("–")
     by_scoring["cell"] = by_scoring["argmax"] + " · " + by_scoring["wrong"]
     wide = by_scoring["cell"].unstack("target")
     wide = wide.reindex(columns=[t for t in TARGETS if t in wide])
