@@ -130,3 +130,20 @@ def test_the_readings_command_refuses_a_network_outside_its_grid(project, monkey
         cli.main(["readings", "--profile", "smoke", "--only", "nonsense"])
     with pytest.raises(SystemExit, match="unknown reading 'x'"):
         cli.main(["readings", "--profile", "smoke", "--reading", "x"])
+
+
+def test_networks_of_several_training_lengths_are_readings_judged_apart() -> None:
+    from bnnoise.analysis.multiverse import multiverse_claims
+
+    rows = []
+    for epochs, bn in ((10, 0.40), (40, 0.895)):
+        for norm, avg in (("bn", bn), ("none", 0.90)):
+            rows.append({"dataset": "cifar10", "model": "resnet20", "norm": norm,
+                         "bn_layers": 19 if norm == "bn" else 0, "placement": "all",
+                         "seed": 0, "epochs": epochs, "target": "weights", "scoring": "wrong",
+                         "avg_normalized_accuracy": avg, "standard_error": 0.001,
+                         "low": avg - 0.002, "high": avg + 0.002, "draws": 5,
+                         "grid": "full (book)", "reading": "book"})
+    claims = multiverse_claims(pd.DataFrame(rows))
+    gap = claims[claims["claim"] == "BN lowers noise resistance"].set_index("epochs")
+    assert gap.loc[10, "verdict"] == "reproduced" and gap.loc[40, "verdict"] == "contradicted"

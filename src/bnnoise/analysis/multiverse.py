@@ -136,15 +136,18 @@ CLAIMS = {
 def multiverse_claims(averages: pd.DataFrame) -> pd.DataFrame:
     """Every claim's rows (:mod:`bnnoise.analysis.claims`) under every reading of
     ``averages`` (:func:`reading_averages`): one row per claim, subject and reading, with the
-    reading's ``grid`` and ``reading`` beside the target set, scoring and dataset."""
+    reading's ``grid`` and ``reading`` beside the target set, scoring and dataset, and, where
+    the networks were trained for several lengths, the length (``epochs``: judged apart)."""
     parts = []
-    for (grid, reading), part in averages.groupby(["grid", "reading"], sort=False):
+    lengths = ["epochs"] if "epochs" in averages and averages["epochs"].nunique() > 1 else []
+    for key, part in averages.groupby(["grid", "reading", *lengths], sort=False):
+        labels = dict(zip(["grid", "reading", *lengths], key, strict=True))
         for function in CLAIMS.values():
             rows = function(part)
             if len(rows):
-                parts.append(rows.assign(grid=grid, reading=reading))
+                parts.append(rows.assign(**labels))
     table = pd.concat(parts, ignore_index=True)
-    front = ["claim", "subject", *READING_COLUMNS]
+    front = ["claim", "subject", *READING_COLUMNS, *lengths]
     return table[front + [c for c in table.columns if c not in front]]
 
 
