@@ -8,12 +8,12 @@ per network, in the process that evaluates it, by a measurement it repeats every
 
 1. compile the network's forward pass (the compiled module reads the same parameter tensors,
    so noise injected in place reaches it);
-2. **same predictions**: on ``CHECK_IMAGES`` of the evaluation images, the compiled and the
+2. **same predictions**: on :data:`CHECK_IMAGES` of the evaluation images, the compiled and the
    eager forward pass must give the same predicted class and the same finiteness of the logits
    for every image, with the clean parameters and under strong noise on every array
    (η = :data:`CHECK_ETA`, which makes some logits non-finite in networks with BN);
-3. **it pays**: the compiled pass must evaluate those images at least :data:`GAIN` times as
-   fast as the eager one (best of :data:`REPEATS` timings each).
+3. **it pays**: the compiled pass must evaluate :data:`TIMING_IMAGES` of them at least
+   :data:`GAIN` times as fast as the eager one (best of :data:`REPEATS` timings each).
 
 Only then is the compiled forward used; otherwise the eager one, which is the reference. The
 decision, its rates and its reason are returned, and the sweep cells record which forward pass
@@ -41,7 +41,9 @@ SWITCH = "BNNOISE_COMPILE"
 GAIN = 1.1
 """How much faster than eager the compiled forward pass must be to be used."""
 CHECK_IMAGES = 2 * EVALUATION_BATCH
-"""Evaluation images of the check and the timing."""
+"""Evaluation images of the check of the predictions."""
+TIMING_IMAGES = 5 * EVALUATION_BATCH
+"""Evaluation images of each timing (fewer make the decision flip with the machine's load)."""
 CHECK_ETA = 1.0
 """The strong noise of the check (each array's std times this), on every array."""
 REPEATS = 3
@@ -79,12 +81,13 @@ _DECIDED: weakref.WeakKeyDictionary[nn.Module, tuple[Callable, CompileDecision]]
 def evaluation_forward(model: nn.Module, inputs: torch.Tensor
                        ) -> tuple[Callable[[torch.Tensor], torch.Tensor], CompileDecision]:
     """The forward pass that evaluates ``model`` (compiled or eager) and why; decided once per
-    model object and process, on the first :data:`CHECK_IMAGES` of ``inputs`` (normalized
-    evaluation images), unless :data:`SWITCH` is ``off``."""
+    model object and process, on the first :data:`CHECK_IMAGES` (predictions) and
+    :data:`TIMING_IMAGES` (rates) of ``inputs`` (normalized evaluation images), unless
+    :data:`SWITCH` is ``off``."""
     if os.environ.get(SWITCH, "").lower() == "off":
         return model, CompileDecision(False, f"{SWITCH}=off")
     if model not in _DECIDED:
-        _DECIDED[model] = _decide(model, inputs[:CHECK_IMAGES])
+        _DECIDED[model] = _decide(model, inputs[:TIMING_IMAGES])
     return _DECIDED[model]
 
 
@@ -96,11 +99,11 @@ def _decide(model: nn.Module, images: torch.Tensor
     try:
         compiled = torch.compile(model)
         start = time.perf_counter()
-        predictions(compiled, images)
+        predictions(compiled, images[:CHECK_IMAGES])
         seconds = time.perf_counter() - start
     except Exception as error:  # a CPU or compiler without inductor support
         return model, CompileDecision(False, f"compilation failed: {type(error).__name__}")
-    if not _same_predictions(model, compiled, images):
+    if not _same_predictions(model, compiled, images[:CHECK_IMAGES]):
         return model, CompileDecision(False, "the compiled predictions differ from the eager "
                                       "ones", compile_seconds=seconds)
     eager_rate, compiled_rate = (_rate(forward, images) for forward in (model, compiled))
