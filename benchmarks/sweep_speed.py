@@ -24,6 +24,9 @@ Written to ``data/results/benchmark/sweep_speed/<vector unit>/`` (one folder per
   the plain loop (the profile's draws on the full test set), the draws the stratified subset
   needs for the same standard error with the paired estimate and without it, and the seconds
   per sweep cell of the plain loop and of the library at equal standard error;
+* ``planned.csv``: the CPU-hours of the sweeps the profile plans and has not run (the readings,
+  the converged tier, the analog device), plain and with the library, estimated from
+  ``summary.csv`` (:func:`planned_sweeps`);
 * ``summary.csv``: per network, the speed-up of the exact path, the smallest and median
   speed-up at equal standard error over the noise levels, and the CPU-hours of one sweep of
   the profile's protocol (all noise levels and target sets) at equal standard error, plain and
@@ -256,6 +259,68 @@ def summary(rates: pd.DataFrame, precision: pd.DataFrame | None) -> pd.DataFrame
     return table.merge(per, on=["model", "norm"], how="left")
 
 
+def _evaluations(protocol) -> int:
+    """Noisy evaluations of the test subset one sweep of ``protocol`` takes (draws per cell)."""
+    return len(protocol.targets) * len(protocol.etas) * protocol.draws
+
+
+def planned_sweeps(profile, summary_table: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
+    """``planned.csv``: the CPU-hours of the sweeps the profile has planned and not yet run,
+    per kind of sweep: at the plain loop's precision, plain and with the library, estimated
+    from each network's cost of one sweep of the profile's protocol at that precision
+    (``summary.csv``) scaled by how many noisy evaluations the planned sweep takes against
+    that protocol; and as the book runs them (its test subset and draws, at the rate of the
+    library's path, ``book_design_cpu_hours``). The planned sweeps:
+
+    * ``readings``: every reading of ``params.yaml`` on every network of its grid;
+    * ``converged tier``: each network of the ``converged`` grids (cost of its model as in the
+      main grid): the full protocol on the final weights and the progress protocol on every
+      snapshot and the final weights;
+    * ``analog device``: every deployment (BN networks) and variant at every time, one device
+      draw counted as one Gaussian draw (the device benchmark measures 1.04-1.07 times).
+    """
+    if "plain_cpu_hours" not in summary_table:
+        return pd.DataFrame()
+    cost = summary_table.set_index(["model", "norm"])[["plain_cpu_hours", "library_cpu_hours"]]
+    rate = library_rates(rates).set_index(["model", "norm"])["images_per_second"]
+    images = profile.noise.eval_per_class * 10 if profile.noise.eval_per_class else TEST_SET
+    threads = int(rates["threads"].iloc[0]) if "threads" in rates else torch.get_num_threads()
+    per_sweep = _evaluations(profile.noise)
+    rows = []
+
+    def add(kind: str, model: str, norm: str, evaluations: float) -> None:
+        if (model, norm) in cost.index:
+            plain, library = cost.loc[(model, norm)]
+            rows.append({"sweep": kind, "model": model, "norm": norm,
+                         "evaluations": evaluations,
+                         "plain_cpu_hours": plain * evaluations / per_sweep,
+                         "library_cpu_hours": library * evaluations / per_sweep,
+                         "book_design_cpu_hours": evaluations * images / rate[(model, norm)]
+                         * threads / 3600})
+
+    for spec in profile_specs(profile, profile.readings_grid) if profile.readings else []:
+        add("readings", spec.model, spec.norm,
+            sum(_evaluations(protocol) for _, protocol in profile.readings))
+    for grid in ("converged", "converged_seeds"):
+        if grid not in profile.grid_names:
+            continue
+        for spec in profile_specs(profile, grid):
+            stored = len(range(profile.grid(grid).snapshot_every or spec.epochs,
+                               spec.epochs + 1, profile.grid(grid).snapshot_every or 1))
+            progress = _evaluations(profile.progress_noise) * stored
+            add("converged tier", spec.model, spec.norm, per_sweep + progress)
+    if profile.devices is not None:
+        study = profile.devices
+        for spec in profile_specs(profile, study.grid):
+            readings = (len(study.deployments) if spec.norm == "bn" else 1) + len(study.variants)
+            add("analog device", spec.model, spec.norm, readings * len(study.protocol.times)
+                * study.protocol.draws * len(study.protocol.targets))
+    table = pd.DataFrame(rows)
+    return table.groupby("sweep", sort=False, as_index=False)[
+        ["plain_cpu_hours", "library_cpu_hours", "book_design_cpu_hours"]].sum() \
+        if len(table) else table
+
+
 def display(rates: pd.DataFrame, summary_table: pd.DataFrame) -> pd.DataFrame:
     """``summary_display.csv``: the book's table, one row per network, human headers."""
     peak = rates.pivot_table(index=["model", "norm"], columns=rates["variant"].str.startswith(
@@ -307,6 +372,20 @@ def every_cpu(root: Path) -> pd.DataFrame:
     return table.fillna("not measured")
 
 
+def planned_every_cpu(root: Path) -> pd.DataFrame:
+    """The book's table of :func:`planned_sweeps` over every CPU kind measured."""
+    parts = []
+    for folder in sorted(p for p in root.iterdir() if (p / "planned.csv").is_file()):
+        table = pd.read_csv(folder / "planned.csv")
+        parts.append(pd.DataFrame({
+            "CPU": cpu_label(pd.read_csv(folder / "rates.csv")), "sweeps": table["sweep"],
+            "at the plain loop's precision: plain → library": [
+                f"{a:.3g} → {b:.3g}" for a, b in zip(table["plain_cpu_hours"],
+                                                     table["library_cpu_hours"], strict=True)],
+            "as the book runs them": table["book_design_cpu_hours"].map(lambda v: f"{v:.2g}")}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu")
@@ -324,11 +403,18 @@ def main() -> None:
     if args.tables_only:
         folders = [args.out] if args.out else [p for p in OUT.iterdir()
                                                if (p / "summary.csv").is_file()]
+        profile = load_profile(args.profile, data_dir=args.data_dir)
         for folder in folders:
+            planned_sweeps(profile, pd.read_csv(folder / "summary.csv"),
+                           pd.read_csv(folder / "rates.csv")).assign(
+                **pd.read_csv(folder / "rates.csv").iloc[0][
+                    ["cpu", "amx", "avx512_bf16", "vector_unit", "threads"]].to_dict()
+            ).to_csv(folder / "planned.csv", index=False, float_format="%.4g")
             display(pd.read_csv(folder / "rates.csv"), pd.read_csv(folder / "summary.csv")
                     ).to_csv(folder / "summary_display.csv", index=False)
         if args.out is None:
             every_cpu(OUT).to_csv(OUT / "summary_display.csv", index=False)
+            planned_every_cpu(OUT).to_csv(OUT / "planned_display.csv", index=False)
         return
     profile = load_profile(args.profile, data_dir=args.data_dir)
     networks = list(dict.fromkeys((s.model, s.norm) for s in profile_specs(profile)))
@@ -343,6 +429,7 @@ def main() -> None:
         precision = with_times(precision_rows(profile, store), tables["rates.csv"])
         tables["precision.csv"] = precision
     tables["summary.csv"] = summary(tables["rates.csv"], precision)
+    tables["planned.csv"] = planned_sweeps(profile, tables["summary.csv"], tables["rates.csv"])
     tables["summary_display.csv"] = display(tables["rates.csv"], tables["summary.csv"])
     record = machine_record()
     out.mkdir(parents=True, exist_ok=True)
@@ -352,6 +439,7 @@ def main() -> None:
         frame.to_csv(out / name, index=False, float_format="%.4g")
     if args.out is None:
         every_cpu(OUT).to_csv(OUT / "summary_display.csv", index=False)
+        planned_every_cpu(OUT).to_csv(OUT / "planned_display.csv", index=False)
     print(tables["summary.csv"].to_string(index=False, float_format="%.3g"))
     print(f"written to {out}")
 
