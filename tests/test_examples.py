@@ -109,9 +109,13 @@ def test_the_snakemake_examples_plan_their_jobs(command: str, project: Path) -> 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [c for _, c in examples() if kind(c) == "campaign"])
-def test_the_campaign_example_computes_every_network_once(command: str, project: Path) -> None:
+def test_the_campaign_example_computes_every_network_once(command: str,
+                                                         smoke_project: Path) -> None:
     """``make campaign`` runs the workflow's ``compute`` target; on smoke it trains and sweeps
-    every network of every grid once, and a second run finds everything done."""
+    every network of every grid once, and a second run finds everything done. It runs in the
+    session's shared smoke project: what the chapter tests computed already is found in the
+    store (content-addressed, atomic writes), and what it computes first they find."""
+    project = smoke_project
     recipe = _make_recipe(command)
     assert recipe[0].endswith("bin/snakemake") and recipe[-1] == "compute", recipe
     words = [str(Path(sys.executable).parent / "snakemake"),
