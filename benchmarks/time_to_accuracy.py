@@ -119,7 +119,7 @@ def display(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "recipe": table["recipe"], "precision": table["precision"],
         f"epochs to {THRESHOLD:.0%}": [
-            "not reached" if pd.isna(e) else f"{int(e)} ({source.split(':')[0]})"
+            "not reached" if pd.isna(e) else f"{int(e)}, {source.split(' ')[0].rstrip(':')}"
             for e, source in zip(table["epochs_to_threshold"], table["epochs_source"],
                                  strict=True)],
         "seconds per epoch": table["seconds_per_epoch"].round(0).astype(int),
