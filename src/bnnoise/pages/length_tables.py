@@ -14,33 +14,36 @@ from bnnoise.pages.number_format import interval_text
 
 @produces
 def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[float, ...],
-                scoring: str = "wrong") -> pd.DataFrame:
+                scoring: str = "wrong", targets: tuple[str, ...] = ("weights", "all")
+                ) -> pd.DataFrame:
     """One row per network of the training-length comparison (model, BN, training seed,
     epochs): the CPU-hours its training took, clean accuracy, average normalized accuracy per
-    target set (%, 95 % interval), and, for the final model, the exact collapse probability at
-    each of ``etas`` (%) and the smallest running variance of any BN channel over its layer's
-    median ("–" without BN)."""
+    target set of ``targets`` (%, 95 % interval), and, for the final model, the exact collapse
+    probability at each of ``etas`` (%) and the smallest running variance of any BN channel
+    over its layer's median ("–" without BN)."""
     t = results.training
-    a = results.average[results.average["scoring"] == scoring]
+    a = results.average[(results.average["scoring"] == scoring)
+                        & results.average["target"].isin(targets)]
     finals = variances.merge(t[["model", "norm", "seed", "epochs"]], how="inner")
     finals = finals[finals["epoch"] == finals["epochs"]]
     rows = []
     for r in t.sort_values(["model", "seed", "norm", "epochs"], kind="stable").itertuples():
         row = {"model": r.model, "BN": BN_LABEL.get(r.norm, r.norm), "seed": r.seed,
-               "epochs": r.epochs, "CPU-hours": "–" if pd.isna(r.cpu_hours)
-               else f"{r.cpu_hours:.1f}", "clean acc. (%)": f"{100 * r.clean_accuracy:.2f}"}
+               "epochs": r.epochs, "CPU-h": "–" if pd.isna(r.cpu_hours)
+               else f"{r.cpu_hours:.1f}", "clean (%)": f"{100 * r.clean_accuracy:.2f}"}
         mine = a[(a["model"] == r.model) & (a["norm"] == r.norm) & (a["seed"] == r.seed)
                  & (a["epochs"] == r.epochs)]
-        for m in mine.itertuples():
+        for m in mine.set_index("target").reindex(
+                [t for t in targets if t in set(mine["target"])]).reset_index().itertuples():
             row[f"{m.target} (%)"] = interval_text(
                 100 * m.avg_normalized_accuracy, 100 * m.low, 100 * m.high)
         own = finals[(finals["model"] == r.model) & (finals["norm"] == r.norm)
                      & (finals["seed"] == r.seed) & (finals["epochs"] == r.epochs)]
         for eta in etas:
             p = own.loc[(own["eta"] - eta).abs() < 1e-9, "collapse_probability"]
-            row[f"collapse at η = {eta:g} (%)"] = f"{100 * p.iloc[0]:.1f}" if len(p) else "–"
+            row[f"collapse, η {eta:g} (%)"] = f"{100 * p.iloc[0]:.1f}" if len(p) else "–"
         smallest = own["smallest_to_median"]
-        row["smallest var. / median"] = f"{smallest.iloc[0]:.3g}" if len(smallest) else "–"
+        row["min var. / median"] = f"{smallest.iloc[0]:.3g}" if len(smallest) else "–"
         rows.append(row)
     return drop_constant_seed(pd.DataFrame(rows))
 
