@@ -39,9 +39,10 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
                 100 * m.avg_normalized_accuracy, 100 * m.low, 100 * m.high)
         own = finals[(finals["model"] == r.model) & (finals["norm"] == r.norm)
                      & (finals["seed"] == r.seed) & (finals["epochs"] == r.epochs)]
-        for eta in etas:
-            p = own.loc[(own["eta"] - eta).abs() < 1e-9, "collapse_probability"]
-            row[f"collapse, η {eta:g} (%)"] = f"{100 * p.iloc[0]:.1f}" if len(p) else "–"
+        values = [own.loc[(own["eta"] - eta).abs() < 1e-9, "collapse_probability"]
+                  for eta in etas]
+        row[f"collapse, η {' / '.join(f'{e:g}' for e in etas)} (%)"] = " / ".join(
+            f"{100 * p.iloc[0]:.0f}" if len(p) else "–" for p in values)
         smallest = own["smallest_to_median"]
         row["min var. / median"] = f"{smallest.iloc[0]:.3g}" if len(smallest) else "–"
         rows.append(row)
