@@ -9,7 +9,12 @@ from bnnoise.analysis.results import NoiseResults
 from bnnoise.labels import BN_LABEL, NORM_LABEL
 from bnnoise.lineage import produces
 from bnnoise.pages.noise_tables import drop_constant_seed
-from bnnoise.pages.number_format import interval_text
+from bnnoise.pages.number_format import interval_text, unbreakable
+
+
+def _one_line(text: str) -> str:
+    """An interval that a narrow column does not wrap: no break at its spaces or its dash."""
+    return unbreakable(text).replace("–", "\u2060–\u2060")
 
 
 @produces
@@ -35,8 +40,8 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
                  & (a["epochs"] == r.epochs)]
         for m in mine.set_index("target").reindex(
                 [t for t in targets if t in set(mine["target"])]).reset_index().itertuples():
-            row[f"{m.target} (%)"] = interval_text(
-                100 * m.avg_normalized_accuracy, 100 * m.low, 100 * m.high)
+            row[f"{m.target} (%)"] = _one_line(interval_text(
+                100 * m.avg_normalized_accuracy, 100 * m.low, 100 * m.high))
         own = finals[(finals["model"] == r.model) & (finals["norm"] == r.norm)
                      & (finals["seed"] == r.seed) & (finals["epochs"] == r.epochs)]
         values = [own.loc[(own["eta"] - eta).abs() < 1e-9, "collapse_probability"]
@@ -70,14 +75,14 @@ def length_in_words(results: NoiseResults, variances: pd.DataFrame, eta: float =
                             for e in runs["epochs"])
         text = (f"**{model} {NORM_LABEL.get(norm, norm)}** (seed {seed}), trained {lengths} "
                 f"epochs: clean accuracy {clean} %, average normalized accuracy under noise on "
-                f"the {target} {resist} %")
+                f"the {target}: {resist} %")
         v = variances[(variances["model"] == model) & (variances["norm"] == norm)
                       & (variances["seed"] == seed) & (variances["epoch"] == variances["epochs"])
                       & ((variances["eta"] - eta).abs() < 1e-9)].set_index("epochs")
         if len(v):
             collapse = " → ".join(f"{100 * v['collapse_probability'].get(e, float('nan')):.0f}"
                                   for e in runs["epochs"])
-            text += f", exact collapse probability at η = {eta:g} {collapse} %"
+            text += f", exact collapse probability at η = {eta:g}: {collapse} %"
         sentences.append(text + ".")
     if not sentences:
         return Markdown("No network is trained for more than one length yet.")
