@@ -12,9 +12,12 @@ from bnnoise.pages.noise_tables import drop_constant_seed
 from bnnoise.pages.number_format import interval_text, unbreakable
 
 
-def _one_line(text: str) -> str:
-    """An interval that a narrow column does not wrap: no break at its spaces or its dash."""
-    return unbreakable(text).replace("–", "\u2060–\u2060")
+def _one_line(value: float, low: float, high: float) -> str:
+    """A 95 % interval that a narrow column does not wrap: "value ± half-width" where it is
+    symmetric (to its one decimal), else "value (low–high)"; no break inside either."""
+    if abs((high - value) - (value - low)) < 0.05:
+        return unbreakable(f"{value:.1f} ± {(high - low) / 2:.1f}")
+    return unbreakable(interval_text(value, low, high)).replace("–", "\u2060–\u2060")
 
 
 @produces
@@ -40,8 +43,8 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
                  & (a["epochs"] == r.epochs)]
         for m in mine.set_index("target").reindex(
                 [t for t in targets if t in set(mine["target"])]).reset_index().itertuples():
-            row[f"{m.target} (%)"] = _one_line(interval_text(
-                100 * m.avg_normalized_accuracy, 100 * m.low, 100 * m.high))
+            row[f"{m.target} (%)"] = _one_line(100 * m.avg_normalized_accuracy, 100 * m.low,
+                                                100 * m.high)
         own = finals[(finals["model"] == r.model) & (finals["norm"] == r.norm)
                      & (finals["seed"] == r.seed) & (finals["epochs"] == r.epochs)]
         values = [own.loc[(own["eta"] - eta).abs() < 1e-9, "collapse_probability"]
