@@ -38,7 +38,7 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
     for r in t.sort_values(["model", "seed", "norm", "epochs"], kind="stable").itertuples():
         row = {"network": f"{r.model} {BN_LABEL.get(r.norm, r.norm)}", "seed": r.seed,
                "epochs": r.epochs, "CPU-h": "–" if pd.isna(r.cpu_hours)
-               else f"{r.cpu_hours:.1f}", "clean (%)": f"{100 * r.clean_accuracy:.2f}"}
+               else f"{r.cpu_hours:.1f}", "clean (%)": f"{100 * r.clean_accuracy:.1f}"}
         mine = a[(a["model"] == r.model) & (a["norm"] == r.norm) & (a["seed"] == r.seed)
                  & (a["epochs"] == r.epochs)]
         for m in mine.set_index("target").reindex(
@@ -52,7 +52,7 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
         row[f"collapse η {'/'.join(f'{e:g}' for e in etas)} (%)"] = " / ".join(
             f"{100 * p.iloc[0]:.0f}" if len(p) else "–" for p in values)
         smallest = own["smallest_to_median"]
-        row["min var./median"] = f"{smallest.iloc[0]:.3g}" if len(smallest) else "–"
+        row["min var. / med."] = f"{smallest.iloc[0]:.3g}" if len(smallest) else "–"
         rows.append(row)
     return drop_constant_seed(pd.DataFrame(rows))
 
