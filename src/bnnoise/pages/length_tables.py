@@ -52,7 +52,7 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
         row[f"collapse η {'/'.join(f'{e:g}' for e in etas)} (%)"] = " / ".join(
             f"{100 * p.iloc[0]:.0f}" if len(p) else "–" for p in values)
         smallest = own["smallest_to_median"]
-        row["min var. / med."] = f"{smallest.iloc[0]:.3g}" if len(smallest) else "–"
+        row["min var. / med."] = f"{smallest.iloc[0]:.2g}" if len(smallest) else "–"
         rows.append(row)
     return drop_constant_seed(pd.DataFrame(rows))
 
