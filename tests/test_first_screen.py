@@ -28,7 +28,7 @@ def _computed_sentences(cell: nbformat.NotebookNode) -> list[str]:
     """The Markdown a code cell displayed, when it is prose (not a table) with a number outside
     its code spans, links and directives (a file name is not a finding)."""
     texts = [output.get("data", {}).get("text/markdown", "") for output in cell.get("outputs", [])]
-    prose = [re.sub(r"`[^`]*`|\([^)]*\)|:::[^\n]*", "", t) for t in texts
+    prose = [re.sub(r"`[^`]*`|\]\([^)]*\)|:::[^\n]*", "", t) for t in texts
              if t and not t.lstrip().startswith(("|", ":::"))]
     return [t for t in prose if re.search(r"\d", t)]
 

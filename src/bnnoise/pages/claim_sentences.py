@@ -104,13 +104,23 @@ def _minus(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}".replace("-", "\u2212")
 
 
+def _evidence(check) -> str:
+    """The numbers behind a check's verdict in a few words: its estimate and interval, or, for
+    a check made of several comparisons, how many of them reproduce the claim."""
+    if check.parts:
+        agree = sum(part.reproduced for part in check.parts)
+        return f" ({agree} of {len(check.parts)} comparisons reproduced)"
+    if check.difference is not None:
+        return f" ({check.measure}: {check.numbers()})"
+    return ""
+
+
 def checks_in_words(checks, later: str = "") -> Markdown:
     """A theory chapter's answer, first: each check's claim with its verdict and, where it has
     one, its estimate and interval (:class:`bnnoise.theory.literature.Check`; its rule and
     details follow later on the page),
     and ``later``, a sentence on what the page answers further down."""
-    lines = [f"* {c.claim[0].upper()}{c.claim[1:]}: **{c.verdict.value}**"
-             + (f" ({c.measure}: {c.numbers()})" if c.difference is not None and not c.parts
-                else "") for c in checks]
+    lines = [f"* {c.claim[0].upper()}{c.claim[1:]}: **{c.verdict.value}**" + _evidence(c)
+             for c in checks]
     return Markdown("**The answer** (each check's rule and details follow below):\n\n"
                     + "\n".join(lines) + "\n" + (f"\n{later}\n" if later else ""))
