@@ -22,6 +22,8 @@ and reports, one line per problem:
   "<Figure size ...>" text;
 * link: a same-site link whose page or ``#anchor`` does not exist;
 * raw-math: maths still written as ``$...$``, ``\\(...\\)`` or ``\\[...\\]`` after MathJax ran;
+* long-page: one of the pages a reader takes in as a whole (:data:`SHORT_PAGES`) taller than
+  ``--max-screens`` viewport heights;
 * external, missing-resource: a request to another host, a same-site resource that does not
   load; check-failed: the page could not be loaded or checked.
 
@@ -242,6 +244,11 @@ async ({minScale, targets}) => {
 """
 
 
+SHORT_PAGES = ("book/00_claims.html", "book/06_remedies.html", "book/data.html")
+"""The pages a reader takes in as a whole (the claims, the remedies and the data page): each
+at most about ten screens long (``--max-screens``)."""
+
+
 @dataclass
 class PageReport:
     page: str
@@ -429,6 +436,11 @@ def check_page(ctx, base: str, rel: str, args, targets: Targets, shots: Path) ->
                            f'{dpi:.0f} dpi): lettering at {scale:.0%} of its size '
                            f'(minimum {args.min_image_scale:.0%})')
         check_links(report, url, base, found, targets)
+        if rel in args.short_pages:
+            height = page.evaluate("() => document.documentElement.scrollHeight")
+            if height > args.max_screens * args.height:
+                report.add("long-page", f"{height} px tall: {height / args.height:.1f} screens "
+                           f"of {args.height} px, more than {args.max_screens:g}")
         page.evaluate("() => window.scrollTo(0, 0)")
         shot = shots / (rel.replace("/", "__").removesuffix(".html") + ".png")
         page.screenshot(path=str(shot), full_page=True)
@@ -466,6 +478,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="smallest allowed shown/design width of a figure image "
                              "(default: %(default)s)")
     parser.add_argument("--timeout", type=int, default=30, help="seconds per page load")
+    parser.add_argument("--short-pages", nargs="*", default=list(SHORT_PAGES),
+                        help="pages that must fit in --max-screens (default: %(default)s)")
+    parser.add_argument("--max-screens", type=float, default=10.5,
+                        help="most viewport heights a --short-pages page may take: about ten "
+                             "(default: %(default)s)")
     parser.add_argument("--targets", default="table, figure, div.figure, figcaption, caption, "
                         ".caption, div.cell_output, div.output",
                         help="CSS selector of the elements checked for clipping")

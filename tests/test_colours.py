@@ -87,3 +87,26 @@ def test_arms_targets_and_group_sizes_keep_their_colours() -> None:
                             for norm in ("in", "gn4", "ln") for epoch in (1, 2)])
     fig = T.short_run_curves(history, {"train_loss": "training loss"})
     assert _line_colours(fig) == _rounded(C.ordered_colors(["in", "gn4", "ln"]).values())
+
+
+def test_a_legend_entry_in_another_colour_than_its_entity_is_refused(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bnnoise.config import load_profile
+    from bnnoise.pages.elements import publish_figure
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], color=C.NORM_COLOURS["bn"], label=NORM_LABEL["bn"])
+    ax.plot([0, 1], [1, 0], color="black", linestyle="--", label=NORM_LABEL["none"])  # style
+    ax.plot([0, 1], [0.5, 0.5], color=C.PALETTE[5], label="η = 0.2")  # names no entity
+    ax.legend()
+    assert C.colour_problems(fig) == []
+    ax.scatter([0], [0], facecolor="none", edgecolor=C.TARGET_COLOURS["all"],
+               label=TARGET_LABEL["weights"])  # an open marker shows its edge
+    ax.legend()
+    problems = C.colour_problems(fig)
+    assert len(problems) == 1 and TARGET_LABEL["weights"] in problems[0]
+    monkeypatch.setenv("BNNOISE_RESULTS", str(tmp_path))
+    profile = load_profile("smoke")
+    with pytest.raises(ValueError, match="figure fig_x: 'conv/linear weights"):
+        publish_figure("fig_x", fig, profile)
+    assert not (tmp_path / "smoke").exists()  # nothing saved

@@ -145,3 +145,60 @@ def colours_by(column: str, values: Iterable[str]) -> dict[str, Colour]:
         raise ValueError(f"no colour family for column {column!r}; families: "
                          f"{', '.join(FAMILIES)}")
     return FAMILIES[column](values)
+
+
+def entity_colours() -> dict[str, Colour]:
+    """Every legend label that names an entity of a fixed map, with the entity's colour: the
+    networks, the normalizers (by name and, for the two arms, by legend label), the target
+    sets (by name and label) and the verdicts. Ordered quantities and ad-hoc series (a band, a
+    reference line, a line style) name no entity."""
+    return {**model_colors(MODEL_ORDER), **NORM_COLOURS,
+            **{label: NORM_COLOURS[norm] for norm, label in NORM_LABEL.items()},
+            **TARGET_COLOURS, **{TARGET_LABEL[t]: c for t, c in TARGET_COLOURS.items()},
+            **VERDICT_COLOURS}
+
+
+def _handle_colour(handle) -> Colour | None:
+    """The colour a legend handle shows: a line's colour, a marker's face (its edge when the
+    face is empty: open markers), a patch's face; ``None`` for a handle with none."""
+    from matplotlib.collections import Collection
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if isinstance(handle, Line2D):
+        if handle.get_linestyle() in ("None", "none", "", " ") and handle.get_marker():
+            face = to_rgba(handle.get_markerfacecolor())
+            rgba = face if face[3] > 0 else to_rgba(handle.get_markeredgecolor())
+        else:
+            rgba = to_rgba(handle.get_color())
+    elif isinstance(handle, Collection):
+        faces = handle.get_facecolor()
+        rgba = (tuple(faces[0]) if len(faces) and faces[0][3] > 0
+                else tuple(handle.get_edgecolor()[0]) if len(handle.get_edgecolor()) else None)
+    elif isinstance(handle, Patch):
+        rgba = handle.get_facecolor()
+    else:
+        return None
+    return None if rgba is None else tuple(round(float(v), 4) for v in rgba[:3])
+
+
+def colour_problems(fig) -> list[str]:
+    """Legend entries of ``fig`` that name an entity (:func:`entity_colours`) but show another
+    colour than the entity's, one line each; an empty list when every entity keeps its colour.
+
+    An entry drawn in a neutral grey or black encodes its entity by line style or marker, not
+    by colour (seaborn's ``style`` legend), and is not checked."""
+    expected = {label: tuple(round(float(v), 4) for v in colour)
+                for label, colour in entity_colours().items()}
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    problems = []
+    for legend in filter(None, legends):
+        for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=False):
+            label, shown = text.get_text(), _handle_colour(handle)
+            neutral = shown is not None and max(shown) - min(shown) < 0.02
+            if label in expected and shown is not None and not neutral and (
+                    shown != expected[label]):
+                problems.append(f"{label!r} is drawn in {shown}, its entry is "
+                                f"{expected[label]}")
+    return problems

@@ -45,17 +45,27 @@ def _recalibration_lines(part: pd.DataFrame) -> pd.DataFrame:
     return lines.assign(pct=100 * lines["avg_normalized_accuracy"])
 
 
+def _side_by_side(panels: int) -> tuple[Figure, np.ndarray]:
+    """One panel per target set, side by side (two per row, sharing both axes): half the
+    height of a stack, for the figures whose panels stay readable at half width."""
+    fig, axes = figure(rows=-(-panels // 2), cols=min(panels, 2), height_per_row=3.0,
+                       sharex=True, sharey=True)
+    for ax in axes.flat[panels:]:
+        ax.remove()
+    return fig, axes
+
+
 @produces
 def recalibration_figure(summary: pd.DataFrame) -> Figure:
     """Average normalized accuracy of the BN network against the number of recalibration
     images, one panel per target set, with the standard deployment (no recalibration) and the
     network without BN as flat references (lines: mean; band: 95 % interval, never below 0)."""
     targets = list(dict.fromkeys(summary["target"]))
-    fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
+    fig, axes = _side_by_side(len(targets))
     palette = {ARMS[key]: colour for key, colour in RECALIBRATION_COLOURS.items()}
     references = {ARMS["standard"]: "", ARMS["none"]: (4, 2)}
     panels = [(ax, _recalibration_lines(summary[summary["target"] == target]), target)
-              for ax, target in zip(axes[:, 0], targets, strict=True)]
+              for ax, target in zip(axes.flat, targets, strict=False)]
     for ax, lines, target in panels:
         recal = lines[lines["arm"] == ARMS["recalibrated"]]
         colour = palette[ARMS["recalibrated"]]
@@ -75,8 +85,8 @@ def recalibration_figure(summary: pd.DataFrame) -> Figure:
             ax.xaxis.set_major_locator(FixedLocator(counts))
             ax.xaxis.set_major_formatter(FixedFormatter([f"{c:g}" for c in counts]))
             ax.xaxis.set_minor_locator(NullLocator())
-        ax.set(title=f"noise on {TARGET_LABEL.get(target, target)}",
-               xlabel="recalibration images", ylabel="avg. normalized acc. (%)")
+        ax.set(title=TARGET_LABEL.get(target, target), xlabel="recalibration images",
+               ylabel="avg. normalized acc. (%)" if ax is axes[0, 0] else "")
     axes[0, 0].set_ylim(*normalized_limits(*(lines[column] for _, lines, _ in panels
                                              for column in ("avg_normalized_accuracy", "high"))))
     legend_below(fig, axes[0, 0], ncol=3)
@@ -139,18 +149,18 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
     data = with_arm_labels(means).assign(lost=100 * (1 - means["normalized_accuracy"]),
                                    η=means["eta"].map(lambda e: f"η = {e:g}"))
     targets = list(dict.fromkeys(data["target"]))
-    fig, axes = figure(rows=len(targets), height_per_row=2.8, sharex=True, sharey=True)
+    fig, axes = _side_by_side(len(targets))
     palette = colours_by("BN", data["BN"])
-    for ax, target in zip(axes[:, 0], targets, strict=True):
+    for ax, target in zip(axes.flat, targets, strict=False):
         sns.scatterplot(data=data[data["target"] == target], x="perturbation", y="lost",
                         hue="BN", style="η", palette=palette, s=60, ax=ax,
                         legend=ax is axes[0, 0])
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(FuncFormatter(label_twos_threes_and_fives))
-        ax.set(title=f"noise on {TARGET_LABEL.get(target, target)} of one layer",
-               xlabel="relative perturbation of the layer's output",
-               ylabel="accuracy lost (% of clean)")
+        ax.set(title=TARGET_LABEL.get(target, target),
+               xlabel="relative output perturbation",
+               ylabel="accuracy lost (% of clean)" if ax is axes[0, 0] else "")
     legend_below(fig, axes[0, 0], ncol=4)
     return fig
 

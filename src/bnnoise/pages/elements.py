@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from myst_nb import glue
 
 from bnnoise.config import Profile
+from bnnoise.figures.colours import colour_problems
 from bnnoise.lineage import record
 from bnnoise.pages.markdown_tables import (
     configuration_rows,
@@ -92,7 +93,15 @@ def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | N
     ``provenance`` (e.g. :func:`bnnoise.pages.provenance.provenance_markdown`) is cited after
     the links. The figure stays on the inline backend, so that the glued output carries its PNG
     (under a forced Agg backend it would be text only).
+
+    Raises:
+        ValueError: a legend entry names an entity of the book (a network, normalizer, target
+            set or verdict) in another colour than its fixed one
+            (:func:`bnnoise.figures.colours.colour_problems`); nothing is saved.
     """
+    problems = colour_problems(fig)
+    if problems:
+        raise ValueError(f"figure {name}: " + "; ".join(problems))
     folder = profile.results_dir / FIGURES
     folder.mkdir(parents=True, exist_ok=True)
     for fmt in ("svg", "pdf"):
