@@ -87,6 +87,10 @@ def test_arms_targets_and_group_sizes_keep_their_colours() -> None:
                             for norm in ("in", "gn4", "ln") for epoch in (1, 2)])
     fig = T.short_run_curves(history, {"train_loss": "training loss"})
     assert _line_colours(fig) == _rounded(C.ordered_colors(["in", "gn4", "ln"]).values())
+    # named by the ordered quantity their colour encodes, not as normalizers of fixed colour
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "1 per group (in)", "4 per group (gn4)", "all in one (ln)"]
+    assert C.colour_problems(fig) == []
 
 
 def test_a_legend_entry_in_another_colour_than_its_entity_is_refused(

@@ -33,3 +33,11 @@ def with_arm_labels(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with a column ``BN`` naming each row's normalization as legends do
     (:data:`NORM_LABEL`; other normalizers by their name)."""
     return table.assign(BN=table["norm"].map(NORM_LABEL).fillna(table["norm"]))
+
+
+def group_size_label(norm: str) -> str:
+    """A normalizer of a group-size series named by its channels per group, the ordered
+    quantity its colour encodes (``bnnoise.figures.colours.ordered_colors``), not by the
+    normalizer's own colour: ``1 per group (in)``, ``4 per group (gn4)``, ``all in one (ln)``."""
+    size = {"in": "1 per group", "ln": "all in one"}.get(norm, f"{norm[2:]} per group")
+    return f"{size} ({norm})"

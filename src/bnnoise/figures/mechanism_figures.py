@@ -16,7 +16,7 @@ from bnnoise.figures.axes import (
     normalized_limits,
 )
 from bnnoise.figures.colours import RECALIBRATION_COLOURS, colours_by
-from bnnoise.figures.style import clip_normalized, figure
+from bnnoise.figures.style import clip_normalized, figure, side_by_side
 from bnnoise.labels import TARGET_LABEL, with_arm_labels
 from bnnoise.lineage import produces
 from bnnoise.stats import mean_ci
@@ -45,23 +45,13 @@ def _recalibration_lines(part: pd.DataFrame) -> pd.DataFrame:
     return lines.assign(pct=100 * lines["avg_normalized_accuracy"])
 
 
-def _side_by_side(panels: int) -> tuple[Figure, np.ndarray]:
-    """One panel per target set, side by side (two per row, sharing both axes): half the
-    height of a stack, for the figures whose panels stay readable at half width."""
-    fig, axes = figure(rows=-(-panels // 2), cols=min(panels, 2), height_per_row=3.0,
-                       sharex=True, sharey=True)
-    for ax in axes.flat[panels:]:
-        ax.remove()
-    return fig, axes
-
-
 @produces
 def recalibration_figure(summary: pd.DataFrame) -> Figure:
     """Average normalized accuracy of the BN network against the number of recalibration
     images, one panel per target set, with the standard deployment (no recalibration) and the
     network without BN as flat references (lines: mean; band: 95 % interval, never below 0)."""
     targets = list(dict.fromkeys(summary["target"]))
-    fig, axes = _side_by_side(len(targets))
+    fig, axes = side_by_side(len(targets))
     palette = {ARMS[key]: colour for key, colour in RECALIBRATION_COLOURS.items()}
     references = {ARMS["standard"]: "", ARMS["none"]: (4, 2)}
     panels = [(ax, _recalibration_lines(summary[summary["target"] == target]), target)
@@ -149,7 +139,7 @@ def perturbation_figure(draws: pd.DataFrame) -> Figure:
     data = with_arm_labels(means).assign(lost=100 * (1 - means["normalized_accuracy"]),
                                    η=means["eta"].map(lambda e: f"η = {e:g}"))
     targets = list(dict.fromkeys(data["target"]))
-    fig, axes = _side_by_side(len(targets))
+    fig, axes = side_by_side(len(targets))
     palette = colours_by("BN", data["BN"])
     for ax, target in zip(axes.flat, targets, strict=False):
         sns.scatterplot(data=data[data["target"] == target], x="perturbation", y="lost",

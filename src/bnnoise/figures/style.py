@@ -76,6 +76,16 @@ def figure(rows: int = 1, cols: int = 1, height_per_row: float = 3.0,
     return fig, axes
 
 
+def side_by_side(panels: int) -> tuple[Figure, np.ndarray]:
+    """A full-width figure of ``panels`` panels two per row, sharing both axes (half the
+    height of a stack, for panels that stay readable at half width); unused axes removed."""
+    fig, axes = figure(rows=-(-panels // 2), cols=min(panels, 2), height_per_row=3.0,
+                       sharex=True, sharey=True)
+    for ax in axes.flat[panels:]:
+        ax.remove()
+    return fig, axes
+
+
 ACCURACY_RANGE = (0.0, 1.0)
 """Possible range of an accuracy or any other share (a fraction)."""
 

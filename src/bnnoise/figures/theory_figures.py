@@ -21,6 +21,7 @@ from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 from bnnoise.figures.colours import norm_colors, ordered_colors
 from bnnoise.figures.style import ci_errorbar, figure
+from bnnoise.labels import group_size_label
 from bnnoise.lineage import produces
 
 PERCENT = ("test_acc", "dead_fraction")
@@ -93,6 +94,8 @@ def _move_legend(fig: Figure, ax, ncol: int = 4) -> None:
     handles, labels = ax.get_legend_handles_labels()
     keep = [(h, lab) for h, lab in zip(handles, labels, strict=True)
             if lab not in ("norm", "kind", "normalizer")]
+    if keep and all(GROUP_SERIES.match(lab) for _, lab in keep):
+        keep = [(h, group_size_label(lab)) for h, lab in keep]
     legend.remove()
     if keep:
         fig.legend(*zip(*keep, strict=True), loc="outside lower center",
