@@ -119,15 +119,19 @@ def produces(function: Callable[P, T]) -> Callable[P, T]:
     return producer
 
 
-def record(kind: str, label: str, source: object = None, data: str = "") -> None:
+def record(kind: str, label: str, source: object = None, data: str = "",
+           log_axes: list[str] | None = None) -> None:
     """Append one published item to the chapter's record: a ``figure`` or ``table`` with its
     label and the chain behind ``source`` (or behind the outermost producer running), or a
-    ``file`` (a CSV table written). Nothing happens outside a recording chapter run."""
+    ``file`` (a CSV table written); a figure with axes on a log scale names them
+    (``log_axes``, which its caption must mention). Nothing happens outside a recording
+    chapter run."""
     path = os.environ.get(ENVIRONMENT)
     if not path:
         return
     chain = _active[0] if _active else chain_of(source)
-    line = {"kind": kind, "label": label, "computed_by": list(chain), "data": data}
+    line = {"kind": kind, "label": label, "computed_by": list(chain), "data": data,
+            **({"log_axes": log_axes} if log_axes else {})}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as file:
         file.write(json.dumps(line) + "\n")
@@ -138,8 +142,8 @@ def finish(records: Path, lineage: Path, chapter: str) -> None:
     tables in the order the chapter shows them, and the CSV files it writes (each once)."""
     lines = [json.loads(line) for line in records.read_text(encoding="utf-8").splitlines()
              if line.strip()] if records.exists() else []
-    items = [{k: line[k] for k in ("kind", "label", "computed_by", "data")}
-             for line in lines if line["kind"] != "file"]
+    items = [{k: line[k] for k in ("kind", "label", "computed_by", "data", "log_axes")
+              if k in line} for line in lines if line["kind"] != "file"]
     writes = list(dict.fromkeys(line["label"] for line in lines if line["kind"] == "file"))
     text = json.dumps({"chapter": chapter, "items": items, "writes": writes}, indent=1,
                       ensure_ascii=False)

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from myst_nb import glue
 
 from bnnoise.config import Profile
-from bnnoise.figures.colours import colour_problems
+from bnnoise.figures.conventions import figure_problems, log_axes
 from bnnoise.lineage import record
 from bnnoise.pages.markdown_tables import (
     configuration_rows,
@@ -95,11 +95,11 @@ def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | N
     (under a forced Agg backend it would be text only).
 
     Raises:
-        ValueError: a legend entry names an entity of the book (a network, normalizer, target
-            set or verdict) in another colour than its fixed one
-            (:func:`bnnoise.figures.colours.colour_problems`); nothing is saved.
+        ValueError: the figure breaks a convention of the book's figures
+            (:mod:`bnnoise.figures.conventions`: an entity in another colour than its own, an
+            accuracy or share not in %); nothing is saved.
     """
-    problems = colour_problems(fig)
+    problems = figure_problems(fig)
     if problems:
         raise ValueError(f"figure {name}: " + "; ".join(problems))
     folder = profile.results_dir / FIGURES
@@ -109,7 +109,8 @@ def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | N
         fig.savefig(tmp, format=fmt, metadata={"Date": None} if fmt == "svg" else
                     {"CreationDate": None})
         os.replace(tmp, folder / f"{name}.{fmt}")
-    record("figure", name, fig, Path(data_file).name if data_file is not None else "")
+    record("figure", name, fig, Path(data_file).name if data_file is not None else "",
+           log_axes=log_axes(fig))
     glue_figure(name, fig)
     glue(f"{name}-links", Markdown(figure_links(name, profile, data_file, provenance)),
          display=False)

@@ -1,0 +1,63 @@
+"""The conventions of the book's figures (bnnoise.figures.conventions): accuracies and shares in
+%, every log axis named in the published caption."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import nbformat
+import pytest
+
+from bnnoise.figures.conventions import figure_problems, log_axes, unit_problems
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_an_accuracy_or_share_axis_without_percent_is_a_problem() -> None:
+    fig, (left, right) = plt.subplots(1, 2)
+    left.set(xlabel="epoch", ylabel="test accuracy")
+    right.set(xlabel="noise level η", ylabel="dead channels (share)")
+    assert len(unit_problems(fig)) == 2
+    left.set_ylabel("test accuracy (%)")
+    right.set_ylabel("dead channels (%)")
+    assert unit_problems(fig) == [] == figure_problems(fig)
+
+
+def test_log_axes_are_named_by_their_labels() -> None:
+    fig, ax = plt.subplots()
+    ax.set(xlabel="recalibration images", ylabel="avg. normalized acc. (%)")
+    assert log_axes(fig) == []
+    ax.set_xscale("log", base=2)
+    assert log_axes(fig) == ["x: recalibration images"]
+
+
+def _captions(chapter: str) -> dict[str, str]:
+    """Each figure of a published chapter with the Markdown cell that captions it."""
+    cells = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4).cells
+    return {name: cell.source for cell in cells if cell.cell_type == "markdown"
+            for name in re.findall(r"\{glue:figure\} (\S+)", cell.source)}
+
+
+def test_every_published_figure_with_a_log_axis_says_so_in_its_caption() -> None:
+    lineages = sorted((ROOT / "data" / "results" / "cpu" / "lineage").glob("*.json"))
+    assert lineages
+    logged = 0
+    for path in lineages:
+        lineage = json.loads(path.read_text(encoding="utf-8"))
+        captions = _captions(lineage["chapter"])
+        for item in lineage["items"]:
+            if item["kind"] == "figure" and item.get("log_axes"):
+                logged += 1
+                caption = captions[item["label"]]
+                assert re.search(r"\blog", caption), (lineage["chapter"], item["label"],
+                                                       item["log_axes"])
+    assert logged  # the published figures do have log axes (the noise grid, image counts)
