@@ -2,12 +2,16 @@
 network, in one run.
 
     python benchmarks/device_speed.py [--profile cpu] [--model resnet20] [--draws 5] [--repeats 3]
+                                      [--dac-bits 7]
 
 Both cells evaluate a trained network of the profile's main grid (``--model``, with BN and
 without) on random CIFAR-shaped images as many as the device protocol's test subset, with the
 same number of draws and the weights of every convolution and linear layer under noise
 (target set ``kernels``): the Gaussian cell with the profile's noise (η = 0.1), the device
-cell with the profile's device read one day after programming. The table
+cell with the profile's device read one day after programming, and, where the profile has a
+device variant ``periphery``, that device with its tiles' converters and per-forward read noise
+(fresh noise on every output of every image), and that device with a ``--dac-bits`` input
+converter too. The table
 ``data/results/benchmark/device_speed.csv`` (or under ``--out``) holds, per network and cell,
 the median seconds per draw over the repeats (the two cells interleaved), the device cell's
 ratio to the Gaussian one and the machine record (:func:`bnnoise.hardware.machine_record`);
@@ -35,6 +39,9 @@ from bnnoise.pipeline.specs import profile_specs
 from bnnoise.pipeline.trained import profile_model
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "results" / "benchmark"
+PERIPHERY = "periphery"
+"""The device variant whose tiles read through their converters and per-forward noise
+(:mod:`bnnoise.noise.analog_periphery`), timed as a third cell where the profile has it."""
 
 
 def timed(run, repeats: int) -> list[float]:
@@ -63,6 +70,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the tables")
     parser.add_argument("--draws", type=int, default=5, help="draws per cell")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per cell")
+    parser.add_argument("--dac-bits", type=int, default=7,
+                        help="also time the periphery with a DAC of this many bits, whose "
+                             "input vectors are unfolded patches (0: not)")
     parser.add_argument("--tables-only", action="store_true",
                         help="rewrite the display table from device_speed.csv, time nothing")
     args = parser.parse_args()
@@ -75,6 +85,11 @@ def main() -> None:
     if study is None:
         raise SystemExit(f"profile {args.profile} has no devices entry in params.yaml")
     device = replace(study.protocol, draws=args.draws, times=(86_400.0,))
+    variants = dict(study.variants)
+    periphery = (replace(variants[PERIPHERY], draws=args.draws, times=(86_400.0,))
+                 if PERIPHERY in variants else None)
+    with_dac = periphery and replace(periphery, device=replace(periphery.device,
+                                                               inp_bits=args.dac_bits))
     gaussian = replace(profile.noise, draws=args.draws)
     images = 10 * (device.eval_per_class or 1000)
     data = random_dataset(16, images)
@@ -93,6 +108,13 @@ def main() -> None:
                 t, inputs, y, gaussian, "kernels", 0.1),
             "device": lambda t=trained: device_sweeps._device_cell(
                 t, cell_inputs, device, "kernels", 86_400.0, STANDARD)}
+        if periphery is not None:
+            cells["device, periphery"] = lambda t=trained: device_sweeps._device_cell(
+                t, cell_inputs, periphery, "kernels", 86_400.0, STANDARD)
+            if args.dac_bits:
+                cells[f"device, periphery, {args.dac_bits}-bit DAC"] = (
+                    lambda t=trained: device_sweeps._device_cell(
+                        t, cell_inputs, with_dac, "kernels", 86_400.0, STANDARD))
         seconds: dict[str, list[float]] = {name: [] for name in cells}
         for _ in range(args.repeats):  # interleaved, so that a slower spell hits both
             for name, run in cells.items():

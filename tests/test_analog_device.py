@@ -162,11 +162,12 @@ def test_the_devices_command_sweeps_the_profile_and_bad_entries_stop_in_one_line
     cli.main(["devices", "--profile", "smoke", "--only", "synthetic10-resnet8-bn"])
     out = capsys.readouterr().out
     for run in ("default device, standard", "default device, folded",
-                "column device, standard"):
+                "column device, standard", "periphery device, standard"):
         assert f"({run}): mean accuracy per time" in out, run
     store = load_profile("smoke", root=project).store_dir / "device_sweeps"
-    assert len(list(store.iterdir())) == 3 * 2  # (two deployments + one variant) x two times
+    assert len(list(store.iterdir())) == 4 * 2  # (two deployments + two variants) x two times
     assert len(list(store.glob("*-standard-column-*"))) == 2
+    assert len(list(store.glob("*-standard-periphery-*"))) == 2
     with pytest.raises(ValueError, match="devices: unknown entry tims; valid: grid, times"):
         device_study({"tims": [1]}, 100)
     with pytest.raises(ValueError, match="devices.device: unknown field t_inference"):
@@ -191,7 +192,7 @@ def test_the_chapter_s_device_statistics_match_the_published_formulas() -> None:
 
 
 @pytest.mark.slow
-def test_the_device_speed_benchmark_times_both_cells(smoke_project, tmp_path) -> None:
+def test_the_device_speed_benchmark_times_every_cell(smoke_project, tmp_path) -> None:
     import os
     import subprocess
     import sys
@@ -203,7 +204,9 @@ def test_the_device_speed_benchmark_times_both_cells(smoke_project, tmp_path) ->
                     str(tmp_path)], check=True, capture_output=True,
                    env={**os.environ, "BNNOISE_ROOT": str(smoke_project)})
     table = pd.read_csv(tmp_path / "device_speed.csv")
-    assert set(table["cell"]) == {"gaussian", "device"} and set(table["norm"]) == {"bn", "none"}
+    assert set(table["cell"]) == {"gaussian", "device", "device, periphery",
+                                  "device, periphery, 7-bit DAC"}
+    assert set(table["norm"]) == {"bn", "none"}
     assert (table["seconds_per_draw"] > 0).all()
     assert (table.loc[table["cell"] == "gaussian", "ratio_to_gaussian"] == 1).all()
     shown = pd.read_csv(tmp_path / "device_speed_display.csv")

@@ -19,7 +19,9 @@ book's own weight tensors:
   each draw forks it).
 
 Every array with two or more dimensions (the convolution and linear weights, the arrays a
-crossbar holds) gets the device; biases and BatchNorm stay digital and exact.
+crossbar holds) gets the device; biases and BatchNorm stay digital and exact. Optionally the
+tiles' periphery acts on every forward pass: converters, output noise and PCM read noise
+(:mod:`bnnoise.noise.analog_periphery`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+from torch import nn
+
+from bnnoise.noise.analog_periphery import Periphery, Tile, on_tiles
 
 MAPPINGS = ("tensor", "column")
 """How the weights of one array are scaled to conductances: by the array's largest weight, or
@@ -52,6 +57,9 @@ class PCMDevice:
             noise, the read noise and the drift coefficient (1: as measured; 0: off).
         drift_compensation: multiply each array by one scalar that restores its mean absolute
             read-out at programming (aihwkit's global drift compensation).
+        inp_bits, out_bits, out_noise, w_noise, out_bound, max_input_size: the tiles'
+            periphery, read on every forward pass (:class:`~bnnoise.noise.analog_periphery.
+            Periphery`; all off by default: the weights are read exactly).
     """
 
     g_max: float = 25.0
@@ -62,6 +70,12 @@ class PCMDevice:
     read_noise_scale: float = 1.0
     drift_scale: float = 1.0
     drift_compensation: bool = True
+    inp_bits: int | None = None
+    out_bits: int | None = None
+    out_noise: float = 0.0
+    w_noise: float = 0.0
+    out_bound: float = 12.0
+    max_input_size: int = 512
 
     def __post_init__(self) -> None:
         problems = []
@@ -73,11 +87,30 @@ class PCMDevice:
             problems.append(f"unknown mapping {self.mapping!r} (valid: {', '.join(MAPPINGS)})")
         if self.clip_sigmas is not None and not self.clip_sigmas > 0:
             problems.append(f"clip_sigmas must be > 0 or null (got {self.clip_sigmas})")
-        for name in ("prog_noise_scale", "read_noise_scale", "drift_scale"):
+        for name in ("prog_noise_scale", "read_noise_scale", "drift_scale", "out_noise",
+                     "w_noise"):
             if not getattr(self, name) >= 0:
                 problems.append(f"{name} must be >= 0 (got {getattr(self, name)})")
+        for name in ("inp_bits", "out_bits"):
+            bits = getattr(self, name)
+            if bits is not None and (not isinstance(bits, int) or not 2 <= bits <= 24):
+                problems.append(f"{name} must be an integer from 2 to 24 or null (got {bits})")
+        if not self.out_bound > 0:
+            problems.append(f"out_bound must be > 0 (got {self.out_bound})")
+        if not (isinstance(self.max_input_size, int) and self.max_input_size >= 1):
+            problems.append(f"max_input_size must be an integer >= 1 (got "
+                            f"{self.max_input_size})")
         if problems:
             raise ValueError("invalid device: " + "; ".join(problems))
+
+    @property
+    def periphery(self) -> Periphery | None:
+        """The converters and per-forward noise of the tiles, or ``None`` when all are off
+        (then the weights are read exactly, as they are after the draw)."""
+        periphery = Periphery(self.inp_bits, self.out_bits, self.out_noise, self.w_noise,
+                              self.out_bound, self.max_input_size)
+        on = (self.inp_bits, self.out_bits, self.out_noise or None, self.w_noise or None)
+        return periphery if any(v is not None for v in on) else None
 
     def as_dict(self) -> dict[str, Any]:
         """The fields, with aihwkit's version, as they enter artifact keys."""
@@ -115,10 +148,12 @@ def conductance_draw(target: torch.Tensor, device: PCMDevice) -> Conductances:
     return Conductances(programmed, nu, read)
 
 
-def device_weights(weights: torch.Tensor, device: PCMDevice) -> torch.Tensor:
+def programme(weights: torch.Tensor, device: PCMDevice) -> Tile:
     """One draw of ``weights`` as the device holds them at ``device.t_inference``: mapped to a
-    pair of conductances per weight, programmed, drifted and read, mapped back (and drift
-    compensated). Draws from PyTorch's global generator; :func:`device_noise` seeds it."""
+    pair of conductances per weight (every column's, or the array's, largest weight at G_max),
+    programmed, drifted and read; the tile's output factor carries the mapping's scale and the
+    global drift compensation. Draws from PyTorch's global generator; :func:`device_noise`
+    seeds it."""
     matrix = weights.detach().reshape(weights.shape[0], -1).float().cpu()
     if device.clip_sigmas is not None:
         bound = device.clip_sigmas * float(matrix.std())
@@ -130,26 +165,56 @@ def device_weights(weights: torch.Tensor, device: PCMDevice) -> torch.Tensor:
     g_minus = (-unit).clamp(min=0.0) * device.g_max
     plus, minus = conductance_draw(g_plus, device), conductance_draw(g_minus, device)
     read = (plus.read - minus.read) / device.g_max
+    compensation = torch.ones(())
     if device.drift_compensation and device.t_inference > 0:
         programmed = (plus.programmed - minus.programmed) / device.g_max
-        read = read * (programmed.abs().mean() / read.abs().mean().clamp(min=1e-12))
-    return (read * scale).reshape(weights.shape).to(weights.dtype).to(weights.device)
+        compensation = programmed.abs().mean() / read.abs().mean().clamp(min=1e-12)
+    return Tile(read, (scale * compensation).reshape(-1).expand(read.shape[0]))
+
+
+def device_weights(weights: torch.Tensor, device: PCMDevice) -> torch.Tensor:
+    """The weights one draw of the device computes with when read exactly (no periphery):
+    :func:`programme`'s tile times its output factor, in ``weights``' shape, dtype and place."""
+    tile = programme(weights, device)
+    return ((tile.unit * tile.out_scale[:, None]).reshape(weights.shape).to(weights.dtype)
+            .to(weights.device))
 
 
 @contextmanager
-def device_noise(tensors: dict[str, torch.Tensor], device: PCMDevice, seed: int
-                 ) -> Iterator[None]:
+def device_noise(tensors: dict[str, torch.Tensor], device: PCMDevice, seed: int,
+                 network: nn.Module | None = None) -> Iterator[None]:
     """Put every array of ``tensors`` with two or more dimensions on the device for the block
     (one draw, seeded with ``seed``; arrays in sorted name order), then restore them exactly;
-    PyTorch's global generator is left as it was."""
+    PyTorch's global generator is left as it was.
+
+    With a periphery (:attr:`PCMDevice.periphery`) the layers of ``network`` that hold those
+    arrays also compute through it on every forward pass of the block
+    (:func:`bnnoise.noise.analog_periphery.on_tiles`), their fresh noise drawn from the
+    generator seeded with ``seed``, so that a block is repeated exactly.
+
+    Raises:
+        ValueError: a device with a periphery but no ``network`` whose layers to run on it.
+    """
+    periphery = device.periphery
+    if periphery is not None and network is None:
+        raise ValueError("a device with converters or per-forward noise needs the network "
+                         "whose layers it runs (device_noise(..., network=...))")
     clean = {k: t.detach().clone() for k, t in tensors.items()}
     try:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
+        with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            for name in sorted(tensors):
-                if tensors[name].dim() >= 2:
-                    tensors[name].copy_(device_weights(tensors[name], device))
-        yield
+            tiles = {}
+            with torch.no_grad():
+                for name in sorted(tensors):
+                    if tensors[name].dim() >= 2:
+                        tiles[name] = programme(tensors[name], device)
+                        tensors[name].copy_((tiles[name].unit * tiles[name].out_scale[:, None])
+                                            .reshape(tensors[name].shape))
+            if periphery is None:
+                yield
+            else:
+                with on_tiles(network, tiles, periphery):
+                    yield
     finally:
         with torch.no_grad():
             for name, t in tensors.items():

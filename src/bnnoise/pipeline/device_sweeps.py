@@ -102,7 +102,7 @@ def _device_cell(trained: TrainedModel, inputs: _Inputs, protocol: DeviceProtoco
     rows = []
     for draw in range(protocol.draws):
         seed = draw_seed(protocol.seed, t, draw, digest)
-        with (device_noise(tensors, protocol.at(t), seed),
+        with (device_noise(tensors, protocol.at(t), seed, network),
               realised(network, deployment, inputs.calibration)):
             predicted, finite = predictions(network, inputs.images)
         right = predicted == inputs.labels
