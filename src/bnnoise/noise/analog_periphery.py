@@ -1,26 +1,22 @@
-"""The periphery of an analog tile, applied on every forward pass: the input converter (DAC), the
-output converter (ADC), output noise and PCM read noise, after the IO-managed analog
-matrix-vector product of IBM's aihwkit.
+"""The periphery of an analog tile on every forward pass: input converter (DAC), output
+converter (ADC), output noise and PCM read noise, after the IO-managed analog product of aihwkit.
 
-aihwkit's: :class:`aihwkit.simulator.tiles.analog_mvm.AnalogMVM` computes each product, with its
-:class:`~aihwkit.simulator.parameters.io.IOParameters` (aihwkit 1.1's defaults of an inference
-tile): each input vector scaled by its largest magnitude (noise management ``ABS_MAX``),
-quantized to ``inp_res`` = 1 / (2^bits - 2) of the range [-1, 1] and clipped there; Gaussian
-output noise of spread ``out_noise`` added to every output; the output quantized to ``out_res``
-of [-``out_bound``, ``out_bound``] and clipped, the input halved and the product repeated while
-an output saturates (bound management ``ITERATIVE``). Layers wider than ``max_input_size``
-inputs span several tiles, split as aihwkit splits them (``TileModuleArray``: equal parts), each
-tile with its own converters, their outputs summed digitally.
+aihwkit's: :class:`aihwkit.simulator.tiles.analog_mvm.AnalogMVM` and its ``IOParameters``
+(aihwkit 1.1's defaults of an inference tile): each input vector over its largest magnitude
+(noise management ``ABS_MAX``), quantized to ``inp_res`` = 1 / (2^bits - 2) of [-1, 1];
+Gaussian output noise ``out_noise``; the output quantized to ``out_res`` of [-``out_bound``,
+``out_bound``] and clipped, the input halved and read again while an output saturates (bound
+management ``ITERATIVE``); layers wider than ``max_input_size`` split over tiles in equal
+parts (``TileModuleArray``), each with its own converters, summed digitally.
 
-This module's: the PCM read noise of every forward pass. aihwkit models it as output-referred
-weight noise of type ``PCM_READ`` (``forward.w_noise``; 0.0175 in its PCM preset), computed in
-its C++ simulator only: output i gets Gaussian noise of spread
-``w_noise * sqrt(sum_j |w_ij| x_j^2)`` over the tile's normalized weights and its quantized
-input. Here the same formula is added to the product of :class:`AnalogMVM` before the output
-noise and the ADC, as RPUCuda does. Also this module's: the mapping of a convolution to
-input vectors (one per output position: ``torch.nn.functional.unfold``), and the digital
-factor per output (the weight scale of the mapping times the global drift compensation) that
-aihwkit applies after the ADC.
+This module's: the PCM read noise of every forward pass, which aihwkit computes in its C++
+simulator only (``forward.w_noise`` of type ``PCM_READ``; 0.0175 in its PCM preset): output i
+gets Gaussian noise of spread ``w_noise * sqrt(sum_j |w_ij| x_j^2)`` over the tile's weights and
+its scaled input, before the output noise and the ADC, as RPUCuda adds it; without a DAC, the
+same output stage computed on convolutions (:func:`read_out`: two convolutions per layer, no
+unfolded patches), tested against aihwkit's; the digital factor per output (the mapping's
+weight scale times the drift compensation), with one scale for the whole array (or column)
+where aihwkit scales each tile of a split layer by its own largest weight.
 
 Draws come from PyTorch's global generator, as aihwkit's do;
 :func:`bnnoise.noise.analog_device.device_noise` seeds it for the whole block.
@@ -123,9 +119,9 @@ def read_out(signal: torch.Tensor, read_variance: torch.Tensor | None,
         if read_variance is not None and periphery.w_noise > 0:  # both noises in one draw:
             noise = read_variance * (periphery.w_noise / factor) ** 2  # their sum is Gaussian
             noise.add_(periphery.out_noise ** 2).sqrt_()  # with the summed variances
-            out.addcmul_(noise, torch.randn_like(out))
+            out.addcmul_(noise, _normal(out))
         elif periphery.out_noise > 0:
-            out.add_(torch.randn_like(out), alpha=periphery.out_noise)
+            out.add_(_normal(out), alpha=periphery.out_noise)
         if periphery.out_bits:
             out.div_(step).round_().mul_(step)
         saturated = bool(out.max() > io.out_bound) or bool(out.min() < -io.out_bound)
@@ -133,6 +129,12 @@ def read_out(signal: torch.Tensor, read_variance: torch.Tensor | None,
         if not saturated or factor > io.max_bm_factor:
             return out.mul_(factor)
         factor *= 2
+
+
+def _normal(like: torch.Tensor) -> torch.Tensor:
+    """Standard normal draws of ``like``'s shape, in a contiguous tensor: PyTorch fills those
+    several times faster than one in another memory layout (a channels-last activation)."""
+    return torch.randn(like.shape, dtype=like.dtype, device=like.device)
 
 
 def _scale(magnitude: torch.Tensor) -> torch.Tensor:
@@ -151,7 +153,7 @@ def tile_product(tile: Tile, rows: torch.Tensor, periphery: Periphery) -> torch.
         mvm, io = _mvm(periphery.w_noise), periphery.io_parameters()
         out = sum(mvm.matmul(weight, part, io, is_test=True) for weight, part in parts)
     else:
-        out = 0
+        out = rows.new_zeros(rows.shape[0], tile.unit.shape[0])
         for weight, part in parts:
             magnitude = part.abs().amax(dim=1, keepdim=True)
             if not bool((magnitude > 0).any()):
@@ -160,8 +162,6 @@ def tile_product(tile: Tile, rows: torch.Tensor, periphery: Periphery) -> torch.
             variance = ((part * part) @ weight.abs().T).clamp(min=0) / scale ** 2 \
                 if periphery.w_noise > 0 else None
             out = out + read_out(part @ weight.T / scale, variance, periphery) * scale
-    if isinstance(out, int):  # every part read as 0
-        return rows.new_zeros(rows.shape[0], tile.unit.shape[0])
     return out * tile.out_scale
 
 
