@@ -264,6 +264,20 @@ def _evaluations(protocol) -> int:
     return len(protocol.targets) * len(protocol.etas) * protocol.draws
 
 
+PERIPHERY_CELL = "device, periphery"
+"""The device benchmark's cell whose tiles read through their periphery."""
+
+
+def device_ratios(path: Path = OUT.parent / "device_speed.csv") -> dict[str, float]:
+    """The device benchmark's cost of a device draw over a Gaussian one, mean over its
+    networks, per cell (``device``, ``device, periphery``); 1 for a cell it has not timed."""
+    ratios = {"device": 1.0, PERIPHERY_CELL: 1.0}
+    if path.is_file():
+        table = pd.read_csv(path)
+        ratios.update(table.groupby("cell")["ratio_to_gaussian"].mean().to_dict())
+    return ratios
+
+
 def planned_sweeps(profile, summary_table: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
     """``planned.csv``: the CPU-hours of the sweeps the profile has planned and not yet run,
     per kind of sweep: at the plain loop's precision, plain and with the library, estimated
@@ -277,7 +291,9 @@ def planned_sweeps(profile, summary_table: pd.DataFrame, rates: pd.DataFrame) ->
       main grid): the full protocol on the final weights and the progress protocol on every
       snapshot and the final weights;
     * ``analog device``: every deployment (BN networks) and variant at every time, one device
-      draw counted as one Gaussian draw (the device benchmark measures 1.04-1.07 times).
+      draw counted as the device benchmark measured it against a Gaussian one
+      (:func:`device_ratios`): the variants with a periphery at its ratio, the others at the
+      plain device's.
     """
     if "plain_cpu_hours" not in summary_table:
         return pd.DataFrame()
@@ -311,10 +327,13 @@ def planned_sweeps(profile, summary_table: pd.DataFrame, rates: pd.DataFrame) ->
             add("converged tier", spec.model, spec.norm, per_sweep + progress)
     if profile.devices is not None:
         study = profile.devices
+        ratios = device_ratios()
         for spec in profile_specs(profile, study.grid):
-            readings = (len(study.deployments) if spec.norm == "bn" else 1) + len(study.variants)
-            add("analog device", spec.model, spec.norm, readings * len(study.protocol.times)
-                * study.protocol.draws * len(study.protocol.targets))
+            protocols = [study.protocol] * (len(study.deployments) if spec.norm == "bn" else 1)
+            protocols += [protocol for _, protocol in study.variants]
+            add("analog device", spec.model, spec.norm, sum(
+                ratios[PERIPHERY_CELL if p.device.periphery else "device"] * len(p.times)
+                * p.draws * len(p.targets) for p in protocols))
     table = pd.DataFrame(rows)
     return table.groupby("sweep", sort=False, as_index=False)[
         ["plain_cpu_hours", "library_cpu_hours", "book_design_cpu_hours"]].sum() \
