@@ -13,7 +13,7 @@ SRC = ROOT / "src" / "bnnoise"
 PRESENTATION = ("figures", "pages", "build")
 """Packages that need the ``chapters`` extra; the rest needs only the core dependencies."""
 
-EXTRA_MODULES = {"analog_device.py": "device"}
+EXTRA_MODULES = {"analog_device.py": "device", "analog_periphery.py": "device"}
 """Modules that need an extra of their own; they import it where it is used, so that the rest of
 their package works without it."""
 
