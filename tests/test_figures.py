@@ -239,3 +239,14 @@ def test_noise_curves_of_two_datasets_name_them_in_the_panel_titles() -> None:
     model = one["model"].iloc[0]
     assert [ax.get_title() for ax in fig.axes[:2]] == [f"CIFAR-10, {model}",
                                                        f"CIFAR-100, {model}"]
+
+
+def test_the_layer_figure_names_its_units() -> None:
+    units = ["stem.0", "blocks.0.branch1.0", "blocks.3.shortcut", "fc"]
+    draws = pd.DataFrame([{"norm": norm, "target": "all", "eta": 0.5, "layer": i, "unit": unit,
+                           "draw": d, "normalized_accuracy": 0.5 + 0.1 * d}
+                          for norm in ("bn", "none") for i, unit in enumerate(units)
+                          for d in range(2)])
+    fig = M.layer_figure(draws)
+    fig.canvas.draw()
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["stem", "0.1", "3.sc", "fc"]

@@ -41,3 +41,12 @@ def group_size_label(norm: str) -> str:
     normalizer's own colour: ``1 per group (in)``, ``4 per group (gn4)``, ``all in one (ln)``."""
     size = {"in": "1 per group", "ln": "all in one"}.get(norm, f"{norm[2:]} per group")
     return f"{size} ({norm})"
+
+
+def unit_label(unit: str) -> str:
+    """A layer unit's short name on an axis: ``stem``, ``3.1`` (block 3, first convolution),
+    ``3.sc`` (its shortcut projection), ``fc``."""
+    parts = unit.split(".")
+    if parts[0] == "blocks" and len(parts) > 2:
+        return f"{parts[1]}.{'sc' if parts[2] == 'shortcut' else parts[2].removeprefix('branch')}"
+    return parts[0]

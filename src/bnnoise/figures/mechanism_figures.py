@@ -17,7 +17,7 @@ from bnnoise.figures.axes import (
 )
 from bnnoise.figures.colours import RECALIBRATION_COLOURS, colours_by
 from bnnoise.figures.style import clip_normalized, figure, side_by_side
-from bnnoise.labels import TARGET_LABEL, with_arm_labels
+from bnnoise.labels import TARGET_LABEL, unit_label, with_arm_labels
 from bnnoise.lineage import produces
 from bnnoise.stats import mean_ci
 
@@ -122,8 +122,12 @@ def layer_figure(draws: pd.DataFrame) -> Figure:
         sns.lineplot(data=part, x="layer", y="pct", hue="BN", style="η", palette=palette,
                      marker="o", errorbar=None, ax=ax, legend=ax is axes[0, 0])
         ax.set(title=f"noise on {TARGET_LABEL.get(target, target)} of one layer",
-               xlabel="layer (forward order: stem, residual blocks, classifier)",
+               xlabel="layer unit (block.convolution; sc: shortcut projection)",
                ylabel="normalized acc. (%)")
+    if "unit" in draws:
+        names = draws.drop_duplicates("layer").set_index("layer")["unit"].sort_index()
+        axes[-1, 0].set_xticks(list(names.index), [unit_label(u) for u in names],
+                               rotation=90)
     axes[0, 0].set_ylim(*normalized_limits(data["high"] / 100, data["pct"] / 100))
     legend_below(fig, axes[0, 0], ncol=4)
     return fig
