@@ -87,3 +87,30 @@ def test_the_converged_tier_trains_as_long_as_the_pilots_rule_chose() -> None:
     # the pilot's run of that length is the converged ResNet20 with BN: trained once
     chosen = next(s for s in profile_specs(profile, "length_pilot") if s.epochs == pilot.choice)
     assert chosen in profile_specs(profile, "converged")
+
+
+def test_the_converged_networks_answer_the_two_questions_with_numbers() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from bnnoise.analysis.training_length import converged_fit
+    from bnnoise.pages.length_tables import questions_in_words
+
+    etas = [0.02, 0.1, 0.5, 1.0]
+    rows = [{"dataset": "cifar10", "model": "resnet44", "norm": norm, "seed": 0,
+             "epochs": epochs, "target": "all", "scoring": "wrong", "eta": eta,
+             "normalized_accuracy": level * (1 - eta / 2)}
+            for norm, level in (("bn", 0.6), ("none", 1.0)) for epochs in (10, 40)
+            for eta in etas]
+    results = SimpleNamespace(summary=pd.DataFrame(rows))
+    long, short = converged_fit(results, 40)
+    assert int(long.iloc[0]["numbers"]) == 2 and int(short.iloc[0]["numbers"]) == 2
+    assert converged_fit(results, 60)[0].empty  # no network of that length
+    variances = pd.DataFrame([{"model": "vgg16", "norm": "bn", "epochs": 40, "epoch": 40,
+                               "eta": 0.02, "collapse_probability": 0.97}])
+    text = questions_in_words((long, short), variances, 40, 0.02).data
+    assert f"misses them by {long.iloc[0]['rmse']:.1f} points" in text
+    assert "at η = 0.02, the grid's smallest level, is 97 %" in text
+    text = questions_in_words(converged_fit(results, 60), variances.iloc[:0], 60, 0.02).data
+    assert text.count("Not answerable yet") == 2

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bnnoise.analysis.results import NoiseResults, ProgressResults, progress_results, results_of
+from bnnoise.analysis.study import joint_fit
 from bnnoise.config import Profile
 from bnnoise.lineage import produces
 from bnnoise.pipeline.progress import VARIANCE_COLUMNS, swept_runs, variance_trajectory
@@ -80,3 +81,25 @@ def length_results(profile: Profile, reference: str = "main", train: bool = True
     variances = (pd.concat(parts, ignore_index=True) if parts
                  else pd.DataFrame(columns=VARIANCE_COLUMNS))
     return LengthResults(results, progress_results(profile, results), variances)
+
+
+def converged_epochs(profile: Profile, grid: str = "converged") -> int | None:
+    """How long the profile's converged tier trains (the longest length of its ``grid``), or
+    ``None`` for a profile without that grid."""
+    return max(profile.grid(grid).epochs or (0,)) or None if grid in profile.grid_names else None
+
+
+def converged_fit(results: NoiseResults, epochs: int | None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The protocol fit (:func:`bnnoise.analysis.study.joint_fit`, training seed 0) of the
+    networks trained for ``epochs``, and the same fit of the same networks at the shortest
+    length they were trained for: is any reading closer to the study's numbers once they are
+    trained longer? Two empty tables where no network of that length has a published number."""
+    summary = results.summary[results.summary["seed"] == 0]
+    keys = ["dataset", "model", "norm"]
+    long = summary[summary["epochs"] == epochs]
+    short = summary.merge(long[keys].drop_duplicates(), on=keys)
+    short = short[short["epochs"] == short.groupby(keys)["epochs"].transform("min")]
+    if short["epochs"].eq(epochs).all():
+        short = short.iloc[:0]
+    return joint_fit(long), joint_fit(short)

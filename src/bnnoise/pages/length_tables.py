@@ -90,3 +90,39 @@ def length_in_words(results: NoiseResults, variances: pd.DataFrame, eta: float =
     if not sentences:
         return Markdown("No network is trained for more than one length yet.")
     return Markdown(" ".join(sentences))
+
+
+def questions_in_words(fits: tuple[pd.DataFrame, pd.DataFrame], variances: pd.DataFrame,
+                       epochs: int | None, eta: float) -> Markdown:
+    """The two questions the converged networks answer: does a reading of the protocol fit the
+    study's published numbers (:func:`bnnoise.analysis.training_length.converged_fit`: the
+    converged networks, and the same networks at their shortest length), and does VGG16 with
+    BN collapse under noise on every array at the grid's smallest level ``eta`` once trained
+    for ``epochs`` (its exact collapse probability)."""
+    if epochs is None:
+        return Markdown("*This profile trains no converged tier (grid `converged`), so the two "
+                        "questions of converged networks are not asked here.*")
+    long, short = fits
+    if long.empty:
+        fit = (f"*Does a reading of the protocol fit the published numbers?* Not answerable yet: "
+               f"no network trained for {epochs} epochs that the study publishes a number for "
+               f"(ResNet44 and VGG16, with and without BN) is trained and swept.")
+    else:
+        best, before = long.iloc[0], short.iloc[0] if len(short) else None
+        fit = (f"*Does a reading of the protocol fit the published numbers?* With the "
+               f"networks trained for {epochs} epochs ({int(best['numbers'])} of the four "
+               f"numbers) the closest reading misses them by {best['rmse']:.1f} points (rms, "
+               f"η_max {best['eta_max']:.3g}, target {best['target']}, scored "
+               f"{best['scoring']})" + (f", against {before['rmse']:.1f} points for the same "
+                                        "networks at their shortest training" if before
+                                        is not None else "") + ".")
+    v = variances[(variances["model"] == "vgg16") & (variances["norm"] == "bn")
+                  & (variances["epochs"] == epochs) & (variances["epoch"] == epochs)
+                  & ((variances["eta"] - eta).abs() < 1e-9)]
+    vgg = (f"*Does VGG16 with BN collapse at every noise level once trained for {epochs} "
+           f"epochs?* " + (f"Its exact collapse probability at η = {eta:g}, the grid's smallest "
+                           f"level, is {100 * v['collapse_probability'].max():.0f} %."
+                           if len(v) else "Not answerable yet: VGG16 is not in the converged "
+                           "tier, whose trainings must finish on one machine in one go and "
+                           "take about three hours for VGG16 even with native bfloat16."))
+    return Markdown(fit + "\n\n" + vgg)
