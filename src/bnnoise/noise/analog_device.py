@@ -58,8 +58,9 @@ class PCMDevice:
         drift_compensation: multiply each array by one scalar that restores its mean absolute
             read-out at programming (aihwkit's global drift compensation).
         inp_bits, out_bits, out_noise, w_noise, out_bound, max_input_size: the tiles'
-            periphery, read on every forward pass (:class:`~bnnoise.noise.analog_periphery.
-            Periphery`; all off by default: the weights are read exactly).
+            periphery, read on every forward pass
+            (:class:`~bnnoise.noise.analog_periphery.Periphery`; all off by default: the
+            weights are read exactly).
     """
 
     g_max: float = 25.0
