@@ -168,6 +168,11 @@ def test_the_devices_command_sweeps_the_profile_and_bad_entries_stop_in_one_line
     assert len(list(store.iterdir())) == 4 * 2  # (two deployments + two variants) x two times
     assert len(list(store.glob("*-standard-column-*"))) == 2
     assert len(list(store.glob("*-standard-periphery-*"))) == 2
+    from bnnoise.pipeline.device_sweeps import stored_device_results
+
+    stored = stored_device_results(load_profile("smoke", root=project))  # no data, no compute
+    assert stored is not None and set(stored.draws["model"]) == {"resnet8"}
+    assert set(stored.draws["device"]) == {"default", "column", "periphery"}
     with pytest.raises(ValueError, match="devices: unknown entry tims; valid: grid, times"):
         device_study({"tims": [1]}, 100)
     with pytest.raises(ValueError, match="devices.device: unknown field t_inference"):

@@ -69,3 +69,13 @@ def test_a_device_variant_gets_its_own_gap_and_no_deployment_verdict() -> None:
     assert set(gaps["subject"]) == {"resnet20", "resnet20, column device"}
     parities = device_parity(average)
     assert set(parities["subject"]) == {"resnet20, BN standard", "resnet20, BN folded"}
+
+
+def test_the_claims_page_gives_the_device_verdicts_or_says_none_is_stored() -> None:
+    from bnnoise.pages.device_tables import device_claims_in_words
+
+    assert "no device sweep of this profile is stored" in device_claims_in_words(None, None).data
+    rows = pd.DataFrame({"verdict": ["reproduced", "reproduced", "inconclusive at this power"]})
+    text = device_claims_in_words(rows, rows.iloc[:1]).data
+    assert "2 of 3 comparisons reproduce it, 0 contradict it, 1 cannot decide" in text
+    assert "1 of 1 comparisons reproduce it" in text

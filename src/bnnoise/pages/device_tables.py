@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from IPython.display import Markdown
 
 from bnnoise.labels import BN_LABEL
 from bnnoise.lineage import produces
@@ -22,3 +23,26 @@ def device_variant_view(average: pd.DataFrame, scoring: str = "wrong") -> pd.Dat
                               values="shown", aggfunc="first", sort=False)
     devices = list(dict.fromkeys(rows["device"]))  # the study's own device first
     return table[devices].reset_index().rename_axis(columns=None)
+
+
+def device_claims_in_words(gap: pd.DataFrame | None, parity: pd.DataFrame | None) -> Markdown:
+    """The device's two verdicts for the claims page, beside the Gaussian ones: how many
+    comparisons of each rule (:mod:`bnnoise.analysis.device_claims`) reproduce, contradict or
+    leave undecided its statement; a sentence saying that none is stored yet otherwise."""
+    if gap is None or parity is None or (gap.empty and parity.empty):
+        return Markdown("*On the PCM-like device:* no device sweep of this profile is stored "
+                        "yet, so neither of its two verdicts (rules committed before any device "
+                        "sweep ran) is given here; the device chapter joins the book with "
+                        "them.")
+    lines = []
+    for name, rows in (("BN lowers noise resistance on the device (BN kept digital)", gap),
+                       ("a deployment of the BN network is as robust as its twin without BN",
+                        parity)):
+        n = rows["verdict"].value_counts()
+        lines.append(f"* **{name[0].upper()}{name[1:]}**: {int(n.get('reproduced', 0))} of "
+                     f"{len(rows)} comparisons reproduce it, {int(n.get('contradicted', 0))} "
+                     f"contradict it, {int(n.get('inconclusive at this power', 0))} cannot "
+                     "decide.")
+    return Markdown("*On the PCM-like device* (aihwkit's model; the [device "
+                    "chapter](13_analog_device.ipynb) gives every comparison):\n\n"
+                    + "\n".join(lines) + "\n")

@@ -32,7 +32,7 @@ from bnnoise.pipeline.sweep_cells import (
     tensor_set_of,
 )
 from bnnoise.pipeline.sweeps import RUN_COLUMNS, run_key
-from bnnoise.pipeline.trained import TrainedModel, profile_model
+from bnnoise.pipeline.trained import TrainedModel, profile_model, train_profile
 from bnnoise.store import ArtifactStore
 
 DEVICE_PROTOCOL_VERSION = 2
@@ -165,6 +165,24 @@ def device_results(profile: Profile, data: DataCache) -> DeviceResults:
             records += [store.provenance(KIND, slug, config)
                         for *_, slug, config in _cells(trained, protocol, deployment, device)]
     return DeviceResults(pd.concat(parts, ignore_index=True), records)
+
+
+def stored_device_results(profile: Profile) -> DeviceResults | None:
+    """The device sweeps of the profile that the store holds whole (every cell of a network's
+    run), read without data or compute; ``None`` when it holds none (or the profile has no
+    ``devices`` entry)."""
+    if profile.devices is None:
+        return None
+    store, study = ArtifactStore(profile.store_dir), profile.devices
+    parts, records = [], []
+    for trained in train_profile(profile, grid=study.grid, stored_only=True):
+        for device, protocol, deployment in study_runs(study, trained.spec.norm):
+            cells = _cells(trained, protocol, deployment, device)
+            if all(store.load(KIND, slug, config) is not None for *_, slug, config in cells):
+                parts.append(device_sweep(store, trained, protocol, None, deployment, device))
+                records += [trained.provenance, *(store.provenance(KIND, slug, config)
+                                                  for *_, slug, config in cells)]
+    return DeviceResults(pd.concat(parts, ignore_index=True), records) if parts else None
 
 
 def _study(profile: Profile) -> DeviceStudy:
