@@ -79,11 +79,13 @@ def test_layers_wider_than_a_tile_split_as_aihwkit_splits_them() -> None:
     assert not torch.allclose(split, tile_product(tile, x, one))
 
 
-def test_pcm_read_noise_has_the_spread_of_its_formula() -> None:
+@pytest.mark.parametrize("inp_bits", [None, 16])  # read_out, and aihwkit's product with a DAC
+def test_pcm_read_noise_has_the_spread_of_its_formula(inp_bits: int | None) -> None:
     torch.manual_seed(3)
     weights = torch.rand(4, 30) * 2 - 1
-    x = torch.randn(30).expand(200_000, 30)
-    out = tile_product(Tile(weights, torch.ones(4)), x, Periphery(w_noise=0.05))
+    x = torch.randn(30).expand(200_000, 30).contiguous()
+    out = tile_product(Tile(weights, torch.ones(4)), x, Periphery(inp_bits=inp_bits,
+                                                                   w_noise=0.05))
     spread = 0.05 * (weights.abs() @ x[0] ** 2).sqrt()  # scale-free: |x| cancels
     assert torch.allclose(out.mean(0), weights @ x[0], atol=4 * float(spread.max()) / 400)
     assert torch.allclose(out.std(0), spread, rtol=0.01)
