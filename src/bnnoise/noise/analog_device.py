@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
@@ -108,8 +108,7 @@ class PCMDevice:
     def periphery(self) -> Periphery | None:
         """The converters and per-forward noise of the tiles, or ``None`` when all are off
         (then the weights are read exactly, as they are after the draw)."""
-        periphery = Periphery(self.inp_bits, self.out_bits, self.out_noise, self.w_noise,
-                              self.out_bound, self.max_input_size)
+        periphery = Periphery(**{f.name: getattr(self, f.name) for f in fields(Periphery)})
         on = (self.inp_bits, self.out_bits, self.out_noise or None, self.w_noise or None)
         return periphery if any(v is not None for v in on) else None
 
