@@ -125,9 +125,8 @@ def test_the_device_reads_through_its_periphery_seeded_and_restored() -> None:
         assert torch.equal(network(x), clean)  # the layers' own forward passes are back
         assert torch.equal(torch.get_rng_state(), generator)
         assert all("forward" not in m.__dict__ for m in network.modules())
-    with pytest.raises(ValueError, match="needs the network"):
-        with device_noise(tensors, device, 0):
-            pass
+    with pytest.raises(ValueError, match="needs the network"), device_noise(tensors, device, 0):
+        pass
 
 
 def test_the_periphery_is_off_unless_asked_for_and_checked_before_any_compute() -> None:

@@ -103,3 +103,23 @@ def test_the_campaign_order_puts_the_pilot_then_the_reproduction_then_the_other_
         profile.grid_names) > ranks["cifar10-resnet20-gn4"] > ranks["cifar100-vgg16-bn"]
     assert ranks["cifar10-resnet20-bn"] == main  # a network of two grids ranks by the first
     assert min(ranks.values()) > 20  # every grid before the readings and the short runs
+
+
+def test_a_half_trained_network_resumes_before_its_tiers_untouched_ones(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from bnnoise.config import load_profile
+    from bnnoise.pipeline.campaign import RESUMING_BONUS, training_priorities
+
+    profile = replace(load_profile("cpu"), root=tmp_path)
+    before = training_priorities(profile, ["converged"])
+    resume = profile.store_dir / "resume"
+    resume.mkdir(parents=True)
+    (resume / "cifar10-resnet44-none-ep40-0123456789abcdef.pt").write_bytes(b"")
+    (resume / "cifar10-resnet44-none-ep40-0123456789abcdef-epochs").mkdir()
+    after = training_priorities(profile, ["converged"])
+    half = "cifar10-resnet44-none-ep40"
+    assert after[half] == before[half] + RESUMING_BONUS
+    assert {slug: value for slug, value in after.items() if slug != half} == {
+        slug: value for slug, value in before.items() if slug != half}
+    assert RESUMING_BONUS < 10  # below a tier's step: the tiers keep their order

@@ -6,6 +6,8 @@ cores are free than jobs are ready, it starts them by these priorities (higher f
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bnnoise.config import Profile
 from bnnoise.pipeline.specs import profile_specs
 
@@ -17,6 +19,10 @@ LEADING: tuple[tuple[str, ...], ...] = (("length_pilot",), ("main", "bn_count"))
 #: sweeps and the short runs come last.
 DEVICE_PRIORITY, READINGS_PRIORITY, ANALOG_PRIORITY, SHORT_RUNS_PRIORITY = 10_000, 20, 15, 10
 _TOP, _STEP = 1000, 10
+#: What a network whose training left a checkpoint gains within its tier: a half-trained
+#: network resumes before its tier's untouched ones (less than a tier's step, so that the tiers
+#: keep their order; its sweep still follows it at once).
+RESUMING_BONUS = 5
 
 
 def grid_tiers(grids: tuple[str, ...] | list[str]) -> list[tuple[str, ...]]:
@@ -28,16 +34,25 @@ def grid_tiers(grids: tuple[str, ...] | list[str]) -> list[tuple[str, ...]]:
     return [tier for tier in tiers if tier]
 
 
+def resuming(store_root: Path) -> set[str]:
+    """The slugs of the networks whose training left an epoch checkpoint in the store
+    (``resume/`` or ``checkpoints/``, named ``<slug>-<key>.pt``): trainings to continue."""
+    return {path.stem.rsplit("-", 1)[0] for folder in ("resume", "checkpoints")
+            for path in (store_root / folder).glob("*.pt")}
+
+
 def training_priorities(profile: Profile, grids: tuple[str, ...] | list[str]) -> dict[str, int]:
     """The priority of each network's training job, by slug: that of the first tier holding it
-    (:func:`grid_tiers`), from 1000 down in steps of 10. Its sweep job takes one more, so that it
-    follows the training at once."""
+    (:func:`grid_tiers`), from 1000 down in steps of 10, plus :data:`RESUMING_BONUS` where a
+    checkpoint waits in the profile's store (:func:`resuming`). Its sweep job takes one more, so
+    that it follows the training at once."""
     priorities: dict[str, int] = {}
     for number, tier in enumerate(grid_tiers(grids)):
         for grid in tier:
             for spec in profile_specs(profile, grid):
                 priorities.setdefault(spec.slug, _TOP - _STEP * number)
-    return priorities
+    started = resuming(Path(profile.store_dir))
+    return {slug: value + RESUMING_BONUS * (slug in started) for slug, value in priorities.items()}
 
 
 def mechanism_priority(grids: tuple[str, ...] | list[str]) -> int:
