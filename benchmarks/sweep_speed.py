@@ -1,6 +1,7 @@
 """How fast, and how precise per second, the noise sweep is against the plain loop, in one run.
 
     python benchmarks/sweep_speed.py [--profile cpu] [--data-dir DIR] [--skip-data]
+                                     [--precision-only] [--tables-only] [--out DIR]
 
 Written to ``data/results/benchmark/sweep_speed/<vector unit>/`` (one folder per CPU kind, e.g.
 ``AVX2``, ``AVX512``; :func:`bnnoise.hardware.vector_unit`), every row with the machine record:
@@ -19,11 +20,14 @@ Written to ``data/results/benchmark/sweep_speed/<vector unit>/`` (one folder per
 * ``recompute_check.csv`` (needs CIFAR-10 and the trained models): stored sweep cells computed
   again at today's batch size with the forward pass the library chooses here (column
   ``forward``), hit for hit against the stored ones;
-* ``precision.csv`` (needs the stored sweeps only): per network, target set and noise level, the
-  variance components of normalized accuracy (:mod:`bnnoise.sampling`), the standard error of
-  the plain loop (the profile's draws on the full test set), the draws the stratified subset
-  needs for the same standard error with the paired estimate and without it, and the seconds
-  per sweep cell of the plain loop and of the library at equal standard error;
+* ``precision.csv`` (needs the stored sweeps, CIFAR-10 and the trained models): per network,
+  target set and noise level, the variance components of normalized accuracy
+  (:mod:`bnnoise.sampling`), the standard error of the plain loop (the profile's draws on the
+  full test set), the draws the stratified subset needs for the same standard error with the
+  paired estimate and without it, the margin-stratified design of the same precision
+  (:mod:`bnnoise.stratified_design`: images and draws per stratum, image evaluations; one clean
+  pass over the test set per network gives the strata), and the seconds per sweep cell of the
+  plain loop and of the library's cheapest design at equal standard error;
 * ``planned.csv``: the CPU-hours of the sweeps the profile plans and has not run (the readings,
   the converged tier, the analog device), plain and with the library, estimated from
   ``summary.csv`` (:func:`planned_sweeps`);
@@ -48,8 +52,9 @@ from benchmark import forward_flops, matmul_peak, plain_noisy_eval, random_datas
 from bnnoise.compilation import GAIN
 from bnnoise.config import load_profile
 from bnnoise.data import DataCache, normalize
-from bnnoise.evaluation import EVALUATION_BATCH, correct_mask, predictions
+from bnnoise.evaluation import EVALUATION_BATCH, correct_mask, predictions, signed_margins
 from bnnoise.hardware import machine_record, vector_unit
+from bnnoise.image_selection import stratified_subset
 from bnnoise.nets.models import build_model
 from bnnoise.noise.injection import injected_noise
 from bnnoise.noise.protocol import select_tensors
@@ -63,15 +68,23 @@ from bnnoise.sampling import (
     unpaired_components,
 )
 from bnnoise.store import ArtifactStore
+from bnnoise.stratified_design import (
+    MARGIN_QUANTILES,
+    cheapest_design,
+    design_variance,
+    margin_strata,
+    plain_design,
+    stratum_variances,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "results" / "benchmark" / "sweep_speed"
 OLD_BATCH = 1000
+"""The library's evaluation batch size before it was measured (``bnnoise.evaluation``)."""
 EXACT = f"library exact fp32 (channels-last, batch {EVALUATION_BATCH})"
 """The library's exact path as it evaluates every sweep cell."""
 COMPILED = "library exact fp32 compiled"
 """The exact path with its forward pass compiled by ``torch.compile`` (inductor)."""
-"""The library's evaluation batch size before it was measured (``bnnoise.evaluation``)."""
 TEST_SET = 10_000
 """Images of the CIFAR test set: the plain loop evaluates all of them."""
 
@@ -163,9 +176,41 @@ def recompute_rows(profile, store: ArtifactStore, data: DataCache,
     return pd.DataFrame(rows)
 
 
-def precision_rows(profile, store: ArtifactStore) -> pd.DataFrame:
+def strata_of(trained, data: DataCache, protocol) -> tuple[tuple[int, ...], torch.Tensor]:
+    """The sizes of the margin strata on the full test set
+    (:func:`bnnoise.stratified_design.margin_strata` of the clean network's signed margins) and
+    the stratum of every image of the protocol's evaluation subset, in the order of the stored
+    hits."""
+    dataset = data(trained.spec.dataset)
+    margins = signed_margins(trained.model, normalize(dataset.x_test, dataset), dataset.y_test)
+    strata = margin_strata(margins)
+    subset = stratified_subset(dataset.y_test, protocol.eval_per_class, protocol.seed,
+                               images=dataset.x_test)
+    sizes = np.bincount(strata.numpy(), minlength=len(MARGIN_QUANTILES) - 1)
+    return tuple(int(size) for size in sizes), strata[subset]
+
+
+def stratified_row(noisy: torch.Tensor, clean: torch.Tensor, strata: tuple, draws: int
+                   ) -> dict[str, object]:
+    """The margin-stratified design (:mod:`bnnoise.stratified_design`) as precise as ``draws``
+    draws on the full test set, its variances estimated from the stored hits of the subset
+    images in each stratum: images and draws per stratum, the image evaluations in all, and its
+    standard error beside the plain loop's by the same estimate."""
+    sizes, of_image = strata
+    v = stratum_variances(noisy, clean, of_image, sizes)
+    design = cheapest_design(v, draws)
+    return {"stratified_images": "|".join(map(str, design.images)),
+            "stratified_draws": "|".join(map(str, design.draws)),
+            "stratified_evaluations": design.evaluations,
+            "stratified_se": design_variance(v, design) ** 0.5,
+            "plain_se_by_strata": design_variance(v, plain_design(v, draws)) ** 0.5}
+
+
+def precision_rows(profile, store: ArtifactStore, data: DataCache | None = None) -> pd.DataFrame:
     """``precision.csv`` (without times): the variance components of every stored sweep cell
-    of the profile's main grid (cells not stored are left out; nothing is computed)."""
+    of the profile's main grid (cells not stored are left out; no cell is computed) and the
+    designs that match the plain loop's standard error; with ``data``, also the margin-stratified
+    design (one clean pass over the test set per network)."""
     draws, rows = profile.noise.draws, []
     for spec in profile_specs(profile):
         trained = stored_model(store, spec, recipe_of(profile, spec))
@@ -173,6 +218,7 @@ def precision_rows(profile, store: ArtifactStore) -> pd.DataFrame:
         if not clean_path:
             continue
         clean = torch.from_numpy(cells.cell_hits(clean_path)[0])
+        strata = strata_of(trained, data, profile.noise) if data is not None else None
         canonical = cells.canonical_targets(cells.noisy_network(trained), profile.noise)
         for target, (cell_target, _) in canonical.items():
             for eta in profile.noise.etas:
@@ -191,7 +237,8 @@ def precision_rows(profile, store: ArtifactStore) -> pd.DataFrame:
                     "residual_variance": paired.residual, "plain_draws": draws,
                     "plain_images": TEST_SET, "plain_se": target_se, "subset_images": images,
                     "draws_paired": draws_needed(paired, images, TEST_SET, target_se),
-                    "draws_unpaired": draws_needed(unpaired, images, TEST_SET, target_se)})
+                    "draws_unpaired": draws_needed(unpaired, images, TEST_SET, target_se),
+                    **(stratified_row(noisy, clean, strata, draws) if strata else {})})
     return pd.DataFrame(rows)
 
 
@@ -223,12 +270,16 @@ def with_times(precision: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
     rate = library["images_per_second"].reindex(index).to_numpy()
     subset = out["draws_paired"] * out["subset_images"] / rate  # NaN: not reachable
     full = out["plain_draws"] * out["plain_images"] / rate  # the plain design, faster path
-    use_subset = subset < full
-    out["design"] = np.select(
-        [use_subset, subset.notna()],
-        ["paired estimate, stratified subset", "full test set (faster than the subset)"],
-        "full test set (the subset cannot reach the standard error)")
-    out["library_seconds"] = np.where(use_subset, subset, full)
+    strata = (out["stratified_evaluations"] if "stratified_evaluations" in out
+              else pd.Series(np.nan, index=out.index)) / rate
+    seconds = pd.concat([subset, strata, full], axis=1).to_numpy()
+    choice = np.nanargmin(seconds, axis=1)  # the full test set is always reachable
+    out["design"] = np.where(
+        choice == 0, "paired estimate, stratified subset",
+        np.where(choice == 1, "margin strata",
+                 np.where(subset.notna(), "full test set (faster than the subset)",
+                          "full test set (the subset cannot reach the standard error)")))
+    out["library_seconds"] = seconds[np.arange(len(out)), choice]
     out["speedup_at_equal_se"] = out["plain_seconds"] / out["library_seconds"]
     return out
 
@@ -414,6 +465,9 @@ def main() -> None:
     parser.add_argument("--skip-data", action="store_true",
                         help="only the rates (no CIFAR, no stored sweeps)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--precision-only", action="store_true",
+                        help="only recompute precision.csv and the tables after it, with the "
+                             "rates of an earlier run in --out (needs CIFAR and the models)")
     parser.add_argument("--tables-only", action="store_true",
                         help="only rewrite the display tables from the CSV files in --out "
                              "(default: of every CPU kind measured)")
@@ -437,22 +491,28 @@ def main() -> None:
         return
     profile = load_profile(args.profile, data_dir=args.data_dir)
     networks = list(dict.fromkeys((s.model, s.norm) for s in profile_specs(profile)))
-    peak = matmul_peak(torch.float32)
-    tables = {"rates.csv": rate_rows(networks, args.images, args.draws, peak)}
+    rates = (pd.read_csv(out / "rates.csv") if args.precision_only
+             else rate_rows(networks, args.images, args.draws, matmul_peak(torch.float32)))
+    tables = {"rates.csv": rates}
     precision = None
     if not args.skip_data:
         store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
+    if not (args.skip_data or args.precision_only):
         tables["recompute_check.csv"] = recompute_rows(
             profile, store, data, [("resnet20", "weights", 0.1), ("resnet20", "all", 0.05),
                                    ("vgg16", "weights", 0.2)])
-        precision = with_times(precision_rows(profile, store), tables["rates.csv"])
+    if not args.skip_data:
+        precision = with_times(precision_rows(profile, store, data), tables["rates.csv"])
         tables["precision.csv"] = precision
     tables["summary.csv"] = summary(tables["rates.csv"], precision)
     tables["planned.csv"] = planned_sweeps(profile, tables["summary.csv"], tables["rates.csv"])
     tables["summary_display.csv"] = display(tables["rates.csv"], tables["summary.csv"])
-    record = machine_record()
+    record = (rates.iloc[0][list(machine_record())].to_dict() if args.precision_only
+              else machine_record())  # the rates' machine: the times are its
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
+        if args.precision_only and name == "rates.csv":
+            continue  # timed by the earlier run, with its machine record
         if not name.endswith("_display.csv"):
             frame = frame.assign(**record)
         frame.to_csv(out / name, index=False, float_format="%.4g")

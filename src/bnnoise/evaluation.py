@@ -94,3 +94,22 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, data: Dataset,
     """Fraction of ``x`` classified correctly (non-finite outputs count as wrong)."""
     correct, _ = predict_correct(model, x, y, data, precision=precision)
     return correct / len(y)
+
+
+@torch.no_grad()
+def signed_margins(model: nn.Module, inputs: torch.Tensor, y: torch.Tensor,
+                   batch_size: int = EVALUATION_BATCH) -> torch.Tensor:
+    """Per image, the true class's logit minus the largest other logit, in fp32 (positive:
+    classified correctly); an image with a non-finite logit gets the most negative float.
+    The margin strata of :mod:`bnnoise.sampling` are cut on it. ``inputs`` are normalized."""
+    model.eval()
+    device = device_of(model, inputs.device)
+    margins = []
+    for i in range(0, len(inputs), batch_size):
+        logits = model(inputs[i:i + batch_size].to(device)).float().cpu()
+        true = logits.gather(1, y[i:i + batch_size, None]).squeeze(1)
+        other = logits.scatter(1, y[i:i + batch_size, None], float("-inf")).amax(1)
+        margin = true - other
+        margins.append(torch.where(torch.isfinite(logits).all(1), margin,
+                                   torch.finfo(torch.float32).min))
+    return torch.cat(margins)

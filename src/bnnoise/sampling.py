@@ -30,6 +30,9 @@ contributes nearly nothing: at small noise most of the image-sampling error canc
 the clean network is wrong on the same hard images. :func:`paired_components` gives these
 variances on the scale of ``R`` (divided by ``mean(k)^2``); on the full test set the image term
 is zero for both estimates, so pairing only pays on a subset of the test images.
+
+Where even pairing leaves a subset too imprecise (small noise), :mod:`bnnoise.stratified_design`
+splits the test set by the clean network's margin instead.
 """
 
 from __future__ import annotations
