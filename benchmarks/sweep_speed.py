@@ -301,7 +301,8 @@ def summary(rates: pd.DataFrame, precision: pd.DataFrame | None) -> pd.DataFrame
                                                  table["exact_path_speedup"])
     if precision is None or precision.empty:
         return table
-    threads = torch.get_num_threads()
+    # the threads that timed the rates (an earlier run's, with --precision-only)
+    threads = int(rates["threads"].iloc[0]) if "threads" in rates else torch.get_num_threads()
     per = precision.groupby(["model", "norm"], sort=False).agg(
         min_speedup_at_equal_se=("speedup_at_equal_se", "min"),
         median_speedup_at_equal_se=("speedup_at_equal_se", "median"),
