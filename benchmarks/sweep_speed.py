@@ -450,7 +450,7 @@ def planned_every_cpu(root: Path) -> pd.DataFrame:
         table = pd.read_csv(folder / "planned.csv")
         parts.append(pd.DataFrame({
             "CPU": cpu_label(pd.read_csv(folder / "rates.csv")), "sweeps": table["sweep"],
-            "at the plain loop's precision: plain → library": [
+            "at the plain loop's precision: plain → cheapest design": [
                 f"{a:.3g} → {b:.3g}" for a, b in zip(table["plain_cpu_hours"],
                                                      table["library_cpu_hours"], strict=True)],
             "as the book runs them": table["book_design_cpu_hours"].map(lambda v: f"{v:.2g}")}))

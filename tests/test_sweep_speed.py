@@ -199,3 +199,18 @@ def test_margin_strata_cut_the_test_set_at_fixed_quantiles_of_the_clean_margin()
     x, y = torch.randn(50, 3, 2, 2), torch.randint(0, 4, (50,))
     margin = signed_margins(model, x, y, batch_size=16)
     assert torch.equal(margin > 0, model(x).argmax(1) == y)
+
+
+def test_every_published_design_is_as_precise_as_the_plain_loop_and_no_dearer() -> None:
+    folder = ROOT / "data" / "results" / "benchmark" / "sweep_speed"
+    for path in folder.glob("*/precision.csv"):
+        table = pd.read_csv(path)
+        assert (table["stratified_se"] <= table["plain_se_by_strata"] * (1 + 1e-3)).all(), path
+        assert (table["stratified_evaluations"]
+                <= table["plain_draws"] * table["plain_images"]).all(), path
+        images = table["stratified_images"].str.split("|").map(lambda n: sum(map(int, n)))
+        assert (images <= table["plain_images"]).all(), path
+        assert set(table["design"]) <= {
+            "margin strata", "paired estimate, stratified subset",
+            "full test set (faster than the subset)",
+            "full test set (the subset cannot reach the standard error)"}, path
