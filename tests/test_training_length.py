@@ -114,3 +114,6 @@ def test_the_converged_networks_answer_the_two_questions_with_numbers() -> None:
     assert "at η = 0.02, the grid's smallest level, is 97 %" in text
     text = questions_in_words(converged_fit(results, 60), variances.iloc[:0], 60, 0.02).data
     assert text.count("Not answerable yet") == 2
+    one = SimpleNamespace(summary=pd.DataFrame([r for r in rows if r["norm"] == "bn"]))
+    text = questions_in_words(converged_fit(one, 40), variances, 40, 0.02).data
+    assert "only one has a published number" in text and "misses them" not in text
