@@ -2,6 +2,7 @@
 
     python benchmarks/design_check.py [--profile cpu] [--data-dir DIR] [--draws 10]
                                       [--networks resnet20:bn resnet20:none] [--target weights]
+                                      [--tables-only]
 
 ``sweep_speed.py`` chooses each cell's margin-strata design (:mod:`bnnoise.stratified_design`)
 with variances estimated from the stored sweep's five draws on the 1,000-image subset, and
@@ -15,7 +16,7 @@ The rule, fixed before the first fresh draw was evaluated: a design is as precis
 loop if its fresh standard error is at most 1.25 times the plain loop's (ten draws estimate a
 standard error to within about a quarter), and the designs hold if at least 90 % of the cells
 checked pass. Written to ``data/results/benchmark/sweep_speed/<vector unit>/design_check.csv``,
-one row per cell, with the machine record.
+one row per cell, with the machine record, and ``design_check_display.csv``, the book's view.
 """
 
 from __future__ import annotations
@@ -84,6 +85,23 @@ def check_rows(profile, store: ArtifactStore, data: DataCache, precision: pd.Dat
     return pd.DataFrame(rows)
 
 
+def display(table: pd.DataFrame) -> pd.DataFrame:
+    """``design_check_display.csv``: per network, the cells checked and passing, the median and
+    largest fresh standard-error ratio, and the rule's verdict over all cells."""
+    per = table.groupby(["model", "norm"], sort=False).agg(
+        cells=("passes", "size"), passing=("passes", "sum"), median=("se_ratio", "median"),
+        largest=("se_ratio", "max")).reset_index()
+    share = float(table["passes"].mean())
+    verdict = f"hold ({share:.0%} pass)" if share >= SHARE else f"do not hold ({share:.0%} pass)"
+    return pd.DataFrame({
+        "network": per["model"], "BN": per["norm"].map({"bn": "with", "none": "without"}),
+        "cells passing": [f"{p} of {c}" for p, c in zip(per["passing"], per["cells"],
+                                                        strict=True)],
+        "SE ratio: median, largest": [f"{m:.2f}, {x:.2f}" for m, x in zip(
+            per["median"], per["largest"], strict=True)],
+        "designs (rule: 90 % of all cells)": verdict})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu")
@@ -92,15 +110,22 @@ def main() -> None:
     parser.add_argument("--networks", nargs="+", default=["resnet20:bn", "resnet20:none"],
                         help="model:norm of the main grid")
     parser.add_argument("--target", default="weights")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="only rewrite the display table from design_check.csv")
     args = parser.parse_args()
-    profile = load_profile(args.profile, data_dir=args.data_dir)
     out = OUT / vector_unit()
+    if args.tables_only:
+        display(pd.read_csv(out / "design_check.csv")).to_csv(
+            out / "design_check_display.csv", index=False)
+        return
+    profile = load_profile(args.profile, data_dir=args.data_dir)
     precision = pd.read_csv(out / "precision.csv")
     networks = [tuple(n.split(":")) for n in args.networks]
     table = check_rows(profile, ArtifactStore(profile.store_dir), DataCache(profile.data_dir),
                        precision, networks, args.target, args.draws)
     table.assign(**machine_record()).to_csv(out / "design_check.csv", index=False,
                                             float_format="%.4g")
+    display(table).to_csv(out / "design_check_display.csv", index=False)
     share = float(table["passes"].mean())
     print(f"{share:.0%} of {len(table)} cells pass; the designs "
           f"{'hold' if share >= SHARE else 'do not hold'} (rule: at least {SHARE:.0%})")
