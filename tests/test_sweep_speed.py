@@ -214,3 +214,23 @@ def test_every_published_design_is_as_precise_as_the_plain_loop_and_no_dearer() 
             "margin strata", "paired estimate, stratified subset",
             "full test set (faster than the subset)",
             "full test set (the subset cannot reach the standard error)"}, path
+
+
+def test_the_published_design_check_applies_its_rule_to_every_cell() -> None:
+    import runpy
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        script = runpy.run_path(str(ROOT / "benchmarks" / "design_check.py"))
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    for path in (ROOT / "data" / "results" / "benchmark" / "sweep_speed").glob(
+            "*/design_check.csv"):
+        table = pd.read_csv(path)
+        assert (table["passes"] == (table["se_ratio"] <= script["RATIO_LIMIT"])).all()
+        assert np.allclose(table["se_ratio"], table["fresh_design_se"] / table["fresh_plain_se"],
+                           rtol=2e-3)
+        shown = pd.read_csv(path.with_name("design_check_display.csv"))
+        pd.testing.assert_frame_equal(script["display"](table), shown)
+        holds = table["passes"].mean() >= script["SHARE"]
+        assert shown.iloc[0, -1].startswith("hold" if holds else "do not hold")
