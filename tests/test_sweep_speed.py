@@ -113,14 +113,19 @@ def test_the_fast_path_needs_every_number_within_the_reference_interval() -> Non
         decided["within_fp32_ci"] == decided["numbers"])
 
 
-def test_the_performance_page_shows_the_sweep_speed_of_every_cpu_kind_measured() -> None:
+def _benchmark_script(name: str) -> dict:
+    """The names a script of ``benchmarks/`` defines (its siblings importable, as when run)."""
     import runpy
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        script = runpy.run_path(str(ROOT / "benchmarks" / "sweep_speed.py"))
+        return runpy.run_path(str(ROOT / "benchmarks" / name))
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_the_performance_page_shows_the_sweep_speed_of_every_cpu_kind_measured() -> None:
+    script = _benchmark_script("sweep_speed.py")
     folder = ROOT / "data" / "results" / "benchmark" / "sweep_speed"
     kinds = sorted(p.name for p in folder.iterdir() if (p / "summary.csv").is_file())
     table = script["every_cpu"](folder)
@@ -217,13 +222,7 @@ def test_every_published_design_is_as_precise_as_the_plain_loop_and_no_dearer() 
 
 
 def test_the_published_design_check_applies_its_rule_to_every_cell() -> None:
-    import runpy
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        script = runpy.run_path(str(ROOT / "benchmarks" / "design_check.py"))
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    script = _benchmark_script("design_check.py")
     for path in (ROOT / "data" / "results" / "benchmark" / "sweep_speed").glob(
             "*/design_check.csv"):
         table = pd.read_csv(path)
