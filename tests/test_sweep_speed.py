@@ -222,14 +222,18 @@ def test_every_published_design_is_as_precise_as_the_plain_loop_and_no_dearer() 
 
 
 def test_the_published_design_check_applies_its_rule_to_every_cell() -> None:
+    from bnnoise.stratified_design import DESIGN_RATIO_LIMIT, DESIGN_SHARE, designs_hold
+
+    assert designs_hold([1.0] * 9 + [1.3]) == ([True] * 9 + [False], True)
+    assert designs_hold([1.0] * 8 + [1.3] * 2)[1] is False and designs_hold([])[1] is False
     script = _benchmark_script("design_check.py")
     for path in (ROOT / "data" / "results" / "benchmark" / "sweep_speed").glob(
             "*/design_check.csv"):
         table = pd.read_csv(path)
-        assert (table["passes"] == (table["se_ratio"] <= script["RATIO_LIMIT"])).all()
+        assert (table["passes"] == (table["se_ratio"] <= DESIGN_RATIO_LIMIT)).all()
         assert np.allclose(table["se_ratio"], table["fresh_design_se"] / table["fresh_plain_se"],
                            rtol=2e-3)
         shown = pd.read_csv(path.with_name("design_check_display.csv"))
         pd.testing.assert_frame_equal(script["display"](table), shown)
-        holds = table["passes"].mean() >= script["SHARE"]
+        holds = table["passes"].mean() >= DESIGN_SHARE
         assert shown.iloc[0, -1].startswith("hold" if holds else "do not hold")

@@ -182,6 +182,15 @@ RULES: dict[str, RegisteredRule] = {
         test="tests/test_sweep_speed.py::test_the_fast_path_needs_every_number_within_the_"
              "reference_interval", fixed_in="d6782dc",
         judges=("file:data/results/benchmark/fast_evaluation_check.csv",)),
+    "margin_designs": RegisteredRule(
+        decides="Whether the margin-strata designs are as precise as the plain loop",
+        wording="judged on fresh draws over the whole test set, a cell passes if its design's "
+                "standard error is at most 1.25 times the plain loop's; the designs hold if "
+                "at least 90 % of the cells checked pass",
+        applied_by="bnnoise.stratified_design.designs_hold",
+        test="tests/test_sweep_speed.py::test_the_published_design_check_applies_its_rule_to_"
+             "every_cell", fixed_in="86edd2a",
+        judges=("file:data/results/benchmark/sweep_speed/AVX512/design_check.csv",)),
 }
 
 

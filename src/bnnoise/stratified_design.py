@@ -158,3 +158,18 @@ def cheapest_design(v: StratumVariances, plain_draws: int, max_draws: int = 1000
             return plain
         design = best
     return design if design.evaluations < plain.evaluations else plain
+
+
+DESIGN_RATIO_LIMIT, DESIGN_SHARE = 1.25, 0.9
+"""The rule that judges designs on fresh draws (``benchmarks/design_check.py``): a design is as
+precise as the plain loop if its standard error, estimated from fresh draws on the whole test
+set, is at most ``DESIGN_RATIO_LIMIT`` times the plain loop's (ten draws estimate a standard
+error to within about a quarter), and the designs hold if a ``DESIGN_SHARE`` of the cells
+checked pass."""
+
+
+def designs_hold(se_ratios: list[float]) -> tuple[list[bool], bool]:
+    """The rule of :data:`DESIGN_RATIO_LIMIT`: per cell whether its design passes (the ratio of
+    its fresh standard error to the plain loop's), and whether the designs hold."""
+    passes = [ratio <= DESIGN_RATIO_LIMIT for ratio in se_ratios]
+    return passes, bool(passes) and sum(passes) / len(passes) >= DESIGN_SHARE
