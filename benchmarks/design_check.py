@@ -6,11 +6,12 @@
 
 ``sweep_speed.py`` chooses each cell's margin-strata design (:mod:`bnnoise.stratified_design`)
 with variances estimated from the stored sweep's five draws on the 1,000-image subset, and
-judges it with the same estimates, which favours the design: a stratum in which those draws
-flipped nothing gets the smallest share and a single draw. This script judges every chosen
-design of the named networks and target set out of sample: ``--draws`` fresh draws (noise seed
-1000, which no sweep uses) on the whole test set give new estimates of the strata's variances,
-and with them the standard errors of the chosen design and of the plain loop.
+judges it with the same estimates, which favours the design. This script judges every chosen
+design of the named networks and target set out of sample: ``--draws`` fresh draws on the whole
+test set, with a noise seed no sweep and no earlier check used, give new estimates of the
+strata's variances, and with them the standard errors of the chosen design and of the plain
+loop. Every check is kept: ``design_check.csv`` gains the new check's rows beside the earlier
+ones, each row naming its seed and how its designs were chosen (:data:`CHECKS`).
 
 The rule (:func:`bnnoise.stratified_design.designs_hold`, the ledger's ``margin_designs``),
 fixed before the first fresh draw was evaluated: a design is as precise as the plain loop if its
@@ -46,8 +47,13 @@ from bnnoise.stratified_design import (
     stratum_variances,
 )
 
-FRESH_SEED = 1000
-"""Noise seed of the fresh draws: no sweep of the book uses it."""
+CHECKS = {1000: "from the stored variances", 1001: "with the flip floor"}
+"""The checks run, by noise seed of their fresh draws (no sweep of the book uses these seeds):
+the designs chosen from the stored variances alone (commit 86edd2a), then with
+:func:`bnnoise.stratified_design.flip_floor` (chosen after the first check had failed, and
+judged with a new seed)."""
+FRESH_SEED = max(CHECKS)
+"""The seed of the check this script runs: the designs ``sweep_speed.py`` chooses today."""
 
 
 def _design(row: pd.Series) -> Design:
@@ -80,7 +86,8 @@ def check_rows(profile, store: ArtifactStore, data: DataCache, precision: pd.Dat
             design, plain = _design(row), plain_design(v, int(row["plain_draws"]))
             ratio = (design_variance(v, design) / design_variance(v, plain)) ** 0.5 if (
                 design_variance(v, plain) > 0) else 1.0
-            rows.append({"model": spec.model, "norm": spec.norm, "target": target,
+            rows.append({"fresh_seed": FRESH_SEED, "designs": CHECKS[FRESH_SEED],
+                         "model": spec.model, "norm": spec.norm, "target": target,
                          "eta": row["eta"], "design": row["design"],
                          "stratified_images": row["stratified_images"],
                          "stratified_draws": row["stratified_draws"], "fresh_draws": draws,
@@ -92,21 +99,34 @@ def check_rows(profile, store: ArtifactStore, data: DataCache, precision: pd.Dat
 
 
 def display(table: pd.DataFrame) -> pd.DataFrame:
-    """``design_check_display.csv``: per network, the cells checked and passing, the median and
-    largest fresh standard-error ratio, and the rule's verdict over all cells."""
-    per = table.groupby(["model", "norm"], sort=False).agg(
-        cells=("passes", "size"), passing=("passes", "sum"), median=("se_ratio", "median"),
-        largest=("se_ratio", "max")).reset_index()
-    share = float(table["passes"].mean())
-    verdict = (f"hold ({share:.0%} pass)" if designs_hold(list(table["se_ratio"]))[1]
-               else f"do not hold ({share:.0%} pass)")
-    return pd.DataFrame({
-        "network": per["model"], "BN": per["norm"].map({"bn": "with", "none": "without"}),
-        "cells passing": [f"{p} of {c}" for p, c in zip(per["passing"], per["cells"],
-                                                        strict=True)],
-        "SE ratio: median, largest": [f"{m:.2f}, {x:.2f}" for m, x in zip(
-            per["median"], per["largest"], strict=True)],
-        "designs (rule: 90 % of all cells)": verdict})
+    """``design_check_display.csv``: per check and network, the cells checked and passing, the
+    median and largest fresh standard-error ratio, and the rule's verdict over the check's
+    cells."""
+    rows = []
+    for (seed, designs), check in table.groupby(["fresh_seed", "designs"], sort=True):
+        holds = designs_hold(list(check["se_ratio"]))[1]
+        verdict = f"{'hold' if holds else 'do not hold'} ({check['passes'].mean():.0%} pass)"
+        for (model, norm), part in check.groupby(["model", "norm"], sort=False):
+            rows.append({
+                "designs (fresh seed)": f"{designs} ({seed})", "network": model,
+                "BN": {"bn": "with", "none": "without"}[norm],
+                "cells passing": f"{int(part['passes'].sum())} of {len(part)}",
+                "SE ratio: median, largest": f"{part['se_ratio'].median():.2f}, "
+                                             f"{part['se_ratio'].max():.2f}",
+                "designs (rule: 90 % of the check's cells)": verdict})
+    return pd.DataFrame(rows)
+
+
+def stored_checks(path) -> pd.DataFrame:
+    """The checks stored at ``path`` (none if it does not exist); the first, from before the
+    columns ``fresh_seed`` and ``designs``, ran with seed 1000."""
+    if not path.is_file():
+        return pd.DataFrame()
+    table = pd.read_csv(path)
+    if "fresh_seed" not in table:
+        table.insert(0, "designs", CHECKS[1000])
+        table.insert(0, "fresh_seed", 1000)
+    return table
 
 
 def main() -> None:
@@ -122,7 +142,7 @@ def main() -> None:
     args = parser.parse_args()
     out = OUT / vector_unit()
     if args.tables_only:
-        display(pd.read_csv(out / "design_check.csv")).to_csv(
+        display(stored_checks(out / "design_check.csv")).to_csv(
             out / "design_check_display.csv", index=False)
         return
     profile = load_profile(args.profile, data_dir=args.data_dir)
@@ -130,12 +150,15 @@ def main() -> None:
     networks = [tuple(n.split(":")) for n in args.networks]
     table = check_rows(profile, ArtifactStore(profile.store_dir), DataCache(profile.data_dir),
                        precision, networks, args.target, args.draws)
-    table.assign(**machine_record()).to_csv(out / "design_check.csv", index=False,
-                                            float_format="%.4g")
+    earlier = stored_checks(out / "design_check.csv")
+    if not earlier.empty:
+        earlier = earlier[earlier["fresh_seed"] != FRESH_SEED]
+    table = pd.concat([earlier, table.assign(**machine_record())], ignore_index=True)
+    table.to_csv(out / "design_check.csv", index=False, float_format="%.4g")
     display(table).to_csv(out / "design_check_display.csv", index=False)
-    share = float(table["passes"].mean())
-    print(f"{share:.0%} of {len(table)} cells pass; the designs "
-          f"{'hold' if designs_hold(list(table['se_ratio']))[1] else 'do not hold'} "
+    this = table[table["fresh_seed"] == FRESH_SEED]
+    print(f"{this['passes'].mean():.0%} of {len(this)} cells pass; the designs "
+          f"{'hold' if designs_hold(list(this['se_ratio']))[1] else 'do not hold'} "
           f"(rule: at least {DESIGN_SHARE:.0%} within {DESIGN_RATIO_LIMIT} times)")
 
 

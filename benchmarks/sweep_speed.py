@@ -72,6 +72,7 @@ from bnnoise.stratified_design import (
     MARGIN_QUANTILES,
     cheapest_design,
     design_variance,
+    flip_floor,
     margin_strata,
     plain_design,
     stratum_variances,
@@ -194,10 +195,11 @@ def stratified_row(noisy: torch.Tensor, clean: torch.Tensor, strata: tuple, draw
                    ) -> dict[str, object]:
     """The margin-stratified design (:mod:`bnnoise.stratified_design`) as precise as ``draws``
     draws on the full test set, its variances estimated from the stored hits of the subset
-    images in each stratum: images and draws per stratum, the image evaluations in all, and its
-    standard error beside the plain loop's by the same estimate."""
+    images in each stratum and raised where few flips were seen (:func:`flip_floor`): images and
+    draws per stratum, the image evaluations in all, and its standard error beside the plain
+    loop's by the same estimate."""
     sizes, of_image = strata
-    v = stratum_variances(noisy, clean, of_image, sizes)
+    v = flip_floor(stratum_variances(noisy, clean, of_image, sizes), noisy, clean, of_image)
     design = cheapest_design(v, draws)
     return {"stratified_images": "|".join(map(str, design.images)),
             "stratified_draws": "|".join(map(str, design.draws)),

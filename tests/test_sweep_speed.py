@@ -229,11 +229,31 @@ def test_the_published_design_check_applies_its_rule_to_every_cell() -> None:
     script = _benchmark_script("design_check.py")
     for path in (ROOT / "data" / "results" / "benchmark" / "sweep_speed").glob(
             "*/design_check.csv"):
-        table = pd.read_csv(path)
+        table = script["stored_checks"](path)
         assert (table["passes"] == (table["se_ratio"] <= DESIGN_RATIO_LIMIT)).all()
         assert np.allclose(table["se_ratio"], table["fresh_design_se"] / table["fresh_plain_se"],
                            rtol=2e-3)
         shown = pd.read_csv(path.with_name("design_check_display.csv"))
         pd.testing.assert_frame_equal(script["display"](table), shown)
-        holds = table["passes"].mean() >= DESIGN_SHARE
-        assert shown.iloc[0, -1].startswith("hold" if holds else "do not hold")
+        for (seed, designs), check in table.groupby(["fresh_seed", "designs"]):
+            holds = check["passes"].mean() >= DESIGN_SHARE
+            verdicts = shown.loc[shown["designs (fresh seed)"] == f"{designs} ({seed})"]
+            assert verdicts.iloc[:, -1].str.startswith("hold" if holds else "do not hold").all()
+
+
+def test_the_flip_floor_raises_most_the_strata_where_few_flips_were_seen() -> None:
+    from bnnoise.stratified_design import flip_floor, stratum_variances
+
+    rng = np.random.default_rng(0)
+    clean = torch.ones(400, dtype=torch.bool)
+    of_image = torch.arange(400) // 200  # stratum 0 never flips, stratum 1 often does
+    hits = torch.ones(5, 400, dtype=torch.bool)
+    hits[:, 200:] = torch.from_numpy(rng.random((5, 200)) > 0.3)
+    v = stratum_variances(hits, clean, of_image, (2000, 2000))
+    floored = flip_floor(v, hits, clean, of_image)
+    upper = 1 - 0.05 ** (1 / 1000)  # no flip in 5 x 200 trials: the rule of three, exactly
+    assert np.allclose([v.image[0], v.residual[0]], 0, atol=1e-20)
+    assert np.isclose(floored.image[0], upper * (1 - upper))  # the clean accuracy is 1
+    assert np.isclose(floored.residual[0], upper * (1 - upper))
+    total, raised = v.image[1] + v.residual[1], floored.image[1] + floored.residual[1]
+    assert total < raised < 1.1 * total  # many flips: raised by the bound's margin at most

@@ -26,7 +26,10 @@ because two strata share ``min(D_h, D_g)`` draws. ``n_h = N_h`` and ``D_h = D`` 
 plain loop with ``D`` draws; one stratum sampled at the same fraction everywhere is the
 stratified subset. :func:`stratum_variances` estimates the three parts from hits on a sample of
 each stratum; :func:`cheapest_design` searches for the design with the fewest image
-evaluations whose variance is no larger than the plain loop's. A sweep that used the design
+evaluations whose variance is no larger than the plain loop's. Designs chosen from those
+estimates alone failed a check on fresh draws at small noise (``benchmarks/design_check.py``):
+where the sample saw few flips the estimates are too small, so :func:`flip_floor` first raises
+them to what an upper bound of the stratum's flip rate allows. A sweep that used the design
 would learn the variances from a first draw; here they come from stored sweeps.
 """
 
@@ -34,10 +37,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+from scipy import stats
 
 from bnnoise.sampling import variance_components
 
@@ -48,6 +52,8 @@ boundary (the share of wrong images), wide ones above it. Fixed before any desig
 with them."""
 FRACTIONS = (0.1, 0.2, 0.5, 1.0)
 """The shares of a stratum the design may sample."""
+FLIP_CONFIDENCE = 0.95
+"""Confidence of the upper bound on a stratum's flip rate that :func:`flip_floor` assumes."""
 
 
 def margin_strata(margins: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
@@ -105,6 +111,27 @@ def stratum_variances(hits: torch.Tensor, clean: torch.Tensor, of_image: torch.T
     return StratumVariances((vectors * values.clip(min=0)) @ vectors.T / scale,
                             residual / scale, np.array([p.image for p in parts]) / scale,
                             tuple(int(s) for s in sizes))
+
+
+def flip_floor(v: StratumVariances, hits: torch.Tensor, clean: torch.Tensor,
+               of_image: torch.Tensor, confidence: float = FLIP_CONFIDENCE) -> StratumVariances:
+    """``v`` made safe to choose a design with: where a stratum's image and residual variances
+    sum to less than ``p (1 - p)``, with ``p`` the one-sided Clopper-Pearson upper bound of its
+    flip rate (hits under noise that differ from the clean hits, over the sampled images and
+    draws of ``hits``), each is raised by the difference. A stratum in which the sample saw few
+    flips is thereby not taken for one that noise never flips; in strata with many flips the
+    bound lies close to the estimate, which rises only by the bound's margin."""
+    flips = hits.bool() != clean.bool()[None, :]
+    scale = float(clean.double().mean()) ** 2
+    image, residual = v.image.copy(), v.residual.copy()
+    for h in range(len(v.sizes)):
+        members = of_image == h
+        trials, count = int(members.sum()) * hits.shape[0], int(flips[:, members].sum())
+        upper = 1.0 if count >= trials else float(stats.beta.ppf(confidence, count + 1,
+                                                                 trials - count))
+        deficit = max(0.0, upper * (1 - upper) / scale - image[h] - residual[h])
+        image[h], residual[h] = image[h] + deficit, residual[h] + deficit
+    return replace(v, image=image, residual=residual)
 
 
 def design_variance(v: StratumVariances, design: Design) -> float:
