@@ -325,6 +325,9 @@ def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
     both = claim_table(verdicts.assign(dataset=["cifar10", "cifar100"]), "BN lowers",
                        "tbl-x").data
     assert "| dataset" in both and "| CIFAR\u2011100 " in both
+    unsure = claim_table(verdicts.assign(verdict="inconclusive at this power"), "BN lowers",
+                         "tbl-x").data
+    assert "| inconclusive " in unsure and "| inconclusive at this power" not in unsure
     folded = claim_table(verdicts, "BN lowers", "tbl-x", fold=True).data
     assert folded.startswith("::::{dropdown} Every comparison: 2 rows (2 reproduced)\n")
     assert ":name: tbl-x" in folded and folded.rstrip().endswith("::::")

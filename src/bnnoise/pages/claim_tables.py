@@ -19,6 +19,10 @@ from bnnoise.lineage import produces
 from bnnoise.pages.elements import numbered_table
 from bnnoise.pages.number_format import interval_text, unbreakable
 
+SHORT_VERDICTS = {"inconclusive at this power": "inconclusive"}
+"""How a claim table names a verdict, where shorter than the verdict itself (its caption's rule
+says at what power)."""
+
 
 @produces
 def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None,
@@ -37,7 +41,7 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
         "subject": rows["subject"], "target": rows["target"], "scoring": rows["scoring"],
         "estimate (95 % CI)": [interval_text(v, lo, hi, 1 if hi - lo >= 2 else 2) for v, lo, hi in
                                zip(rows["estimate"], rows["low"], rows["high"], strict=True)],
-        "verdict": rows["verdict"]})
+        "verdict": rows["verdict"].replace(SHORT_VERDICTS)})
     if rows["dataset"].nunique() > 1:  # e.g. CIFAR-10 and CIFAR-100 rows of one claim
         shown.insert(0, "dataset", rows["dataset"].map(dataset_label))
     if "epochs" in rows and rows["epochs"].nunique() > 1:  # the recipe's and longer trainings
