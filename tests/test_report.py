@@ -325,6 +325,9 @@ def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
     both = claim_table(verdicts.assign(dataset=["cifar10", "cifar100"]), "BN lowers",
                        "tbl-x").data
     assert "| dataset" in both and "| CIFAR\u2011100 " in both
+    longer = claim_table(verdicts.assign(epochs=[10, 40]), "BN lowers", "tbl-x").data
+    assert "| resnet20, 10 epochs" in longer and "| vgg16, 40 epochs" in longer
+    assert "| epochs" not in longer and ", 10 epochs" not in mixed  # one length: not named
     unsure = claim_table(verdicts.assign(verdict="inconclusive at this power"), "BN lowers",
                          "tbl-x").data
     assert "| inconclusive " in unsure and "| inconclusive at this power" not in unsure

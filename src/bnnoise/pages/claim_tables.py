@@ -28,8 +28,9 @@ says at what power)."""
 def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str | None = None,
                 ledger: pd.DataFrame | None = None, fold: bool = False) -> Markdown:
     """The rows of one claim (those whose claim starts with ``claim``) as a numbered table:
-    dataset (when the rows span several), subject, reading, estimate with its interval (one
-    decimal, two when the interval is narrower than 2, e.g. slopes per BN layer), verdict; the
+    dataset (when the rows span several), subject (with its training length where the rows
+    have several), reading, estimate with its interval (one decimal, two when the interval is
+    narrower than 2, e.g. slopes per BN layer), verdict; the
     rule in the caption, marked post hoc when the ledger
     (:func:`bnnoise.analysis.ledger.rule_ledger`) says it was committed after its first data.
     With ``fold``, the table sits in a dropdown whose title counts its rows per verdict."""
@@ -45,7 +46,8 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
     if rows["dataset"].nunique() > 1:  # e.g. CIFAR-10 and CIFAR-100 rows of one claim
         shown.insert(0, "dataset", rows["dataset"].map(dataset_label))
     if "epochs" in rows and rows["epochs"].nunique() > 1:  # the recipe's and longer trainings
-        shown.insert(0, "epochs", rows["epochs"])
+        shown["subject"] = [f"{subject}, {epochs} epochs" for subject, epochs in
+                            zip(rows["subject"], rows["epochs"], strict=True)]
     if "published" in rows and rows["published"].notna().any():
         shown.insert(3, "published", rows["published"].round(2))
     if "kendall_tau" in rows and rows["kendall_tau"].notna().any():  # growth claims
