@@ -47,11 +47,15 @@ from bnnoise.stratified_design import (
     stratum_variances,
 )
 
-CHECKS = {1000: "from the stored variances", 1001: "with the flip floor"}
+CHECKS = {1000: "from the stored variances", 1001: "with the flip floor",
+          1002: "no stratum below the plain draws"}
 """The checks run, by noise seed of their fresh draws (no sweep of the book uses these seeds):
-the designs chosen from the stored variances alone (commit 86edd2a), then with
-:func:`bnnoise.stratified_design.flip_floor` (chosen after the first check had failed, and
-judged with a new seed)."""
+the designs chosen from the stored variances alone (commit 86edd2a); then with
+:func:`bnnoise.stratified_design.flip_floor` (commit b5b75cb, after the first check had failed
+at small noise); then with no stratum given fewer draws than the plain loop and the design held
+at both ends of the draw covariance's interval
+(:func:`bnnoise.stratified_design.draw_scale_bounds`, after the second check had failed at
+large noise). Each change was judged with a seed not used before."""
 FRESH_SEED = max(CHECKS)
 """The seed of the check this script runs: the designs ``sweep_speed.py`` chooses today."""
 
