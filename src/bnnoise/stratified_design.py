@@ -36,8 +36,8 @@ loop, which pays only where the strata's draw effects cancel as the poorly estim
 off-diagonal of ``A`` says. :func:`cheapest_design` therefore gives no stratum fewer draws than
 the plain loop, and asks its design to be no more variable than the plain loop at both ends of
 a chi-square interval for the scale of ``A`` (:func:`draw_scale_bounds`); the variance being
-linear in that scale, the design then holds at every scale between. A sweep that used the design would learn the variances from a first draw;
-here they come from stored sweeps.
+linear in that scale, the design then holds at every scale between. A sweep that used the
+design would learn the variances from a first draw; here they come from stored sweeps.
 """
 
 from __future__ import annotations
