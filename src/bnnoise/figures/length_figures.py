@@ -34,7 +34,7 @@ def length_trajectories(progress: pd.DataFrame, variances: pd.DataFrame,
     targets = list(dict.fromkeys(runs["target"]))
     rows = ([("progress", t) for t in targets] + [("collapse", eta) for eta in etas]
             + [("small", None)])
-    fig, axes = figure(rows=len(rows), cols=len(models), height_per_row=2.2, sharex="col",
+    fig, axes = figure(rows=len(rows), cols=len(models), height_per_row=1.8, sharex="col",
                        sharey="row")
     palette = ordered_colors([*runs["run"], *stats["run"]])
     for col, model in enumerate(models):
@@ -43,23 +43,24 @@ def length_trajectories(progress: pd.DataFrame, variances: pd.DataFrame,
             if what == "progress":
                 part = runs[(runs["model"] == model) & (runs["target"] == which)]
                 y, label = 100 * part["avg_normalized_accuracy"], "avg. norm. acc. (%)"
-                title = f"noise on {TARGET_LABEL.get(which, which)}"
+                words = TARGET_LABEL.get(which, which)
+                title = f"noise on {words.split(' (')[0] if len(models) > 1 else words}"
             else:
                 part = stats[stats["model"] == model]
                 if what == "collapse":
                     part = part[np.isclose(part["eta"], which)]
                     y, label = 100 * part["collapse_probability"], "collapse prob. (%)"
-                    title = f"exact collapse probability, η = {which:g}"
+                    title = f"collapse probability, η = {which:g}"
                 else:
                     part = part.drop_duplicates(["epochs", "epoch"])
                     y, label = part["smallest_to_median"], "smallest / median"
-                    title = "smallest BN running variance over its layer's median"
+                    title = "smallest BN var. / median"
                     ax.set_yscale("log")
             if len(part):
                 sns.lineplot(data=part.assign(y=y), x="epoch", y="y", hue="run",
                              style="BN", dashes=DASHES, palette=palette, marker="o",
                              markersize=4, errorbar=None, ax=ax)
-            ax.set(title=f"{model}: {title}" if len(models) > 1 else title, ylabel=label,
+            ax.set(title=f"{model} · {title}" if len(models) > 1 else title, ylabel=label,
                    xlabel="epoch")
     legend_below(fig, axes.flat, ncol=6, order=_legend_order)
     return fig
