@@ -46,3 +46,21 @@ def test_the_standing_of_each_claim_counts_the_book_reading_and_every_reading() 
     assert "2 of 3 comparisons on the book's reading reproduce it, 1 contradict it" in text
     assert "over all 20 readings of the protocol, 60 % reproduce it" in text
     assert "{ref}`evidence <claim-gap>`" in text
+
+
+def test_the_training_length_limit_names_the_verdicts_of_longer_trained_networks() -> None:
+    from bnnoise.config import load_profile
+    from bnnoise.pages.conclusion_text import limits_in_words
+
+    profile = load_profile("cpu")
+    ledger = pd.DataFrame({"post_hoc": [True, False]})
+    training = pd.DataFrame({"dataset": "cifar10", "model": "resnet20", "norm": ["bn", "bn"],
+                             "seed": 0, "epochs": [10, 40], "clean_accuracy": [0.85, 0.91]})
+    verdicts = pd.DataFrame({"subject": ["resnet20", "resnet20", "resnet44 with BN"],
+                             "epochs": [10, 40, 40]})
+    text = limits_in_words(profile, ledger, training, verdicts).data
+    assert "train for 10 epochs on two CPU cores, ending at 85.0–85.0 %" in text
+    assert "2 of 3 verdicts judge networks trained for 40 epochs instead" in text
+    assert "(resnet20, resnet44 with BN)" in text and "2 of 2 networks have one" in text
+    alone = limits_in_words(profile, ledger, training[:1], verdicts[:1]).data
+    assert "Every network of the verdicts trains for 10 epochs" in alone

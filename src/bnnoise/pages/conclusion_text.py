@@ -77,20 +77,39 @@ def advice_in_words(choice: pd.DataFrame) -> Markdown:
     return Markdown("\n".join(lines) + "\n")
 
 
-def limits_in_words(profile: Profile, ledger: pd.DataFrame, training: pd.DataFrame
-                    ) -> Markdown:
-    """The limits of the evidence, from the profile, the rule ledger and the trained
-    networks."""
-    post_hoc = int(ledger["post_hoc"].astype(bool).sum())
-    seeds = training.groupby(["dataset", "model", "norm"])["seed"].nunique()
-    one_seed = int((seeds == 1).sum())
+def _length_in_words(profile: Profile, training: pd.DataFrame,
+                     verdicts: pd.DataFrame | None) -> str:
+    """The training-length limit: the main networks' length and clean accuracies, and the
+    verdicts that judge longer-trained networks, if any."""
+    if "epochs" in training:
+        training = training[training["epochs"] == profile.recipe.epochs]
     clean = 100 * training["clean_accuracy"]
+    main = (f"{profile.recipe.epochs} epochs on two CPU cores, ending at {clean.min():.1f}–"
+            f"{clean.max():.1f} % clean accuracy; the study's networks were trained longer.")
+    longer = (verdicts[verdicts["epochs"] != profile.recipe.epochs]
+              if verdicts is not None and "epochs" in verdicts else pd.DataFrame())
+    if longer.empty:
+        return (f"* **Training length.** Every network of the verdicts trains for {main} The "
+                f"converged tier is in training (the [training chapter](01_training.ipynb)).")
+    lengths = " and ".join(str(e) for e in sorted(longer["epochs"].unique()))
+    subjects = ", ".join(sorted({s for s in longer["subject"] if ":" not in s}))
+    return (f"* **Training length.** The main networks of the verdicts train for {main} "
+            f"{len(longer)} of {len(verdicts)} verdicts judge networks trained for {lengths} "
+            f"epochs instead ({subjects}); the [training-length chapter]"
+            f"(12_training_length.ipynb) shows that tier and what of it is still in training.")
+
+
+def limits_in_words(profile: Profile, ledger: pd.DataFrame, training: pd.DataFrame,
+                    verdicts: pd.DataFrame | None = None) -> Markdown:
+    """The limits of the evidence, from the profile, the rule ledger, the trained networks
+    and (for the training length) the verdicts with their ``epochs``."""
+    post_hoc = int(ledger["post_hoc"].astype(bool).sum())
+    network = [k for k in ("dataset", "model", "norm", "epochs") if k in training]
+    seeds = training.groupby(network)["seed"].nunique()
+    one_seed = int((seeds == 1).sum())
     datasets = " and ".join(dataset_label(d) for d in sorted(training["dataset"].unique()))
     lines = [
-        f"* **Training length.** Every network of the verdicts trains for "
-        f"{profile.recipe.epochs} epochs on two CPU cores and ends at {clean.min():.1f}–"
-        f"{clean.max():.1f} % clean accuracy; the study's networks were trained longer. The "
-        f"converged tier is in training (the [training chapter](01_training.ipynb)).",
+        _length_in_words(profile, training, verdicts),
         f"* **Training seeds.** {one_seed} of {len(seeds)} networks have one training seed: "
         f"their intervals cover the noise draws and test images, not the variation between "
         f"trainings.",
