@@ -519,7 +519,7 @@ def main() -> None:
         if not name.endswith("_display.csv"):
             frame = frame.assign(**record)
         frame.to_csv(out / name, index=False, float_format="%.4g")
-    if args.out is None:
+    if out.resolve().parent == OUT.resolve():  # a CPU kind's folder: the combined views too
         every_cpu(OUT).to_csv(OUT / "summary_display.csv", index=False)
         planned_every_cpu(OUT).to_csv(OUT / "planned_display.csv", index=False)
     print(tables["summary.csv"].to_string(index=False, float_format="%.3g"))
