@@ -48,7 +48,7 @@ from bnnoise.stratified_design import (
 )
 
 CHECKS = {1000: "from the stored variances", 1001: "with the flip floor",
-          1002: "no stratum below the plain draws"}
+          1002: "no stratum below the plain draws, across the draw-scale interval"}
 """The checks run, by noise seed of their fresh draws (no sweep of the book uses these seeds):
 the designs chosen from the stored variances alone (commit 86edd2a); then with
 :func:`bnnoise.stratified_design.flip_floor` (commit b5b75cb, after the first check had failed

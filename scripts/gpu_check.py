@@ -15,14 +15,15 @@ Steps, each timed and judged:
    ``02_noise``); skipped, and said so, where papermill is not installed;
 4. ``rate``: training steps of ResNet20 with BN on random CIFAR-shaped batches of 128, in
    bfloat16 autocast on a GPU and in fp32 on a CPU: the images per second that size the
-   converged tier's trainings on that machine.
+   converged tier's trainings on that machine; passes if every loss is finite.
 
-Written to ``DIR/gpu_check.csv`` (default ``runs/gpu_check/``): one row per step with its
-seconds, whether it passed, what it measured, and the machine record (GPU name, torch). The
-trainings and sweeps go to the store of ``--root`` (default: a new temporary project holding
-the real ``params.yaml``, so nothing lands in this checkout's store). Exits with status 1 if a
-step failed. ``--device cpu`` runs the same steps on the CPU; the tests do, so that the script
-stays runnable on machines without a GPU.
+Written to ``DIR/gpu_check.csv`` (default ``runs/gpu_check/``), rewritten after every step so
+that a run cut short keeps the steps it finished: one row per step with its seconds, whether it
+passed, what it measured (or the error that stopped it), and the machine record (GPU name,
+torch). The trainings and sweeps go to the store of ``--root`` (default: a temporary project
+holding the real ``params.yaml``, removed at the end, so nothing lands in this checkout's
+store). Exits with status 1 if a step failed. ``--device cpu`` runs the same steps on the
+CPU; the tests do, so that the script stays runnable on machines without a GPU.
 """
 
 from __future__ import annotations
@@ -87,12 +88,15 @@ def rate_step(device: str, steps: int = 20, batch: int = 128) -> tuple[bool, str
     y = torch.randint(0, 10, (batch,), device=device)
     precision = torch.bfloat16 if device == "cuda" else torch.float32
 
+    losses = []
+
     def step() -> None:
         with torch.autocast(device, dtype=precision, enabled=device == "cuda"):
             loss = torch.nn.functional.cross_entropy(model(x), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        losses.append(loss.detach())
 
     for _ in range(3):
         step()
@@ -104,7 +108,9 @@ def rate_step(device: str, steps: int = 20, batch: int = 128) -> tuple[bool, str
     if device == "cuda":
         torch.cuda.synchronize()
     rate = steps * batch / (time.perf_counter() - start)
-    return True, f"{rate:.0f} img/s ({'bf16' if device == 'cuda' else 'fp32'}, batch {batch})"
+    finite = bool(torch.isfinite(torch.stack(losses)).all())
+    return finite, (f"{rate:.0f} img/s ({'bf16' if device == 'cuda' else 'fp32'}, batch "
+                    f"{batch}){'' if finite else ', non-finite loss'}")
 
 
 def scratch_project() -> Path:
@@ -126,28 +132,34 @@ def main() -> None:
         device = resolve_device(args.device)
     except ValueError as error:  # no GPU here: one line, nothing run
         parser.error(str(error))
-    root = args.root or scratch_project()
+    out = args.out.resolve()  # the chapter's command runs in the checkout's root
+    root = args.root.resolve() if args.root else scratch_project()
     on = ["--profile", "smoke", "--device", device]
     steps = {
         "noise": lambda: noise_step(device),
         "train": lambda: command_step(["train", *on], root),
         "sweep": lambda: command_step(["sweep", *on], root),
         "chapter": lambda: (command_step(["chapter", args.chapter, *on, "--output-dir",
-                                          str(args.out / "chapter")], root)
+                                          str(out / "chapter")], root)
                             if importlib.util.find_spec("papermill") else
                             (True, "skipped: papermill is not installed")),
         "rate": lambda: rate_step(device),
     }
+    out.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, run in steps.items():
         start = time.perf_counter()
-        passed, detail = run()
+        try:
+            passed, detail = run()
+        except Exception as error:  # a failed step is a row, and the next steps still run
+            passed, detail = False, f"{type(error).__name__}: {error}"[:300]
         rows.append({"step": name, "passed": passed, "seconds": time.perf_counter() - start,
                      "detail": detail, **machine_record(device)})
         print(f"{name:8s} {'ok' if passed else 'FAILED':6s} {rows[-1]['seconds']:7.1f} s  "
               f"{detail}", flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(args.out / "gpu_check.csv", index=False)
+        pd.DataFrame(rows).to_csv(out / "gpu_check.csv", index=False)
+    if args.root is None:
+        shutil.rmtree(root, ignore_errors=True)
     sys.exit(0 if all(row["passed"] for row in rows) else 1)
 
 

@@ -36,8 +36,11 @@ loop, which pays only where the strata's draw effects cancel as the poorly estim
 off-diagonal of ``A`` says. :func:`cheapest_design` therefore gives no stratum fewer draws than
 the plain loop, and asks its design to be no more variable than the plain loop at both ends of
 a chi-square interval for the scale of ``A`` (:func:`draw_scale_bounds`); the variance being
-linear in that scale, the design then holds at every scale between. A sweep that used the
-design would learn the variances from a first draw; here they come from stored sweeps.
+linear in that scale, the design then holds at every multiple of the estimated ``A`` between.
+Errors in the shape of ``A`` are not covered: five draws give it rank four at most, and uneven
+extra draws on strata whose effects cancel can still cost precision, so whether the designs
+hold is a question for the fresh-draw check, not a guarantee. A sweep that used the design
+would learn the variances from a first draw; here they come from stored sweeps.
 """
 
 from __future__ import annotations
@@ -159,7 +162,9 @@ def draw_scale_bounds(draws_seen: int, confidence: float = DRAW_CONFIDENCE
                       ) -> tuple[float, float]:
     """The factors by which the true draw covariance may fall short of or exceed one estimated
     from ``draws_seen`` draws: the chi-square interval of a variance with ``draws_seen - 1``
-    degrees of freedom (0.36 and 8.3 for five draws at 95 %)."""
+    degrees of freedom (0.36 and 8.3 for five draws at 95 %). Needs two draws."""
+    if draws_seen < 2:
+        raise ValueError(f"a variance needs at least two draws, got {draws_seen}")
     freedom, tail = draws_seen - 1, (1 - confidence) / 2
     return (freedom / float(stats.chi2.ppf(1 - tail, freedom)),
             freedom / float(stats.chi2.ppf(tail, freedom)))
@@ -200,6 +205,8 @@ def cheapest_design(v: StratumVariances, plain_draws: int, max_draws: int = 1000
     plain = plain_design(v, plain_draws)
     ends = [replace(v, draw=v.draw * factor) for factor in draw_scale_bounds(v.draws_seen)]
     targets = [design_variance(end, plain) for end in ends]
+    if not np.isfinite(targets).all():
+        raise ValueError("the stratum variances are not finite (an empty stratum?)")
     if min(targets) <= 0:
         return plain
 

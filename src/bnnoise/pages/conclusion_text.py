@@ -80,22 +80,24 @@ def advice_in_words(choice: pd.DataFrame) -> Markdown:
 def _length_in_words(profile: Profile, training: pd.DataFrame,
                      verdicts: pd.DataFrame | None) -> str:
     """The training-length limit: the main networks' length and clean accuracies, and the
-    verdicts that judge longer-trained networks, if any."""
+    verdicts that judge networks of another training length, if any (named by model)."""
     if "epochs" in training:
         training = training[training["epochs"] == profile.recipe.epochs]
     clean = 100 * training["clean_accuracy"]
     main = (f"{profile.recipe.epochs} epochs on two CPU cores, ending at {clean.min():.1f}–"
-            f"{clean.max():.1f} % clean accuracy; the study's networks were trained longer.")
-    longer = (verdicts[verdicts["epochs"] != profile.recipe.epochs]
-              if verdicts is not None and "epochs" in verdicts else pd.DataFrame())
-    if longer.empty:
+            f"{clean.max():.1f} % clean accuracy; the study's networks were trained longer."
+            if len(clean) else f"{profile.recipe.epochs} epochs on two CPU cores.")
+    other_lengths = (verdicts[verdicts["epochs"].notna()
+                              & (verdicts["epochs"] != profile.recipe.epochs)]
+                     if verdicts is not None and "epochs" in verdicts else pd.DataFrame())
+    if other_lengths.empty:
         return (f"* **Training length.** Every network of the verdicts trains for {main} The "
                 f"converged tier is in training (the [training chapter](01_training.ipynb)).")
-    lengths = " and ".join(str(e) for e in sorted(longer["epochs"].unique()))
-    subjects = ", ".join(sorted({s for s in longer["subject"] if ":" not in s}))
+    lengths = " and ".join(str(int(e)) for e in sorted(other_lengths["epochs"].unique()))
+    subjects = ", ".join(sorted({s.split(" (")[0] for s in other_lengths["subject"]}))
     return (f"* **Training length.** The main networks of the verdicts train for {main} "
-            f"{len(longer)} of {len(verdicts)} verdicts judge networks trained for {lengths} "
-            f"epochs instead ({subjects}); the [training-length chapter]"
+            f"{len(other_lengths)} of {len(verdicts)} verdicts judge networks trained for "
+            f"{lengths} epochs instead ({subjects}); the [training-length chapter]"
             f"(12_training_length.ipynb) shows that tier and what of it is still in training.")
 
 
