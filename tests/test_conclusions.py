@@ -61,6 +61,8 @@ def test_the_training_length_limit_names_the_verdicts_of_longer_trained_networks
     text = limits_in_words(profile, ledger, training, verdicts).data
     assert "train for 10 epochs on two CPU cores, ending at 85.0–85.0 %" in text
     assert "2 of 3 verdicts judge networks trained for 40 epochs instead" in text
-    assert "(resnet20, resnet44 with BN)" in text and "2 of 2 networks have one" in text
+    assert "(resnet20 with BN)" in text and "2 of 2 networks have one" in text
+    by_subject = limits_in_words(profile, ledger, training.drop(columns="epochs"), verdicts).data
+    assert "(resnet20, resnet44 with BN)" in by_subject  # no lengths in the training table
     alone = limits_in_words(profile, ledger, training[:1], verdicts[:1]).data
     assert "Every network of the verdicts trains for 10 epochs" in alone

@@ -81,7 +81,9 @@ def _length_in_words(profile: Profile, training: pd.DataFrame,
                      verdicts: pd.DataFrame | None) -> str:
     """The training-length limit: the main networks' length and clean accuracies, and the
     verdicts that judge networks of another training length, if any (named by model)."""
+    longer_networks = pd.DataFrame()
     if "epochs" in training:
+        longer_networks = training[training["epochs"] != profile.recipe.epochs]
         training = training[training["epochs"] == profile.recipe.epochs]
     clean = 100 * training["clean_accuracy"]
     main = (f"{profile.recipe.epochs} epochs on two CPU cores, ending at {clean.min():.1f}–"
@@ -94,7 +96,10 @@ def _length_in_words(profile: Profile, training: pd.DataFrame,
         return (f"* **Training length.** Every network of the verdicts trains for {main} The "
                 f"converged tier is in training (the [training chapter](01_training.ipynb)).")
     lengths = " and ".join(str(int(e)) for e in sorted(other_lengths["epochs"].unique()))
-    subjects = ", ".join(sorted({s.split(" (")[0] for s in other_lengths["subject"]}))
+    subjects = ", ".join(sorted(
+        {f"{r.model} {'with' if r.norm == 'bn' else 'without'} BN"
+         for r in longer_networks.itertuples()} if len(longer_networks)
+        else {s.split(" (")[0] for s in other_lengths["subject"]}))
     return (f"* **Training length.** The main networks of the verdicts train for {main} "
             f"{len(other_lengths)} of {len(verdicts)} verdicts judge networks trained for "
             f"{lengths} epochs instead ({subjects}); the [training-length chapter]"
