@@ -9,8 +9,9 @@ Lines of ``benchmark.csv`` (each a ratio measured in this run, on this machine):
 * training throughput, ResNet20, random CIFAR-shaped images: a plain fp32 recipe (per-image
   torchvision transforms on PIL images, a DataLoader) versus the library's trainer in fp32 and
   bfloat16, in images per second and as a fraction of the matmul peak;
-* bare bf16 training steps of ResNet20 (no data pipeline), eager and with ``torch.compile``:
-  the ceiling of the trainer, to show what limits it;
+* bare bf16 training steps of ResNet20 (no data pipeline), eager and with ``torch.compile``
+  (:func:`bnnoise.throughput.training_step_rate`): the ceiling of the trainer, to show what
+  limits it;
 * noisy evaluation, ResNet20 and VGG16, random images: the plain loop (deep-copy the model, add
   noise to the conv and linear weights, evaluate) versus the library's in-place injection with
   exact restore, in fp32 (the reference) and in the fast evaluation (BatchNorm folded after each
@@ -67,6 +68,7 @@ from bnnoise.pipeline.sweeps import noise_sweep
 from bnnoise.pipeline.trained import stored_model
 from bnnoise.sampling import draws_needed, standard_error, variance_components
 from bnnoise.store import ArtifactStore
+from bnnoise.throughput import training_step_rate
 from bnnoise.training import lr_at, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,27 +206,6 @@ def library_training(data: Dataset, recipe: Recipe, threshold: float | None = No
             "test_acc": float(accs[-1])}
 
 
-def model_step_rate(compiled: bool, steps: int = 15, batch: int = 128) -> float:
-    """Images per second of bare bf16 training steps of ResNet20 on one fixed channels-last
-    batch (no data pipeline): the ceiling of the trainer; optionally with ``torch.compile``
-    (its compilation excluded)."""
-    torch.manual_seed(0)
-    model = build_model("resnet20", 10, "bn").to(memory_format=torch.channels_last)
-    step_model = torch.compile(model) if compiled else model
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (batch,))
-    for i in range(steps + 3):
-        if i == 3:
-            start = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = nn.functional.cross_entropy(step_model(x).float(), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return batch * steps / (time.perf_counter() - start)
-
-
 def plain_noisy_eval(model: nn.Module, x: torch.Tensor, draws: int) -> float:
     """Noisy evaluations' images per second: deep copy, add noise to the conv and linear
     weights, evaluate, per draw (NCHW fp32, batches of 500)."""
@@ -286,7 +267,7 @@ def speed_rows(args: argparse.Namespace, peak: dict[str, float]) -> list[dict]:
 
     task = "training step ResNet20 bf16 (model only, no data pipeline)"
     for compiled in (False, True):
-        rate = model_step_rate(compiled)
+        rate = training_step_rate("cpu", "bf16", compiled=compiled).images_per_second
         rows.append(row(task, "torch.compile (inductor)" if compiled else "eager", rate,
                         "images/s", base, rate * train_flops / peak["bf16"]))
 
