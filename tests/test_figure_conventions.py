@@ -61,3 +61,29 @@ def test_every_published_figure_with_a_log_axis_says_so_in_its_caption() -> None
                 assert re.search(r"\blog", caption), (lineage["chapter"], item["label"],
                                                        item["log_axes"])
     assert logged  # the published figures do have log axes (the noise grid, image counts)
+
+
+def test_a_title_wider_than_its_panel_is_a_problem() -> None:
+    from bnnoise.figures.conventions import title_problems
+    from bnnoise.figures.style import figure
+
+    fig, axes = figure(rows=1, cols=2)
+    axes[0, 0].set_title("resnet20 · noise on conv/linear weights, every draw and every level")
+    axes[0, 1].set_title("resnet44")
+    problems = title_problems(fig)
+    assert len(problems) == 1 and problems[0].startswith("title 'resnet20")
+    axes[0, 0].set_title("resnet20")
+    assert title_problems(fig) == [] == figure_problems(fig)
+
+
+def test_overlapping_axis_labels_are_a_problem() -> None:
+    from bnnoise.figures.conventions import title_problems
+    from bnnoise.figures.style import figure
+
+    fig, axes = figure(rows=3, cols=1, height_per_row=0.8, sharex="col")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("average normalized accuracy (%)")
+    assert any("overlap" in problem for problem in title_problems(fig))
+    for ax in axes[:, 0]:
+        ax.set_ylabel("acc. (%)")
+    assert title_problems(fig) == []

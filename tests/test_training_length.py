@@ -111,6 +111,9 @@ def test_the_converged_networks_answer_the_two_questions_with_numbers() -> None:
                                "eta": 0.02, "collapse_probability": 0.97}])
     text = questions_in_words((long, short), variances, 40, 0.02).data
     assert f"misses them by {long.iloc[0]['rmse']:.1f} points" in text
+    residual = long.iloc[0]["residual resnet44 bn"]
+    assert f"resnet44 with BN {residual:+.1f}".replace("-", "\u2212") in text
+    assert f"the closest of {len(long)}:" in text
     assert "at η = 0.02, the grid's smallest level, is 97 %" in text
     text = questions_in_words(converged_fit(results, 60), variances.iloc[:0], 60, 0.02).data
     assert text.count("Not answerable yet") == 2

@@ -6,7 +6,10 @@
 * accuracies and shares in per cent: an axis whose label speaks of an accuracy, a share or a
   fraction says ``%`` (:func:`unit_problems`);
 * every log axis named in the caption: the axes on a log scale are recorded with the figure
-  (:func:`log_axes`), and a test reads the captions of the published chapters against them.
+  (:func:`log_axes`), and a test reads the captions of the published chapters against them;
+* every panel title fits its panel: a title wider than its axes runs into the neighbouring
+  panel's title; and no two axis labels overlap, as the y labels of short stacked panels do
+  (:func:`title_problems`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,31 @@ def log_axes(fig: Figure) -> list[str]:
                               if scale != "linear"))
 
 
+TITLE_SLACK_PX = 4.0
+"""How many pixels a panel title may be wider than its panel before it counts as too wide."""
+
+
+def title_problems(fig: Figure) -> list[str]:
+    """Panel titles of ``fig`` wider than their panel once the figure is laid out, and pairs of
+    axis labels that overlap, one line each (shorten them, name a column once in its top panel,
+    or give the panels more height)."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    wide = [f"title {ax.get_title()!r} is {title:.0f} px wide, its panel {panel:.0f} px"
+            for ax in fig.axes if ax.get_visible() and ax.get_title()
+            for title, panel in [(ax.title.get_window_extent(renderer).width,
+                                  ax.get_window_extent(renderer).width)]
+            if title > panel + TITLE_SLACK_PX]
+    labels = [label for ax in fig.axes if ax.get_visible()
+              for label in (ax.xaxis.label, ax.yaxis.label)
+              if label.get_visible() and label.get_text()]
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    overlapping = [f"axis labels {labels[i].get_text()!r} and {labels[j].get_text()!r} overlap"
+                   for i in range(len(labels)) for j in range(i + 1, len(labels))
+                   if boxes[i].overlaps(boxes[j])]
+    return wide + overlapping
+
+
 def figure_problems(fig: Figure) -> list[str]:
     """Every convention ``fig`` breaks, one line each (none: an empty list)."""
-    return colour_problems(fig) + unit_problems(fig)
+    return colour_problems(fig) + unit_problems(fig) + title_problems(fig)

@@ -8,7 +8,7 @@ from IPython.display import Markdown
 from bnnoise.analysis.results import NoiseResults
 from bnnoise.labels import BN_LABEL, NORM_LABEL
 from bnnoise.lineage import produces
-from bnnoise.pages.noise_tables import drop_constant_seed
+from bnnoise.pages.noise_tables import drop_constant_seed, fit_residuals
 from bnnoise.pages.number_format import interval_text, unbreakable
 
 
@@ -119,9 +119,12 @@ def questions_in_words(fits: tuple[pd.DataFrame, pd.DataFrame], variances: pd.Da
                f"networks trained for {epochs} epochs ({int(best['numbers'])} of the four "
                f"numbers) the closest reading misses them by {best['rmse']:.1f} points (rms, "
                f"η_max {best['eta_max']:.3g}, target {best['target']}, scored "
-               f"{best['scoring']})" + (f", against {before['rmse']:.1f} points for the same "
-                                        "networks at their shortest training" if before
-                                        is not None else "") + ".")
+               f"{best['scoring']}; ours minus published: {fit_residuals(best)})"
+               + (f", against {before['rmse']:.1f} points for the same networks at their "
+                  f"shortest training ({fit_residuals(before)})" if before is not None else "")
+               + f". Its η_max was fitted to these {int(best['numbers'])} numbers and the "
+               f"reading chosen as the closest of {len(long)}: a small miss says the numbers "
+               f"are consistent with it, not that the study used it.")
     v = variances[(variances["model"] == "vgg16") & (variances["norm"] == "bn")
                   & (variances["epochs"] == epochs) & (variances["epoch"] == epochs)
                   & ((variances["eta"] - eta).abs() < 1e-9)]
@@ -129,6 +132,6 @@ def questions_in_words(fits: tuple[pd.DataFrame, pd.DataFrame], variances: pd.Da
            f"epochs?* " + (f"Its exact collapse probability at η = {eta:g}, the grid's smallest "
                            f"level, is {100 * v['collapse_probability'].max():.0f} %."
                            if len(v) else "Not answerable yet: VGG16 is not in the converged "
-                           "tier, whose trainings must finish on one machine in one go and "
-                           "take about three hours for VGG16 even with native bfloat16."))
+                           "tier; the box *Differences from the study* at the end of this page "
+                           "says why."))
     return Markdown(fit + "\n\n" + vgg)

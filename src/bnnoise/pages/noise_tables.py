@@ -185,6 +185,15 @@ def fit_view(fit: pd.DataFrame) -> pd.DataFrame:
     return shown.reset_index(drop=True)
 
 
+def fit_residuals(reading: pd.Series) -> str:
+    """A row of :func:`bnnoise.analysis.study.joint_fit` as its residuals in words, ours minus
+    published, e.g. "resnet44 with BN +0.8, resnet44 without BN −1.3" (numbers without a
+    curve left out)."""
+    return ", ".join(f"{_network(c.removeprefix('residual '))} {reading[c]:+.1f}"
+                     .replace("-", "\u2212") for c in reading.index
+                     if c.startswith("residual ") and pd.notna(reading[c]))
+
+
 def _network(name: str) -> str:
     """``resnet44 bn`` as ``resnet44 with BN``."""
     model, norm = name.split()
@@ -200,14 +209,12 @@ def fit_in_words(fit: pd.DataFrame) -> Markdown:
     best = fit.sort_values("rmse", kind="stable").iloc[0]
     grid = ("a dense uniform grid from 0 to" if best["family"] == "uniform"
             else "our grid cut at")
-    residuals = [f"{_network(c.removeprefix('residual '))} {best[c]:+.1f}".replace("-", "\u2212")
-                 for c in fit if c.startswith("residual ") and pd.notna(best[c])]
     return Markdown(
         f"**The answer**: the reading that comes closest to all {int(best['numbers'])} "
         f"published numbers at once is {grid} η = {best['eta_max']:.3g}, noise on "
         f"{TARGET_LABEL.get(best['target'], best['target']).split(' (')[0]}, non-finite "
         f"outputs scored {best['scoring']}; it still misses them by {best['rmse']:.1f} points "
-        f"(root mean square; ours minus published: {', '.join(residuals)}; "
+        f"(root mean square; ours minus published: {fit_residuals(best)}; "
         f"{{numref}}`tbl-fit`).\n")
 
 
