@@ -133,6 +133,17 @@ def stored_checks(path) -> pd.DataFrame:
     return table
 
 
+def without_rechecked(earlier: pd.DataFrame, checked: pd.DataFrame) -> pd.DataFrame:
+    """The stored check rows that ``checked`` does not replace: a rerun of this script's seed
+    replaces the rows of the networks and target set it checks again and keeps the others (a
+    check extended to more networks keeps the ones it covered before)."""
+    if earlier.empty:
+        return earlier
+    keys = ["fresh_seed", "model", "norm", "target"]
+    again = earlier[keys].merge(checked[keys].drop_duplicates(), how="left", indicator=True)
+    return earlier[(again["_merge"] == "left_only").to_numpy()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu")
@@ -154,10 +165,8 @@ def main() -> None:
     networks = [tuple(n.split(":")) for n in args.networks]
     table = check_rows(profile, ArtifactStore(profile.store_dir), DataCache(profile.data_dir),
                        precision, networks, args.target, args.draws)
-    earlier = stored_checks(out / "design_check.csv")
-    if not earlier.empty:
-        earlier = earlier[earlier["fresh_seed"] != FRESH_SEED]
-    table = pd.concat([earlier, table.assign(**machine_record())], ignore_index=True)
+    table = pd.concat([without_rechecked(stored_checks(out / "design_check.csv"), table),
+                       table.assign(**machine_record())], ignore_index=True)
     table.to_csv(out / "design_check.csv", index=False, float_format="%.4g")
     display(table).to_csv(out / "design_check_display.csv", index=False)
     this = table[table["fresh_seed"] == FRESH_SEED]

@@ -166,3 +166,14 @@ def test_the_published_design_check_applies_its_rule_to_every_cell() -> None:
             holds = check["passes"].mean() >= DESIGN_SHARE
             verdicts = shown.loc[shown["designs (fresh seed)"] == f"{designs} ({seed})"]
             assert verdicts.iloc[:, -1].str.startswith("hold" if holds else "do not hold").all()
+
+
+def test_a_design_check_extended_to_more_networks_keeps_the_ones_it_covered() -> None:
+    without_rechecked = _benchmark_script("design_check.py")["without_rechecked"]
+    earlier = pd.DataFrame({"fresh_seed": [1001, 1002, 1002], "model": ["resnet20"] * 3,
+                            "norm": ["bn", "bn", "none"], "target": ["weights"] * 3})
+    checked = pd.DataFrame({"fresh_seed": [1002, 1002], "model": ["resnet20", "resnet44"],
+                            "norm": ["none", "bn"], "target": ["weights"] * 2})
+    kept = without_rechecked(earlier, checked)
+    assert kept[["fresh_seed", "norm"]].values.tolist() == [[1001, "bn"], [1002, "bn"]]
+    assert without_rechecked(pd.DataFrame(), checked).empty
