@@ -64,26 +64,41 @@ def test_every_published_figure_with_a_log_axis_says_so_in_its_caption() -> None
 
 
 def test_a_title_wider_than_its_panel_is_a_problem() -> None:
-    from bnnoise.figures.conventions import title_problems
+    from bnnoise.figures.conventions import layout_problems
     from bnnoise.figures.style import figure
 
     fig, axes = figure(rows=1, cols=2)
     axes[0, 0].set_title("resnet20 · noise on conv/linear weights, every draw and every level")
     axes[0, 1].set_title("resnet44")
-    problems = title_problems(fig)
+    problems = layout_problems(fig)
     assert len(problems) == 1 and problems[0].startswith("title 'resnet20")
     axes[0, 0].set_title("resnet20")
-    assert title_problems(fig) == [] == figure_problems(fig)
+    assert layout_problems(fig) == [] == figure_problems(fig)
 
 
 def test_overlapping_axis_labels_are_a_problem() -> None:
-    from bnnoise.figures.conventions import title_problems
+    from bnnoise.figures.conventions import layout_problems
     from bnnoise.figures.style import figure
 
     fig, axes = figure(rows=3, cols=1, height_per_row=0.8, sharex="col")
     for ax in axes[:, 0]:
         ax.set_ylabel("average normalized accuracy (%)")
-    assert any("overlap" in problem for problem in title_problems(fig))
+    assert any("overlap" in problem for problem in layout_problems(fig))
     for ax in axes[:, 0]:
         ax.set_ylabel("acc. (%)")
-    assert title_problems(fig) == []
+    assert layout_problems(fig) == []
+
+
+def test_a_legend_outside_the_figure_is_a_problem_and_legend_below_keeps_it_inside() -> None:
+    from bnnoise.figures.axes import legend_below
+    from bnnoise.figures.conventions import layout_problems
+    from bnnoise.figures.style import figure
+
+    fig, axes = figure()
+    for i in range(8):
+        axes[0, 0].plot([0, 1], [i, i], label=f"a rather long legend entry {i}")
+    fig.legend(loc="outside lower center", ncol=8)
+    assert any("legend reaches outside" in problem for problem in layout_problems(fig))
+    fig.legends.clear()
+    legend_below(fig, axes[0, 0], ncol=8)
+    assert layout_problems(fig) == [] and 1 <= fig.legends[0]._ncols < 8

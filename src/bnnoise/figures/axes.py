@@ -28,7 +28,9 @@ def legend_below(fig: Figure, ax: Axes | Iterable[Axes], ncol: int = 4,
                  order: Callable[[str], object] | None = None) -> None:
     """One legend below the figure, without seaborn's empty heading entries; the axes' own
     legends are removed. Several axes: every label any of them draws, once (for figures whose
-    panels show different subsets), sorted by ``order`` if given."""
+    panels show different subsets), sorted by ``order`` if given. At most ``ncol`` columns, and
+    fewer where that many would make the legend wider than the figure (a saved figure would cut
+    it off)."""
     axes = [ax] if isinstance(ax, Axes) else list(ax)
     entries: dict[str, object] = {}
     for one in axes:
@@ -38,10 +40,23 @@ def legend_below(fig: Figure, ax: Axes | Iterable[Axes], ncol: int = 4,
         if one.get_legend() is not None:
             one.get_legend().remove()
     labels = sorted(entries, key=order) if order else list(entries)
-    kept = [(entries[label], label) for label in labels]
-    if kept:
-        fig.legend(*zip(*kept, strict=True), loc="outside lower center",
-                   ncol=min(ncol, len(kept)), frameon=False)
+    legend_under(fig, [(entries[label], label) for label in labels], ncol)
+
+
+def legend_under(fig: Figure, entries: list[tuple[object, str]], ncol: int) -> None:
+    """A frameless legend of ``entries`` (handle, label) below the figure's panels, in at most
+    ``ncol`` columns, fewer where that many would make it wider than the figure (a saved figure
+    would cut it off). Nothing for no entries."""
+    ncol = min(ncol, len(entries))
+    while entries:
+        legend = fig.legend(*zip(*entries, strict=True), loc="outside lower center", ncol=ncol,
+                            frameon=False)
+        fig.draw_without_rendering()
+        if ncol == 1 or legend.get_window_extent().width <= fig.bbox.width:
+            return
+        legend.remove()
+        ncol -= 1
+
 
 def normalized_limits(*values: object) -> tuple[float, float]:
     """Axis limits (in %) for normalized accuracies given as fractions: from just below 0 to

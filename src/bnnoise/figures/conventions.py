@@ -7,9 +7,10 @@
   fraction says ``%`` (:func:`unit_problems`);
 * every log axis named in the caption: the axes on a log scale are recorded with the figure
   (:func:`log_axes`), and a test reads the captions of the published chapters against them;
-* every panel title fits its panel: a title wider than its axes runs into the neighbouring
-  panel's title; and no two axis labels overlap, as the y labels of short stacked panels do
-  (:func:`title_problems`).
+* text that fits (:func:`layout_problems`): every panel title fits its panel (a wider title
+  runs into the neighbouring panel's), no two axis labels overlap (as the y labels of short
+  stacked panels do), and every legend lies within the figure (a saved figure cuts off what
+  lies outside it).
 """
 
 from __future__ import annotations
@@ -47,13 +48,15 @@ def log_axes(fig: Figure) -> list[str]:
 
 
 TITLE_SLACK_PX = 4.0
-"""How many pixels a panel title may be wider than its panel before it counts as too wide."""
+"""How many pixels a title may be wider than its panel, or a legend reach past the figure's
+edge, before it counts."""
 
 
-def title_problems(fig: Figure) -> list[str]:
-    """Panel titles of ``fig`` wider than their panel once the figure is laid out, and pairs of
-    axis labels that overlap, one line each (shorten them, name a column once in its top panel,
-    or give the panels more height)."""
+def layout_problems(fig: Figure) -> list[str]:
+    """Panel titles of ``fig`` wider than their panel once the figure is laid out, pairs of
+    axis labels that overlap, and legends that reach outside the figure, one line each (shorten
+    them, name a column once in its top panel, give the panels more height, or the legend fewer
+    columns)."""
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     wide = [f"title {ax.get_title()!r} is {title:.0f} px wide, its panel {panel:.0f} px"
@@ -68,9 +71,14 @@ def title_problems(fig: Figure) -> list[str]:
     overlapping = [f"axis labels {labels[i].get_text()!r} and {labels[j].get_text()!r} overlap"
                    for i in range(len(labels)) for j in range(i + 1, len(labels))
                    if boxes[i].overlaps(boxes[j])]
-    return wide + overlapping
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+    outside = [f"a legend reaches outside the figure ({box.x0:.0f} to {box.x1:.0f} px of "
+               f"{fig.bbox.width:.0f})" for legend in legends
+               for box in [legend.get_window_extent(renderer)]
+               if box.x0 < -TITLE_SLACK_PX or box.x1 > fig.bbox.width + TITLE_SLACK_PX]
+    return wide + overlapping + outside
 
 
 def figure_problems(fig: Figure) -> list[str]:
     """Every convention ``fig`` breaks, one line each (none: an empty list)."""
-    return colour_problems(fig) + unit_problems(fig) + title_problems(fig)
+    return colour_problems(fig) + unit_problems(fig) + layout_problems(fig)

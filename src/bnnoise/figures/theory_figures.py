@@ -19,6 +19,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
+from bnnoise.figures.axes import legend_under
 from bnnoise.figures.colours import norm_colors, ordered_colors
 from bnnoise.figures.style import ci_errorbar, figure
 from bnnoise.labels import group_size_label
@@ -97,9 +98,7 @@ def _move_legend(fig: Figure, ax, ncol: int = 4) -> None:
     if keep and all(GROUP_SERIES.match(lab) for _, lab in keep):
         keep = [(h, group_size_label(lab)) for h, lab in keep]
     legend.remove()
-    if keep:
-        fig.legend(*zip(*keep, strict=True), loc="outside lower center",
-                   ncol=min(ncol, len(keep)), frameon=False)
+    legend_under(fig, keep, ncol)
 
 
 def _log2_axis(ax, values: list[int]) -> None:
