@@ -55,7 +55,9 @@ the designs chosen from the stored variances alone (commit 86edd2a); then with
 at small noise); then with no stratum given fewer draws than the plain loop and the design held
 at both ends of the draw covariance's interval
 (:func:`bnnoise.stratified_design.draw_scale_bounds`, after the second check had failed at
-large noise). Each change was judged with a seed not used before."""
+large noise). Each change was judged with a seed not used before. The third check was then
+extended from ResNet20 to ResNet44 (``--networks resnet44:bn resnet44:none``) with its designs,
+seed and rule unchanged: draws no sweep of ResNet44 had used."""
 FRESH_SEED = max(CHECKS)
 """The seed of the check this script runs: the designs ``sweep_speed.py`` chooses today."""
 
