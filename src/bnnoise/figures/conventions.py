@@ -47,7 +47,7 @@ def log_axes(fig: Figure) -> list[str]:
                               if scale != "linear"))
 
 
-TITLE_SLACK_PX = 4.0
+LAYOUT_SLACK_PX = 4.0
 """How many pixels a title may be wider than its panel, or a legend reach past the figure's
 edge, before it counts."""
 
@@ -63,7 +63,7 @@ def layout_problems(fig: Figure) -> list[str]:
             for ax in fig.axes if ax.get_visible() and ax.get_title()
             for title, panel in [(ax.title.get_window_extent(renderer).width,
                                   ax.get_window_extent(renderer).width)]
-            if title > panel + TITLE_SLACK_PX]
+            if title > panel + LAYOUT_SLACK_PX]
     labels = [label for ax in fig.axes if ax.get_visible()
               for label in (ax.xaxis.label, ax.yaxis.label)
               if label.get_visible() and label.get_text()]
@@ -75,7 +75,7 @@ def layout_problems(fig: Figure) -> list[str]:
     outside = [f"a legend reaches outside the figure ({box.x0:.0f} to {box.x1:.0f} px of "
                f"{fig.bbox.width:.0f})" for legend in legends
                for box in [legend.get_window_extent(renderer)]
-               if box.x0 < -TITLE_SLACK_PX or box.x1 > fig.bbox.width + TITLE_SLACK_PX]
+               if box.x0 < -LAYOUT_SLACK_PX or box.x1 > fig.bbox.width + LAYOUT_SLACK_PX]
     return wide + overlapping + outside
 
 
