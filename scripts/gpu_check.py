@@ -81,11 +81,11 @@ def command_step(words: list[str], root: Path) -> tuple[bool, str]:
     return False, f"exit {done.returncode}: {last[0][:300]}"
 
 
-def rate_step(device: str, steps: int = 20) -> tuple[bool, str]:
+def rate_step(device: str, steps: int = 20, batch: int = 128) -> tuple[bool, str]:
     """Step 4: images per second of ResNet20 training steps (bf16 on a GPU, fp32 on a CPU)."""
     precision = "bf16" if device == "cuda" else "fp32"
-    measured = training_step_rate(device, precision, steps=steps)
-    return measured.finite, (f"{measured.images_per_second:.0f} img/s ({precision}, batch 128)"
+    measured = training_step_rate(device, precision, steps=steps, batch=batch)
+    return measured.finite, (f"{measured.images_per_second:.0f} img/s ({precision}, batch {batch})"
                              f"{'' if measured.finite else ', non-finite loss'}")
 
 

@@ -1,5 +1,5 @@
 """The conventions of the book's figures (bnnoise.figures.conventions): accuracies and shares in
-%, every log axis named in the published caption."""
+%, every log axis named in the published caption, titles, labels and legends that fit."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_overlapping_axis_labels_are_a_problem() -> None:
         ax.set_ylabel("average normalized accuracy (%)")
     assert any("overlap" in problem for problem in layout_problems(fig))
     for ax in axes[:, 0]:
-        ax.set_ylabel("acc. (%)")
+        ax.set_ylabel("acc.")
     assert layout_problems(fig) == []
 
 
@@ -101,4 +101,23 @@ def test_a_legend_outside_the_figure_is_a_problem_and_legend_below_keeps_it_insi
     assert any("legend reaches outside" in problem for problem in layout_problems(fig))
     fig.legends.clear()
     legend_below(fig, axes[0, 0], ncol=8)
-    assert layout_problems(fig) == [] and 1 <= fig.legends[0]._ncols < 8
+    assert layout_problems(fig) == [] and len(fig.legends) == 1
+    assert fig.legends[0].get_window_extent().width <= fig.bbox.width
+
+
+def test_a_left_title_and_a_legend_below_the_figure_are_checked_too() -> None:
+    from bnnoise.figures.axes import legend_under
+    from bnnoise.figures.conventions import layout_problems
+    from bnnoise.figures.style import figure
+
+    fig, axes = figure(rows=1, cols=2)
+    axes[0, 0].set_title("a left title far wider than the half of a figure", loc="left")
+    assert any("a left title" in problem for problem in layout_problems(fig))
+    axes[0, 0].set_title("", loc="left")
+    (line,) = axes[0, 0].plot([0, 1], [0, 1])
+    fig.legend([line], ["below"], loc="upper center", bbox_to_anchor=(0.5, -0.5))
+    assert any("legend reaches outside" in problem for problem in layout_problems(fig))
+    fig.legends.clear()
+    legend_under(fig, [], ncol=3)  # no entries: no legend
+    legend_under(fig, [(line, "one")], ncol=0)  # at least one column
+    assert len(fig.legends) == 1 and layout_problems(fig) == []

@@ -25,6 +25,11 @@ def test_a_non_finite_loss_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     ("fp16", 1, "valid: bf16, fp32"),
     ("fp32", 0, "at least 1"),
 ])
-def test_bad_arguments_stop_before_any_compute(precision: str, steps: int, message: str) -> None:
+def test_bad_arguments_stop_before_any_compute(precision: str, steps: int, message: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a network was built")
+
+    monkeypatch.setattr(throughput, "build_model", no_network)
     with pytest.raises(ValueError, match=message):
         training_step_rate("cpu", precision, steps=steps)

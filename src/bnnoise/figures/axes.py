@@ -47,7 +47,7 @@ def legend_under(fig: Figure, entries: list[tuple[object, str]], ncol: int) -> N
     """A frameless legend of ``entries`` (handle, label) below the figure's panels, in at most
     ``ncol`` columns, fewer where that many would make it wider than the figure (a saved figure
     would cut it off). Nothing for no entries."""
-    ncol = min(ncol, len(entries))
+    ncol = max(1, min(ncol, len(entries)))
     while entries:
         legend = fig.legend(*zip(*entries, strict=True), loc="outside lower center", ncol=ncol,
                             frameon=False)

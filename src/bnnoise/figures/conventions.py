@@ -53,29 +53,32 @@ edge, before it counts."""
 
 
 def layout_problems(fig: Figure) -> list[str]:
-    """Panel titles of ``fig`` wider than their panel once the figure is laid out, pairs of
-    axis labels that overlap, and legends that reach outside the figure, one line each (shorten
-    them, name a column once in its top panel, give the panels more height, or the legend fewer
-    columns)."""
+    """Panel titles of ``fig`` (centre, left or right) wider than their panel once the figure
+    is laid out, pairs of axis labels that overlap, and legends that reach outside the figure,
+    one line each (shorten them, name a column once in its top panel, give the panels more
+    height, or the legend fewer columns). Hidden axes and legends are left out."""
     fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    wide = [f"title {ax.get_title()!r} is {title:.0f} px wide, its panel {panel:.0f} px"
-            for ax in fig.axes if ax.get_visible() and ax.get_title()
-            for title, panel in [(ax.title.get_window_extent(renderer).width,
-                                  ax.get_window_extent(renderer).width)]
-            if title > panel + LAYOUT_SLACK_PX]
-    labels = [label for ax in fig.axes if ax.get_visible()
-              for label in (ax.xaxis.label, ax.yaxis.label)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [(ax, title) for ax in axes for title in (ax.title, ax._left_title, ax._right_title)
+              if title.get_visible() and title.get_text()]
+    wide = [f"title {title.get_text()!r} is {width:.0f} px wide, its panel {panel:.0f} px"
+            for ax, title in titles
+            for width, panel in [(title.get_window_extent().width, ax.get_window_extent().width)]
+            if width > panel + LAYOUT_SLACK_PX]
+    labels = [label for ax in axes for label in (ax.xaxis.label, ax.yaxis.label)
               if label.get_visible() and label.get_text()]
-    boxes = [label.get_window_extent(renderer) for label in labels]
+    boxes = [label.get_window_extent() for label in labels]
     overlapping = [f"axis labels {labels[i].get_text()!r} and {labels[j].get_text()!r} overlap"
                    for i in range(len(labels)) for j in range(i + 1, len(labels))
                    if boxes[i].overlaps(boxes[j])]
-    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
-    outside = [f"a legend reaches outside the figure ({box.x0:.0f} to {box.x1:.0f} px of "
-               f"{fig.bbox.width:.0f})" for legend in legends
-               for box in [legend.get_window_extent(renderer)]
-               if box.x0 < -LAYOUT_SLACK_PX or box.x1 > fig.bbox.width + LAYOUT_SLACK_PX]
+    legends = [legend for legend in [*fig.legends, *(ax.get_legend() for ax in axes)]
+               if legend is not None and legend.get_visible()]
+    width, height, slack = fig.bbox.width, fig.bbox.height, LAYOUT_SLACK_PX
+    outside = [f"a legend reaches outside the figure (x {box.x0:.0f} to {box.x1:.0f} of "
+               f"{width:.0f} px, y {box.y0:.0f} to {box.y1:.0f} of {height:.0f} px)"
+               for legend in legends for box in [legend.get_window_extent()]
+               if min(box.x0, box.y0) < -slack or box.x1 > width + slack
+               or box.y1 > height + slack]
     return wide + overlapping + outside
 
 

@@ -97,7 +97,8 @@ def publish_figure(name: str, fig: Figure, profile: Profile, data_file: Path | N
     Raises:
         ValueError: the figure breaks a convention of the book's figures
             (:mod:`bnnoise.figures.conventions`: an entity in another colour than its own, an
-            accuracy or share not in %); nothing is saved.
+            accuracy or share not in %, a title wider than its panel, overlapping axis labels,
+            a legend outside the figure); nothing is saved.
     """
     problems = figure_problems(fig)
     if problems:

@@ -120,11 +120,14 @@ def questions_in_words(fits: tuple[pd.DataFrame, pd.DataFrame], variances: pd.Da
                f"numbers) the closest reading misses them by {best['rmse']:.1f} points (rms, "
                f"η_max {best['eta_max']:.3g}, target {best['target']}, scored "
                f"{best['scoring']}; ours minus published: {fit_residuals(best)})"
-               + (f", against {before['rmse']:.1f} points for the same networks at their "
-                  f"shortest training ({fit_residuals(before)})" if before is not None else "")
-               + f". Its η_max was fitted to these {int(best['numbers'])} numbers and the "
+               + (f"; the same networks at their shortest training are missed by "
+                  f"{before['rmse']:.1f} points by their own closest reading (η_max "
+                  f"{before['eta_max']:.3g}, target {before['target']}, scored "
+                  f"{before['scoring']}; {fit_residuals(before)})" if before is not None
+                  else "")
+               + f". Each η_max was fitted to these {int(best['numbers'])} numbers and each "
                f"reading chosen as the closest of {len(long)}: a small miss says the numbers "
-               f"are consistent with it, not that the study used it.")
+               f"are consistent with that reading, not that the study used it.")
     v = variances[(variances["model"] == "vgg16") & (variances["norm"] == "bn")
                   & (variances["epochs"] == epochs) & (variances["epoch"] == epochs)
                   & ((variances["eta"] - eta).abs() < 1e-9)]

@@ -189,9 +189,9 @@ def fit_residuals(reading: pd.Series) -> str:
     """A row of :func:`bnnoise.analysis.study.joint_fit` as its residuals in words, ours minus
     published, e.g. "resnet44 with BN +0.8, resnet44 without BN −1.3" (numbers without a
     curve left out)."""
-    return ", ".join(f"{_network(c.removeprefix('residual '))} {reading[c]:+.1f}"
-                     .replace("-", "\u2212") for c in reading.index
-                     if c.startswith("residual ") and pd.notna(reading[c]))
+    return ", ".join(f"{_network(c.removeprefix('residual '))} "
+                     + f"{round(reading[c], 1) + 0.0:+.1f}".replace("-", "\u2212")
+                     for c in reading.index if c.startswith("residual ") and pd.notna(reading[c]))
 
 
 def _network(name: str) -> str:
