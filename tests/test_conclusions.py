@@ -59,7 +59,10 @@ def test_the_training_length_limit_names_the_verdicts_of_longer_trained_networks
     verdicts = pd.DataFrame({"subject": ["resnet20", "resnet20", "resnet44 with BN"],
                              "epochs": [10, 40, 40]})
     text = limits_in_words(profile, ledger, training, verdicts).data
-    assert "train for 10 epochs on two CPU cores, ending at 85.0–85.0 %" in text
+    assert "train for 10 epochs on two CPU cores, ending at 85.0–85.0 % on CIFAR-10 in" in text
+    two = pd.concat([training, training.assign(dataset="cifar100", clean_accuracy=0.36)])
+    assert ("85.0–85.0 % on CIFAR-10 and 36.0–36.0 % on CIFAR-100"
+            in limits_in_words(profile, ledger, two, verdicts).data)  # ranges per dataset
     assert "2 of 3 verdicts judge networks trained for 40 epochs instead" in text
     assert "(resnet20 with BN)" in text and "2 of 2 networks have one" in text
     by_subject = limits_in_words(profile, ledger, training.drop(columns="epochs"), verdicts).data

@@ -57,6 +57,16 @@ def test_bn_gap_uses_seeds_when_there_are_several() -> None:
     assert row["verdict"] == "inconclusive at this power"  # the seeds disagree
 
 
+def test_bn_gap_compares_only_the_seeds_both_arms_have() -> None:
+    # seed 1 of the BN arm is trained, its twin without BN not yet: seed 0 alone is compared
+    table = pd.DataFrame([_row("a", "bn", 0.80, seed=0), _row("a", "bn", 0.20, seed=1),
+                          _row("a", "none", 0.90, seed=0)])
+    row = bn_lowers_resistance(table).iloc[0]
+    assert row["estimate"] == pytest.approx(10.0) and row["interval"] == "one seed (t)"
+    lone = pd.DataFrame([_row("a", "bn", 0.80, seed=1), _row("a", "none", 0.90, seed=0)])
+    assert bn_lowers_resistance(lone).empty
+
+
 def test_depth_series_growth_from_the_shallowest_to_the_deepest() -> None:
     rows = []
     for model, layers, bn in [("resnet20", 19, 0.8), ("resnet32", 31, 0.7),

@@ -120,3 +120,16 @@ def test_the_converged_networks_answer_the_two_questions_with_numbers() -> None:
     one = SimpleNamespace(summary=pd.DataFrame([r for r in rows if r["norm"] == "bn"]))
     text = questions_in_words(converged_fit(one, 40), variances, 40, 0.02).data
     assert "only one has a published number" in text and "misses them" not in text
+
+
+def test_the_training_cost_shows_seconds_per_epoch_and_the_machines_of_a_moved_run() -> None:
+    from types import SimpleNamespace
+
+    from bnnoise.pages.length_tables import _cost
+
+    assert _cost(SimpleNamespace(cpu_hours=6.28, seconds_per_epoch=261.6, machines=1)) == \
+        "6.3 (262)"
+    assert _cost(SimpleNamespace(cpu_hours=4.2, seconds_per_epoch=93.9, machines=2)) == \
+        "4.2 (94; 2 machines)"
+    assert _cost(SimpleNamespace(cpu_hours=float("nan"))) == "–"
+    assert _cost(SimpleNamespace(cpu_hours=1.0)) == "1.0"

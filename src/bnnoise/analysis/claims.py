@@ -84,13 +84,16 @@ def bn_lowers_resistance(average: pd.DataFrame, rule_name: str = "bn_gap",
                          claim: str = "BN lowers noise resistance") -> pd.DataFrame:
     """Claim 1 per (dataset, model, target, scoring): no-BN minus BN average, points, by the
     rule ``rule_name`` of :data:`bnnoise.rules.RULES` (the device chapter's ``device_bn_gap``
-    takes the same comparison)."""
+    takes the same comparison). The arms are compared on the training seeds both have
+    (:func:`common_seeds`): a seed trained for one arm only, as while a replicate pair is in
+    training, waits for its twin."""
     rule = BN_GAP_RULE if rule_name == "bn_gap" else RULES[rule_name].rule
     assert rule is not None, rule_name
     rows = []
     full = fully_normalized(average)
     for (dataset, model, target, scoring), part in full.groupby(
             ["dataset", "model", "target", "scoring"]):
+        part = part[part["seed"].isin(common_seeds(part, ["norm"]))]
         bn, none = part[part["norm"] == "bn"], part[part["norm"] == "none"]
         if len(bn) and len(none):
             d, interval = arm_difference(none, bn)

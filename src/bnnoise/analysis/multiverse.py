@@ -167,3 +167,17 @@ def verdict_shares(multiverse: pd.DataFrame) -> pd.DataFrame:
                      "book_reproduced": float((book["verdict"] == "reproduced").mean())
                      if len(book) else math.nan})
     return pd.DataFrame(rows)
+
+
+def verdict_by_grid(multiverse: pd.DataFrame) -> pd.DataFrame:
+    """Per claim and noise grid, in the order the grids appear: the most common verdict of the
+    claim's readings on that grid (the first in the order reproduced, contradicted,
+    inconclusive where two tie) and its share, so that a page can say whether the verdict
+    follows how far the grid reaches."""
+    order = ["reproduced", "contradicted", "inconclusive at this power"]
+    rows = []
+    for (claim, grid), part in multiverse.groupby(["claim", "grid"], sort=False):
+        counts = part["verdict"].value_counts().reindex(order, fill_value=0)
+        rows.append({"claim": claim, "grid": grid, "verdict": counts.idxmax(),
+                     "share": float(counts.max() / len(part)), "readings": len(part)})
+    return pd.DataFrame(rows, columns=["claim", "grid", "verdict", "share", "readings"])

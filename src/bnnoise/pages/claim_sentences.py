@@ -49,13 +49,30 @@ def _across_readings(claim: str, shares: pd.DataFrame | None) -> str:
             f"contradict it.")
 
 
+def _by_grid(claim: str, by_grid: pd.DataFrame | None) -> str:
+    """`` By noise grid: log ≤ 0.1 contradicted (80 %), …``: the most common verdict of the
+    claim's readings per grid, said only where it changes from one grid to another."""
+    if by_grid is None:
+        return ""
+    rows = by_grid[by_grid["claim"] == claim]
+    if rows["verdict"].nunique() < 2:
+        return ""
+    grids = ", ".join(f"{r.grid} {VERDICT_WORDS.get(r.verdict, r.verdict)} "
+                      f"({100 * r.share:.0f} %)" for r in rows.itertuples())
+    return (f" The verdict follows how far the noise grid reaches (the most common verdict per "
+            f"grid: {grids}).")
+
+
 def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
-                    shares: pd.DataFrame | None = None) -> Markdown:
+                    shares: pd.DataFrame | None = None,
+                    by_grid: pd.DataFrame | None = None) -> Markdown:
     """The page's answer, first: per claim, how many of its comparisons (every network, dataset
     and reading) reproduce it, contradict it or leave it undecided, in words, with a link to
     its section; with ``shares`` (:func:`bnnoise.analysis.multiverse.verdict_shares`), the
     share of every reading of the protocol behind each verdict; with the ledger, whether the
-    rules behind them were fixed after their first data."""
+    rules behind them were fixed after their first data; with ``by_grid``
+    (:func:`bnnoise.analysis.multiverse.verdict_by_grid`), how the verdict changes with the
+    noise grid, where it does."""
     counts = verdicts.groupby("claim", sort=False)["verdict"].value_counts().unstack(
         fill_value=0)
     lines = []
@@ -64,7 +81,8 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
         lines.append(f"* **{claim[0].upper()}{claim[1:]}**: {_in_words(row)} ({n['reproduced']} "
                      f"of {int(row.sum())} comparisons reproduce it, {n['contradicted']} "
                      f"contradict it, {n['inconclusive at this power']} cannot decide)."
-                     f"{_across_readings(claim, shares)}{section_link(claim)}")
+                     f"{_across_readings(claim, shares)}{_by_grid(claim, by_grid)}"
+                     f"{section_link(claim)}")
     text = ("**The answer, claim by claim** (every network, dataset, target set and scoring "
             "this run has, on the book's noise grid; then under every reading of the protocol, "
             "{ref}`multiverse`):\n\n" + "\n".join(lines) + "\n")

@@ -73,7 +73,11 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
     if not fold:
         return table
     counts = ", ".join(f"{n} {verdict}" for verdict, n in shown["verdict"].value_counts().items())
-    return Markdown(f"::::{{dropdown}} Every comparison: {len(shown)} rows ({counts})\n\n"
+    both = int((shown["scoring"] == "both").sum())
+    merged = (f"; {both} rows stand for both scorings, so the {len(rows)} comparisons counted "
+              f"at the top of the page fill {len(shown)} rows" if both else "")
+    return Markdown(f"::::{{dropdown}} Every comparison: {len(shown)} rows ({counts}{merged})"
+                    f"\n\n"
                     f"{table.data}\n::::\n")
 
 

@@ -85,10 +85,11 @@ def _length_in_words(profile: Profile, training: pd.DataFrame,
     if "epochs" in training:
         longer_networks = training[training["epochs"] != profile.recipe.epochs]
         training = training[training["epochs"] == profile.recipe.epochs]
-    clean = 100 * training["clean_accuracy"]
-    main = (f"{profile.recipe.epochs} epochs on two CPU cores, ending at {clean.min():.1f}–"
-            f"{clean.max():.1f} % clean accuracy; the study's networks were trained longer."
-            if len(clean) else f"{profile.recipe.epochs} epochs on two CPU cores.")
+    ranges = [f"{100 * part.min():.1f}–{100 * part.max():.1f} % on {dataset_label(dataset)}"
+              for dataset, part in training.groupby("dataset")["clean_accuracy"]]
+    main = (f"{profile.recipe.epochs} epochs on two CPU cores, ending at "
+            f"{' and '.join(ranges)} in clean accuracy; the study's networks were trained "
+            f"longer." if ranges else f"{profile.recipe.epochs} epochs on two CPU cores.")
     other_lengths = (verdicts[verdicts["epochs"].notna()
                               & (verdicts["epochs"] != profile.recipe.epochs)]
                      if verdicts is not None and "epochs" in verdicts else pd.DataFrame())

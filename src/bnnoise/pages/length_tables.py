@@ -20,13 +20,26 @@ def _one_line(value: float, low: float, high: float) -> str:
     return unbreakable(interval_text(value, low, high)).replace("–", "\u2060–\u2060")
 
 
+def _cost(run) -> str:
+    """A training's CPU-hours with its seconds per epoch, and the machines it ran on where it
+    moved between several (``–`` where not recorded)."""
+    hours = getattr(run, "cpu_hours", float("nan"))
+    if pd.isna(hours):
+        return "–"
+    per_epoch = getattr(run, "seconds_per_epoch", float("nan"))
+    machines = getattr(run, "machines", 1)
+    return (f"{hours:.1f}" + ("" if pd.isna(per_epoch) else f" ({per_epoch:.0f}"
+            + (f"; {int(machines)} machines)" if machines and machines > 1 else ")")))
+
+
 @produces
 def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[float, ...],
                 scoring: str = "wrong", targets: tuple[str, ...] = ("weights", "all")
                 ) -> pd.DataFrame:
     """One row per network of the training-length comparison (model, BN, training seed,
-    epochs): the CPU-hours its training took, clean accuracy, average normalized accuracy per
-    target set of ``targets`` (%, 95 % interval), and, for the final model, the exact collapse
+    epochs): the CPU-hours its training took (with its seconds per epoch), clean accuracy,
+    average normalized accuracy per target set of ``targets`` (%, 95 % interval), and, for the
+    final model, the exact collapse
     probability at each of ``etas`` (%) and the smallest running variance of any BN channel
     over its layer's median ("–" without BN)."""
     t = results.training
@@ -37,8 +50,8 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
     rows = []
     for r in t.sort_values(["model", "seed", "norm", "epochs"], kind="stable").itertuples():
         row = {"network": f"{r.model} {BN_LABEL.get(r.norm, r.norm)}", "seed": r.seed,
-               "epochs": r.epochs, "CPU-h": "–" if pd.isna(r.cpu_hours)
-               else f"{r.cpu_hours:.1f}", "clean (%)": f"{100 * r.clean_accuracy:.1f}"}
+               "epochs": r.epochs, "CPU-h (s/epoch)": _cost(r),
+               "clean (%)": f"{100 * r.clean_accuracy:.1f}"}
         mine = a[(a["model"] == r.model) & (a["norm"] == r.norm) & (a["seed"] == r.seed)
                  & (a["epochs"] == r.epochs)]
         for m in mine.set_index("target").reindex(
@@ -116,8 +129,10 @@ def questions_in_words(fits: tuple[pd.DataFrame, pd.DataFrame], variances: pd.Da
     else:
         best, before = long.iloc[0], short.iloc[0] if len(short) else None
         fit = (f"*Does a reading of the protocol fit the published numbers?* With the "
-               f"networks trained for {epochs} epochs ({int(best['numbers'])} of the four "
-               f"numbers) the closest reading misses them by {best['rmse']:.1f} points (rms, "
+               f"networks trained for {epochs} epochs ({int(best['numbers'])} of the study's "
+               f"four numbers, those of the networks trained this long; the [protocol chapter]"
+               f"(04_protocol.ipynb) fits all four with the main grid's networks) the closest "
+               f"reading misses them by {best['rmse']:.1f} points (rms, "
                f"η_max {best['eta_max']:.3g}, target {best['target']}, scored "
                f"{best['scoring']}; ours minus published: {fit_residuals(best)})"
                + (f"; the same networks at their shortest training are missed by "
