@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from bnnoise.config import load_profile
@@ -133,3 +134,15 @@ def test_the_training_cost_shows_seconds_per_epoch_and_the_machines_of_a_moved_r
         "4.2 (94; 2 machines)"
     assert _cost(SimpleNamespace(cpu_hours=float("nan"))) == "–"
     assert _cost(SimpleNamespace(cpu_hours=1.0)) == "1.0"
+
+
+def test_the_chapter_opens_with_the_bn_gap_at_every_length_both_arms_have() -> None:
+    from bnnoise.pages.length_tables import _gap_in_words
+
+    average = pd.DataFrame({"model": "resnet44", "seed": 0, "epochs": [10, 10, 40, 40, 60],
+                            "norm": ["bn", "none", "bn", "none", "bn"],
+                            "avg_normalized_accuracy": [0.70, 0.79, 0.80, 0.78, 0.9]})
+    text = _gap_in_words(average, "weights")
+    assert "resnet44 (seed 0) +9.0 after 10 → \u22122.0 after 40 epochs." in text
+    assert "60" not in text  # a length only one arm has is left out
+    assert _gap_in_words(average[average["epochs"] == 10], "weights") == ""

@@ -102,7 +102,27 @@ def length_in_words(results: NoiseResults, variances: pd.DataFrame, eta: float =
         sentences.append(text + ".")
     if not sentences:
         return Markdown("No network is trained for more than one length yet.")
-    return Markdown(" ".join(sentences))
+    return Markdown(_gap_in_words(a, target) + " ".join(sentences))
+
+
+def _gap_in_words(average: pd.DataFrame, target: str) -> str:
+    """The first sentence of :func:`length_in_words`: per model and seed trained with and
+    without BN at more than one common length, the BN gap (without minus with BN, points) at
+    each of them; empty where there is none."""
+    gaps = []
+    for (model, seed), part in average.groupby(["model", "seed"], sort=False):
+        wide = part.pivot_table(index="epochs", columns="norm",
+                                values="avg_normalized_accuracy").dropna()
+        if len(wide) < 2 or not {"bn", "none"} <= set(wide.columns):
+            continue
+        steps = " → ".join(f"{100 * (r.none - r.bn):+.1f} after {e}".replace("-", "\u2212")
+                           for e, r in wide.sort_index().iterrows())
+        gaps.append(f"{model} (seed {seed}) {steps} epochs")
+    if not gaps:
+        return ""
+    return (f"**The BN gap with longer training** (average normalized accuracy without BN minus "
+            f"with BN under noise on the {target}, points; each verdict with its interval is on "
+            f"the {{ref}}`claims page <claim-gap>`): {'; '.join(gaps)}.\n\n")
 
 
 def questions_in_words(fits: tuple[pd.DataFrame, pd.DataFrame], variances: pd.DataFrame,
