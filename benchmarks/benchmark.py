@@ -423,13 +423,16 @@ def display_tables(table: pd.DataFrame, components: pd.DataFrame | None = None,
             r"library fast: None draws x (\d+)-image stratified subset",
             r"library fast, \1-image stratified subset: not reachable (its image sampling "
             r"error alone exceeds the target)", regex=True)
-        out[name] = pd.DataFrame({
+        timed = part["unit"].eq("s").all()  # seconds to a goal, not a rate
+        shown = pd.DataFrame({
             "task": part["task"].where(part["task"] != part["task"].shift(), ""),
             "variant": variants,
-            "rate": [f"{_fmt(r)} {u}" if np.isfinite(r) else "–"
-                     for r, u in zip(part["rate"], part["unit"], strict=True)],
+            "time" if timed else "rate": [
+                f"{_fmt(r)} {u}" if np.isfinite(r) else "–"
+                for r, u in zip(part["rate"], part["unit"], strict=True)],
             "speed-up": part["speedup"].map(lambda v: f"{_fmt(v)}x" if np.isfinite(v) else "–"),
             "of peak": part["fraction_of_peak"].map(_of_peak)})
+        out[name] = shown if (shown["of peak"] != "–").any() else shown.drop(columns="of peak")
     record = {k: table[k].iloc[0] for k in MACHINE_LABELS if k in table}
     if record:
         out["benchmark_machine.csv"] = pd.DataFrame(

@@ -84,8 +84,10 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
                      f"{_across_readings(claim, shares)}{_by_grid(claim, by_grid)}"
                      f"{section_link(claim)}")
     text = ("**The answer, claim by claim** (every network, dataset, target set and scoring "
-            "this run has, on the book's noise grid; then under every reading of the protocol, "
-            "{ref}`multiverse`):\n\n" + "\n".join(lines) + "\n")
+            "this run has, on the book's noise grid, each comparison with its interval over the "
+            "training seeds where its networks have several, else over the noise draws of one "
+            "training run, which leaves out the variation between trainings; then under every "
+            "reading of the protocol, {ref}`multiverse`):\n\n" + "\n".join(lines) + "\n")
     if ledger is not None and "rule_name" in verdicts:
         late = set(ledger.loc[ledger["post_hoc"].astype(bool), "rule"])
         used = set(verdicts["rule_name"])
