@@ -67,5 +67,9 @@ def test_the_training_length_limit_names_the_verdicts_of_longer_trained_networks
     assert "(resnet20 with BN)" in text and "2 of 2 networks have one" in text
     by_subject = limits_in_words(profile, ledger, training.drop(columns="epochs"), verdicts).data
     assert "(resnet20, resnet44 with BN)" in by_subject  # no lengths in the training table
+    assert "carry less weight." in text  # no order per comparison: nothing more to say
+    ordered = verdicts.assign(order=["data first", "rule first", "rule first"])
+    assert ("less weight, except the 2 of 3 comparisons whose networks were trained after their "
+            "rule was committed.") in limits_in_words(profile, ledger, training, ordered).data
     alone = limits_in_words(profile, ledger, training[:1], verdicts[:1]).data
     assert "Every network of the verdicts trains for 10 epochs" in alone

@@ -423,6 +423,21 @@ def test_a_claim_table_marks_a_post_hoc_rule_in_its_caption() -> None:
     assert "post hoc" in claim_table(verdicts, "BN lowers", "tbl-x", ledger=late).data
     assert "post hoc" not in claim_table(verdicts, "BN lowers", "tbl-x", ledger=first).data
     assert "post hoc" not in claim_table(verdicts, "BN lowers", "tbl-x").data
+    ordered = pd.concat([verdicts.assign(order="data first"),
+                         verdicts.assign(order="rule first", subject="resnet44")])
+    caption = claim_table(ordered, "BN lowers", "tbl-x", ledger=late).data
+    assert "but 1 of these 2 comparisons judge networks trained after it was committed" in caption
+    from bnnoise.pages.claim_tables import ledger_view
+
+    shown = ledger_view(pd.DataFrame({
+        "rule": ["a", "b", "c", "d"], "decides": "x", "fixed_in": "abc",
+        "fixed_at": "2026-12-06 23:26 UTC", "post_hoc": [True, False, False, False],
+        "first_data_at": ["2026-11-22 04:00 UTC", "2026-12-07 06:00 UTC",
+                          "2026-12-07 06:00 UTC", ""],
+        "first_data_dated_by": ["its commit", "its creation", "its commit", ""]}))
+    assert list(shown["order"]) == [
+        "post hoc: data first", "rule first",
+        "rule first by the data's commit date (they may be older)", "no data yet"]
 
 
 def test_the_claims_page_answers_in_words_from_the_verdicts() -> None:
@@ -437,6 +452,9 @@ def test_the_claims_page_answers_in_words_from_the_verdicts() -> None:
     assert "**Grows**: mixed" in text and "post hoc" not in text
     late = pd.DataFrame({"rule": ["bn_gap"], "post_hoc": [True]})
     assert "post hoc" in claims_in_words(verdicts, late).data
+    mixed = verdicts.assign(order=["rule first"] * 2 + ["data first"] * 6)
+    assert ("post hoc ({ref}`ledger <rule-ledger>`); but 2 of the 8 comparisons judge networks "
+            "trained after their rule was committed") in claims_in_words(mixed, late).data
     assert "{ref}`details <claim-gap>`" in text  # each claim links to its section
     shares = pd.DataFrame({"claim": ["BN lowers"], "readings": [40], "reproduced": [0.75],
                            "contradicted": [0.1]})

@@ -65,13 +65,17 @@ def test_the_ledger_marks_a_rule_committed_after_its_first_data_as_post_hoc(monk
 
     day = datetime.datetime(2026, 11, 22, tzinfo=datetime.UTC)
     monkeypatch.setattr(L, "commit_date", lambda root, commit: day)
-    monkeypatch.setattr(L, "first_data", lambda profile, sources: {
-        ("main",): day - datetime.timedelta(hours=1),
-        ("normalizers",): day + datetime.timedelta(hours=1)}.get(sources))
+    monkeypatch.setattr(L, "first_data_dated", lambda profile, sources: {
+        ("main",): (day - datetime.timedelta(hours=1), True),
+        ("normalizers",): (day + datetime.timedelta(hours=1), False)}.get(sources,
+                                                                         (None, False)))
     table = L.rule_ledger(load_profile("cpu", root=ROOT)).set_index("rule")
     assert table.loc["headline", "post_hoc"]  # data an hour before the rule
     assert not table.loc["normalizer_answer", "post_hoc"]  # the rule an hour before its data
+    assert table.loc["normalizer_answer", "first_data_dated_by"] == "its commit"
+    assert table.loc["headline", "first_data_dated_by"] == "its creation"
     assert table.loc["training_length", "first_data_at"] == ""  # stubbed: no data yet
+    assert table.loc["training_length", "first_data_dated_by"] == ""
     sentence = L.ledger_sentence(table.reset_index())
     assert "1 after it" in sentence and f"{len(RULES) - 2} judge results" in sentence
 
@@ -91,3 +95,41 @@ def test_the_published_ledger_reads_the_first_sweeps_before_the_claims_rules() -
     assert first is not None and first.strftime("%Y-%m-%d %H:%M UTC") <= earliest
     # the claims' rules were committed after the first networks were trained and swept
     assert first < commit_date(ROOT, RULES["bn_gap"].fixed_in)
+
+
+def test_each_verdict_is_marked_by_whether_its_networks_were_trained_before_its_rule(
+        tmp_path: Path, monkeypatch) -> None:
+    import datetime
+    import json
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from bnnoise.analysis import ledger as L
+
+    def stored(key: str, created: str | None) -> None:
+        folder = tmp_path / "models" / key
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text(json.dumps(
+            {"provenance": {"created": created} if created else {}}))
+
+    stored("old", "2026-11-22 04:00 UTC")  # trained before the rule
+    stored("new-bn", "2026-12-07 06:00 UTC")  # after it
+    stored("new-none", "2026-12-07 08:00 UTC")
+    stored("undated", None)  # no provenance: dated by the commit that added it
+    commits = {"undated": datetime.datetime(2026, 12, 8, tzinfo=datetime.UTC)}
+    monkeypatch.setattr(L, "_git_date", lambda root, *args: commits.get(Path(args[-1]).parent.name))
+    profile = SimpleNamespace(store_dir=tmp_path, root=tmp_path)
+    training = pd.DataFrame({
+        "dataset": "cifar10", "model": ["resnet20", "resnet44", "resnet44", "vgg16"],
+        "epochs": [10, 40, 40, 10], "artifact": ["old", "new-bn", "new-none", "undated"]})
+    ledger = pd.DataFrame({"rule": ["bn_gap"], "fixed_at": ["2026-12-06 23:26 UTC"]})
+    verdicts = pd.DataFrame({
+        "dataset": "cifar10", "rule_name": "bn_gap", "epochs": [10, 40, 10, 10, 40],
+        "subject": ["resnet20", "resnet44 with BN", "vgg16", "resnet × 2 depths", "resnet20"]})
+    order = L.verdict_order(verdicts, training, profile, ledger)
+    assert list(order) == ["data first", "rule first",
+                           "unknown",  # only a commit after the rule: may be older
+                           "data first",  # no model named: every network of its length counts
+                           "unknown"]  # no network of that model and length
+    assert L.network_dates(profile, ["undated"])["undated"][1] is False

@@ -10,15 +10,20 @@ published store and history:
 * ``file:<path>``: a file of the project (a table a script writes).
 
 A result's date is the ``created`` time of its artifact's provenance or, for artifacts stored
-before provenance was kept and for files, the commit that first added it (a later time than its
-creation, so a rule can only look *more* post hoc by it, never less). A rule whose first data
-predate it is marked post hoc.
+before provenance was kept and for files, the commit that first added it. A commit comes after
+the result it adds, so a commit date before the rule proves the rule post hoc, but one after it
+proves nothing: such data may have existed, uncommitted, when the rule was fixed. A rule whose
+first data predate it is marked post hoc.
+
+Verdicts are marked one by one too (:func:`verdict_order`): a rule fixed after its first data
+can still judge networks trained after it, whose results did not exist when it was fixed.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -64,13 +69,20 @@ def _patterns(profile: Profile, source: str) -> list[str]:
 def first_data(profile: Profile, sources: tuple[str, ...]) -> datetime.datetime | None:
     """The date of the first result among ``sources`` (module docstring); None if none exists
     yet."""
-    dates: list[datetime.datetime] = []
+    return first_data_dated(profile, sources)[0]
+
+
+def first_data_dated(profile: Profile, sources: tuple[str, ...]
+                     ) -> tuple[datetime.datetime | None, bool]:
+    """:func:`first_data`, and whether that date is a result's own ``created`` time (True) or
+    the commit that added it (False: the result may be older)."""
+    dates: list[tuple[datetime.datetime, bool]] = []
     store = profile.store_dir
     for source in sources:
         if source.startswith("file:"):
             found = _git_date(profile.root, "--diff-filter=A", "--",
                               source.removeprefix("file:"))
-            dates += [found] if found else []
+            dates += [(found, False)] if found else []
             continue
         for pattern in _patterns(profile, source):
             kind, glob = pattern.split("/", 1)
@@ -81,29 +93,33 @@ def first_data(profile: Profile, sources: tuple[str, ...]) -> datetime.datetime 
                 created = json.loads((path / MANIFEST).read_text()).get(
                     "provenance", {}).get("created")
                 if created:
-                    dates.append(datetime.datetime.strptime(created, "%Y-%m-%d %H:%M UTC")
-                                 .replace(tzinfo=datetime.UTC))
+                    dates.append((datetime.datetime.strptime(created, "%Y-%m-%d %H:%M UTC")
+                                  .replace(tzinfo=datetime.UTC), True))
                 else:
                     undated.append(path / MANIFEST)
             if undated:
                 found = _git_date(profile.root, "--diff-filter=A", "--",
                                   *(str(p.relative_to(profile.root)) for p in undated))
-                dates += [found] if found else []
-    return min(dates) if dates else None
+                dates += [(found, False)] if found else []
+    # the earliest; of equal dates, an exact one
+    return min(dates, key=lambda d: (d[0], not d[1])) if dates else (None, False)
 
 
 @produces
 def rule_ledger(profile: Profile) -> pd.DataFrame:
     """One row per rule: what it decides, the commit that fixed it and its date, the date of
-    the first result it judges, and whether the rule came first (``post_hoc``: it did not)."""
+    the first result it judges and what dates it (its creation, or the commit that added it:
+    a later time), and whether the rule came first (``post_hoc``: it did not)."""
     rows = []
     for name, rule in RULES.items():
         fixed = commit_date(profile.root, rule.fixed_in)
-        data = first_data(profile, rule.judges)
+        data, exact = first_data_dated(profile, rule.judges)
         rows.append({
             "rule": name, "decides": rule.decides, "fixed_in": rule.fixed_in,
             "fixed_at": fixed.strftime("%Y-%m-%d %H:%M UTC") if fixed else "",
             "first_data_at": data.strftime("%Y-%m-%d %H:%M UTC") if data else "",
+            "first_data_dated_by": ("" if data is None
+                                    else "its creation" if exact else "its commit"),
             "post_hoc": bool(fixed and data and data < fixed),
             "judges": ", ".join(rule.judges)})
     return pd.DataFrame(rows)
@@ -118,3 +134,56 @@ def ledger_sentence(ledger: pd.DataFrame) -> str:
             f"first result they judge, {late} after it (post hoc: the rule was written when "
             f"some of its data could already be seen), and {waiting} "
             f"judge{'s' if waiting == 1 else ''} results that do not exist yet.")
+
+
+def network_dates(profile: Profile, artifacts: list[str]) -> dict[str, tuple[datetime.datetime,
+                                                                           bool]]:
+    """Per trained model (its artifact key): when it was stored, and whether that date is the
+    provenance's ``created`` time (True) or the commit that added it (False: later than its
+    creation). Keys without a stored model are left out."""
+    dates = {}
+    for key in artifacts:
+        manifest = profile.store_dir / "models" / key / MANIFEST
+        if not manifest.is_file():
+            continue
+        created = json.loads(manifest.read_text()).get("provenance", {}).get("created")
+        if created:
+            dates[key] = (datetime.datetime.strptime(created, "%Y-%m-%d %H:%M UTC")
+                          .replace(tzinfo=datetime.UTC), True)
+        elif (found := _git_date(profile.root, "--diff-filter=A", "--",
+                                 str(manifest.relative_to(profile.root)))):
+            dates[key] = (found, False)
+    return dates
+
+
+MODEL_NAME = re.compile(r"\b(?:resnet|vgg)\d+\b")
+"""A model's name inside a verdict's subject."""
+
+
+def verdict_order(verdicts: pd.DataFrame, training: pd.DataFrame, profile: Profile,
+                  ledger: pd.DataFrame) -> pd.Series:
+    """Per verdict row: ``data first`` if a network it judges was trained before its rule was
+    fixed, ``rule first`` if every one was trained after it, ``unknown`` where only commit
+    dates after the rule are known (module docstring). The networks of a row: those of
+    ``training`` (with its ``artifact`` column) of the row's dataset and training length whose
+    model the row's subject names, or all of them where it names none (a series across
+    depths), which can only make a row look post hoc, never the reverse."""
+    fixed = {r.rule: datetime.datetime.strptime(r.fixed_at, "%Y-%m-%d %H:%M UTC")
+             .replace(tzinfo=datetime.UTC) for r in ledger.itertuples() if r.fixed_at}
+    dates = network_dates(profile, list(training["artifact"].dropna().unique()))
+    orders = []
+    for row in verdicts.itertuples():
+        mine = training[training["dataset"] == row.dataset]
+        if "epochs" in verdicts and "epochs" in mine and pd.notna(row.epochs):
+            mine = mine[mine["epochs"] == row.epochs]
+        named = MODEL_NAME.findall(row.subject)
+        mine = mine[mine["model"].isin(named)] if named else mine
+        known = [dates[key] for key in mine["artifact"] if key in dates]
+        rule = fixed.get(row.rule_name)
+        if rule is None or not known:
+            orders.append("unknown")
+        elif any(date < rule for date, _ in known):
+            orders.append("data first")
+        else:
+            orders.append("rule first" if all(exact for _, exact in known) else "unknown")
+    return pd.Series(orders, index=verdicts.index, name="order")

@@ -92,8 +92,14 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
         late = set(ledger.loc[ledger["post_hoc"].astype(bool), "rule"])
         used = set(verdicts["rule_name"])
         if used and used <= late:
+            first = (int((verdicts["order"] == "rule first").sum()) if "order" in verdicts
+                     else 0)
             text += ("\nEvery rule behind these verdicts was committed after the first data it "
-                     "judges: they are post hoc ({ref}`ledger <rule-ledger>`).\n")
+                     "judges: they are post hoc ({ref}`ledger <rule-ledger>`)" + (
+                         f"; but {first} of the {len(verdicts)} comparisons judge networks "
+                         f"trained after their rule was committed, data the rule could not "
+                         f"have been fitted to (column order of the verdicts' table)"
+                         if first else "") + ".\n")
     return Markdown(text)
 
 

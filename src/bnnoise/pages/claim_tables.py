@@ -91,13 +91,22 @@ def merged_scorings(shown: pd.DataFrame) -> pd.DataFrame:
 
 
 def _post_hoc(rows: pd.DataFrame, ledger: pd.DataFrame | None) -> str:
-    """`` (post hoc: ...)`` when the ledger marks the rows' rule post hoc, else empty."""
+    """`` (post hoc: ...)`` when the ledger marks the rows' rule post hoc, else empty; with
+    the rows' ``order`` (:func:`bnnoise.analysis.ledger.verdict_order`), how many rows judge
+    networks trained after the rule was committed."""
     if ledger is None or "rule_name" not in rows:
         return ""
     late = set(ledger.loc[ledger["post_hoc"].astype(bool), "rule"])
-    return (" (post hoc: the rule was committed after its first data; see the "
-            "{ref}`ledger <rule-ledger>`)"
-            if set(rows["rule_name"]) & late else "")
+    if not set(rows["rule_name"]) & late:
+        return ""
+    first = int((rows["order"] == "rule first").sum()) if "order" in rows else 0
+    if not first:
+        return (" (post hoc: the rule was committed after its first data; see the "
+                "{ref}`ledger <rule-ledger>`)")
+    return (f" (post hoc: the rule was committed after its first data, {{ref}}`ledger "
+            f"<rule-ledger>`; but {first} of these {len(rows)} comparisons judge networks "
+            f"trained after it was committed, data it could not have been fitted to: column "
+            f"order of claims.csv)")
 
 
 @produces
@@ -150,8 +159,13 @@ NO_REPLICATES = ("No network of this run has replicate training seeds yet (the s
 def ledger_view(ledger: pd.DataFrame) -> pd.DataFrame:
     """:func:`bnnoise.analysis.ledger.rule_ledger` as the page shows it: per rule, the commit
     and date that fixed it, the date of its first data, and which came first."""
-    order = [("post hoc: data first" if late else "rule first") if data else "no data yet"
-             for late, data in zip(ledger["post_hoc"], ledger["first_data_at"], strict=True)]
+    dated_by = (ledger["first_data_dated_by"] if "first_data_dated_by" in ledger
+                else pd.Series("its creation", index=ledger.index))
+    order = [("post hoc: data first" if late else "rule first" if how == "its creation"
+              else "rule first by the data's commit date (they may be older)")
+             if data else "no data yet"
+             for late, data, how in zip(ledger["post_hoc"], ledger["first_data_at"], dated_by,
+                                        strict=True)]
     def when(dates: pd.Series) -> pd.Series:  # the date never split, the time below it
         return dates.str.removesuffix(" UTC").map(
             lambda d: " ".join(unbreakable(part) for part in d.split(" ")))

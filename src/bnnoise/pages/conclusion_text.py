@@ -107,6 +107,16 @@ def _length_in_words(profile: Profile, training: pd.DataFrame,
             f"(12_training_length.ipynb) shows that tier and what of it is still in training.")
 
 
+def _rule_first(verdicts: pd.DataFrame | None) -> str:
+    """``, except the k of n comparisons …``: the comparisons whose networks were trained after
+    their rule was committed (column ``order``), where there are any."""
+    if verdicts is None or "order" not in verdicts:
+        return ""
+    first = int((verdicts["order"] == "rule first").sum())
+    return (f", except the {first} of {len(verdicts)} comparisons whose networks were trained "
+            f"after their rule was committed" if first else "")
+
+
 def limits_in_words(profile: Profile, ledger: pd.DataFrame, training: pd.DataFrame,
                     verdicts: pd.DataFrame | None = None) -> Markdown:
     """The limits of the evidence, from the profile, the rule ledger, the trained networks
@@ -123,7 +133,7 @@ def limits_in_words(profile: Profile, ledger: pd.DataFrame, training: pd.DataFra
         f"trainings.",
         f"* **Rules after data.** {post_hoc} of {len(ledger)} rules were committed after the "
         f"first data they judge ({{ref}}`ledger <rule-ledger>`); their verdicts carry less "
-        f"weight.",
+        f"weight" + _rule_first(verdicts) + ".",
         "* **Noise model.** Gaussian noise drawn once per tensor, scaled by the tensor's "
         "spread; no conductance-dependent programming noise, drift or read noise of a real "
         "device.",
