@@ -56,7 +56,7 @@ from bnnoise.analysis.summaries import average_normalized_accuracy, summarize_sw
 from bnnoise.config import load_profile
 from bnnoise.config.setups import Recipe
 from bnnoise.data import CHANNEL_STATS, DataCache, Dataset, normalize
-from bnnoise.evaluation import accuracy, correct_mask
+from bnnoise.evaluation import EVALUATION_BATCH, accuracy, correct_mask
 from bnnoise.hardware import machine_record
 from bnnoise.image_selection import stratified_subset
 from bnnoise.nets.folding import FoldedBatchNorm
@@ -280,8 +280,10 @@ def speed_rows(args: argparse.Namespace, peak: dict[str, float]) -> list[dict]:
         task = f"noisy evaluation {name} (weights target, per image)"
         rows.append(row(task, "plain: deepcopy + add noise + evaluate, fp32", base, "images/s",
                         base, base * flops / peak["fp32"]))
-        for fast, variant in [(False, "library: in-place noise, exact restore, fp32"),
-                              (True, "library fast: + BN folded per draw, bf16 autocast")]:
+        for fast, variant in [
+                (False, f"library: in-place noise, exact restore, fp32, batch {EVALUATION_BATCH}"),
+                (True, f"library fast: + BN folded per draw, bf16 autocast, batch "
+                       f"{EVALUATION_BATCH}")]:
             rate = library_noisy_eval(model, x, data.y_test, args.draws, fast)
             rows.append(row(task, variant, rate, "images/s", base,
                             rate * flops / peak["bf16" if fast else "fp32"]))
@@ -398,6 +400,11 @@ MACHINE_LABELS = {"cpu": "CPU", "amx": "AMX (bf16 tiles)", "avx512_bf16": "AVX-5
                   "threads": "threads", "torch": "torch", "python": "Python"}
 
 
+OLD_BATCH = 1000
+"""The library's evaluation batch (images) before it was measured and set to
+``bnnoise.evaluation.EVALUATION_BATCH``; rows of runs before the change name no batch."""
+
+
 def _fmt(value: float, digits: int = 3) -> str:
     if value is None or not np.isfinite(value):
         return "–"
@@ -415,7 +422,10 @@ def display_tables(table: pd.DataFrame, components: pd.DataFrame | None = None,
                    fast_summary: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Tables for the book (``book/benchmark.md``) with human headers and few columns: the
     benchmark rows split by group of tasks, the machine record, the variance components and
-    the fast-evaluation summary. A rate that could not be measured reads "–"."""
+    the fast-evaluation summary. A rate that could not be measured reads "–"; a group whose
+    rows are all seconds to a goal heads them "time", and drops "of peak" where no row has
+    one; the library's noisy evaluations name their batch (:data:`OLD_BATCH` for runs that
+    predate the batch in their label)."""
     out: dict[str, pd.DataFrame] = {}
     for name, prefixes in SECTIONS.items():
         part = table[table["task"].str.startswith(prefixes)]
@@ -423,6 +433,10 @@ def display_tables(table: pd.DataFrame, components: pd.DataFrame | None = None,
             r"library fast: None draws x (\d+)-image stratified subset",
             r"library fast, \1-image stratified subset: not reachable (its image sampling "
             r"error alone exceeds the target)", regex=True)
+        unnamed = (part["task"].str.startswith("noisy evaluation")
+                   & part["variant"].str.startswith("library")
+                   & ~part["variant"].str.contains("batch"))  # measured before the change
+        variants = variants.where(~unnamed, variants + f", batch {OLD_BATCH}")
         timed = part["unit"].eq("s").all()  # seconds to a goal, not a rate
         shown = pd.DataFrame({
             "task": part["task"].where(part["task"] != part["task"].shift(), ""),

@@ -26,16 +26,19 @@ Written to ``data/results/benchmark/sweep_speed/<vector unit>/`` (one folder per
   full test set), the draws the stratified subset needs for the same standard error with the
   paired estimate and without it, the margin-stratified design of the same precision
   (:mod:`bnnoise.stratified_design`: images and draws per stratum, image evaluations; one clean
-  pass over the test set per network gives the strata), and the seconds per sweep cell of the
-  plain loop and of the library's cheapest design at equal standard error;
+  pass over the test set per network gives the strata), the evaluations the same design would
+  need chosen without the flip floor (``unfloored_evaluations``), and the seconds per sweep
+  cell of the plain loop and of the library's cheapest design at equal standard error;
+  ``floor_cost_display.csv`` is the book's view of what the floor costs at low noise
+  (:func:`floor_cost`);
 * ``planned.csv``: the CPU-hours of the sweeps the profile plans and has not run (the readings,
   the converged tier, the analog device), plain and with the library, estimated from
   ``summary.csv`` (:func:`planned_sweeps`);
 * ``summary.csv``: per network, the speed-up of the exact path, the smallest and median
   speed-up at equal standard error over the noise levels, and the CPU-hours of one sweep of
   the profile's protocol (all noise levels and target sets) at equal standard error, plain and
-  library; ``summary_display.csv`` is the book's view of it (``--tables-only`` rewrites it
-  from the CSV files of an earlier run, without timing anything).
+  library; ``summary_display.csv`` is the book's view of it (``--tables-only`` rewrites it and
+  the floor's table from the CSV files of an earlier run, without timing anything).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from benchmark import forward_flops, matmul_peak, plain_noisy_eval, random_dataset
+from benchmark import OLD_BATCH, forward_flops, matmul_peak, plain_noisy_eval, random_dataset
 
 from bnnoise.compilation import GAIN
 from bnnoise.config import load_profile
@@ -80,8 +83,6 @@ from bnnoise.stratified_design import (
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "results" / "benchmark" / "sweep_speed"
-OLD_BATCH = 1000
-"""The library's evaluation batch size before it was measured (``bnnoise.evaluation``)."""
 EXACT = f"library exact fp32 (channels-last, batch {EVALUATION_BATCH})"
 """The library's exact path as it evaluates every sweep cell."""
 COMPILED = "library exact fp32 compiled"
@@ -447,7 +448,7 @@ def floor_cost(precision: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "network": [m for m, _ in per.groups], "BN": [
             {"bn": "with", "none": "without"}[n] for _, n in per.groups],
-        **{f"{label}: median, least": [
+        **{f"η ≤ {LOW_NOISE:g}, {label}: median, least": [
             f"{part[column].median():.2g}x, {part[column].min():.2g}x" for _, part in per]
            for label, column in (("with the flip floor", "floored"),
                                  ("without it", "unfloored"))}})
@@ -512,10 +513,15 @@ def main() -> None:
             planned_sweeps(profile, pd.read_csv(folder / "summary.csv"),
                            pd.read_csv(folder / "rates.csv")).assign(
                 **pd.read_csv(folder / "rates.csv").iloc[0][
-                    ["cpu", "amx", "avx512_bf16", "vector_unit", "threads"]].to_dict()
+                    [k for k in machine_record() if k in pd.read_csv(folder / "rates.csv")]
+                ].to_dict()
             ).to_csv(folder / "planned.csv", index=False, float_format="%.4g")
             display(pd.read_csv(folder / "rates.csv"), pd.read_csv(folder / "summary.csv")
                     ).to_csv(folder / "summary_display.csv", index=False)
+            precision = (pd.read_csv(folder / "precision.csv")
+                         if (folder / "precision.csv").is_file() else None)
+            if precision is not None and "unfloored_evaluations" in precision:
+                floor_cost(precision).to_csv(folder / "floor_cost_display.csv", index=False)
         if args.out is None:
             every_cpu(OUT).to_csv(OUT / "summary_display.csv", index=False)
             planned_every_cpu(OUT).to_csv(OUT / "planned_display.csv", index=False)

@@ -49,3 +49,23 @@ def test_the_command_line_stops_before_anything_runs(tmp_path: Path, monkeypatch
                   "--output-dir", str(tmp_path / "out")])
     assert str(stop.value).startswith("bnnoise: parameter etas:")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_protocol_page_shows_the_published_profiles_values_from_params_yaml() -> None:
+    """Each ``literalinclude`` of ``book/protocol.md`` cuts the cpu profile's part of
+    ``params.yaml`` (Sphinx matches its markers as substrings, the end after the start, and
+    only warns when one is missing)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "book" / "protocol.md").read_text()
+    lines = (root / "params.yaml").read_text().splitlines()
+    includes = re.findall(r":start-at: \"(.*)\"\n:end-before: \"(.*)\"", page)
+    assert len(includes) == 2
+    profile = next(i for i, line in enumerate(lines) if line == "  cpu:")
+    end = next(i for i, line in enumerate(lines) if i > profile and re.match(r"  \w+:$", line))
+    for start_at, end_before in includes:
+        start = next(i for i, line in enumerate(lines) if start_at in line)
+        stop = next(i for i, line in enumerate(lines) if i > start and end_before in line)
+        assert profile <= start < stop <= end, (start_at, end_before)
+    assert "etas:" in "\n".join(lines[profile:end])

@@ -14,6 +14,7 @@ from bnnoise.analysis.multiverse import (
     PROFILE_READING,
     grid_averages,
     multiverse_claims,
+    verdict_by_grid,
     verdict_shares,
 )
 from bnnoise.config import load_profile
@@ -147,3 +148,26 @@ def test_networks_of_several_training_lengths_are_readings_judged_apart() -> Non
     claims = multiverse_claims(pd.DataFrame(rows))
     gap = claims[claims["claim"] == "BN lowers noise resistance"].set_index("epochs")
     assert gap.loc[10, "verdict"] == "reproduced" and gap.loc[40, "verdict"] == "contradicted"
+
+
+def test_the_most_common_verdict_per_grid_names_ties_and_is_said_only_where_it_differs() -> None:
+    from bnnoise.pages.claim_sentences import claims_in_words
+
+    readings = pd.DataFrame({
+        "claim": "robust", "reading": "std, additive",
+        "grid": ["log ≤ 0.1"] * 3 + ["log ≤ 1"] * 2 + ["uniform"] * 2 + ["log ≤ 0.1"],
+        "verdict": ["reproduced"] * 2 + ["contradicted"] * 3
+                   + ["inconclusive at this power", "reproduced", "contradicted"]})
+    readings.loc[7, "reading"] = "max"  # another reading's grid is left out
+    by_grid = verdict_by_grid(readings)
+    assert list(by_grid["verdict"]) == ["reproduced", "contradicted",
+                                        "reproduced or inconclusive at this power"]
+    assert by_grid["share"].round(2).tolist() == [0.67, 1.0, 0.5]
+    verdicts = pd.DataFrame({"claim": ["robust"], "verdict": ["contradicted"]})
+    said = claims_in_words(verdicts, by_grid=by_grid).data
+    assert ("The most common verdict differs between noise grids (per grid, on the profile's "
+            "noise scale and kind: log ≤ 0.1 reproduced (67 %), log ≤ 1 contradicted (100 %), "
+            "uniform reproduced or undecided (50 % each)).") in said
+    steady = verdict_by_grid(readings.assign(verdict="reproduced"))
+    assert "differs between noise grids" not in claims_in_words(verdicts, by_grid=steady).data
+    assert "differs between noise grids" not in claims_in_words(verdicts).data

@@ -460,19 +460,6 @@ def test_the_claims_page_answers_in_words_from_the_verdicts() -> None:
                            "contradicted": [0.1]})
     across = claims_in_words(verdicts, shares=shares).data
     assert "Under every reading of the protocol (40): 75 % reproduce it, 10 % contradict" in across
-    assert "follows how far" not in across
-    from bnnoise.analysis.multiverse import verdict_by_grid
-
-    readings = pd.DataFrame({"claim": "robust", "grid": ["log ≤ 0.1"] * 3 + ["log ≤ 1"] * 2,
-                             "verdict": ["reproduced"] * 2 + ["contradicted"] * 3})
-    by_grid = verdict_by_grid(readings)
-    assert list(by_grid["verdict"]) == ["reproduced", "contradicted"]
-    assert by_grid["share"].round(2).tolist() == [0.67, 1.0]
-    said = claims_in_words(verdicts, by_grid=by_grid).data
-    assert ("follows how far the noise grid reaches (the most common verdict per grid: "
-            "log ≤ 0.1 reproduced (67 %), log ≤ 1 contradicted (100 %))") in said
-    steady = verdict_by_grid(readings.assign(verdict="reproduced"))
-    assert "follows how far" not in claims_in_words(verdicts, by_grid=steady).data
 
 
 def test_the_published_claims_page_opens_with_its_answer() -> None:

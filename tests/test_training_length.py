@@ -133,7 +133,10 @@ def test_the_training_cost_shows_seconds_per_epoch_and_the_machines_of_a_moved_r
     assert _cost(SimpleNamespace(cpu_hours=4.2, seconds_per_epoch=93.9, machines=2)) == \
         "4.2 (94; 2 machines)"
     assert _cost(SimpleNamespace(cpu_hours=float("nan"))) == "–"
+    assert _cost(SimpleNamespace(cpu_hours=float("nan"), seconds_per_epoch=97.8)) == "– (98)"
     assert _cost(SimpleNamespace(cpu_hours=1.0)) == "1.0"
+    assert _cost(SimpleNamespace(cpu_hours=4.0, seconds_per_epoch=259.2, machines=1, epochs=30),
+                 untimed=2) == "4.0 (259; 28 of 30 epochs timed)"
 
 
 def test_the_chapter_opens_with_the_bn_gap_at_every_length_both_arms_have() -> None:
@@ -146,3 +149,6 @@ def test_the_chapter_opens_with_the_bn_gap_at_every_length_both_arms_have() -> N
     assert "resnet44 (seed 0) +9.0 after 10 → \u22122.0 after 40 epochs." in text
     assert "60" not in text  # a length only one arm has is left out
     assert _gap_in_words(average[average["epochs"] == 10], "weights") == ""
+    other = average.assign(dataset="cifar100", avg_normalized_accuracy=0.5)
+    both = pd.concat([average.assign(dataset="cifar10"), other])
+    assert "+9.0 after 10" in _gap_in_words(both, "weights")  # datasets are never averaged

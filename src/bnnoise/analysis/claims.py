@@ -93,6 +93,7 @@ def bn_lowers_resistance(average: pd.DataFrame, rule_name: str = "bn_gap",
     full = fully_normalized(average)
     for (dataset, model, target, scoring), part in full.groupby(
             ["dataset", "model", "target", "scoring"]):
+        part = part[part["norm"].isin(["bn", "none"])]
         part = part[part["seed"].isin(common_seeds(part, ["norm"]))]
         bn, none = part[part["norm"] == "bn"], part[part["norm"] == "none"]
         if len(bn) and len(none):

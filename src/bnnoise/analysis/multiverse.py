@@ -169,15 +169,20 @@ def verdict_shares(multiverse: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+
+@produces
 def verdict_by_grid(multiverse: pd.DataFrame) -> pd.DataFrame:
-    """Per claim and noise grid, in the order the grids appear: the most common verdict of the
-    claim's readings on that grid (the first in the order reproduced, contradicted,
-    inconclusive where two tie) and its share, so that a page can say whether the verdict
-    follows how far the grid reaches."""
+    """Per claim and noise grid, in the order the grids appear, on the profile's own noise
+    scale and kind (the other readings have grids of their own): the most common verdict of
+    the claim's readings on that grid, tied verdicts joined by " or " (in the order
+    reproduced, contradicted, inconclusive), and the share of each."""
     order = ["reproduced", "contradicted", "inconclusive at this power"]
+    own = (multiverse[multiverse["reading"] == PROFILE_READING] if "reading" in multiverse
+           else multiverse)
     rows = []
-    for (claim, grid), part in multiverse.groupby(["claim", "grid"], sort=False):
+    for (claim, grid), part in own.groupby(["claim", "grid"], sort=False):
         counts = part["verdict"].value_counts().reindex(order, fill_value=0)
-        rows.append({"claim": claim, "grid": grid, "verdict": counts.idxmax(),
+        top = [v for v in order if counts[v] == counts.max()]
+        rows.append({"claim": claim, "grid": grid, "verdict": " or ".join(top),
                      "share": float(counts.max() / len(part)), "readings": len(part)})
     return pd.DataFrame(rows, columns=["claim", "grid", "verdict", "share", "readings"])

@@ -50,17 +50,20 @@ def _across_readings(claim: str, shares: pd.DataFrame | None) -> str:
 
 
 def _by_grid(claim: str, by_grid: pd.DataFrame | None) -> str:
-    """`` By noise grid: log ≤ 0.1 contradicted (80 %), …``: the most common verdict of the
-    claim's readings per grid, said only where it changes from one grid to another."""
+    """`` The most common verdict differs between noise grids (…: log ≤ 0.1 contradicted
+    (80 %), …).``: per grid, the most common verdict of the claim's readings, said only where
+    it is not the same on every grid."""
     if by_grid is None:
         return ""
     rows = by_grid[by_grid["claim"] == claim]
     if rows["verdict"].nunique() < 2:
         return ""
-    grids = ", ".join(f"{r.grid} {VERDICT_WORDS.get(r.verdict, r.verdict)} "
-                      f"({100 * r.share:.0f} %)" for r in rows.itertuples())
-    return (f" The verdict follows how far the noise grid reaches (the most common verdict per "
-            f"grid: {grids}).")
+    grids = ", ".join(
+        f"{r.grid} " + " or ".join(VERDICT_WORDS.get(v, v) for v in r.verdict.split(" or "))
+        + f" ({100 * r.share:.0f} %{' each' if ' or ' in r.verdict else ''})"
+        for r in rows.itertuples())
+    return (f" The most common verdict differs between noise grids (per grid, on the profile's "
+            f"noise scale and kind: {grids}).")
 
 
 def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
@@ -71,8 +74,8 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
     its section; with ``shares`` (:func:`bnnoise.analysis.multiverse.verdict_shares`), the
     share of every reading of the protocol behind each verdict; with the ledger, whether the
     rules behind them were fixed after their first data; with ``by_grid``
-    (:func:`bnnoise.analysis.multiverse.verdict_by_grid`), how the verdict changes with the
-    noise grid, where it does."""
+    (:func:`bnnoise.analysis.multiverse.verdict_by_grid`), the most common verdict per noise
+    grid, where it is not the same on every grid."""
     counts = verdicts.groupby("claim", sort=False)["verdict"].value_counts().unstack(
         fill_value=0)
     lines = []

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from IPython.display import Markdown
 
 from bnnoise.analysis.results import NoiseResults
+from bnnoise.analysis.study import PUBLISHED
 from bnnoise.labels import BN_LABEL, NORM_LABEL
 from bnnoise.lineage import produces
 from bnnoise.pages.noise_tables import drop_constant_seed, fit_residuals
@@ -20,16 +23,22 @@ def _one_line(value: float, low: float, high: float) -> str:
     return unbreakable(interval_text(value, low, high)).replace("–", "\u2060–\u2060")
 
 
-def _cost(run) -> str:
-    """A training's CPU-hours with its seconds per epoch, and the machines it ran on where it
-    moved between several (``–`` where not recorded)."""
+def _cost(run: Any, untimed: int = 0) -> str:
+    """A training's CPU-hours (its process's CPU time, all threads), its seconds per epoch in
+    brackets, how many of its epochs that time covers where some went unrecorded (``untimed``,
+    trained by older code), and the machines it ran on where it moved between several:
+    ``4.0 (259; 28 of 30 epochs timed)``, ``– (98)`` where no CPU time was recorded."""
     hours = getattr(run, "cpu_hours", float("nan"))
-    if pd.isna(hours):
-        return "–"
     per_epoch = getattr(run, "seconds_per_epoch", float("nan"))
     machines = getattr(run, "machines", 1)
-    return (f"{hours:.1f}" + ("" if pd.isna(per_epoch) else f" ({per_epoch:.0f}"
-            + (f"; {int(machines)} machines)" if machines and machines > 1 else ")")))
+    notes = [] if pd.isna(per_epoch) else [f"{per_epoch:.0f}"]
+    if untimed and not pd.isna(hours):
+        epochs = int(run.epochs)
+        notes.append(f"{epochs - untimed} of {epochs} epochs timed")
+    if machines and machines > 1:
+        notes.append(f"{int(machines)} machines")
+    text = "–" if pd.isna(hours) else f"{hours:.1f}"
+    return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
 @produces
@@ -47,10 +56,12 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
                         & results.average["target"].isin(targets)]
     finals = variances.merge(t[["model", "norm", "seed", "epochs"]], how="inner")
     finals = finals[finals["epoch"] == finals["epochs"]]
+    untimed = {run.key: int(run.summary.get("epochs_without_cpu_time", 0))
+               for run in results.runs}
     rows = []
     for r in t.sort_values(["model", "seed", "norm", "epochs"], kind="stable").itertuples():
         row = {"network": f"{r.model} {BN_LABEL.get(r.norm, r.norm)}", "seed": r.seed,
-               "epochs": r.epochs, "CPU-h (s/epoch)": _cost(r),
+               "epochs": r.epochs, "CPU-h (s/epoch)": _cost(r, untimed.get(r.artifact, 0)),
                "clean (%)": f"{100 * r.clean_accuracy:.1f}"}
         mine = a[(a["model"] == r.model) & (a["norm"] == r.norm) & (a["seed"] == r.seed)
                  & (a["epochs"] == r.epochs)]
@@ -110,9 +121,14 @@ def _gap_in_words(average: pd.DataFrame, target: str) -> str:
     without BN at more than one common length, the BN gap (without minus with BN, points) at
     each of them; empty where there is none."""
     gaps = []
-    for (model, seed), part in average.groupby(["model", "seed"], sort=False):
-        wide = part.pivot_table(index="epochs", columns="norm",
-                                values="avg_normalized_accuracy").dropna()
+    pairs = average[average["norm"].isin(["bn", "none"])]
+    if "placement" in pairs:
+        pairs = pairs[pairs["placement"] == "all"]
+    keys = [k for k in ("dataset", "model", "seed") if k in pairs]
+    for key, part in pairs.groupby(keys, sort=False):
+        model, seed = key[-2:]
+        wide = part.pivot(index="epochs", columns="norm",
+                          values="avg_normalized_accuracy").dropna()
         if len(wide) < 2 or not {"bn", "none"} <= set(wide.columns):
             continue
         steps = " → ".join(f"{100 * (r.none - r.bn):+.1f} after {e}".replace("-", "\u2212")
@@ -150,8 +166,9 @@ def questions_in_words(fits: tuple[pd.DataFrame, pd.DataFrame], variances: pd.Da
         best, before = long.iloc[0], short.iloc[0] if len(short) else None
         fit = (f"*Does a reading of the protocol fit the published numbers?* With the "
                f"networks trained for {epochs} epochs ({int(best['numbers'])} of the study's "
-               f"four numbers, those of the networks trained this long; the [protocol chapter]"
-               f"(04_protocol.ipynb) fits all four with the main grid's networks) the closest "
+               f"{len(PUBLISHED)} numbers, those of the networks trained this long; the "
+               f"[protocol chapter](04_protocol.ipynb) fits all {len(PUBLISHED)} with the main "
+               f"grid's networks) the closest "
                f"reading misses them by {best['rmse']:.1f} points (rms, "
                f"η_max {best['eta_max']:.3g}, target {best['target']}, scored "
                f"{best['scoring']}; ours minus published: {fit_residuals(best)})"
