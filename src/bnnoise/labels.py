@@ -19,7 +19,7 @@ NORM_LABEL = {"bn": "with BN", "none": "without BN"}
 """The two arms of the study in figure legends."""
 
 TARGET_LABEL = {"all": "every array (all)", "trainable": "learnable parameters (trainable)",
-                "weights": "conv/linear weights (weights)",
+                "weights": "conv/linear weights and biases (weights)",
                 "kernels": "conv/linear weight matrices, no biases (kernels)"}
 """The target sets of the noise, in words with their protocol name."""
 

@@ -55,7 +55,8 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
             "–" if pd.isna(tau) else f"{tau:.2f} ({p:.2g})"
             for tau, p in zip(rows["kendall_tau"], rows["trend_p"], strict=True)]
         shown["harm reached at the smallest count"] = [
-            "–" if pd.isna(v) else f"{100 * v:.0f} %" for v in rows["share_at_smallest"]]
+            "–" if pd.isna(v) else f"{round(100 * v) + 0:.0f} %".replace("-", "\u2212")
+            for v in rows["share_at_smallest"]]
     intervals = rows["interval"].unique()
     if len(intervals) > 1:  # e.g. over seeds for some models, over draws for one-seed models
         shown.insert(shown.columns.get_loc("estimate (95 % CI)") + 1, "interval over",

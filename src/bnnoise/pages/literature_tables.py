@@ -35,7 +35,7 @@ def literature_view(ranking: pd.DataFrame, robust_bn: pd.DataFrame | None = None
         recal = part[part["remedy"] == "recalibrated"]
         if len(recal):
             add("re-estimating the BN statistics after the noise restores accuracy",
-                "calibrated BN (Tsai et al., 2020, unverified); {cite:t}`joshi2020accurate`",
+                "BN statistics re-estimated on the chip, {cite:t}`joshi2020accurate`",
                 recal.loc[recal["images"].idxmax()])
         aware = part[part["remedy"] == "noise-aware"]
         if len(aware):

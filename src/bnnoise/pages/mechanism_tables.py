@@ -163,6 +163,8 @@ def findings(ranking: pd.DataFrame) -> Markdown:
         best = others.iloc[0]
         helping = [remedy_label(r.remedy, r.images, r.train_noise) for r in others.itertuples()
                    if r.verdict == "reproduced"]
+        tied = [remedy_label(r.remedy, r.images, r.train_noise)
+                for r in others.iloc[1:].itertuples() if r.high >= best["low"]]
         lines.append(
             f"* **{model}, noise on {TARGET_LABEL.get(target, target)}**: as trained, "
             f"{standard['average']:.1f} % (without BN {standard['no_bn_average']:.1f} %). "
@@ -170,7 +172,9 @@ def findings(ranking: pd.DataFrame) -> Markdown:
             f"{remedy_label(best['remedy'], best['images'], best['train_noise'])}, "
             f"{best['average']:.1f} % ({best['recovered']:+.1f} points, "
             f"{100 * best['gap_closed']:.0f} % of the gap to the network without BN trained "
-            f"{best['no_bn_trained']}, {best['no_bn_average']:.1f} %). Remedies that help: "
+            f"{best['no_bn_trained']}, {best['no_bn_average']:.1f} %)"
+            + (f"; its 95 % interval overlaps those of {', '.join(tied)}, so the draws do "
+               f"not rank these" if tied else "") + ". Remedies that help: "
             f"{', '.join(helping) if helping else 'none'}.")
     folded = ranking[ranking["remedy"] == "folded"]
     digital = ranking[(ranking["remedy"] == "standard") & (ranking["target"] == "weights")]
@@ -178,7 +182,7 @@ def findings(ranking: pd.DataFrame) -> Markdown:
         f, d = folded.iloc[0], digital.iloc[0]
         lines.append(f"* **Where the noise lands**: BN folded into the convolutions before the "
                      f"noise, {f['average']:.1f} % (95 % interval {f['low']:.1f}–{f['high']:.1f}"
-                     f"); BN kept digital with noise on the convolution weights only, "
+                     f"); BN kept digital with noise on the conv and linear weights and biases, "
                      f"{d['average']:.1f} % ({d['low']:.1f}–{d['high']:.1f}).")
     return Markdown("\n".join(lines) + "\n")
 

@@ -233,8 +233,9 @@ def collapse_agreement_text(a: dict[str, float]) -> Markdown:
            f"{a['largest_gap_expected']:.1f} expected), with "
            + ("every cell" if a["consistent_cells"] == a["cells"]
               else f"{a['consistent_cells']} of {a['cells']} cells")
-           + " consistent on its own: a small difference spread over the cells, which this "
-           "number of draws cannot tell from chance (one test among several on this page)."
+           + " consistent on its own: a small difference spread over the cells and, as one "
+           "test among several on this page, weaker evidence that the exact probability is off "
+           "than its p-value alone suggests."
            if a["p_value"] < 0.05 else "")
         + "\n")
 
