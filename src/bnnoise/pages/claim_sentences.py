@@ -123,8 +123,9 @@ def series_in_words(rows: pd.DataFrame) -> Markdown:
         lines.append(f"* **{subject}**: {verdicts}; growth of the harm "
                      f"{_minus(part['estimate'].min(), 1)} to {_minus(part['estimate'].max(), 1)}"
                      f" points{saturation}.")
-    return Markdown("**The answer** (the growth of the harm from the smallest BN-layer count to "
-                    "the largest, judged with a 2-point margin on both sides; tables below):"
+    return Markdown("**The answer** (the growth of the harm from the smallest BN-layer count "
+                    "above zero to the largest, judged with a 2-point margin on both sides; "
+                    "tables below):"
                     "\n\n" + "\n".join(lines) + "\n")
 
 
