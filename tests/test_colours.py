@@ -111,6 +111,6 @@ def test_a_legend_entry_in_another_colour_than_its_entity_is_refused(
     assert len(problems) == 1 and TARGET_LABEL["weights"] in problems[0]
     monkeypatch.setenv("BNNOISE_RESULTS", str(tmp_path))
     profile = load_profile("smoke")
-    with pytest.raises(ValueError, match="figure fig_x: 'conv/linear weights"):
+    with pytest.raises(ValueError, match="figure fig_x: 'weights and biases"):
         publish_figure("fig_x", fig, profile)
     assert not (tmp_path / "smoke").exists()  # nothing saved

@@ -218,7 +218,7 @@ def test_matched_accuracy_figure_puts_every_network_over_both_trajectories(
     fig = M.matched_accuracy_figure(finals, progress, ("all", "weights"))
     assert seaborn_calls.count("lineplot") == 2 and seaborn_calls.count("scatterplot") == 2
     assert [ax.get_title() for ax in fig.axes[:2]] == [
-        "noise on every array (all)", "noise on conv/linear weights and biases (weights)"]
+        "noise on every array (all)", "noise on weights and biases (weights)"]
     texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
     assert {"gn4", "bn", "ln", "batch statistics", "no batch statistics",
             "BN, along training", "no norm., along training"} <= set(texts)

@@ -165,9 +165,12 @@ def test_the_most_common_verdict_per_grid_names_ties_and_is_said_only_where_it_d
     assert by_grid["share"].round(2).tolist() == [0.67, 1.0, 0.5]
     verdicts = pd.DataFrame({"claim": ["robust"], "verdict": ["contradicted"]})
     said = claims_in_words(verdicts, by_grid=by_grid).data
-    assert ("The most common verdict differs between noise grids (per grid, on the profile's "
-            "noise scale and kind: log ≤ 0.1 reproduced (67 %), log ≤ 1 contradicted (100 %), "
-            "uniform reproduced or undecided (50 % each)).") in said
+    assert ("By noise grid (the most common verdict, the profile's noise scale and kind): "
+            "log ≤ 0.1: reproduced; log ≤ 1: contradicted; uniform: reproduced or undecided."
+            ) in said
+    joined = verdict_by_grid(readings.assign(verdict=["reproduced"] * 3 + ["contradicted"] * 5))
+    assert "log ≤ 0.1: reproduced; log ≤ 1 to uniform: contradicted." in claims_in_words(
+        verdicts, by_grid=joined).data  # neighbouring grids with one verdict, joined
     steady = verdict_by_grid(readings.assign(verdict="reproduced"))
-    assert "differs between noise grids" not in claims_in_words(verdicts, by_grid=steady).data
-    assert "differs between noise grids" not in claims_in_words(verdicts).data
+    assert "By noise grid" not in claims_in_words(verdicts, by_grid=steady).data
+    assert "By noise grid" not in claims_in_words(verdicts).data

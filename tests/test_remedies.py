@@ -119,8 +119,8 @@ def test_findings_and_views_take_every_number_from_the_ranking() -> None:
     assert "BN kept digital with noise on the conv and linear weights and biases, 60.0 %" in text
     assert "overlaps" not in text  # the folded remedy alone: no remedy to tie with
     close = pd.concat([table, pd.DataFrame(_draws("bn", "clamped", [0.50, 0.52, 0.49]))])
-    assert ("80.0 %); its 95 % interval overlaps those of variances clamped at 0, so the draws "
-            "do not rank these.") in findings(remedy_ranking(close)).data
+    assert ("80.0 %); the intervals of 1 other remedy overlap its own, so the draws do not rank "
+            "them.") in findings(remedy_ranking(close)).data
     view = ranking_view(ranking, "all")
     assert list(view["verdict"][:2]) == ["helps", "reference"]
     from bnnoise.config.mechanism import MechanismSetup

@@ -511,7 +511,7 @@ def test_the_protocol_chapter_answers_with_the_best_reading() -> None:
                         "numbers": [2, 2], "rmse": [9.0, 3.0],
                         "residual resnet44 bn": [1.0, -2.0], "residual vgg16 none": [3.0, 4.0]})
     text = fit_in_words(fit).data
-    assert "is a dense uniform grid from 0 to η = 0.5, noise on conv/linear weights" in text
+    assert "is a dense uniform grid from 0 to η = 0.5, noise on weights and biases" in text
     assert "misses them by 3.0 points" in text
     assert "resnet44 with BN −2.0, vgg16 without BN +4.0" in text
 

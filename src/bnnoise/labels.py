@@ -19,9 +19,10 @@ NORM_LABEL = {"bn": "with BN", "none": "without BN"}
 """The two arms of the study in figure legends."""
 
 TARGET_LABEL = {"all": "every array (all)", "trainable": "learnable parameters (trainable)",
-                "weights": "conv/linear weights and biases (weights)",
+                "weights": "weights and biases (weights)",
                 "kernels": "conv/linear weight matrices, no biases (kernels)"}
-"""The target sets of the noise, in words with their protocol name."""
+"""The target sets of the noise, in words with their protocol name (``weights``: the weights and
+biases of the convolutions and linear layers, BN exact; the protocol page defines each)."""
 
 
 def dataset_label(dataset: str) -> str:

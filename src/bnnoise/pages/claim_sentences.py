@@ -50,20 +50,25 @@ def _across_readings(claim: str, shares: pd.DataFrame | None) -> str:
 
 
 def _by_grid(claim: str, by_grid: pd.DataFrame | None) -> str:
-    """`` The most common verdict differs between noise grids (…: log ≤ 0.1 contradicted
-    (80 %), …).``: per grid, the most common verdict of the claim's readings, said only where
-    it is not the same on every grid."""
+    """`` By noise grid (…): log ≤ 0.1: contradicted; log ≤ 0.2 to log ≤ 0.3: undecided; ….``:
+    the most common verdict of the claim's readings per grid, neighbouring grids with the same
+    verdict joined, said only where it is not the same on every grid."""
     if by_grid is None:
         return ""
     rows = by_grid[by_grid["claim"] == claim]
     if rows["verdict"].nunique() < 2:
         return ""
-    grids = ", ".join(
-        f"{r.grid} " + " or ".join(VERDICT_WORDS.get(v, v) for v in r.verdict.split(" or "))
-        + f" ({100 * r.share:.0f} %{' each' if ' or ' in r.verdict else ''})"
-        for r in rows.itertuples())
-    return (f" The most common verdict differs between noise grids (per grid, on the profile's "
-            f"noise scale and kind: {grids}).")
+    runs: list[list] = []
+    for r in rows.itertuples():
+        if runs and runs[-1][2] == r.verdict:
+            runs[-1][1] = r.grid
+        else:
+            runs.append([r.grid, r.grid, r.verdict])
+    parts = "; ".join(
+        (first if first == last else f"{first} to {last}") + ": "
+        + " or ".join(VERDICT_WORDS.get(v, v) for v in verdict.split(" or "))
+        for first, last, verdict in runs)
+    return f" By noise grid (the most common verdict, the profile's noise scale and kind): {parts}."
 
 
 def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
@@ -87,9 +92,8 @@ def claims_in_words(verdicts: pd.DataFrame, ledger: pd.DataFrame | None = None,
                      f"{_across_readings(claim, shares)}{_by_grid(claim, by_grid)}"
                      f"{section_link(claim)}")
     text = ("**The answer, claim by claim** (every network, dataset, target set and scoring "
-            "this run has, on the book's noise grid, each comparison with its interval over the "
-            "training seeds where its networks have several, else over the noise draws of one "
-            "training run, which leaves out the variation between trainings; then under every "
+            "this run has, on the book's noise grid, with intervals over the training seeds "
+            "where there are several, else over one training's noise draws; then under every "
             "reading of the protocol, {ref}`multiverse`):\n\n" + "\n".join(lines) + "\n")
     if ledger is not None and "rule_name" in verdicts:
         late = set(ledger.loc[ledger["post_hoc"].astype(bool), "rule"])

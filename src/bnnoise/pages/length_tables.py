@@ -24,21 +24,14 @@ def _one_line(value: float, low: float, high: float) -> str:
 
 
 def _cost(run: Any, untimed: int = 0) -> str:
-    """A training's CPU-hours (its process's CPU time, all threads), its seconds per epoch in
-    brackets, how many of its epochs that time covers where some went unrecorded (``untimed``,
-    trained by older code), and the machines it ran on where it moved between several:
-    ``4.0 (259; 28 of 30 epochs timed)``, ``– (98)`` where no CPU time was recorded."""
+    """A training's CPU-hours (its process's CPU time, all threads): ``6.3``; ``≥4.0`` where
+    some epochs went unrecorded (``untimed``, trained by older code: a lower bound), a
+    trailing ``†`` where the training moved between machines, ``–`` where no CPU time was
+    recorded."""
     hours = getattr(run, "cpu_hours", float("nan"))
-    per_epoch = getattr(run, "seconds_per_epoch", float("nan"))
     machines = getattr(run, "machines", 1)
-    notes = [] if pd.isna(per_epoch) else [f"{per_epoch:.0f}"]
-    if untimed and not pd.isna(hours):
-        epochs = int(run.epochs)
-        notes.append(f"{epochs - untimed} of {epochs} epochs timed")
-    if machines and machines > 1:
-        notes.append(f"{int(machines)} machines")
-    text = "–" if pd.isna(hours) else f"{hours:.1f}"
-    return text + (f" ({'; '.join(notes)})" if notes else "")
+    text = "–" if pd.isna(hours) else ("≥" if untimed else "") + f"{hours:.1f}"
+    return text + ("†" if machines and machines > 1 else "")
 
 
 @produces
@@ -46,7 +39,7 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
                 scoring: str = "wrong", targets: tuple[str, ...] = ("weights", "all")
                 ) -> pd.DataFrame:
     """One row per network of the training-length comparison (model, BN, training seed,
-    epochs): the CPU-hours its training took (with its seconds per epoch), clean accuracy,
+    epochs): the CPU-hours its training took, clean accuracy,
     average normalized accuracy per target set of ``targets`` (%, 95 % interval), and, for the
     final model, the exact collapse
     probability at each of ``etas`` (%) and the smallest running variance of any BN channel
@@ -61,7 +54,7 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
     rows = []
     for r in t.sort_values(["model", "seed", "norm", "epochs"], kind="stable").itertuples():
         row = {"network": f"{r.model} {BN_LABEL.get(r.norm, r.norm)}", "seed": r.seed,
-               "epochs": r.epochs, "CPU-h (s/epoch)": _cost(r, untimed.get(r.artifact, 0)),
+               "epochs": r.epochs, "CPU-h": _cost(r, untimed.get(r.artifact, 0)),
                "clean (%)": f"{100 * r.clean_accuracy:.1f}"}
         mine = a[(a["model"] == r.model) & (a["norm"] == r.norm) & (a["seed"] == r.seed)
                  & (a["epochs"] == r.epochs)]

@@ -173,8 +173,9 @@ def findings(ranking: pd.DataFrame) -> Markdown:
             f"{best['average']:.1f} % ({best['recovered']:+.1f} points, "
             f"{100 * best['gap_closed']:.0f} % of the gap to the network without BN trained "
             f"{best['no_bn_trained']}, {best['no_bn_average']:.1f} %)"
-            + (f"; its 95 % interval overlaps those of {', '.join(tied)}, so the draws do "
-               f"not rank these" if tied else "") + ". Remedies that help: "
+            + (f"; the intervals of {len(tied)} other "
+               f"remed{'y' if len(tied) == 1 else 'ies'} overlap its own, so the draws do not "
+               f"rank them" if tied else "") + ". Remedies that help: "
             f"{', '.join(helping) if helping else 'none'}.")
     folded = ranking[ranking["remedy"] == "folded"]
     digital = ranking[(ranking["remedy"] == "standard") & (ranking["target"] == "weights")]
