@@ -66,7 +66,9 @@ def noise_curves(summary: pd.DataFrame, scoring: str = "wrong") -> Figure:
         cells = [(model, datasets[0]) for model in models]
         cols = min(2, len(models))
     rows = -(-len(cells) // cols)
-    fig, axes = figure(rows=rows, cols=cols, height_per_row=2.4, sharex=True, sharey=True)
+    # a lone panel spans the full width: give it the height that keeps its aspect readable
+    fig, axes = figure(rows=rows, cols=cols, height_per_row=2.4 if len(cells) > 1 else 3.6,
+                       sharex=True, sharey=True)
     palette = target_colors(list(data["target"]))
     half = data["normalized_accuracy_ci95"].fillna(0)
     ceiling = pd.concat(pd.Series(normalized_ceiling(curve), index=curve.index) for _, curve
