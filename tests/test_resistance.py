@@ -150,3 +150,16 @@ def test_the_standard_fingerprints_are_those_the_trained_networks_record() -> No
         if name in STANDARD_FINGERPRINTS and "data_fingerprint" in summary:  # older records lack it
             seen.setdefault(name, set()).add(summary["data_fingerprint"])
     assert seen == {name: {value} for name, value in STANDARD_FINGERPRINTS.items()}
+
+
+def test_the_own_network_collapse_table_shows_percent_and_hides_a_constant_arm() -> None:
+    import pandas as pd
+
+    from bnnoise.pages.own_network_tables import own_collapse_view
+
+    one = pd.DataFrame({"norm": "bn", "eta": [0.02, 0.5], "collapse_probability": [7e-234, 0.25]})
+    view = own_collapse_view(one)
+    assert list(view.columns) == ["η", "collapse_probability"]
+    assert list(view["collapse_probability"]) == ["<0.1", "25.0"]
+    two = pd.concat([one, one.assign(norm="gn4")])
+    assert "BN" in own_collapse_view(two)

@@ -35,7 +35,12 @@ def own_average_view(average: pd.DataFrame) -> pd.DataFrame:
 
 @produces
 def own_collapse_view(collapse: pd.DataFrame) -> pd.DataFrame:
-    """:attr:`bnnoise.resistance.Resistance.collapse` as the page shows it."""
-    return pd.DataFrame({"BN": collapse["norm"].map(BN_LABEL).fillna(collapse["norm"]),
-                         "eta": collapse["eta"],
-                         "collapse_probability": collapse["collapse_probability"]})
+    """:attr:`bnnoise.resistance.Resistance.collapse` as the page shows it: per noise level,
+    the collapse probability in percent ("<0.1" below a thousandth), and the network's BN arm
+    only where several networks are shown."""
+    view = pd.DataFrame({"BN": collapse["norm"].map(BN_LABEL).fillna(collapse["norm"]),
+                         "η": collapse["eta"],
+                         "collapse_probability": [
+                             "<0.1" if p < 1e-3 else f"{100 * p:.1f}"
+                             for p in collapse["collapse_probability"]]})
+    return view if view["BN"].nunique() > 1 else view.drop(columns="BN")
