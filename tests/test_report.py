@@ -527,3 +527,18 @@ def test_a_theory_chapter_answers_with_each_checks_verdict() -> None:
     assert "* Small groups propagate more: **reproduced**" in text
     assert "* Large groups train slower: **inconclusive at this power**" in text
     assert text.rstrip().endswith("More below.")
+
+
+def test_the_noise_chapter_opens_with_both_arms_and_the_studys_numbers() -> None:
+    from bnnoise.pages.finding_sentences import noise_in_words
+
+    average = pd.DataFrame({"dataset": "cifar10", "model": "resnet44", "seed": 0, "epochs": 10,
+                            "placement": "all", "bn_layers": [43, 0],
+                            "scoring": "wrong", "target": "weights", "norm": ["bn", "none"],
+                            "avg_normalized_accuracy": [0.69, 0.78]})
+    text = noise_in_words(average, ("weights",)).data
+    assert "BN is below its twin in 1 of 1 pairs by the point estimates" in text
+    assert "The study reports" not in text
+    shown = noise_in_words(average, ("weights",), published_table="tbl-average").data
+    assert ("The study reports, on CIFAR-10: resnet44 41.32 % with BN; resnet44 91.95 % "
+            "without BN") in shown and "{numref}`tbl-average`" in shown

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
+from bnnoise.analysis.study import PUBLISHED
 from bnnoise.labels import TARGET_LABEL, dataset_label
 from bnnoise.lineage import produces
 
@@ -47,9 +48,11 @@ def training_in_words(training: pd.DataFrame) -> Markdown:
 
 @produces
 def noise_in_words(average: pd.DataFrame, targets: tuple[str, ...] = ("weights", "all"),
-                   scoring: str = "wrong") -> Markdown:
+                   scoring: str = "wrong", published_table: str | None = None) -> Markdown:
     """Per dataset and target set: the average normalized accuracy over the noise grid of the
-    networks with and without BN, and in how many twin pairs BN is below (points)."""
+    networks with and without BN, and in how many twin pairs BN is below (points); with
+    ``published_table`` (the label of the page's table that sets ours beside them), the
+    study's published numbers after them."""
     a = average[average["scoring"] == scoring]
     sentences = []
     for dataset, part in a.groupby("dataset", sort=False):
@@ -63,6 +66,16 @@ def noise_in_words(average: pd.DataFrame, targets: tuple[str, ...] = ("weights",
                 f"**{dataset_label(dataset)}, noise on {TARGET_LABEL.get(target, target)}:** "
                 f"averaged over the noise grid, the networks keep {_span(100 * pairs['bn'])} % "
                 f"of their clean accuracy with BN and {_span(100 * pairs['none'])} % without; "
-                f"BN is below its twin in {lower} of {len(pairs)} pairs (the twin without BN "
-                f"minus the network with BN: {_span(gap)} points).")
-    return Markdown(" ".join(sentences) or "No pair of networks with and without BN is swept.")
+                f"BN is below its twin in {lower} of {len(pairs)} pairs by the point estimates "
+                f"(the twin without BN minus the network with BN: {_span(gap)} points; the "
+                f"{{ref}}`claims page <claim-gap>` judges each pair with its interval).")
+    if not sentences:
+        return Markdown("No pair of networks with and without BN is swept.")
+    if published_table is None:
+        return Markdown(" ".join(sentences))
+    study = "; ".join(
+        f"{r.model} {100 * r.avg_normalized_accuracy:.2f} % "
+        f"{'with' if r.norm == 'bn' else 'without'} BN" for r in PUBLISHED.itertuples())
+    where = " and ".join(dataset_label(d) for d in PUBLISHED["dataset"].unique())
+    return Markdown(" ".join(sentences) + f" The study reports, on {where}: {study} "
+                    f"({{numref}}`{published_table}` sets ours beside them).")
