@@ -137,6 +137,10 @@ def test_headline_and_robustness() -> None:
     # imprecision cannot make a number match: a wide interval around it is inconclusive
     wide = headline_numbers(pd.DataFrame([_row("resnet44", "bn", 0.45, se=0.05)]))
     assert wide["verdict"].iloc[0] == "inconclusive at this power"
+    # two seeds far apart: Student's t with one degree of freedom would reach below 0 %
+    spread = headline_numbers(pd.DataFrame([_row("resnet44", "bn", 0.10, seed=0),
+                                            _row("resnet44", "bn", 0.70, seed=1)]))
+    assert spread["low"].iloc[0] == 0.0 and spread["high"].iloc[0] > 100
     robust = no_bn_stays_robust(table).set_index("subject")["verdict"].to_dict()
     assert robust == {"resnet44": "contradicted", "vgg16": "reproduced"}
     assert set(all_claims(table)["claim"]) >= {"BN lowers noise resistance",

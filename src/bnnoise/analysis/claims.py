@@ -106,7 +106,9 @@ def headline_numbers(average: pd.DataFrame) -> pd.DataFrame:
     """Claim 3: each published number against ours on our grid (points). The estimate is ours
     with its 95 % interval (over seeds where there are two or more, else Student's t over the
     noise draws of one run); :data:`HEADLINE_RULE` compares the published value (column
-    ``published``) with it, an equivalence test: imprecision cannot make a number match."""
+    ``published``) with it, an equivalence test: imprecision cannot make a number match. The
+    interval stops at 0 %, below which no average normalized accuracy lies (two seeds give
+    Student's t one degree of freedom, whose interval can reach far below)."""
     rows = []
     full = fully_normalized(average)
     for r in PUBLISHED.itertuples():
@@ -120,6 +122,7 @@ def headline_numbers(average: pd.DataFrame) -> pd.DataFrame:
             else:
                 low, high = 100 * float(cell["low"].iloc[0]), 100 * float(cell["high"].iloc[0])
                 interval = ONE_SEED
+            low = max(low, 0.0)  # an average normalized accuracy is never below 0 %
             published = 100 * r.avg_normalized_accuracy
             rows.append({"claim": "the headline numbers", "dataset": r.dataset,
                          "subject": f"{r.model} {'with' if r.norm == 'bn' else 'without'} BN",
@@ -140,7 +143,9 @@ def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
         values = 100 * part["avg_normalized_accuracy"]
         if len(values) >= 2:
             mean, half = mean_ci(values.to_numpy())
-            d, interval = Difference(mean - ROBUST_THRESHOLD, mean - ROBUST_THRESHOLD - half,
+            # the average itself is never below 0 %: neither is the interval's lower end
+            d, interval = Difference(mean - ROBUST_THRESHOLD,
+                                     max(mean - half, 0.0) - ROBUST_THRESHOLD,
                                      mean - ROBUST_THRESHOLD + half), f"seeds ({len(values)})"
         else:
             d = t_difference(float(values.iloc[0]) - ROBUST_THRESHOLD,
