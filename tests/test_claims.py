@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bnnoise.stats import Rule, Verdict, newcombe_difference, wilson_interval
+from bnnoise.stats import Difference, Rule, Verdict, newcombe_difference, wilson_interval
 from bnnoise.theory.literature import (
+    Check,
     Checks,
     all_of,
     combine,
@@ -107,7 +108,12 @@ def test_combined_claims() -> None:
     claim = all_of("both", "two parts", [yes, no])
     assert claim.verdict is C
     text = claim.text()
-    assert "  - p1: difference 1.00, 95 % CI [0.773, 1.23]" in text
+    # a difference's three numbers at the decimals of the largest: one precision each
+    assert "  - p1: difference 1.00, 95 % CI [0.77, 1.23]" in text
+    small = Check("x", "m", Verdict.INCONCLUSIVE, difference=Difference(0.0012, -0.00034, 0.0027))
+    assert small.numbers() == "difference 0.00120, 95 % CI [-0.00034, 0.00270]"
+    wide = Check("x", "m", Verdict.INCONCLUSIVE, difference=Difference(0.00339, -0.0112, 0.018))
+    assert wide.numbers() == "difference 0.0034, 95 % CI [-0.0112, 0.0180]"
     assert text.endswith("Verdict: contradicted")
     assert all_of("nothing", "no parts", []).verdict is U
 

@@ -75,6 +75,11 @@ def test_grid_readings_average_the_levels_they_keep() -> None:
     assert averages.loc["uniform", "avg_normalized_accuracy"] == pytest.approx(
         0.095 + 0.28 + 0.15)
     assert averages.loc["uniform", "standard_error"] == 0.0
+    # a reading with levels of its own (absolute units) is averaged whole, never cut at
+    # levels relative to each tensor's scale, and never named the book's grid
+    own = grid_averages(draws, own_levels=True).query("scoring == 'wrong'").set_index("grid")
+    assert list(own.index) == ["own levels ≤ 1", "uniform"]
+    assert own.loc["own levels ≤ 1", "avg_normalized_accuracy"] == pytest.approx(0.5)
 
 
 def _averages() -> pd.DataFrame:

@@ -55,12 +55,21 @@ def grid_name(eta_max: float, full: float) -> str:
     return f"log ≤ {eta_max:g}" + (" (book)" if math.isclose(eta_max, full) else "")
 
 
-def truncated_averages(draws: pd.DataFrame, hits: dict | None, population: int | None
-                       ) -> pd.DataFrame:
+OWN_LEVELS = "own levels"
+"""The grid of a reading with levels of its own (``absolute``, in the weights' units): it is
+averaged whole, since the cuts of :data:`GRID_CUTS` are levels relative to each tensor's scale."""
+
+
+def truncated_averages(draws: pd.DataFrame, hits: dict | None, population: int | None,
+                       own_levels: bool = False) -> pd.DataFrame:
     """The average normalized accuracy of every curve of ``draws`` on the log grid cut at each
     ``eta_max`` of :data:`GRID_CUTS` (with draws and, given ``hits``, test images in its
-    interval), with the column ``grid``."""
+    interval), with the column ``grid``; with ``own_levels``, on the whole grid alone
+    (:data:`OWN_LEVELS`)."""
     full = float(draws["eta"].max())
+    if own_levels:
+        return (average_normalized_accuracy(draws, KEYS, hits, population)
+                .assign(grid=f"{OWN_LEVELS} ≤ {full:g}"))
     parts = []
     for cut in GRID_CUTS:
         if cut > full + 1e-9 or not ((draws["eta"] > 0) & (draws["eta"] <= cut + 1e-9)).any():
@@ -94,10 +103,10 @@ def uniform_averages(draws: pd.DataFrame) -> pd.DataFrame:
 
 
 def grid_averages(draws: pd.DataFrame, hits: dict | None = None,
-                  population: int | None = None) -> pd.DataFrame:
+                  population: int | None = None, own_levels: bool = False) -> pd.DataFrame:
     """:func:`truncated_averages` and :func:`uniform_averages` of one protocol's draws."""
-    return pd.concat([truncated_averages(draws, hits, population), uniform_averages(draws)],
-                     ignore_index=True)
+    return pd.concat([truncated_averages(draws, hits, population, own_levels),
+                      uniform_averages(draws)], ignore_index=True)
 
 
 @produces
@@ -118,7 +127,8 @@ def reading_averages(profile: Profile, runs: list[TrainedModel], draws: pd.DataF
         table = pd.concat([noise_sweep(store, run, protocol, data) for run in shown],
                           ignore_index=True)
         hits = {run_key(run): sweep_hits(store, run, protocol, data) for run in shown}
-        parts.append(grid_averages(table, hits, population).assign(reading=name))
+        own_levels = tuple(protocol.etas) != tuple(profile.noise.etas)
+        parts.append(grid_averages(table, hits, population, own_levels).assign(reading=name))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -4,8 +4,7 @@ A claim says that one quantity is larger than another ("LayerNorm's training los
 GroupNorm's"). Its test estimates the difference (claimed-larger minus claimed-smaller) with a
 95 % interval and applies a :class:`bnnoise.stats.Rule`: reproduced when the interval lies above
 zero, contradicted when it lies below the rule's margin (zero unless stated), otherwise
-*inconclusive at this power*. With three seeds per configuration, Welch intervals are wide, and
-the third outcome is the honest one more often than not.
+*inconclusive at this power*, the honest outcome with three seeds' wide Welch intervals.
 
 The intervals:
 
@@ -16,13 +15,12 @@ The intervals:
   runs ("a exceeds b by more in one condition than in another"; Student's t with
   Welch-Satterthwaite degrees of freedom);
 * :func:`proportion_check`: two shares of counted events, e.g. diverged runs out of runs
-  (Newcombe's hybrid score interval, which stays informative with three runs a side, where the
-  Wald interval fails);
+  (Newcombe's hybrid score interval: informative with three runs a side, unlike Wald's);
 * :func:`all_of`: a claim made of several parts holds if every part is reproduced, fails if any
   part is contradicted, and is otherwise inconclusive.
 
-Every :class:`Check` prints its claim, what was compared, the numbers, the rule and the verdict:
-as Markdown in the book and as plain text (rounded, deterministic) for nbval.
+Every :class:`Check` prints its claim, what was compared, the numbers (a difference's three at
+the largest one's decimals), the rule and the verdict: Markdown in the book, plain text for nbval.
 """
 
 from __future__ import annotations
@@ -45,17 +43,21 @@ from bnnoise.stats import (
 )
 
 
-def _fmt(value: float, digits: int = 3) -> str:
-    """A number rounded to ``digits`` significant digits, in plain notation where sensible."""
+def _decimals(value: float, digits: int = 3) -> int | None:
+    """Decimals showing ``digits`` significant digits of ``value`` (None: scientific notation)."""
+    if not math.isfinite(value) or value == 0 or abs(value) < 1e-3 or abs(value) >= 1e5:
+        return None
+    return max(0, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def _fmt(value: float, digits: int = 3, like: float | None = None) -> str:
+    """``value`` to ``digits`` significant digits, or to as many decimals as ``like`` shows (a
+    difference's three numbers like the largest of them: one precision per difference)."""
     if not math.isfinite(value):
         return "n/a"
-    if value == 0:
-        return "0"
-    if abs(value) < 1e-3 or abs(value) >= 1e5:
-        return f"{value:.{digits - 1}e}"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    text = f"{value:.{decimals}f}"
-    return "0" if float(text) == 0 else text
+    places = _decimals(like or value, digits)
+    text = f"{value:.{digits - 1}e}" if places is None else f"{value:.{places}f}"
+    return "0" if value == 0 or float(text) == 0 else text
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,11 @@ class Check:
         if self.parts:
             return "; ".join(f"{p.measure}: {p.numbers()} ({p.verdict})" for p in self.parts)
         d = self.difference
-        text = (f"difference {_fmt(d.estimate)}{self.rule.unit}, 95 % CI "
-                f"[{_fmt(d.low)}, {_fmt(d.high)}]" if d is not None else "no interval")
+        top = max((abs(v) for v in (d.estimate, d.low, d.high) if math.isfinite(v)),
+                  default=None) if d else None
+        text = (f"difference {_fmt(d.estimate, like=top)}{self.rule.unit}, 95 % CI "
+                f"[{_fmt(d.low, like=top)}, {_fmt(d.high, like=top)}]"
+                if d is not None else "no interval")
         if self.groups:
             text += f" ({self.groups})"
         if self.note:
@@ -180,8 +185,7 @@ def one_sample_check(claim: str, measure: str, values: Sequence[float] | np.ndar
         return Check(claim, measure, Verdict.INCONCLUSIVE, rule, None, f"{len(a)} runs",
                      "needs at least two runs")
     mean, half = mean_ci(a)
-    difference = Difference(mean - reference, mean - reference - half,
-                            mean - reference + half)
+    difference = Difference(mean - reference, mean - reference - half, mean - reference + half)
     return Check(claim, measure, rule.verdict(difference), rule, difference, f"{len(a)} runs")
 
 
