@@ -90,3 +90,9 @@ def unbreakable(text: str) -> str:
     """``text`` with no-break spaces and non-breaking hyphens, so that a browser never wraps
     it inside a narrow column ("CIFAR-100" must not become "CIFAR-" over "100")."""
     return text.replace(" ", "\u00a0").replace("-", "\u2011")
+
+
+def spoken_list(values: Any) -> str:
+    """Numbers as prose lists them: "0.2 and 0.5", "1, 2 and 3" (each as ``{:g}`` writes it)."""
+    words = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
