@@ -338,6 +338,12 @@ def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
     merged = claim_table(twice, "BN lowers", "tbl-x", fold=True).data
     assert merged.startswith("::::{dropdown} Every comparison: 2 rows (2 reproduced; 2 rows "
                              "stand for both scorings, so the 4 comparisons counted")
+    # a parenthesis every subject ends with goes to the caption once, not into every row
+    series = verdicts.assign(subject=["resnet20, first k (k = 0, 3; seed 0)",
+                                      "resnet20, last k (k = 0, 3; seed 0)"])
+    lifted = claim_table(series, "BN lowers", "tbl-x").data
+    assert "In every row: k = 0, 3; seed 0." in lifted
+    assert "| resnet20, first k " in lifted and lifted.count("seed 0") == 1
 
 
 def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Path) -> None:

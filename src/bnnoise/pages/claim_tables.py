@@ -62,8 +62,9 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
         shown.insert(shown.columns.get_loc("estimate (95 % CI)") + 1, "interval over",
                      rows["interval"])
     shown = merged_scorings(shown)
+    shown["subject"], shared = _shared_detail(shown["subject"])
     caption = (f"{rows['claim'].iloc[0][0].upper()}{rows['claim'].iloc[0][1:]}: "
-               f"{rows['rule'].iloc[0]}{_post_hoc(rows, ledger)}. Interval: "
+               f"{rows['rule'].iloc[0]}{_post_hoc(rows, ledger)}.{shared} Interval: "
                + (f"{intervals[0]}." if len(intervals) == 1
                   else "per row (column 'interval over').")
                + (" One seed (t): Student's t over the noise draws and test images of one "
@@ -80,6 +81,17 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
     return Markdown(f"::::{{dropdown}} Every comparison: {len(shown)} rows ({counts}{merged})"
                     f"\n\n"
                     f"{table.data}\n::::\n")
+
+
+def _shared_detail(subjects: pd.Series) -> tuple[pd.Series, str]:
+    """Subjects without the parenthesis that ends every one of them alike (e.g. "(k = 0, 3, 7;
+    seed 0)"), and that parenthesis as a sentence for the caption, so that a narrow column does
+    not repeat it on every row; subjects as they are where no such parenthesis is shared."""
+    ends = subjects.str.extract(r"\s*\(([^()]*)\)$")[0]
+    if len(subjects) < 2 or ends.isna().any() or ends.nunique() != 1:
+        return subjects, ""
+    short = subjects.str.replace(r"\s*\([^()]*\)$", "", regex=True)
+    return short, f" In every row: {ends.iloc[0]}."
 
 
 def merged_scorings(shown: pd.DataFrame) -> pd.DataFrame:

@@ -38,12 +38,12 @@ def _cost(run: Any, untimed: int = 0) -> str:
 def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[float, ...],
                 scoring: str = "wrong", targets: tuple[str, ...] = ("weights", "all")
                 ) -> pd.DataFrame:
-    """One row per network of the training-length comparison (model, BN, training seed,
-    epochs): the CPU-hours its training took, clean accuracy,
-    average normalized accuracy per target set of ``targets`` (%, 95 % interval), and, for the
-    final model, the exact collapse
-    probability at each of ``etas`` (%) and the smallest running variance of any BN channel
-    over its layer's median ("–" without BN)."""
+    """One row per network of the training-length comparison (model, BN, epochs, training
+    seed): the CPU-hours its training took, clean accuracy, average normalized accuracy per
+    target set of ``targets`` (%, 95 % interval), and, for the final model, the exact collapse
+    probability at each of ``etas`` (%, column ``collapse (%)``: one value per eta, joined by
+    "/") and the smallest running variance of any BN channel over its layer's median ("–"
+    without BN)."""
     t = results.training
     a = results.average[(results.average["scoring"] == scoring)
                         & results.average["target"].isin(targets)]
@@ -52,7 +52,7 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
     untimed = {run.key: int(run.summary.get("epochs_without_cpu_time", 0))
                for run in results.runs}
     rows = []
-    for r in t.sort_values(["model", "seed", "norm", "epochs"], kind="stable").itertuples():
+    for r in t.sort_values(["model", "norm", "epochs", "seed"], kind="stable").itertuples():
         row = {"network": f"{r.model} {BN_LABEL.get(r.norm, r.norm)}", "seed": r.seed,
                "epochs": r.epochs, "CPU-h": _cost(r, untimed.get(r.artifact, 0)),
                "clean (%)": f"{100 * r.clean_accuracy:.1f}"}
@@ -66,7 +66,7 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
                      & (finals["seed"] == r.seed) & (finals["epochs"] == r.epochs)]
         values = [own.loc[(own["eta"] - eta).abs() < 1e-9, "collapse_probability"]
                   for eta in etas]
-        row[f"collapse η {'/'.join(f'{e:g}' for e in etas)} (%)"] = " / ".join(
+        row["collapse (%)"] = " / ".join(  # one value per eta, named in the caption
             f"{100 * p.iloc[0]:.0f}" if len(p) else "–" for p in values)
         smallest = own["smallest_to_median"]
         row["min var. / med."] = f"{smallest.iloc[0]:.2g}" if len(smallest) else "–"
