@@ -179,3 +179,37 @@ def test_the_most_common_verdict_per_grid_names_ties_and_is_said_only_where_it_d
     steady = verdict_by_grid(readings.assign(verdict="reproduced"))
     assert "By noise grid" not in claims_in_words(verdicts, by_grid=steady).data
     assert "By noise grid" not in claims_in_words(verdicts).data
+
+
+def _bias_rows(model: str, reading: str, target: str, bn: float, seed: int = 0) -> list[dict]:
+    return [{"dataset": "cifar10", "model": model, "norm": norm,
+             "bn_layers": 19 if norm == "bn" else 0, "placement": "all", "seed": seed,
+             "epochs": 10, "target": target, "scoring": "wrong",
+             "avg_normalized_accuracy": avg, "standard_error": 0.001, "low": avg - 0.003,
+             "high": avg + 0.003, "draws": 5, "grid": "log ≤ 1 (book)", "reading": reading}
+            for norm, avg in (("bn", bn), ("none", 0.8))]
+
+
+def test_the_bias_reading_is_set_against_noisy_biases_on_the_same_seeds() -> None:
+    from bnnoise.analysis.multiverse import bias_treatment
+    from bnnoise.pages.claim_tables import bias_in_words, bias_view
+
+    averages = pd.DataFrame(
+        _bias_rows("a", PROFILE_READING, "weights", 0.70)
+        + _bias_rows("a", PROFILE_READING, "weights", 0.20, seed=1)  # not under the reading
+        + _bias_rows("a", "kernels", "kernels", 0.79)   # the gap shrinks to 1 point
+        + _bias_rows("b", PROFILE_READING, "weights", 0.70)
+        + _bias_rows("b", "kernels", "kernels", 0.70)
+        + _bias_rows("b", PROFILE_READING, "all", 0.10))
+    table = bias_treatment(averages).set_index("subject")
+    assert table.loc["a", "estimate_weights"] == pytest.approx(10.0)  # seed 0 alone
+    assert table.loc["a", "change"] == pytest.approx(-9.0)
+    assert table.loc["a", "verdict_kernels"] == "contradicted"
+    assert table.loc["b", "verdict_weights"] == table.loc["b", "verdict_kernels"] == "reproduced"
+    view = bias_view(bias_treatment(averages))
+    assert list(view["change"]) == ["\u22129.0", "+0.0"]
+    words = bias_in_words(bias_treatment(averages)).data
+    assert "changes by \u22129.0 to +0.0 points" in words
+    assert "same for 1 of 2 networks and changes for a: reproduced → contradicted." in words
+    assert bias_treatment(averages[averages["reading"] != "kernels"]).empty
+    assert "not swept" in bias_in_words(bias_treatment(averages.iloc[:0])).data

@@ -110,16 +110,19 @@ def grid_averages(draws: pd.DataFrame, hits: dict | None = None,
 
 
 @produces
-def reading_averages(profile: Profile, runs: list[TrainedModel], draws: pd.DataFrame
-                     ) -> pd.DataFrame:
+def reading_averages(profile: Profile, runs: list[TrainedModel], draws: pd.DataFrame,
+                     only: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Every grid reading of ``runs`` under the profile's own protocol (``draws``, their
-    sweep table) and under each of the profile's readings that is swept (every grid of it):
-    average normalized accuracies with the columns ``grid`` and ``reading``."""
+    sweep table) and under each of the profile's readings that is swept (every grid of it;
+    ``only`` those named, if given): average normalized accuracies with the columns ``grid``
+    and ``reading``."""
     store, data = ArtifactStore(profile.store_dir), DataCache(profile.data_dir)
     population = int(runs[0].summary["test_images"])
     own = {run_key(run): sweep_hits(store, run, profile.noise, data) for run in runs}
     parts = [grid_averages(draws, own, population).assign(reading=PROFILE_READING)]
     for name, protocol in profile.readings:
+        if only is not None and name not in only:
+            continue
         shown = [run for run in reading_runs(profile, runs, name)
                  if run.spec.seed in profile.grid(profile.readings_grid).seeds]
         if not shown:
@@ -196,3 +199,33 @@ def verdict_by_grid(multiverse: pd.DataFrame) -> pd.DataFrame:
         rows.append({"claim": claim, "grid": grid, "verdict": " or ".join(top),
                      "share": float(counts.max() / len(part)), "readings": len(part)})
     return pd.DataFrame(rows, columns=["claim", "grid", "verdict", "share", "readings"])
+
+
+BIAS_READING = "kernels"
+"""The reading of ``params.yaml`` that leaves every bias exact in both arms (target set
+``kernels``), set against the target set ``weights`` of the profile's own protocol, under which
+every conv and linear bias gets noise but BN's shift, a bias too, stays exact."""
+
+BIAS_COLUMNS = ["dataset", "subject", "scoring",
+                *(f"{v}_{t}" for t in ("weights", "kernels")
+                  for v in ("estimate", "low", "high", "verdict")), "change"]
+
+
+@produces
+def bias_treatment(averages: pd.DataFrame) -> pd.DataFrame:
+    """Claim 1 (:func:`bnnoise.analysis.claims.bn_lowers_resistance`) on the book's grid for the
+    networks swept under :data:`BIAS_READING`, with its estimate, interval and verdict under
+    the target set ``weights`` (suffix ``_weights``) and with every bias exact (``_kernels``),
+    both on the same training seeds, and the ``change`` (``kernels`` minus ``weights``, points).
+    ``averages``: :func:`reading_averages`. No rows while the reading is not swept."""
+    book = averages[averages["grid"].str.endswith("(book)")]
+    alike = book[(book["reading"] == BIAS_READING) & (book["target"] == "kernels")]
+    if alike.empty:
+        return pd.DataFrame(columns=BIAS_COLUMNS)
+    keys = [k for k in ("dataset", "model", "norm", "seed", "epochs") if k in book]
+    own = book[(book["reading"] == PROFILE_READING) & (book["target"] == "weights")]
+    own = own.merge(alike[keys].drop_duplicates(), on=keys)
+    on, values = ["dataset", "subject", "scoring"], ["estimate", "low", "high", "verdict"]
+    table = C.bn_lowers_resistance(own)[on + values].merge(
+        C.bn_lowers_resistance(alike)[on + values], on=on, suffixes=("_weights", "_kernels"))
+    return table.assign(change=table["estimate_kernels"] - table["estimate_weights"])[BIAS_COLUMNS]

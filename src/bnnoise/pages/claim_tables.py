@@ -192,13 +192,49 @@ def ledger_view(ledger: pd.DataFrame) -> pd.DataFrame:
 @produces
 def multiverse_view(shares: pd.DataFrame) -> pd.DataFrame:
     """:func:`bnnoise.analysis.multiverse.verdict_shares` as the page shows it: per claim, the
-    number of readings and the share (%) behind each verdict, beside the share reproduced on
-    the book's own reading (% of its rows)."""
+    number of readings and the shares (%) behind the three verdicts in one column (so that the
+    claim's name keeps its width), beside the share reproduced on the book's own reading (% of
+    its rows)."""
+    percent = {v: (100 * shares[v]).round(0).astype(int) for v in
+               ("reproduced", "contradicted", "inconclusive at this power")}
     return pd.DataFrame({
         "claim": shares["claim"], "readings": shares["readings"],
-        "reproduced": (100 * shares["reproduced"]).round(0).astype(int),
-        "contradicted": (100 * shares["contradicted"]).round(0).astype(int),
-        "inconclusive": (100 * shares["inconclusive at this power"]).round(0).astype(int),
+        "reproduced / contradicted / inconclusive (%)": [
+            " / ".join(str(p) for p in values) for values in zip(*percent.values(), strict=True)],
         "book's reading": [
             "–" if pd.isna(v) else f"{100 * v:.0f} (of {n})"
             for v, n in zip(shares["book_reproduced"], shares["book_rows"], strict=True)]})
+
+
+@produces
+def bias_view(table: pd.DataFrame, scoring: str = "wrong") -> pd.DataFrame:
+    """The rows of :func:`bnnoise.analysis.multiverse.bias_treatment` for one ``scoring``, as
+    the page shows them: per network, the BN gap (no BN minus BN, points, 95 % CI) and its
+    verdict with noise on every bias but BN's and with every bias exact, and the change."""
+    rows = table[table["scoring"] == scoring]
+    shown = {"network": rows["subject"]}
+    for target, label in (("weights", "biases noisy"), ("kernels", "biases exact")):
+        shown[f"gap, {label}"] = [interval_text(v, lo, hi) for v, lo, hi in zip(
+            rows[f"estimate_{target}"], rows[f"low_{target}"], rows[f"high_{target}"],
+            strict=True)]
+        shown[f"verdict, {label}"] = rows[f"verdict_{target}"].replace(SHORT_VERDICTS)
+    shown["change"] = [f"{v:+.1f}".replace("-", "\u2212") for v in rows["change"]]
+    return pd.DataFrame(shown)
+
+
+def bias_in_words(table: pd.DataFrame, scoring: str = "wrong") -> Markdown:
+    """One sentence on :func:`bias_view`'s rows: the range of the change and how many verdicts
+    it keeps (those it changes named)."""
+    rows = table[table["scoring"] == scoring]
+    if rows.empty:
+        return Markdown("*The reading with every bias exact is not swept in this run.*")
+    moved = rows[rows["verdict_weights"] != rows["verdict_kernels"]]
+    named = "; ".join(f"{r.subject}: {r.verdict_weights} → {r.verdict_kernels}"
+                      for r in moved.itertuples())
+    low, high = (f"{v:+.1f}".replace("-", "\u2212") for v in
+                 (rows["change"].min(), rows["change"].max()))
+    return Markdown(
+        f"**With every bias exact in both arms**, the BN gap changes by "
+        f"{low if low == high else f'{low} to {high}'} points "
+        f"against noise on the biases; the verdict stays the same for {len(rows) - len(moved)} "
+        f"of {len(rows)} networks" + (f" and changes for {named}." if len(moved) else "."))
