@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -548,3 +549,31 @@ def test_the_noise_chapter_opens_with_both_arms_and_the_studys_numbers() -> None
     shown = noise_in_words(average, ("weights",), published_table="tbl-average").data
     assert ("The study reports, on CIFAR-10: resnet44 41.32 % with BN; resnet44 91.95 % "
             "without BN") in shown and "{numref}`tbl-average`" in shown
+
+
+def test_results_without_a_date_are_dated_by_their_first_commit(tmp_path: Path) -> None:
+    import subprocess
+
+    store = ArtifactStore(tmp_path / "store")
+    with store.writer("runs", "old-x", {"slug": "old-x"}) as out:
+        (out / "t.csv").write_text("x\n1\n")
+    manifest = store.path("runs", "old-x", {"slug": "old-x"}) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    del data["provenance"]  # an older artifact: nothing recorded
+    manifest.write_text(json.dumps(data))
+    assert records_under(tmp_path / "store", "runs") == [{}]  # not in git: nothing to add
+    env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a",
+           "GIT_COMMITTER_EMAIL": "a@b", "GIT_COMMITTER_DATE": "2026-11-22T12:00:00Z",
+           "GIT_AUTHOR_DATE": "2026-11-22T12:00:00Z", "PATH": os.environ["PATH"]}
+    for command in (["init", "-q"], ["add", "."], ["commit", "-qm", "old result"]):
+        subprocess.run(["git", "-C", str(tmp_path), *command], check=True, env=env)
+    from bnnoise.origin import _first_commits
+
+    _first_commits.cache_clear()
+    (record,) = records_under(tmp_path / "store", "runs")
+    assert record["committed"].startswith("2026-11-22 ")
+    assert store.provenance("runs", "old-x", {"slug": "old-x"}) == record
+    line = provenance_line([record], "cpu", [0])
+    assert line.endswith("; the result without a recorded date was first committed to the "
+                         f"repository on 2026-11-22 (commit {record['committed'].split()[1]}), "
+                         "the latest it can have been computed.")

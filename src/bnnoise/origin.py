@@ -67,3 +67,41 @@ def published_store(root: Path) -> bool:
     except OSError:
         return False
     return listed.returncode == 0 and bool(listed.stdout.strip())
+
+
+@functools.lru_cache(maxsize=16)
+def _first_commits(folder: Path) -> tuple[Path | None, dict[str, str]]:
+    """The repository's top folder and, per file under ``folder`` (its path from the top), the
+    date and commit that first added it ("2026-11-22 4736f06"); ``(None, {})`` outside a git
+    checkout. One ``git log`` per folder, newest commit first: a file's last adding commit in
+    it is its first."""
+    try:
+        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        log = subprocess.run(["git", "-C", str(folder), "log", "--diff-filter=A", "--name-only",
+                              "--format=>%cs %h", "--", "."],
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None, {}
+    found, commit = {}, ""
+    for line in log.splitlines():
+        if line.startswith(">"):
+            commit = line[1:]
+        elif line.strip():
+            found[line.strip()] = commit
+    return Path(top), found
+
+
+def dated_by_git(record: dict[str, Any], artifact: Path) -> dict[str, Any]:
+    """``record`` (an artifact's provenance) with, where it has no date of its own (older
+    results), ``committed``: the date and commit that first added the ``artifact`` folder's
+    manifest to git, the latest the result can have been computed; as it is where git does not
+    know the folder (a checkout without history, an uncommitted result)."""
+    if record.get("created"):
+        return record
+    artifact = artifact.resolve()
+    top, commits = _first_commits(artifact.parent)
+    if top is None:
+        return record
+    found = commits.get(str((artifact / "manifest.json").relative_to(top)))
+    return {**record, "committed": found} if found else record

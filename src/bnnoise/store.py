@@ -42,6 +42,7 @@ from bnnoise.origin import (
     UncommittedCodeError,
     code_commit,
     config_device,
+    dated_by_git,
     provenance,
     published_store,
 )
@@ -151,9 +152,12 @@ class ArtifactStore:
         return None
 
     def provenance(self, kind: str, slug: str, config: dict[str, Any]) -> dict[str, Any]:
-        """The provenance recorded in a stored artifact's manifest (empty if it has none)."""
-        manifest = json.loads((self.path(kind, slug, config) / MANIFEST).read_text())
-        return manifest.get("provenance", {})
+        """The provenance recorded in a stored artifact's manifest (empty if it has none), with
+        the commit that first added it to git where it records no date
+        (:func:`bnnoise.origin.dated_by_git`)."""
+        path = self.path(kind, slug, config)
+        manifest = json.loads((path / MANIFEST).read_text())
+        return dated_by_git(manifest.get("provenance", {}), path)
 
     @staticmethod
     def _verify(path: Path, config: dict[str, Any]) -> str | None:

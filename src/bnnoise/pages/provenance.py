@@ -7,7 +7,8 @@ rests on many artifacts; :func:`provenance_line` condenses their records into on
 book. A page shows each such line once: under a figure or table, :func:`cite` puts a short
 reference to a numbered note, and :func:`provenance_notes`, the page's last cell, lists the
 notes. Records of older artifacts may lack keys, or be empty: what is missing is said to be "not
-recorded", never guessed.
+recorded", never guessed; for those without a date, git's first commit of the artifact bounds
+when it was computed, and the line says so.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from IPython.display import Markdown
 
+from bnnoise.origin import dated_by_git
 from bnnoise.store import MANIFEST
 
 NOT_RECORDED = "not recorded"
@@ -43,7 +45,7 @@ def records_under(store_root: Path | str, kind: str, slugs_prefix: str | None = 
             manifest = json.loads((path / MANIFEST).read_text())
         except (OSError, ValueError):
             manifest = {}
-        records.append(dict(manifest.get("provenance") or {}))
+        records.append(dated_by_git(dict(manifest.get("provenance") or {}), path))
     return records
 
 
@@ -123,7 +125,25 @@ def provenance_line(records: list[dict[str, Any]], profile: str,
         sentence += f"; {_and(unknown)} {NOT_RECORDED}"
     if partly:
         sentence += f"; {_and(partly)} {NOT_RECORDED} for some (older) results"
-    return sentence + "."
+    return sentence + _git_dated(records) + "."
+
+
+def _git_dated(records: list[dict[str, Any]]) -> str:
+    """What git says of the records without a date of their own (``committed``, from
+    :func:`bnnoise.origin.dated_by_git`): when and in which commits they were first committed,
+    the latest they can have been computed; empty where no record has it."""
+    found = [r["committed"] for r in records if not r.get("created") and r.get("committed")]
+    if not found:
+        return ""
+    days = sorted({c.split(" ")[0] for c in found})
+    commits = list(dict.fromkeys(c.split(" ")[-1] for c in found))
+    shown = ", ".join(commits[:4]) + (f" and {len(commits) - 4} more" if len(commits) > 4 else "")
+    span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    many = len(found) > 1
+    return (f"; {f'the {len(found)} results' if many else 'the result'} without a recorded date "
+            f"{'were' if many else 'was'} first committed to the repository on {span} "
+            f"(commit{'s' if len(commits) > 1 else ''} {shown}), the latest "
+            f"{'they' if many else 'it'} can have been computed")
 
 
 def provenance_markdown(records: list[dict[str, Any]], profile: str,

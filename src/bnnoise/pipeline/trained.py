@@ -29,6 +29,7 @@ from bnnoise.evaluation import predict_correct
 from bnnoise.hardware import check_precision, machine_record
 from bnnoise.image_selection import fingerprint
 from bnnoise.nets.models import model_facts
+from bnnoise.origin import dated_by_git
 from bnnoise.pipeline.specs import ModelSpec, model_config, profile_specs, recipe_of, snapshots_for
 from bnnoise.pipeline.stored_weights import (
     half_state,
@@ -78,8 +79,8 @@ def _load_trained(path: Path, spec: ModelSpec) -> TrainedModel:
     model = spec.build()
     load_state(model, path / "model.pt")
     model.eval().to(memory_format=torch.channels_last)  # about 1.3x faster fp32 inference here
-    record = json.loads((path / "manifest.json").read_text()).get("provenance") or {
-        k: summary[k] for k in (*MACHINE_FIELDS, "data_fingerprint") if k in summary}
+    record = dated_by_git(json.loads((path / "manifest.json").read_text()).get("provenance") or {
+        k: summary[k] for k in (*MACHINE_FIELDS, "data_fingerprint") if k in summary}, path)
     return TrainedModel(spec, model, pd.read_csv(path / "history.csv"), summary, path.name,
                         record)
 
