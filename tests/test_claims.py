@@ -114,6 +114,9 @@ def test_combined_claims() -> None:
     assert small.numbers() == "difference 0.00120, 95 % CI [-0.00034, 0.00270]"
     wide = Check("x", "m", Verdict.INCONCLUSIVE, difference=Difference(0.00339, -0.0112, 0.018))
     assert wide.numbers() == "difference 0.0034, 95 % CI [-0.0112, 0.0180]"
+    # a positive bound that the shared precision would round to 0 keeps its own digits
+    near = Check("x", "m", Verdict.REPRODUCED, difference=Difference(2.5, 0.004, 5.0))
+    assert near.numbers() == "difference 2.50, 95 % CI [0.00400, 5.00]"
     assert text.endswith("Verdict: contradicted")
     assert all_of("nothing", "no parts", []).verdict is U
 

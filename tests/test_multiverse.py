@@ -206,10 +206,28 @@ def test_the_bias_reading_is_set_against_noisy_biases_on_the_same_seeds() -> Non
     assert table.loc["a", "change"] == pytest.approx(-9.0)
     assert table.loc["a", "verdict_kernels"] == "contradicted"
     assert table.loc["b", "verdict_weights"] == table.loc["b", "verdict_kernels"] == "reproduced"
+    # the change's interval: half-widths of the two gaps added in quadrature
+    half = np.hypot((table.loc["a", "high_weights"] - table.loc["a", "low_weights"]) / 2,
+                    (table.loc["a", "high_kernels"] - table.loc["a", "low_kernels"]) / 2)
+    assert table.loc["a", "change_high"] - table.loc["a", "change"] == pytest.approx(half)
     view = bias_view(bias_treatment(averages))
-    assert list(view["change"]) == ["\u22129.0", "+0.0"]
+    assert [c.split(" (")[0] for c in view["change (95 % CI)"]] == ["\u22129.0", "+0.0"]
     words = bias_in_words(bias_treatment(averages)).data
     assert "changes by \u22129.0 to +0.0 points" in words
     assert "same for 1 of 2 networks and changes for a: reproduced → contradicted." in words
+    one = bias_in_words(bias_treatment(averages[averages["model"] == "b"])).data
+    assert "changes by +0.0 points" in one and "for 1 of 1 network." in one
     assert bias_treatment(averages[averages["reading"] != "kernels"]).empty
     assert "not swept" in bias_in_words(bias_treatment(averages.iloc[:0])).data
+
+
+def test_the_readings_table_keeps_the_three_shares_in_one_column() -> None:
+    from bnnoise.pages.claim_tables import multiverse_view
+
+    shares = pd.DataFrame([{"claim": "c", "readings": 8, "reproduced": 0.5,
+                            "contradicted": 0.125, "inconclusive at this power": 0.375,
+                            "book_rows": 2, "book_reproduced": 0.5}])
+    view = multiverse_view(shares)
+    assert list(view.columns) == ["claim", "readings",
+                                  "reproduced / contradicted / inconclusive (%)", "book's reading"]
+    assert view.iloc[0, 2] == "50 / 12 / 38" and view.iloc[0, 3] == "50 (of 2)"

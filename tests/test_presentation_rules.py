@@ -29,6 +29,7 @@ def test_an_unset_layer_filter_reads_as_all_layers() -> None:
 def test_parameter_values_read_as_a_list_in_prose() -> None:
     assert spoken_list((0.2, 0.5)) == "0.2 and 0.5"
     assert spoken_list([1, 2, 3]) == "1, 2 and 3" and spoken_list([256]) == "256"
+    assert spoken_list(()) == "none"
 
 
 def test_large_and_small_numbers_read_as_powers_of_ten() -> None:

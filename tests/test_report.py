@@ -345,6 +345,11 @@ def test_claim_table_names_each_rows_interval_when_they_differ() -> None:
     lifted = claim_table(series, "BN lowers", "tbl-x").data
     assert "In every row: k = 0, 3; seed 0." in lifted
     assert "| resnet20, first k " in lifted and lifted.count("seed 0") == 1
+    # a shared number that is no seed (a snapshot's accuracy) stays in its row
+    matched = verdicts.assign(subject=["resnet20: BN after epoch 8 (90.2 %)"] * 2,
+                              target=["all", "weights"])
+    kept = claim_table(matched, "BN lowers", "tbl-x").data
+    assert "In every row" not in kept and kept.count("(90.2 %)") == 2
 
 
 def test_recipe_exceptions_are_named_only_for_the_grids_they_change(project: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -79,8 +80,9 @@ def _first_commits(folder: Path) -> tuple[Path | None, dict[str, str]]:
         top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
                              capture_output=True, text=True, check=True).stdout.strip()
         log = subprocess.run(["git", "-C", str(folder), "log", "--diff-filter=A", "--name-only",
-                              "--format=>%cs %h", "--", "."],
-                             capture_output=True, text=True, check=True).stdout
+                              "--format=>%cd %h", "--date=format-local:%Y-%m-%d", "--", "."],
+                             capture_output=True, text=True, check=True,
+                             env={**os.environ, "TZ": "UTC"}).stdout  # dates in UTC
     except (OSError, subprocess.CalledProcessError):
         return None, {}
     found, commit = {}, ""

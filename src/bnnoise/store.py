@@ -157,7 +157,7 @@ class ArtifactStore:
         (:func:`bnnoise.origin.dated_by_git`)."""
         path = self.path(kind, slug, config)
         manifest = json.loads((path / MANIFEST).read_text())
-        return dated_by_git(manifest.get("provenance", {}), path)
+        return dated_by_git(manifest.get("provenance") or {}, path)
 
     @staticmethod
     def _verify(path: Path, config: dict[str, Any]) -> str | None:

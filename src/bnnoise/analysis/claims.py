@@ -151,6 +151,7 @@ def no_bn_stays_robust(average: pd.DataFrame) -> pd.DataFrame:
             d = t_difference(float(values.iloc[0]) - ROBUST_THRESHOLD,
                              [100 * float(part["standard_error"].iloc[0])],
                              [int(part["draws"].iloc[0]) - 1])
+            d = Difference(d.estimate, max(d.low, -ROBUST_THRESHOLD), d.high)
             interval = ONE_SEED
         rows.append(claim_row(f"networks without BN stay robust (average above "
                          f"{ROBUST_THRESHOLD:g} %)", dataset, model, target, scoring, d,

@@ -56,8 +56,9 @@ def grid_name(eta_max: float, full: float) -> str:
 
 
 OWN_LEVELS = "own levels"
-"""The grid of a reading with levels of its own (``absolute``, in the weights' units): it is
-averaged whole, since the cuts of :data:`GRID_CUTS` are levels relative to each tensor's scale."""
+"""The grid of a reading with levels of its own (the ``absolute`` scale, in the weights' units,
+or another grid than the profile's): it is averaged whole, since the cuts of :data:`GRID_CUTS`
+are levels of the profile's grid, relative to each tensor's scale."""
 
 
 def truncated_averages(draws: pd.DataFrame, hits: dict | None, population: int | None,
@@ -124,13 +125,14 @@ def reading_averages(profile: Profile, runs: list[TrainedModel], draws: pd.DataF
         if only is not None and name not in only:
             continue
         shown = [run for run in reading_runs(profile, runs, name)
-                 if run.spec.seed in profile.grid(profile.readings_grid).seeds]
+                 if run.spec.seed in reading_seeds(profile)]
         if not shown:
             continue
         table = pd.concat([noise_sweep(store, run, protocol, data) for run in shown],
                           ignore_index=True)
         hits = {run_key(run): sweep_hits(store, run, protocol, data) for run in shown}
-        own_levels = tuple(protocol.etas) != tuple(profile.noise.etas)
+        own_levels = (protocol.scale == "absolute"  # levels in the weights' units
+                      or tuple(protocol.etas) != tuple(profile.noise.etas))
         parts.append(grid_averages(table, hits, population, own_levels).assign(reading=name))
     return pd.concat(parts, ignore_index=True)
 
@@ -201,6 +203,12 @@ def verdict_by_grid(multiverse: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["claim", "grid", "verdict", "share", "readings"])
 
 
+def reading_seeds(profile: Profile) -> tuple[int, ...]:
+    """The training seeds the profile's readings are swept for (those of its readings grid;
+    none without readings)."""
+    return tuple(profile.grid(profile.readings_grid).seeds) if profile.readings else ()
+
+
 BIAS_READING = "kernels"
 """The reading of ``params.yaml`` that leaves every bias exact in both arms (target set
 ``kernels``), set against the target set ``weights`` of the profile's own protocol, under which
@@ -208,7 +216,8 @@ every conv and linear bias gets noise but BN's shift, a bias too, stays exact.""
 
 BIAS_COLUMNS = ["dataset", "subject", "scoring",
                 *(f"{v}_{t}" for t in ("weights", "kernels")
-                  for v in ("estimate", "low", "high", "verdict")), "change"]
+                  for v in ("estimate", "low", "high", "verdict")),
+                "change", "change_low", "change_high"]
 
 
 @produces
@@ -216,8 +225,12 @@ def bias_treatment(averages: pd.DataFrame) -> pd.DataFrame:
     """Claim 1 (:func:`bnnoise.analysis.claims.bn_lowers_resistance`) on the book's grid for the
     networks swept under :data:`BIAS_READING`, with its estimate, interval and verdict under
     the target set ``weights`` (suffix ``_weights``) and with every bias exact (``_kernels``),
-    both on the same training seeds, and the ``change`` (``kernels`` minus ``weights``, points).
-    ``averages``: :func:`reading_averages`. No rows while the reading is not swept."""
+    both on the same training seeds and lengths (each length judged apart, column ``epochs``
+    where there are several), and the ``change`` (``kernels`` minus ``weights``, points) with
+    a 95 % interval whose half-width is the root of the two squared half-widths: the two gaps
+    come from independent noise draws on the same test images, whose shared sampling makes
+    this interval err on the wide side. ``averages``: :func:`reading_averages`. No rows while
+    the reading is not swept."""
     book = averages[averages["grid"].str.endswith("(book)")]
     alike = book[(book["reading"] == BIAS_READING) & (book["target"] == "kernels")]
     if alike.empty:
@@ -226,6 +239,16 @@ def bias_treatment(averages: pd.DataFrame) -> pd.DataFrame:
     own = book[(book["reading"] == PROFILE_READING) & (book["target"] == "weights")]
     own = own.merge(alike[keys].drop_duplicates(), on=keys)
     on, values = ["dataset", "subject", "scoring"], ["estimate", "low", "high", "verdict"]
-    table = C.bn_lowers_resistance(own)[on + values].merge(
-        C.bn_lowers_resistance(alike)[on + values], on=on, suffixes=("_weights", "_kernels"))
-    return table.assign(change=table["estimate_kernels"] - table["estimate_weights"])[BIAS_COLUMNS]
+    lengths = ["epochs"] if "epochs" in alike and alike["epochs"].nunique() > 1 else []
+    parts = []
+    for key, part in alike.groupby(lengths) if lengths else [((), alike)]:
+        mine = own if not lengths else own[own["epochs"] == key[0]]
+        both = C.bn_lowers_resistance(mine)[on + values].merge(
+            C.bn_lowers_resistance(part)[on + values], on=on, suffixes=("_weights", "_kernels"))
+        parts.append(both.assign(**dict(zip(lengths, key, strict=True))))
+    table = pd.concat(parts, ignore_index=True)
+    half = np.hypot((table["high_weights"] - table["low_weights"]) / 2,
+                    (table["high_kernels"] - table["low_kernels"]) / 2)
+    table["change"] = table["estimate_kernels"] - table["estimate_weights"]
+    table["change_low"], table["change_high"] = table["change"] - half, table["change"] + half
+    return table[[*BIAS_COLUMNS, *lengths]]

@@ -49,9 +49,9 @@ ROWS = {
                                 "standard error and 95 % interval (draws and test images), grid",
     "reproduction_progress.csv": "model, stored epoch, target set and draw of the lighter "
                                  "progress protocol: clean and average normalized accuracy",
-    "reproduction_bias_alike.csv": "network (training seed 0) and scoring: the BN gap with its "
-                                   "interval and verdict with noisy and with exact biases, and "
-                                   "the change",
+    "reproduction_bias_alike.csv": "network (the readings' training seeds) and scoring: the BN "
+                                   "gap with its interval and verdict with noisy and with exact "
+                                   "biases, and the change with its interval",
     "reproduction_seed_spread.csv": "model and target set with replicate training seeds: "
                                     "between-seed and between-draw standard deviations, F test",
     "reproduction_collapse.csv": "BN model and noise level: exact collapse probability, sampled "

@@ -84,11 +84,12 @@ def claim_table(verdicts: pd.DataFrame, claim: str, name: str, provenance: str |
 
 
 def _shared_detail(subjects: pd.Series) -> tuple[pd.Series, str]:
-    """Subjects without the parenthesis that ends every one of them alike (e.g. "(k = 0, 3, 7;
-    seed 0)"), and that parenthesis as a sentence for the caption, so that a narrow column does
-    not repeat it on every row; subjects as they are where no such parenthesis is shared."""
+    """Subjects without the parenthesis naming their training seeds that ends every one of them
+    alike (e.g. "(k = 0, 3, 7; seed 0)"), and that parenthesis as a sentence for the caption, so
+    that a narrow column does not repeat it on every row; subjects as they are otherwise."""
     ends = subjects.str.extract(r"\s*\(([^()]*)\)$")[0]
-    if len(subjects) < 2 or ends.isna().any() or ends.nunique() != 1:
+    if (len(subjects) < 2 or ends.isna().any() or ends.nunique() != 1
+            or "seed" not in ends.iloc[0]):  # e.g. a snapshot's accuracy stays in its row
         return subjects, ""
     short = subjects.str.replace(r"\s*\([^()]*\)$", "", regex=True)
     return short, f" In every row: {ends.iloc[0]}."
@@ -212,13 +213,17 @@ def bias_view(table: pd.DataFrame, scoring: str = "wrong") -> pd.DataFrame:
     the page shows them: per network, the BN gap (no BN minus BN, points, 95 % CI) and its
     verdict with noise on every bias but BN's and with every bias exact, and the change."""
     rows = table[table["scoring"] == scoring]
-    shown = {"network": rows["subject"]}
+    shown = {"network": rows["subject"] if "epochs" not in rows else [
+        f"{subject}, {epochs} epochs" for subject, epochs in
+        zip(rows["subject"], rows["epochs"], strict=True)]}
     for target, label in (("weights", "biases noisy"), ("kernels", "biases exact")):
         shown[f"gap, {label}"] = [interval_text(v, lo, hi) for v, lo, hi in zip(
             rows[f"estimate_{target}"], rows[f"low_{target}"], rows[f"high_{target}"],
             strict=True)]
         shown[f"verdict, {label}"] = rows[f"verdict_{target}"].replace(SHORT_VERDICTS)
-    shown["change"] = [f"{v:+.1f}".replace("-", "\u2212") for v in rows["change"]]
+    shown["change (95 % CI)"] = [
+        f"{_signed(v)} ({interval_text(v, lo, hi).split(' (', 1)[1]}" for v, lo, hi in
+        zip(rows["change"], rows["change_low"], rows["change_high"], strict=True)]
     return pd.DataFrame(shown)
 
 
@@ -231,10 +236,15 @@ def bias_in_words(table: pd.DataFrame, scoring: str = "wrong") -> Markdown:
     moved = rows[rows["verdict_weights"] != rows["verdict_kernels"]]
     named = "; ".join(f"{r.subject}: {r.verdict_weights} → {r.verdict_kernels}"
                       for r in moved.itertuples())
-    low, high = (f"{v:+.1f}".replace("-", "\u2212") for v in
-                 (rows["change"].min(), rows["change"].max()))
+    low, high = (_signed(v) for v in (rows["change"].min(), rows["change"].max()))
     return Markdown(
         f"**With every bias exact in both arms**, the BN gap changes by "
-        f"{low if low == high else f'{low} to {high}'} points "
-        f"against noise on the biases; the verdict stays the same for {len(rows) - len(moved)} "
-        f"of {len(rows)} networks" + (f" and changes for {named}." if len(moved) else "."))
+        f"{low if low == high else f'{low} to {high}'} points against noise on the biases "
+        f"(intervals in the table); the verdict stays the same for {len(rows) - len(moved)} of "
+        f"{len(rows)} network{'s' if len(rows) > 1 else ''}"
+        + (f" and changes for {named}." if len(moved) else "."))
+
+
+def _signed(value: float) -> str:
+    """``+1.2`` or ``−1.2`` (typographic minus), a value that rounds to zero as ``+0.0``."""
+    return f"{round(value, 1) + 0.0:+.1f}".replace("-", "\u2212")

@@ -93,6 +93,9 @@ def unbreakable(text: str) -> str:
 
 
 def spoken_list(values: Any) -> str:
-    """Numbers as prose lists them: "0.2 and 0.5", "1, 2 and 3" (each as ``{:g}`` writes it)."""
+    """Numbers as prose lists them: "0.2 and 0.5", "1, 2 and 3" (each as ``{:g}`` writes it;
+    "none" for no number)."""
     words = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    if len(words) < 2:
+        return words[0] if words else "none"
+    return f"{', '.join(words[:-1])} and {words[-1]}"

@@ -132,7 +132,8 @@ def _git_dated(records: list[dict[str, Any]]) -> str:
     """What git says of the records without a date of their own (``committed``, from
     :func:`bnnoise.origin.dated_by_git`): when and in which commits they were first committed,
     the latest they can have been computed; empty where no record has it."""
-    found = [r["committed"] for r in records if not r.get("created") and r.get("committed")]
+    undated = [r for r in records if not r.get("created")]
+    found = [r["committed"] for r in undated if r.get("committed")]
     if not found:
         return ""
     days = sorted({c.split(" ")[0] for c in found})
@@ -140,7 +141,9 @@ def _git_dated(records: list[dict[str, Any]]) -> str:
     shown = ", ".join(commits[:4]) + (f" and {len(commits) - 4} more" if len(commits) > 4 else "")
     span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
     many = len(found) > 1
-    return (f"; {f'the {len(found)} results' if many else 'the result'} without a recorded date "
+    counted = (f"{len(found)} of the {len(undated)} results" if len(found) < len(undated)
+               else f"the {len(found)} results" if many else "the result")
+    return (f"; {counted} without a recorded date "
             f"{'were' if many else 'was'} first committed to the repository on {span} "
             f"(commit{'s' if len(commits) > 1 else ''} {shown}), the latest "
             f"{'they' if many else 'it'} can have been computed")

@@ -43,21 +43,20 @@ from bnnoise.stats import (
 )
 
 
-def _decimals(value: float, digits: int = 3) -> int | None:
-    """Decimals showing ``digits`` significant digits of ``value`` (None: scientific notation)."""
-    if not math.isfinite(value) or value == 0 or abs(value) < 1e-3 or abs(value) >= 1e5:
-        return None
-    return max(0, digits - 1 - math.floor(math.log10(abs(value))))
-
-
 def _fmt(value: float, digits: int = 3, like: float | None = None) -> str:
-    """``value`` to ``digits`` significant digits, or to as many decimals as ``like`` shows (a
-    difference's three numbers like the largest of them: one precision per difference)."""
+    """``value`` to ``digits`` significant digits (scientific below 0.001 and from 10^5), or to
+    the decimals ``like`` shows (one precision for a difference's three numbers: those of the
+    largest); never a bare 0 for a value that is not 0."""
     if not math.isfinite(value):
         return "n/a"
-    places = _decimals(like or value, digits)
-    text = f"{value:.{digits - 1}e}" if places is None else f"{value:.{places}f}"
-    return "0" if value == 0 or float(text) == 0 else text
+    scale = abs(like or value)
+    if not math.isfinite(scale) or not 1e-3 <= scale < 1e5:
+        text = f"{value:.{digits - 1}e}"
+    else:
+        text = f"{value:.{max(0, digits - 1 - math.floor(math.log10(scale)))}f}"
+    if float(text) == 0:  # a bound that is not 0 keeps digits of its own
+        return _fmt(value, digits) if value != 0 and like else "0"
+    return text
 
 
 @dataclass(frozen=True)
