@@ -13,7 +13,7 @@ from bnnoise.figures.noise_figures import progress_figure
 from bnnoise.figures.style import PALETTE
 from bnnoise.pages.markdown_tables import configuration_rows
 from bnnoise.pages.noise_tables import fit_view
-from bnnoise.pages.number_format import interval_text, scientific, spoken_list
+from bnnoise.pages.number_format import gathered, interval_text, scientific, spoken_list
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +30,9 @@ def test_parameter_values_read_as_a_list_in_prose() -> None:
     assert spoken_list((0.2, 0.5)) == "0.2 and 0.5"
     assert spoken_list([1, 2, 3]) == "1, 2 and 3" and spoken_list([256]) == "256"
     assert spoken_list(()) == "none"
+    assert gathered(["BN recalibrated, 128 images", "noise-aware", "BN recalibrated, 32 images",
+                     "BN folded"], " images") == ("BN recalibrated (128 and 32 images), "
+                                                  "noise-aware, BN folded")
 
 
 def test_large_and_small_numbers_read_as_powers_of_ten() -> None:

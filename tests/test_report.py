@@ -579,6 +579,5 @@ def test_results_without_a_date_are_dated_by_their_first_commit(tmp_path: Path) 
     assert record["committed"].startswith("2026-11-22 ")
     assert store.provenance("runs", "old-x", {"slug": "old-x"}) == record
     line = provenance_line([record], "cpu", [0])
-    assert line.endswith("; the result without a recorded date was first committed to the "
-                         f"repository on 2026-11-22 (commit {record['committed'].split()[1]}), "
-                         "the latest it can have been computed.")
+    assert line.endswith("; the undated one first committed on 2026-11-22 "
+                         f"({record['committed'].split()[1]}), so computed no later.")

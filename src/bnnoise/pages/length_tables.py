@@ -11,7 +11,7 @@ from bnnoise.analysis.results import NoiseResults
 from bnnoise.analysis.study import PUBLISHED
 from bnnoise.labels import BN_LABEL, NORM_LABEL
 from bnnoise.lineage import produces
-from bnnoise.pages.noise_tables import drop_constant_seed, fit_residuals
+from bnnoise.pages.noise_tables import fit_residuals
 from bnnoise.pages.number_format import interval_text, unbreakable
 
 
@@ -38,12 +38,12 @@ def _cost(run: Any, untimed: int = 0) -> str:
 def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[float, ...],
                 scoring: str = "wrong", targets: tuple[str, ...] = ("weights", "all")
                 ) -> pd.DataFrame:
-    """One row per network of the training-length comparison (model, BN, epochs, training
-    seed): the CPU-hours its training took, clean accuracy, average normalized accuracy per
-    target set of ``targets`` (%, 95 % interval), and, for the final model, the exact collapse
-    probability at each of ``etas`` (%, column ``collapse (%)``: one value per eta, joined by
-    "/") and the smallest running variance of any BN channel over its layer's median ("–"
-    without BN)."""
+    """One row per network of the training-length comparison (model, BN and, with several
+    training seeds, the seed, all in column ``network``; epochs): the CPU-hours its training
+    took, clean accuracy, average normalized accuracy per target set of ``targets`` (%, 95 %
+    interval), and, for the final model, the exact collapse probability at each of ``etas``
+    (%, column ``collapse (%)``: one value per eta, joined by "/") and the smallest running
+    variance of any BN channel over its layer's median ("–" without BN)."""
     t = results.training
     a = results.average[(results.average["scoring"] == scoring)
                         & results.average["target"].isin(targets)]
@@ -71,7 +71,11 @@ def length_view(results: NoiseResults, variances: pd.DataFrame, etas: tuple[floa
         smallest = own["smallest_to_median"]
         row["min var. / med."] = f"{smallest.iloc[0]:.2g}" if len(smallest) else "–"
         rows.append(row)
-    return drop_constant_seed(pd.DataFrame(rows))
+    table = pd.DataFrame(rows)
+    if table["seed"].nunique() > 1:  # named in the network's cell, which can wrap
+        table["network"] = [f"{n}, seed {s}" for n, s in zip(table["network"], table["seed"],
+                                                               strict=True)]
+    return table.drop(columns="seed")
 
 
 @produces

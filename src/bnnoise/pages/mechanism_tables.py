@@ -12,7 +12,7 @@ from bnnoise.config.mechanism import MechanismSetup
 from bnnoise.labels import BN_LABEL, TARGET_LABEL
 from bnnoise.lineage import produces
 from bnnoise.pages.elements import numbered_table
-from bnnoise.pages.number_format import interval_text
+from bnnoise.pages.number_format import gathered, interval_text
 from bnnoise.pipeline.remedies import RECOVERY_RULE
 
 REMEDY_LABEL = {"standard": "none (as trained)", "clamped": "variances clamped at 0",
@@ -176,7 +176,7 @@ def findings(ranking: pd.DataFrame) -> Markdown:
             + (f"; the intervals of {len(tied)} other "
                f"remed{'y' if len(tied) == 1 else 'ies'} overlap its own, so the draws do not "
                f"rank them" if tied else "") + ". Remedies that help: "
-            f"{', '.join(helping) if helping else 'none'}.")
+            f"{gathered(helping, ' images') if helping else 'none'}.")
     folded = ranking[ranking["remedy"] == "folded"]
     digital = ranking[(ranking["remedy"] == "standard") & (ranking["target"] == "weights")]
     if len(folded) and len(digital):

@@ -99,3 +99,18 @@ def spoken_list(values: Any) -> str:
     if len(words) < 2:
         return words[0] if words else "none"
     return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def gathered(labels: list[str], unit: str) -> str:
+    """Labels joined with commas, the counts of one label gathered in the order given: with
+    ``unit`` " images", ["BN recalibrated, 128 images", "BN recalibrated, 32 images", "BN
+    folded"] reads "BN recalibrated (128 and 32 images), BN folded"."""
+    counts: dict[str, list[str]] = {}
+    for label in labels:
+        head, comma, count = label.rpartition(", ")
+        if comma and count.endswith(unit):
+            counts.setdefault(head, []).append(count.removesuffix(unit))
+        else:
+            counts.setdefault(label, [])
+    return ", ".join(f"{head} ({spoken_list(n)}{unit})" if n else head
+                     for head, n in counts.items())

@@ -138,15 +138,11 @@ def _git_dated(records: list[dict[str, Any]]) -> str:
         return ""
     days = sorted({c.split(" ")[0] for c in found})
     commits = list(dict.fromkeys(c.split(" ")[-1] for c in found))
-    shown = ", ".join(commits[:4]) + (f" and {len(commits) - 4} more" if len(commits) > 4 else "")
+    shown = ", ".join(commits[:2]) + (f" and {len(commits) - 2} more" if len(commits) > 2 else "")
     span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
-    many = len(found) > 1
-    counted = (f"{len(found)} of the {len(undated)} results" if len(found) < len(undated)
-               else f"the {len(found)} results" if many else "the result")
-    return (f"; {counted} without a recorded date "
-            f"{'were' if many else 'was'} first committed to the repository on {span} "
-            f"(commit{'s' if len(commits) > 1 else ''} {shown}), the latest "
-            f"{'they' if many else 'it'} can have been computed")
+    counted = (f"{len(found)} of the {len(undated)} undated ones" if len(found) < len(undated)
+               else "the undated ones" if len(found) > 1 else "the undated one")
+    return f"; {counted} first committed on {span} ({shown}), so computed no later"
 
 
 def provenance_markdown(records: list[dict[str, Any]], profile: str,
