@@ -79,3 +79,6 @@ def test_the_claims_page_gives_the_device_verdicts_or_says_none_is_stored() -> N
     text = device_claims_in_words(rows, rows.iloc[:1]).data
     assert "2 of 3 comparisons reproduce it, 0 contradict it, 1 cannot decide" in text
     assert "1 of 1 comparisons reproduce it" in text
+    # while the device chapter is not in the book, its verdicts wait for it
+    waiting = device_claims_in_words(rows, rows, in_book=False).data
+    assert "under way" in waiting and "reproduce it" not in waiting

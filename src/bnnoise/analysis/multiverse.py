@@ -210,9 +210,8 @@ def reading_seeds(profile: Profile) -> tuple[int, ...]:
 
 
 BIAS_READING = "kernels"
-"""The reading of ``params.yaml`` that leaves every bias exact in both arms (target set
-``kernels``), set against the target set ``weights`` of the profile's own protocol, under which
-every conv and linear bias gets noise but BN's shift, a bias too, stays exact."""
+"""The reading that leaves every bias exact in both arms (target set ``kernels``), set against
+``weights``, under which every conv and linear bias but BN's shift gets noise."""
 
 BIAS_COLUMNS = ["dataset", "subject", "scoring",
                 *(f"{v}_{t}" for t in ("weights", "kernels")
@@ -223,14 +222,11 @@ BIAS_COLUMNS = ["dataset", "subject", "scoring",
 @produces
 def bias_treatment(averages: pd.DataFrame) -> pd.DataFrame:
     """Claim 1 (:func:`bnnoise.analysis.claims.bn_lowers_resistance`) on the book's grid for the
-    networks swept under :data:`BIAS_READING`, with its estimate, interval and verdict under
-    the target set ``weights`` (suffix ``_weights``) and with every bias exact (``_kernels``),
-    both on the same training seeds and lengths (each length judged apart, column ``epochs``
-    where there are several), and the ``change`` (``kernels`` minus ``weights``, points) with
-    a 95 % interval whose half-width is the root of the two squared half-widths: the two gaps
-    come from independent noise draws on the same test images, whose shared sampling makes
-    this interval err on the wide side. ``averages``: :func:`reading_averages`. No rows while
-    the reading is not swept."""
+    networks swept under :data:`BIAS_READING`: estimate, interval and verdict under ``weights``
+    (suffix ``_weights``) and with every bias exact (``_kernels``), on the same seeds and
+    lengths (each judged apart, column ``epochs`` where several), and the ``change`` (points)
+    with a 95 % interval of half-width the root of the two squared half-widths (independent
+    draws on shared test images: it errs on the wide side). No rows while not swept."""
     book = averages[averages["grid"].str.endswith("(book)")]
     alike = book[(book["reading"] == BIAS_READING) & (book["target"] == "kernels")]
     if alike.empty:

@@ -17,6 +17,9 @@ ROWS = {
                            "clean and average normalized accuracy, the other input of claims.csv",
     "claims_multiverse.csv": "claim, subject and reading (grid, noise scale and kind, dataset, "
                              "target set, scoring): estimate, 95 % interval, verdict, rule",
+    "claims_readings_average.csv": "network, reading (grid, noise scale and kind), target set "
+                                   "and scoring: average normalized accuracy with its interval, "
+                                   "the input of claims_multiverse.csv",
     "conclusions_deployment.csv": "model and target set: the BN network as trained, its best "
                                   "deployment and its twin without BN (averages with 95 % "
                                   "intervals), the twin minus the best deployment, verdict",

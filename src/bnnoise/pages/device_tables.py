@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from IPython.display import Markdown
 
+from bnnoise.config import project_root
 from bnnoise.labels import BN_LABEL
 from bnnoise.lineage import produces
 
@@ -25,15 +28,32 @@ def device_variant_view(average: pd.DataFrame, scoring: str = "wrong") -> pd.Dat
     return table[devices].reset_index().rename_axis(columns=None)
 
 
-def device_claims_in_words(gap: pd.DataFrame | None, parity: pd.DataFrame | None) -> Markdown:
+DEVICE_CHAPTER = "13_analog_device"
+"""The device chapter's notebook: its verdicts join the claims page once it is in the book."""
+
+
+def device_chapter_in_book(root: Path | None = None) -> bool:
+    """Whether the book's table of contents (``_toc.yml``) lists the device chapter."""
+    toc = (root or project_root()) / "_toc.yml"
+    return toc.is_file() and f"book/{DEVICE_CHAPTER}" in toc.read_text()
+
+
+def device_claims_in_words(gap: pd.DataFrame | None, parity: pd.DataFrame | None,
+                           in_book: bool = True) -> Markdown:
     """The device's two verdicts for the claims page, beside the Gaussian ones: how many
     comparisons of each rule (:mod:`bnnoise.analysis.device_claims`) reproduce, contradict or
-    leave undecided its statement; a sentence saying that none is stored yet otherwise."""
+    leave undecided its statement; a sentence saying that none is stored yet otherwise, or,
+    while the device chapter is not in the book (``in_book`` false), that its sweeps are under
+    way and its verdicts wait for the chapter."""
     if gap is None or parity is None or (gap.empty and parity.empty):
         return Markdown("*On the PCM-like device:* no device sweep of this profile is stored "
                         "yet, so neither of its two verdicts (rules committed before any device "
                         "sweep ran) is given here; the device chapter joins the book with "
                         "them.")
+    if not in_book:
+        return Markdown("*On the PCM-like device:* its sweeps are under way (the store holds "
+                        "them for some networks); its two verdicts (rules committed before any "
+                        "device sweep ran) join this page with the device chapter.")
     lines = []
     for name, rows in (("BN lowers noise resistance on the device (BN kept digital)", gap),
                        ("a deployment of the BN network is as robust as its twin without BN",
